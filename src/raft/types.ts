@@ -91,6 +91,13 @@ export interface RaftGroupState {
   /** Index of the first entry still in the log (snapshot index + 1 when compacted). */
   readonly firstIndex: LogIndex;
   readonly lastIndex: LogIndex;
+  /**
+   * Set when stored entries (or the snapshot) failed checksum verification or were
+   * truncated: they were dropped from `fromIndex` on. The group must neither vote nor
+   * campaign until its log again reaches `lastIndexSeen`, repaired from its peers, or it
+   * could help elect a leader that lacks entries this replica had acknowledged.
+   */
+  readonly damage?: { readonly fromIndex: LogIndex; readonly lastIndexSeen: LogIndex };
 }
 
 /** Carries messages between nodes; delivery is best effort (raft retries). */
