@@ -15,11 +15,13 @@ export type LmdbEnv = RootDatabase;
 
 export function openLmdbEnv(dataDir: string): LmdbEnv {
   mkdirSync(dataDir, { recursive: true });
-  return open({
+  const options = {
     path: join(dataDir, 'zaqar.lmdb'),
     maxDbs: 64,
     overlappingSync: true,
-    // Recovery must never resurrect a commit that was not flushed.
+    // Recovery must never resurrect a commit that was not flushed (lmdb-js option
+    // missing from its type declarations).
     safeRestore: true,
-  });
+  };
+  return open(options);
 }
