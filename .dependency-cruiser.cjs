@@ -1,0 +1,56 @@
+/**
+ * The layering of ../shared/STYLE.md §1, enforced in CI (`npm run lint:deps`):
+ *   transport -> api -> cluster -> raft | log ; every layer -> common.
+ * Native bindings are quarantined to the files that wrap them.
+ */
+const layer = (name) => `^src/${name}/`;
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: { path: '^src' }, to: { circular: true, dependencyTypesNot: ['type-only'] } },
+    { name: 'common-is-a-leaf', severity: 'error', from: { path: layer('common') }, to: { path: '^src/(?!common/)' } },
+    { name: 'raft-sees-only-common', severity: 'error', from: { path: layer('raft') }, to: { path: '^src/(?!(raft|common)/)' } },
+    {
+      name: 'raft-core-is-pure',
+      comment: 'The Raft core is a deterministic state machine: no I/O, no node built-ins, no packages.',
+      severity: 'error',
+      from: { path: '^src/raft/core/' },
+      to: { pathNot: '^src/(raft/core/|raft/types\\.ts|common/(assert|random|ids)\\.ts)' },
+    },
+    {
+      name: 'log-sees-raft-types-only',
+      severity: 'error',
+      from: { path: layer('log') },
+      to: { path: '^src/(?!(log|common)/)', pathNot: '^src/raft/types\\.ts$' },
+    },
+    {
+      name: 'log-imports-raft-types-as-types',
+      severity: 'error',
+      from: { path: layer('log') },
+      to: { path: '^src/raft/types\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    { name: 'cluster-not-upward', severity: 'error', from: { path: layer('cluster') }, to: { path: '^src/(api|transport|client)/' } },
+    { name: 'api-not-upward', severity: 'error', from: { path: layer('api') }, to: { path: '^src/(transport|raft|log|client)/' } },
+    { name: 'transport-above-cluster', severity: 'error', from: { path: layer('transport') }, to: { path: '^src/(raft|log|client)/' } },
+    {
+      name: 'client-is-standalone',
+      comment: 'The client library ships to users: it may share wire types, nothing of the server.',
+      severity: 'error',
+      from: { path: layer('client') },
+      to: { path: '^src/(?!(client|common)/)' },
+    },
+    {
+      name: 'uws-quarantine',
+      severity: 'error',
+      from: { pathNot: '^src/transport/(http/uws-app|ws/session)\\.ts$' },
+      to: { path: 'node_modules/(uWebSockets\\.js|@trufflesuite/uws-js-unofficial)/' },
+    },
+    { name: 'lmdb-quarantine', severity: 'error', from: { pathNot: '^src/log/lmdb/' }, to: { path: 'node_modules/lmdb/' } },
+    { name: 'grpc-quarantine', severity: 'error', from: { pathNot: '^src/(raft|cluster)/grpc/' }, to: { path: 'node_modules/@grpc/' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '\\.test\\.ts$' },
+  },
+};
