@@ -1,0 +1,133 @@
+/**
+ * Where each shard's replicas live, and how to move them when nodes join or leave.
+ *
+ * Pure functions over plain data: the cluster's metadata holds a Placement and applies
+ * the moves these functions plan, one replica at a time (add a learner, let it catch
+ * up, promote it, then remove the old replica), so a shard never loses its majority.
+ *
+ * Invariants of every placement produced here (checked by property tests):
+ *   - each shard has min(replicas, nodes) distinct replicas, all on live nodes;
+ *   - replica counts per node differ by at most one;
+ *   - preferred leaders are spread as evenly as the replica sets allow;
+ *   - the preferred leader of a shard is one of its replicas.
+ */
+import { assert } from '../common/assert.js';
+import type { NodeId, ShardId } from '../common/ids.js';
+
+export interface ShardPlacement {
+  readonly shardId: ShardId;
+  /** Replica nodes; the first is the preferred leader. */
+  readonly replicas: readonly NodeId[];
+}
+
+export type Placement = readonly ShardPlacement[];
+
+/** One replica move: `add` joins the shard as a learner, is promoted, then `remove` leaves. */
+export interface ReplicaMove {
+  readonly shardId: ShardId;
+  readonly add: NodeId;
+  readonly remove: NodeId | undefined;
+}
+
+/** Round-robin placement of a new cluster: shard s starts at node s mod n. */
+export function initialPlacement(options: {
+  nodes: readonly NodeId[];
+  shardCount: number;
+  replicas: number;
+}): Placement {
+  const nodes = sortedUnique(options.nodes);
+  assert(nodes.length > 0, 'a placement needs at least one node');
+  const width = Math.min(options.replicas, nodes.length);
+  const placement: ShardPlacement[] = [];
+  for (let s = 0; s < options.shardCount; s++) {
+    const replicas: NodeId[] = [];
+    for (let k = 0; k < width; k++) replicas.push(nodes[(s + k) % nodes.length] as NodeId);
+    placement.push({ shardId: s as ShardId, replicas });
+  }
+  return placement;
+}
+
+/**
+ * Plans the replica moves that take `current` to a balanced placement over `nodes`:
+ * replicas on departed nodes move first, then replicas leave the most loaded nodes for
+ * the least loaded ones until loads differ by at most one. Returns the moves in the
+ * order they should run and the placement they lead to.
+ */
+export function planRebalance(
+  current: Placement,
+  options: { nodes: readonly NodeId[]; replicas: number },
+): { moves: ReplicaMove[]; placement: Placement } {
+  const nodes = sortedUnique(options.nodes);
+  assert(nodes.length > 0, 'a placement needs at least one node');
+  const live = new Set(nodes);
+  const width = Math.min(options.replicas, nodes.length);
+  const shards = current.map((shard) => ({ shardId: shard.shardId, replicas: [...shard.replicas] }));
+  const load = new Map<NodeId, number>(nodes.map((n) => [n, 0]));
+  for (const shard of shards) for (const n of shard.replicas) if (live.has(n)) load.set(n, (load.get(n) ?? 0) + 1);
+  const moves: ReplicaMove[] = [];
+  const leastLoaded = (exclude: readonly NodeId[]): NodeId | undefined =>
+    nodes.filter((n) => !exclude.includes(n)).sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b)[0];
+  const move = (shard: { shardId: ShardId; replicas: NodeId[] }, remove: NodeId | undefined, add: NodeId): void => {
+    moves.push({ shardId: shard.shardId, add, remove });
+    shard.replicas = shard.replicas.map((n) => (n === remove ? add : n));
+    if (remove === undefined) shard.replicas.push(add);
+    if (remove !== undefined && live.has(remove)) load.set(remove, (load.get(remove) ?? 0) - 1);
+    load.set(add, (load.get(add) ?? 0) + 1);
+  };
+
+  // Replace replicas on departed nodes, then grow or shrink shards to the target width.
+  for (const shard of shards) {
+    for (const n of [...shard.replicas]) {
+      if (live.has(n)) continue;
+      const target = leastLoaded(shard.replicas);
+      if (target === undefined) shard.replicas = shard.replicas.filter((r) => r !== n);
+      else move(shard, n, target);
+    }
+    while (shard.replicas.length < width) {
+      const target = leastLoaded(shard.replicas);
+      assert(target !== undefined, 'a node is free for a growing shard');
+      move(shard, undefined, target);
+    }
+  }
+
+  // Even out: move one replica from the most to the least loaded node while it helps.
+  for (let guard = 0; guard < shards.length * width + 1; guard++) {
+    const byLoad = [...nodes].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b);
+    const low = byLoad[0] as NodeId;
+    const high = byLoad[byLoad.length - 1] as NodeId;
+    if ((load.get(high) ?? 0) - (load.get(low) ?? 0) <= 1) break;
+    const shard = shards.find((s) => s.replicas.includes(high) && !s.replicas.includes(low));
+    if (shard === undefined) break;
+    move(shard, high, low);
+  }
+
+  return { moves, placement: balanceLeaders(shards, nodes) };
+}
+
+/** Reorders each shard's replicas so that preferred leaders are spread evenly. */
+export function balanceLeaders(placement: Placement, nodes: readonly NodeId[]): Placement {
+  const shards = placement.map((shard) => [...shard.replicas]);
+  const leads = new Map<NodeId, number>(sortedUnique(nodes).map((n) => [n, 0]));
+  for (const replicas of shards) if (replicas[0] !== undefined) leads.set(replicas[0], (leads.get(replicas[0]) ?? 0) + 1);
+  // Hand leadership from the busiest leader to the idlest replica while that helps.
+  for (let guard = 0; guard < shards.length + 1; guard++) {
+    let improved = false;
+    for (const replicas of shards) {
+      const leader = replicas[0];
+      if (leader === undefined) continue;
+      const idlest = [...replicas].sort((a, b) => (leads.get(a) ?? 0) - (leads.get(b) ?? 0) || a - b)[0] as NodeId;
+      if ((leads.get(leader) ?? 0) - (leads.get(idlest) ?? 0) < 2) continue;
+      replicas.splice(replicas.indexOf(idlest), 1);
+      replicas.unshift(idlest);
+      leads.set(leader, (leads.get(leader) ?? 0) - 1);
+      leads.set(idlest, (leads.get(idlest) ?? 0) + 1);
+      improved = true;
+    }
+    if (!improved) break;
+  }
+  return placement.map((shard, i) => ({ shardId: shard.shardId, replicas: shards[i] ?? [] }));
+}
+
+function sortedUnique(nodes: readonly NodeId[]): NodeId[] {
+  return [...new Set(nodes)].sort((a, b) => a - b);
+}
