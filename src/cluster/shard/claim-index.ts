@@ -1,0 +1,196 @@
+/**
+ * The hot-path index of one shard, in memory and derived from the queue store (rebuilt
+ * at start): per queue, the messages not under a claim in seq order (SeqSet), and the
+ * live claims with the messages they hold; over all queues, claims by expiry.
+ *
+ * "Live" here is relative to the state machine's clock: `expireClaims(nowMs)` runs at
+ * the start of every applied command and returns the messages of claims that lapsed
+ * to the free set. Between commands a claim in the index may already be expired for a
+ * reader with a later clock, so reads compare expiries with their own `nowMs`.
+ *
+ * Invariants: a seq is in exactly one of (free set, one claim) of its queue; a claim
+ * holds at least one message; every claim is in the heap exactly once.
+ */
+import { assert } from '../../common/assert.js';
+import { ExpiryHeap, type HeapItem } from './expiry-heap.js';
+import { type SeqEntry, SeqSet } from './seq-set.js';
+
+export interface ClaimEntry extends HeapItem {
+  readonly id: string;
+  readonly queueKey: string;
+  updatedMs: number;
+  ttlSeconds: number;
+  /** Held messages in ascending seq order. */
+  readonly messages: SeqEntry[];
+}
+
+interface QueueIndex {
+  readonly free: SeqSet;
+  readonly claims: Map<string, ClaimEntry>;
+}
+
+export function queueKeyOf(project: string, queue: string): string {
+  return `${project}\u0000${queue}`;
+}
+
+export class ClaimIndex {
+  private readonly queues = new Map<string, QueueIndex>();
+  private readonly expiries = new ExpiryHeap<ClaimEntry>();
+
+  /** Number of claims currently held in the index (expired or not). */
+  get claimCount(): number {
+    return this.expiries.size;
+  }
+
+  addFree(queueKey: string, entry: SeqEntry): void {
+    this.queueIndex(queueKey).free.add(entry);
+  }
+
+  /** Removes a message from the free set; false when it is not there. */
+  removeFree(queueKey: string, seq: number): boolean {
+    const index = this.queues.get(queueKey);
+    if (index === undefined) return false;
+    const wasFree = index.free.remove(seq);
+    this.dropIfEmpty(queueKey, index);
+    return wasFree;
+  }
+
+  free(queueKey: string): SeqSet | undefined {
+    return this.queues.get(queueKey)?.free;
+  }
+
+  claims(queueKey: string): ReadonlyMap<string, ClaimEntry> {
+    return this.queues.get(queueKey)?.claims ?? new Map<string, ClaimEntry>();
+  }
+
+  claim(queueKey: string, claimId: string): ClaimEntry | undefined {
+    return this.queues.get(queueKey)?.claims.get(claimId);
+  }
+
+  /** Up to `limit` free messages, oldest first, neither expired nor delayed at `nowMs`. */
+  candidates(queueKey: string, nowMs: number, limit: number): SeqEntry[] {
+    const found: SeqEntry[] = [];
+    const free = this.queues.get(queueKey)?.free;
+    if (free === undefined || limit <= 0) return found;
+    for (const entry of free.entries()) {
+      if (entry.expiresMs <= nowMs || entry.visibleMs > nowMs) continue;
+      found.push(entry);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  /** Moves `messages` (all free) into a new claim. */
+  addClaim(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; messages: SeqEntry[] }): void {
+    const index = this.queueIndex(queueKey);
+    assert(!index.claims.has(claim.id), () => `claim ${claim.id} already indexed`);
+    assert(claim.messages.length > 0, 'a claim must hold a message');
+    const entry: ClaimEntry = { ...claim, queueKey, messages: [...claim.messages].sort((a, b) => a.seq - b.seq), heapSlot: -1 };
+    for (const message of entry.messages) {
+      assert(index.free.remove(message.seq), () => `claimed seq ${message.seq} was not free`);
+    }
+    index.claims.set(claim.id, entry);
+    this.expiries.push(entry);
+  }
+
+  /** Adds a claimed message while rebuilding from storage (the claim is created on first use). */
+  restoreClaimed(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number }, message: SeqEntry): void {
+    const index = this.queueIndex(queueKey);
+    let entry = index.claims.get(claim.id);
+    if (entry === undefined) {
+      entry = { ...claim, queueKey, messages: [], heapSlot: -1 };
+      index.claims.set(claim.id, entry);
+      this.expiries.push(entry);
+    }
+    const at = entry.messages.findIndex((m) => m.seq > message.seq);
+    entry.messages.splice(at === -1 ? entry.messages.length : at, 0, message);
+  }
+
+  renew(claim: ClaimEntry, update: { expiresMs: number; updatedMs: number; ttlSeconds: number }): void {
+    claim.expiresMs = update.expiresMs;
+    claim.updatedMs = update.updatedMs;
+    claim.ttlSeconds = update.ttlSeconds;
+    this.expiries.update(claim);
+  }
+
+  /** Records a held message's new expiry (after a lifetime extension). */
+  setClaimedExpiry(claim: ClaimEntry, seq: number, expiresMs: number): void {
+    const at = claim.messages.findIndex((m) => m.seq === seq);
+    const message = claim.messages[at];
+    assert(message !== undefined, () => `seq ${seq} is not held by claim ${claim.id}`);
+    claim.messages[at] = { ...message, expiresMs };
+  }
+
+  /** Removes a held message (deleted or dead-lettered); drops the claim when empty. */
+  removeClaimed(claim: ClaimEntry, seq: number): boolean {
+    const at = claim.messages.findIndex((m) => m.seq === seq);
+    if (at === -1) return false;
+    claim.messages.splice(at, 1);
+    if (claim.messages.length === 0) this.dropClaim(claim);
+    return true;
+  }
+
+  /** Returns the claim's messages to the free set and forgets the claim. */
+  release(claim: ClaimEntry): void {
+    const index = this.queues.get(claim.queueKey);
+    assert(index?.claims.get(claim.id) === claim, () => `claim ${claim.id} is not indexed`);
+    for (const message of claim.messages) index.free.add(message);
+    claim.messages.length = 0;
+    this.dropClaim(claim);
+  }
+
+  /** Releases every claim whose expiry is at or before `nowMs`. */
+  expireClaims(nowMs: number): void {
+    for (let claim = this.expiries.peek(); claim !== undefined && claim.expiresMs <= nowMs; claim = this.expiries.peek()) {
+      this.release(claim);
+    }
+  }
+
+  /** Forgets a queue entirely; returns the seqs it held (free and claimed). */
+  dropQueue(queueKey: string): number[] {
+    const index = this.queues.get(queueKey);
+    if (index === undefined) return [];
+    const seqs = [...index.free.entries()].map((e) => e.seq);
+    for (const claim of [...index.claims.values()]) {
+      for (const message of claim.messages) seqs.push(message.seq);
+      this.expiries.remove(claim);
+    }
+    this.queues.delete(queueKey);
+    return seqs.sort((a, b) => a - b);
+  }
+
+  /** Free messages expired at `nowMs`, at most `max`, queue by queue in key order. */
+  expiredFree(nowMs: number, max: number): { queueKey: string; seq: number }[] {
+    const found: { queueKey: string; seq: number }[] = [];
+    for (const queueKey of [...this.queues.keys()].sort()) {
+      const free = this.queues.get(queueKey)?.free;
+      if (free === undefined) continue;
+      for (const entry of free.entries()) {
+        if (found.length >= max) return found;
+        if (entry.expiresMs <= nowMs) found.push({ queueKey, seq: entry.seq });
+      }
+    }
+    return found;
+  }
+
+  private dropClaim(claim: ClaimEntry): void {
+    const index = this.queues.get(claim.queueKey);
+    assert(index !== undefined, 'claim of an unindexed queue');
+    index.claims.delete(claim.id);
+    this.expiries.remove(claim);
+    this.dropIfEmpty(claim.queueKey, index);
+  }
+
+  private queueIndex(queueKey: string): QueueIndex {
+    let index = this.queues.get(queueKey);
+    if (index === undefined) {
+      index = { free: new SeqSet(), claims: new Map() };
+      this.queues.set(queueKey, index);
+    }
+    return index;
+  }
+
+  private dropIfEmpty(queueKey: string, index: QueueIndex): void {
+    if (index.free.size === 0 && index.claims.size === 0) this.queues.delete(queueKey);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The commands of a shard's log: every change to queue state is one of these, proposed
+ * with everything its outcome depends on (the proposer's time `nowMs`, the ids it
+ * minted, message bodies already encoded), so applying the same log on any replica
+ * yields the same state. Encoded with msgpackr records; a version tag leads every entry
+ * so the format can evolve.
+ */
+import { Packr } from 'msgpackr';
+import { assert } from '../../common/assert.js';
+import type { ShardId } from '../../common/ids.js';
+
+export interface PostedMessage {
+  readonly id: string;
+  /** msgpack of the JSON body. */
+  readonly body: Uint8Array;
+  readonly ttlSeconds: number;
+  readonly delaySeconds: number;
+  readonly checksum: string | null;
+}
+
+/** A message moving into a dead-letter queue, keeping its identity. */
+export interface MovedMessage {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly clientId: string;
+  readonly createdMs: number;
+  readonly ttlSeconds: number;
+  readonly expiresMs: number;
+  readonly claimCount: number;
+  readonly checksum: string | null;
+}
+
+interface QueueCommandBase {
+  readonly nowMs: number;
+  readonly project: string;
+  readonly queue: string;
+}
+
+export type ShardCommand =
+  | (QueueCommandBase & { readonly type: 'createQueue'; readonly metadata: Record<string, unknown> })
+  | (QueueCommandBase & { readonly type: 'setMetadata'; readonly metadata: Record<string, unknown> })
+  | (QueueCommandBase & { readonly type: 'deleteQueue' })
+  | (QueueCommandBase & { readonly type: 'purge' })
+  | (QueueCommandBase & { readonly type: 'post'; readonly clientId: string; readonly messages: readonly PostedMessage[] })
+  | (QueueCommandBase & { readonly type: 'deleteMessages'; readonly ids: readonly string[]; readonly claimIds: readonly string[] | null })
+  | (QueueCommandBase & { readonly type: 'pop'; readonly limit: number })
+  | (QueueCommandBase & { readonly type: 'deleteMessage'; readonly id: string; readonly claimId: string | null })
+  | (QueueCommandBase & {
+      readonly type: 'claim';
+      readonly claimId: string;
+      readonly limit: number;
+      readonly ttlSeconds: number;
+      readonly graceSeconds: number;
+    })
+  | (QueueCommandBase & { readonly type: 'renew'; readonly claimId: string; readonly ttlSeconds: number; readonly graceSeconds: number })
+  | (QueueCommandBase & { readonly type: 'release'; readonly claimId: string })
+  | (QueueCommandBase & {
+      readonly type: 'dlqInsert';
+      readonly sourceShard: ShardId;
+      readonly outboxSeq: number;
+      readonly message: MovedMessage;
+    })
+  /** Reclaims expired messages, at most `removalsMax` of them. */
+  | { readonly type: 'gc'; readonly nowMs: number; readonly removalsMax: number }
+  /** The outbox entry `outboxSeq` has been delivered: forget it. */
+  | { readonly type: 'outboxAck'; readonly nowMs: number; readonly outboxSeq: number };
+
+export type ShardCommandType = ShardCommand['type'];
+
+const formatVersion = 1;
+const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
+  'createQueue',
+  'setMetadata',
+  'deleteQueue',
+  'purge',
+  'post',
+  'deleteMessages',
+  'pop',
+  'deleteMessage',
+  'claim',
+  'renew',
+  'release',
+  'dlqInsert',
+  'gc',
+  'outboxAck',
+]);
+
+// Records without shared structures: each entry carries its own record definitions, so
+// it decodes anywhere, forever, while repeated shapes inside one entry (the messages of
+// a post) are written once.
+const packr = new Packr({ useRecords: true, moreTypes: false });
+
+export function encodeCommand(command: ShardCommand): Uint8Array {
+  return packr.pack([formatVersion, command]);
+}
+
+export function decodeCommand(data: Uint8Array): ShardCommand {
+  const decoded: unknown = packr.unpack(data);
+  assert(Array.isArray(decoded) && decoded.length === 2, 'shard command entry is not [version, command]');
+  const [version, command] = decoded as [unknown, unknown];
+  assert(version === formatVersion, () => `unknown shard command format ${String(version)}`);
+  assert(
+    typeof command === 'object' && command !== null && commandTypes.has(String((command as { type?: unknown }).type)),
+    'unknown shard command type',
+  );
+  assert(typeof (command as { nowMs?: unknown }).nowMs === 'number', 'shard command without nowMs');
+  return command as ShardCommand;
+}

@@ -1,0 +1,41 @@
+/**
+ * Turns stored messages into the records the api renders. A claim id is reported only
+ * while its claim is active at the reader's `nowMs` (semantics §5.5, recommended).
+ */
+import type { MessageRecord } from '../records.js';
+import type { QueueKey, QueueStore, StoredMessage } from '../../log/queue-store.js';
+import { assert } from '../../common/assert.js';
+import { decodeBody } from './body-codec.js';
+
+export function isClaimActive(message: StoredMessage, nowMs: number): boolean {
+  return message.claimId !== null && message.claimExpiresMs > nowMs;
+}
+
+export function toMessageRecord(message: StoredMessage, body: Uint8Array, nowMs: number): MessageRecord {
+  const record: MessageRecord = {
+    id: message.id,
+    seq: message.seq,
+    body: decodeBody(body),
+    ttlSeconds: message.ttlSeconds,
+    createdMs: message.createdMs,
+    claimId: isClaimActive(message, nowMs) ? message.claimId : null,
+    claimCount: message.claimCount,
+  };
+  return message.checksum === null ? record : { ...record, checksum: message.checksum };
+}
+
+/** Reads the body of a stored message and builds its record. */
+export function readMessageRecord(store: QueueStore, key: QueueKey, message: StoredMessage, nowMs: number): MessageRecord {
+  const body = store.getBody(key, message.seq);
+  assert(body !== undefined, () => `message ${message.id} (seq ${message.seq}) has no body`);
+  return toMessageRecord(message, body, nowMs);
+}
+
+/**
+ * Client-IDs compare by UUID value: dashed, undashed and upper-case spellings of one
+ * UUID are the same client (semantics §3.4). Other strings compare as given.
+ */
+export function normaliseClientId(clientId: string): string {
+  const compact = clientId.replace(/-/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(compact) ? compact : clientId;
+}

@@ -1,0 +1,141 @@
+/**
+ * Command handlers that add and remove messages: post, delete (one, many), pop, the
+ * dead-letter insert and the expiry sweep (gc). Semantics: zaqar-semantics §3, §5.6, §6.
+ */
+import { assert } from '../../common/assert.js';
+import type { StoredMessage } from '../../log/queue-store.js';
+import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
+import { queueKeyOf } from './claim-index.js';
+import type { ShardCommand } from './commands.js';
+import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import type { CommandResults } from './results.js';
+import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
+
+type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
+
+export function applyPost(context: ShardContext, command: Command<'post'>, nowMs: number): CommandResults['post'] {
+  const key = queueKey(context, command.project, command.queue);
+  const queue = context.store.getQueue(key) ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
+  const clientId = normaliseClientId(command.clientId);
+  const indexKey = queueKeyOf(command.project, command.queue);
+  let nextSeq = queue.nextSeq;
+  const seqs: number[] = [];
+  for (const posted of command.messages) {
+    const seq = nextSeq++;
+    const message: StoredMessage = {
+      id: posted.id,
+      seq,
+      clientId,
+      createdMs: nowMs,
+      ttlSeconds: posted.ttlSeconds,
+      expiresMs: nowMs + posted.ttlSeconds * 1000,
+      visibleMs: nowMs + posted.delaySeconds * 1000,
+      claimId: null,
+      claimExpiresMs: 0,
+      claimUpdatedMs: 0,
+      claimTtlSeconds: 0,
+      claimCount: 0,
+      checksum: posted.checksum,
+    };
+    context.store.insertMessage(key, message, posted.body);
+    context.index.addFree(indexKey, { seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs });
+    seqs.push(seq);
+  }
+  context.store.putQueue(key, { ...queue, nextSeq });
+  return { seqs };
+}
+
+export function applyDeleteMessage(context: ShardContext, command: Command<'deleteMessage'>, nowMs: number): CommandResults['deleteMessage'] {
+  const key = queueKey(context, command.project, command.queue);
+  const seq = context.store.seqOfId(key, command.id);
+  const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
+  if (message === undefined || message.expiresMs <= nowMs) return { outcome: 'missing' };
+  const outcome = deleteOutcome(message, command.claimId, nowMs);
+  if (outcome === 'deleted') removeStoredMessage(context, key, message);
+  return { outcome };
+}
+
+/** The §5.6 table; an expired claim counts as "not claimed" (recommended behaviour). */
+function deleteOutcome(message: StoredMessage, claimId: string | null, nowMs: number): DeleteMessageOutcome {
+  const isActive = isClaimActive(message, nowMs);
+  if (claimId === null) return isActive ? 'claimed' : 'deleted';
+  if (!isActive) return 'not_claimed';
+  return message.claimId === claimId ? 'deleted' : 'claimed';
+}
+
+export function applyDeleteMessages(context: ShardContext, command: Command<'deleteMessages'>, nowMs: number): CommandResults['deleteMessages'] {
+  const key = queueKey(context, command.project, command.queue);
+  const found: StoredMessage[] = [];
+  for (const id of new Set(command.ids)) {
+    const seq = context.store.seqOfId(key, id);
+    const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
+    if (message !== undefined) found.push(message);
+  }
+  if (command.claimIds !== null) {
+    const everyClaimHoldsOne = command.claimIds.every((claimId) =>
+      found.some((m) => m.claimId === claimId && isClaimActive(m, nowMs)),
+    );
+    if (!everyClaimHoldsOne) return { deleted: false };
+  }
+  for (const message of found) removeStoredMessage(context, key, message);
+  return { deleted: true };
+}
+
+export function applyPop(context: ShardContext, command: Command<'pop'>, nowMs: number): CommandResults['pop'] {
+  const key = queueKey(context, command.project, command.queue);
+  const free = context.index.free(queueKeyOf(command.project, command.queue));
+  const taken: StoredMessage[] = [];
+  if (free !== undefined) {
+    // Pop ignores delay (semantics §3.5) but never returns expired messages.
+    for (const entry of free.entries()) {
+      if (taken.length >= command.limit) break;
+      if (entry.expiresMs <= nowMs) continue;
+      const message = context.store.getMessage(key, entry.seq);
+      assert(message !== undefined, () => `free seq ${entry.seq} has no stored message`);
+      taken.push(message);
+    }
+  }
+  const messages: MessageRecord[] = taken.map((m) => readMessageRecord(context.store, key, m, nowMs));
+  for (const message of taken) removeStoredMessage(context, key, message);
+  return { messages };
+}
+
+export function applyDlqInsert(context: ShardContext, command: Command<'dlqInsert'>, nowMs: number): CommandResults['dlqInsert'] {
+  if (!context.acceptInbox(command.sourceShard, command.outboxSeq)) return { inserted: false };
+  const key = queueKey(context, command.project, command.queue);
+  const queue = context.store.getQueue(key) ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
+  const moved = command.message;
+  if (context.store.seqOfId(key, moved.id) !== undefined) return { inserted: false };
+  const seq = queue.nextSeq;
+  const message: StoredMessage = {
+    id: moved.id,
+    seq,
+    clientId: moved.clientId,
+    createdMs: moved.createdMs,
+    ttlSeconds: moved.ttlSeconds,
+    expiresMs: moved.expiresMs,
+    visibleMs: 0,
+    claimId: null,
+    claimExpiresMs: 0,
+    claimUpdatedMs: 0,
+    claimTtlSeconds: 0,
+    claimCount: moved.claimCount,
+    checksum: moved.checksum,
+  };
+  context.store.putQueue(key, { ...queue, nextSeq: seq + 1 });
+  context.store.insertMessage(key, message, moved.body);
+  context.index.addFree(queueKeyOf(command.project, command.queue), { seq, expiresMs: message.expiresMs, visibleMs: 0 });
+  return { inserted: true };
+}
+
+export function applyGc(context: ShardContext, command: Command<'gc'>, nowMs: number): CommandResults['gc'] {
+  const expired = context.index.expiredFree(nowMs, command.removalsMax);
+  for (const { queueKey: indexKey, seq } of expired) {
+    const split = indexKey.indexOf('\u0000');
+    const key = queueKey(context, indexKey.slice(0, split), indexKey.slice(split + 1));
+    const message = context.store.getMessage(key, seq);
+    assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
+    removeStoredMessage(context, key, message);
+  }
+  return { removed: expired.length };
+}

@@ -1,0 +1,153 @@
+/**
+ * The deterministic state machine of one shard: applies log entries (encoded
+ * ShardCommands) to the queue store and the in-memory claim index.
+ *
+ * Determinism: apply reads no clock and no randomness. Its "now" is the command's
+ * `nowMs`, clamped to never go below the latest applied one (so a proposer with a
+ * slower clock cannot revive an expired claim); that clamp is itself state, stored
+ * with the applied index. Replicas applying the same entries hold the same state.
+ *
+ * Crash consistency: the applied index is written once per applied batch, in the same
+ * event-loop turn (hence the same LMDB transaction) as the batch's state writes, so on
+ * restart `recover()` finds state matching `appliedIndex` and the owner replays the log
+ * from `appliedIndex + 1`.
+ */
+import { assert, unreachable } from '../../common/assert.js';
+import type { LogIndex, ShardId } from '../../common/ids.js';
+import type { QueueStore, ShardMeta } from '../../log/queue-store.js';
+import { ClaimIndex, queueKeyOf } from './claim-index.js';
+import { applyClaim, applyRelease, applyRenew } from './claim-writes.js';
+import { decodeCommand, type ShardCommand } from './commands.js';
+import {
+  applyDeleteMessage,
+  applyDeleteMessages,
+  applyDlqInsert,
+  applyGc,
+  applyPop,
+  applyPost,
+} from './message-writes.js';
+import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from './queue-writes.js';
+import type { AnyCommandResult } from './results.js';
+import type { ShardContext } from './shard-context.js';
+
+export interface LogEntryData {
+  readonly index: LogIndex;
+  /** An encoded ShardCommand; empty for a leader's no-op entry. */
+  readonly data: Uint8Array;
+}
+
+const initialMeta: ShardMeta = { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} };
+
+export class QueueFsm {
+  readonly index = new ClaimIndex();
+  private meta: ShardMeta;
+  private readonly context: ShardContext;
+
+  constructor(
+    readonly shardId: ShardId,
+    readonly store: QueueStore,
+  ) {
+    this.meta = store.getShardMeta(shardId) ?? initialMeta;
+    this.context = {
+      shardId,
+      store,
+      index: this.index,
+      appendOutbox: (data) => {
+        const seq = this.meta.nextOutboxSeq;
+        this.meta = { ...this.meta, nextOutboxSeq: seq + 1 };
+        store.putOutbox(shardId, { seq, data });
+        return seq;
+      },
+      acceptInbox: (sourceShard, outboxSeq) => {
+        const seen = this.meta.inbox[String(sourceShard)] ?? 0;
+        if (outboxSeq <= seen) return false;
+        this.meta = { ...this.meta, inbox: { ...this.meta.inbox, [String(sourceShard)]: outboxSeq } };
+        return true;
+      },
+    };
+    this.rebuildIndex();
+  }
+
+  get appliedIndex(): LogIndex {
+    return this.meta.appliedIndex as LogIndex;
+  }
+
+  /** The state machine's clock: the latest command time applied. */
+  get lastNowMs(): number {
+    return this.meta.lastNowMs;
+  }
+
+  /** Applies consecutive entries; returns one result per entry (undefined for no-ops). */
+  apply(entries: readonly LogEntryData[]): (AnyCommandResult | undefined)[] {
+    const results: (AnyCommandResult | undefined)[] = [];
+    if (entries.length === 0) return results;
+    for (const entry of entries) {
+      assert(entry.index === this.meta.appliedIndex + 1, () => `shard ${this.shardId} applies ${entry.index} after ${this.meta.appliedIndex}`);
+      results.push(entry.data.length === 0 ? undefined : this.applyCommand(decodeCommand(entry.data)));
+      this.meta = { ...this.meta, appliedIndex: entry.index };
+    }
+    this.store.putShardMeta(this.shardId, this.meta);
+    return results;
+  }
+
+  private applyCommand(command: ShardCommand): AnyCommandResult {
+    const nowMs = Math.max(command.nowMs, this.meta.lastNowMs);
+    this.meta = { ...this.meta, lastNowMs: nowMs };
+    this.index.expireClaims(nowMs);
+    const context = this.context;
+    switch (command.type) {
+      case 'createQueue':
+        return applyCreateQueue(context, command, nowMs);
+      case 'setMetadata':
+        return applySetMetadata(context, command);
+      case 'deleteQueue':
+        return applyDeleteQueue(context, command);
+      case 'purge':
+        return applyPurge(context, command);
+      case 'post':
+        return applyPost(context, command, nowMs);
+      case 'deleteMessages':
+        return applyDeleteMessages(context, command, nowMs);
+      case 'pop':
+        return applyPop(context, command, nowMs);
+      case 'deleteMessage':
+        return applyDeleteMessage(context, command, nowMs);
+      case 'claim':
+        return applyClaim(context, command, nowMs);
+      case 'renew':
+        return applyRenew(context, command, nowMs);
+      case 'release':
+        return applyRelease(context, command);
+      case 'dlqInsert':
+        return applyDlqInsert(context, command, nowMs);
+      case 'gc':
+        return applyGc(context, command, nowMs);
+      case 'outboxAck':
+        this.store.removeOutbox(this.shardId, command.outboxSeq);
+        return { acked: true };
+      default:
+        return unreachable(command, 'shard command');
+    }
+  }
+
+  /**
+   * Rebuilds the claim index from the store. A stored claim is live when it expires
+   * after the state machine's clock; older ones were already returned to the free set.
+   */
+  private rebuildIndex(): void {
+    const nowMs = this.meta.lastNowMs;
+    for (const { project, name } of this.store.allQueues(this.shardId)) {
+      const key = { shardId: this.shardId, project, queue: name };
+      const indexKey = queueKeyOf(project, name);
+      for (const message of this.store.messages(key, 0)) {
+        const entry = { seq: message.seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs };
+        if (message.claimId !== null && message.claimExpiresMs > nowMs) {
+          const claim = { id: message.claimId, expiresMs: message.claimExpiresMs, updatedMs: message.claimUpdatedMs, ttlSeconds: message.claimTtlSeconds };
+          this.index.restoreClaimed(indexKey, claim, entry);
+        } else {
+          this.index.addFree(indexKey, entry);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Command handlers for queue records: create (lazy queues are created by post), replace
+ * metadata, delete (with every message and claim), purge (unclaimed messages only).
+ */
+import { assert } from '../../common/assert.js';
+import { queueKeyOf } from './claim-index.js';
+import type { ShardCommand } from './commands.js';
+import type { CommandResults } from './results.js';
+import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
+
+type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
+
+export function applyCreateQueue(context: ShardContext, command: Command<'createQueue'>, nowMs: number): CommandResults['createQueue'] {
+  const key = queueKey(context, command.project, command.queue);
+  if (context.store.getQueue(key) !== undefined) return { created: false };
+  context.store.putQueue(key, { metadata: command.metadata, nextSeq: 1, createdMs: nowMs });
+  return { created: true };
+}
+
+export function applySetMetadata(context: ShardContext, command: Command<'setMetadata'>): CommandResults['setMetadata'] {
+  const key = queueKey(context, command.project, command.queue);
+  const queue = context.store.getQueue(key);
+  if (queue === undefined) return { found: false };
+  context.store.putQueue(key, { ...queue, metadata: command.metadata });
+  return { found: true };
+}
+
+export function applyDeleteQueue(context: ShardContext, command: Command<'deleteQueue'>): CommandResults['deleteQueue'] {
+  const key = queueKey(context, command.project, command.queue);
+  const seqs = context.index.dropQueue(queueKeyOf(command.project, command.queue));
+  for (const seq of seqs) {
+    const message = context.store.getMessage(key, seq);
+    assert(message !== undefined, () => `indexed seq ${seq} has no stored message`);
+    context.store.removeMessage(key, message);
+  }
+  if (context.store.getQueue(key) !== undefined) context.store.removeQueue(key);
+  return { removed: seqs.length };
+}
+
+export function applyPurge(context: ShardContext, command: Command<'purge'>): CommandResults['purge'] {
+  const key = queueKey(context, command.project, command.queue);
+  const free = context.index.free(queueKeyOf(command.project, command.queue));
+  const seqs = free === undefined ? [] : [...free.entries()].map((e) => e.seq);
+  for (const seq of seqs) {
+    const message = context.store.getMessage(key, seq);
+    assert(message !== undefined, () => `free seq ${seq} has no stored message`);
+    removeStoredMessage(context, key, message);
+  }
+  return { removed: seqs.length };
+}

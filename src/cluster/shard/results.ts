@@ -1,0 +1,27 @@
+/**
+ * What applying each command returns to its proposer. Plain msgpack-safe data, so a
+ * result can cross a forwarding hop unchanged.
+ */
+import type { ClaimRecord, DeleteMessageOutcome, MessageRecord } from '../records.js';
+import type { ShardCommand } from './commands.js';
+
+export interface CommandResults {
+  createQueue: { readonly created: boolean };
+  setMetadata: { readonly found: boolean };
+  deleteQueue: { readonly removed: number };
+  purge: { readonly removed: number };
+  post: { readonly seqs: readonly number[] };
+  deleteMessages: { readonly deleted: boolean };
+  pop: { readonly messages: readonly MessageRecord[] };
+  deleteMessage: { readonly outcome: DeleteMessageOutcome };
+  /** `outboxSeqs`: dead-letter moves this claim queued in the shard's outbox. */
+  claim: { readonly claim: ClaimRecord | null; readonly outboxSeqs: readonly number[] };
+  renew: { readonly renewed: boolean };
+  release: { readonly released: boolean };
+  dlqInsert: { readonly inserted: boolean };
+  gc: { readonly removed: number };
+  outboxAck: { readonly acked: boolean };
+}
+
+export type ResultOf<C extends ShardCommand> = CommandResults[C['type']];
+export type AnyCommandResult = CommandResults[keyof CommandResults];

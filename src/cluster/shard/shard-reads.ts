@@ -1,0 +1,151 @@
+/**
+ * Read operations of one shard, answered from the applied state as of the caller's
+ * `nowMs`: expiry, claim activity and delay are judged against the reader's clock, so
+ * reads never need to change state (expired data is reclaimed by gc commands).
+ *
+ * Range reads (listing messages and queues) wait for pending store writes to commit
+ * first, so a reader sees everything applied before it started.
+ */
+import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
+import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
+import { queueKeyOf } from './claim-index.js';
+import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import type { QueueFsm } from './queue-fsm.js';
+import type { SeqEntry } from './seq-set.js';
+
+/**
+ * Same fields as the api's ListMessagesOptions/ListQueuesOptions: cluster may not import
+ * api (layering), so it declares what it consumes and the api's types match structurally.
+ */
+export interface MessageListing {
+  readonly clientId: string;
+  readonly afterSeq?: number;
+  readonly limit: number;
+  readonly echo: boolean;
+  readonly includeClaimed: boolean;
+  readonly includeDelayed: boolean;
+}
+
+export interface QueueListing {
+  readonly marker?: string;
+  readonly limit: number;
+  readonly name?: string;
+  readonly filters?: Readonly<Record<string, string | number>>;
+  readonly detailed: boolean;
+}
+
+export class ShardReader {
+  constructor(private readonly fsm: QueueFsm) {}
+
+  private key(project: string, queue: string): QueueKey {
+    return { shardId: this.fsm.shardId, project, queue };
+  }
+
+  getMetadata(project: string, queue: string): Record<string, unknown> | null {
+    return this.fsm.store.getQueue(this.key(project, queue))?.metadata ?? null;
+  }
+
+  async listMessages(project: string, queue: string, options: MessageListing & { nowMs: number }): Promise<MessageRecord[]> {
+    await this.fsm.store.committed();
+    const key = this.key(project, queue);
+    const clientId = normaliseClientId(options.clientId);
+    const found: MessageRecord[] = [];
+    if (options.limit <= 0) return found;
+    for (const message of this.fsm.store.messages(key, options.afterSeq ?? 0)) {
+      if (!isListed(message, { ...options, clientId })) continue;
+      found.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+      if (found.length >= options.limit) break;
+    }
+    return found;
+  }
+
+  getMessages(project: string, queue: string, options: { ids: readonly string[]; nowMs: number }): MessageRecord[] {
+    const key = this.key(project, queue);
+    const found: MessageRecord[] = [];
+    for (const id of new Set(options.ids)) {
+      const seq = this.fsm.store.seqOfId(key, id);
+      const message = seq === undefined ? undefined : this.fsm.store.getMessage(key, seq);
+      if (message === undefined || message.expiresMs <= options.nowMs) continue;
+      found.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+    }
+    return found;
+  }
+
+  getClaim(project: string, queue: string, options: { claimId: string; nowMs: number }): ClaimRecord | null {
+    const claim = this.fsm.index.claim(queueKeyOf(project, queue), options.claimId);
+    if (claim === undefined || claim.expiresMs <= options.nowMs) return null;
+    const key = this.key(project, queue);
+    const messages: MessageRecord[] = [];
+    for (const held of claim.messages) {
+      const message = this.fsm.store.getMessage(key, held.seq);
+      if (message === undefined || message.expiresMs <= options.nowMs) continue;
+      messages.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+    }
+    if (messages.length === 0) return null;
+    return { id: claim.id, ttlSeconds: claim.ttlSeconds, updatedMs: claim.updatedMs, messages };
+  }
+
+  /** Semantics §7: claimed = under an active claim; free = every other live message. */
+  stats(project: string, queue: string, nowMs: number): QueueStatsRecord {
+    const indexKey = queueKeyOf(project, queue);
+    let claimed = 0;
+    let free = 0;
+    let oldest: SeqEntry | undefined;
+    let newest: SeqEntry | undefined;
+    const consider = (entry: SeqEntry): void => {
+      if (entry.visibleMs > nowMs) return;
+      if (oldest === undefined || entry.seq < oldest.seq) oldest = entry;
+      if (newest === undefined || entry.seq > newest.seq) newest = entry;
+    };
+    for (const entry of this.fsm.index.free(indexKey)?.entries() ?? []) {
+      if (entry.expiresMs <= nowMs) continue;
+      free++;
+      consider(entry);
+    }
+    for (const claim of this.fsm.index.claims(indexKey).values()) {
+      for (const entry of claim.messages) {
+        if (entry.expiresMs <= nowMs) continue;
+        if (claim.expiresMs > nowMs) claimed++;
+        else free++;
+        consider(entry);
+      }
+    }
+    const stats: QueueStatsRecord = { claimed, free, total: claimed + free };
+    const key = this.key(project, queue);
+    const describe = (entry: SeqEntry | undefined): { id: string; createdMs: number } | undefined => {
+      const message = entry === undefined ? undefined : this.fsm.store.getMessage(key, entry.seq);
+      return message === undefined ? undefined : { id: message.id, createdMs: message.createdMs };
+    };
+    const oldestRecord = describe(oldest);
+    const newestRecord = describe(newest);
+    return oldestRecord === undefined || newestRecord === undefined ? stats : { ...stats, oldest: oldestRecord, newest: newestRecord };
+  }
+
+  /** Queues of `project` on this shard after the marker, filtered, at most `limit`; `count` ignores filters. */
+  async listQueues(project: string, options: QueueListing): Promise<{ queues: QueueRecord[]; count: number }> {
+    await this.fsm.store.committed();
+    const queues: QueueRecord[] = [];
+    for (const { name, queue } of this.fsm.store.queues(this.fsm.shardId, project, options.marker)) {
+      if (queues.length >= options.limit) break;
+      if (options.name !== undefined && !name.includes(options.name)) continue;
+      if (!matchesFilters(queue.metadata, options.filters)) continue;
+      queues.push(options.detailed ? { name, metadata: queue.metadata } : { name });
+    }
+    let count = 0;
+    for (const _ of this.fsm.store.queues(this.fsm.shardId, project)) count++;
+    return { queues, count };
+  }
+}
+
+function isListed(message: StoredMessage, options: MessageListing & { nowMs: number }): boolean {
+  if (message.expiresMs <= options.nowMs) return false;
+  if (!options.echo && message.clientId === options.clientId) return false;
+  if (!options.includeClaimed && isClaimActive(message, options.nowMs)) return false;
+  if (!options.includeDelayed && message.visibleMs > options.nowMs) return false;
+  return true;
+}
+
+function matchesFilters(metadata: Readonly<Record<string, unknown>>, filters: Readonly<Record<string, string | number>> | undefined): boolean {
+  if (filters === undefined) return true;
+  return Object.entries(filters).every(([key, value]) => metadata[key] === value);
+}

@@ -1,0 +1,186 @@
+/**
+ * QueueStore on the node's LMDB environment (one set of named databases shared by all
+ * shards; every key starts with the shard id).
+ *
+ *   queue-records   [shard, project, queue]       → StoredQueue
+ *   queue-messages  [shard, project, queue, seq]  → StoredMessage (small, no body)
+ *   queue-bodies    [shard, project, queue, seq]  → body bytes
+ *   queue-ids       [shard, project, queue, id]   → seq
+ *   queue-shards    shard                         → ShardMeta (applied index, …)
+ *   queue-outbox    [shard, seq]                  → opaque bytes
+ *
+ * Writes are lmdb-js asynchronous puts: all writes of one event-loop turn share one
+ * transaction, which is how a shard's applied index always commits together with the
+ * state it describes. Point reads go through PendingWrites so they see writes before
+ * their commit; range reads see committed state, overlaid with pending values for keys
+ * they do visit.
+ */
+import type { Database, Key } from 'lmdb';
+import { assert } from '../../common/assert.js';
+import type { ShardId } from '../../common/ids.js';
+import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { LmdbEnv } from './lmdb-env.js';
+import { PendingWrites, removed } from './pending-writes.js';
+
+const seqMax = Number.MAX_SAFE_INTEGER;
+const nameMax = '\uffff';
+
+export class LmdbQueueStore implements QueueStore {
+  private readonly queueRecords: PendingWrites<StoredQueue>;
+  private readonly messageRecords: PendingWrites<StoredMessage>;
+  private readonly bodies: PendingWrites<Uint8Array>;
+  private readonly ids: PendingWrites<number>;
+  private readonly metas: PendingWrites<ShardMeta>;
+  private readonly outboxes: PendingWrites<Uint8Array>;
+  private readonly queueDb: Database<StoredQueue, Key>;
+  private readonly messageDb: Database<StoredMessage, Key>;
+  private readonly outboxDb: Database<Uint8Array, Key>;
+  private failure: unknown = undefined;
+
+  /** `onFailure` hears about a failed commit (the shard must stop serving). */
+  constructor(
+    private readonly env: LmdbEnv,
+    onFailure: (error: unknown) => void = () => undefined,
+  ) {
+    const fail = (error: unknown): void => {
+      this.failure ??= error;
+      onFailure(error);
+    };
+    this.queueDb = env.openDB<StoredQueue, Key>({ name: 'queue-records' });
+    this.messageDb = env.openDB<StoredMessage, Key>({ name: 'queue-messages' });
+    this.outboxDb = env.openDB<Uint8Array, Key>({ name: 'queue-outbox', encoding: 'binary' });
+    this.queueRecords = new PendingWrites(this.queueDb, fail);
+    this.messageRecords = new PendingWrites(this.messageDb, fail);
+    this.bodies = new PendingWrites(env.openDB<Uint8Array, Key>({ name: 'queue-bodies', encoding: 'binary' }), fail);
+    this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
+    this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
+    this.outboxes = new PendingWrites(this.outboxDb, fail);
+  }
+
+  getQueue(key: QueueKey): StoredQueue | undefined {
+    return this.queueRecords.get(queueTuple(key));
+  }
+  putQueue(key: QueueKey, queue: StoredQueue): void {
+    this.checkHealthy();
+    this.queueRecords.put(queueTuple(key), queue);
+  }
+  removeQueue(key: QueueKey): void {
+    this.checkHealthy();
+    this.queueRecords.remove(queueTuple(key));
+  }
+  *queues(shardId: ShardId, project: string, afterName?: string): Iterable<{ name: string; queue: StoredQueue }> {
+    const range = this.queueDb.getRange({
+      start: [shardId, project, afterName ?? ''],
+      end: [shardId, project, nameMax],
+      exclusiveStart: afterName !== undefined,
+      snapshot: false,
+    });
+    for (const { key, value } of range) {
+      const name = (key as unknown[])[2];
+      assert(typeof name === 'string', 'queue-records key without a name');
+      const current = this.queueRecords.peek([shardId, project, name]);
+      if (current === removed) continue;
+      yield { name, queue: current ?? value };
+    }
+  }
+  *allQueues(shardId: ShardId): Iterable<{ project: string; name: string; queue: StoredQueue }> {
+    for (const { key, value } of this.queueDb.getRange({ start: [shardId], end: [shardId + 1], snapshot: false })) {
+      const [, project, name] = key as unknown[];
+      assert(typeof project === 'string' && typeof name === 'string', 'malformed queue-records key');
+      yield { project, name, queue: value };
+    }
+  }
+
+  getMessage(key: QueueKey, seq: number): StoredMessage | undefined {
+    return this.messageRecords.get(messageTuple(key, seq));
+  }
+  getBody(key: QueueKey, seq: number): Uint8Array | undefined {
+    return this.bodies.get(messageTuple(key, seq));
+  }
+  seqOfId(key: QueueKey, id: string): number | undefined {
+    return this.ids.get([key.shardId, key.project, key.queue, id]);
+  }
+  insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void {
+    this.checkHealthy();
+    const tuple = messageTuple(key, message.seq);
+    this.messageRecords.put(tuple, message);
+    this.bodies.put(tuple, body);
+    this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
+  }
+  updateMessage(key: QueueKey, message: StoredMessage): void {
+    this.checkHealthy();
+    this.messageRecords.put(messageTuple(key, message.seq), message);
+  }
+  removeMessage(key: QueueKey, message: StoredMessage): void {
+    this.checkHealthy();
+    const tuple = messageTuple(key, message.seq);
+    this.messageRecords.remove(tuple);
+    this.bodies.remove(tuple);
+    this.ids.remove([key.shardId, key.project, key.queue, message.id]);
+  }
+  *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
+    const range = this.messageDb.getRange({
+      start: messageTuple(key, afterSeq),
+      end: messageTuple(key, seqMax),
+      exclusiveStart: true,
+      snapshot: false,
+    });
+    for (const { value } of range) {
+      const current = this.messageRecords.peek(messageTuple(key, value.seq));
+      if (current === removed) continue;
+      yield current ?? value;
+    }
+  }
+
+  getShardMeta(shardId: ShardId): ShardMeta | undefined {
+    return this.metas.get([shardId]);
+  }
+  putShardMeta(shardId: ShardId, meta: ShardMeta): void {
+    this.checkHealthy();
+    this.metas.put([shardId], meta);
+  }
+
+  putOutbox(shardId: ShardId, record: OutboxRecord): void {
+    this.checkHealthy();
+    this.outboxes.put([shardId, record.seq], record.data);
+  }
+  removeOutbox(shardId: ShardId, seq: number): void {
+    this.checkHealthy();
+    this.outboxes.remove([shardId, seq]);
+  }
+  *outbox(shardId: ShardId): Iterable<OutboxRecord> {
+    for (const { key, value } of this.outboxDb.getRange({ start: [shardId, 0], end: [shardId, seqMax], snapshot: false })) {
+      const seq = (key as unknown[])[1];
+      assert(typeof seq === 'number', 'malformed queue-outbox key');
+      if (this.outboxes.peek([shardId, seq]) === removed) continue;
+      yield { seq, data: value };
+    }
+  }
+
+  async committed(): Promise<void> {
+    await Promise.all([
+      this.queueRecords.committed(),
+      this.messageRecords.committed(),
+      this.bodies.committed(),
+      this.ids.committed(),
+      this.metas.committed(),
+      this.outboxes.committed(),
+    ]);
+  }
+  async flushed(): Promise<void> {
+    await this.committed();
+    await this.env.flushed;
+  }
+
+  private checkHealthy(): void {
+    if (this.failure !== undefined) throw new Error('queue store write failed earlier', { cause: this.failure });
+  }
+}
+
+function queueTuple(key: QueueKey): (string | number)[] {
+  return [key.shardId, key.project, key.queue];
+}
+
+function messageTuple(key: QueueKey, seq: number): (string | number)[] {
+  return [key.shardId, key.project, key.queue, seq];
+}

@@ -1,0 +1,130 @@
+/**
+ * In-memory twin of LmdbQueueStore for simulations and fast tests. Same contract
+ * (test/contract/queue-store.contract.ts): writes are visible at once to every read,
+ * `committed()`/`flushed()` resolve immediately. Nothing survives the process.
+ */
+import type { ShardId } from '../../common/ids.js';
+import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+
+interface QueueSlot {
+  readonly messages: Map<number, StoredMessage>;
+  readonly bodies: Map<number, Uint8Array>;
+  readonly seqById: Map<string, number>;
+}
+
+function slotKey(key: QueueKey): string {
+  return `${key.shardId}\u0000${key.project}\u0000${key.queue}`;
+}
+
+function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export class MemoryQueueStore implements QueueStore {
+  private readonly queueRecords = new Map<string, { key: QueueKey; queue: StoredQueue }>();
+  private readonly slots = new Map<string, QueueSlot>();
+  private readonly metas = new Map<ShardId, ShardMeta>();
+  private readonly outboxes = new Map<ShardId, Map<number, Uint8Array>>();
+
+  getQueue(key: QueueKey): StoredQueue | undefined {
+    return this.queueRecords.get(slotKey(key))?.queue;
+  }
+  putQueue(key: QueueKey, queue: StoredQueue): void {
+    this.queueRecords.set(slotKey(key), { key: { ...key }, queue });
+  }
+  removeQueue(key: QueueKey): void {
+    this.queueRecords.delete(slotKey(key));
+  }
+  *queues(shardId: ShardId, project: string, afterName?: string): Iterable<{ name: string; queue: StoredQueue }> {
+    const found = [...this.queueRecords.values()].filter(
+      (r) => r.key.shardId === shardId && r.key.project === project && (afterName === undefined || compareNames(r.key.queue, afterName) > 0),
+    );
+    found.sort((a, b) => compareNames(a.key.queue, b.key.queue));
+    for (const r of found) yield { name: r.key.queue, queue: r.queue };
+  }
+  *allQueues(shardId: ShardId): Iterable<{ project: string; name: string; queue: StoredQueue }> {
+    for (const r of [...this.queueRecords.values()]) {
+      if (r.key.shardId === shardId) yield { project: r.key.project, name: r.key.queue, queue: r.queue };
+    }
+  }
+
+  private slot(key: QueueKey): QueueSlot {
+    const k = slotKey(key);
+    let slot = this.slots.get(k);
+    if (slot === undefined) {
+      slot = { messages: new Map(), bodies: new Map(), seqById: new Map() };
+      this.slots.set(k, slot);
+    }
+    return slot;
+  }
+  getMessage(key: QueueKey, seq: number): StoredMessage | undefined {
+    return this.slots.get(slotKey(key))?.messages.get(seq);
+  }
+  getBody(key: QueueKey, seq: number): Uint8Array | undefined {
+    return this.slots.get(slotKey(key))?.bodies.get(seq);
+  }
+  seqOfId(key: QueueKey, id: string): number | undefined {
+    return this.slots.get(slotKey(key))?.seqById.get(id);
+  }
+  insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void {
+    const slot = this.slot(key);
+    slot.messages.set(message.seq, message);
+    slot.bodies.set(message.seq, body);
+    slot.seqById.set(message.id, message.seq);
+  }
+  updateMessage(key: QueueKey, message: StoredMessage): void {
+    this.slot(key).messages.set(message.seq, message);
+  }
+  removeMessage(key: QueueKey, message: StoredMessage): void {
+    const k = slotKey(key);
+    const slot = this.slots.get(k);
+    if (slot === undefined) return;
+    slot.messages.delete(message.seq);
+    slot.bodies.delete(message.seq);
+    slot.seqById.delete(message.id);
+    if (slot.messages.size === 0) this.slots.delete(k);
+  }
+  *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
+    const slot = this.slots.get(slotKey(key));
+    if (slot === undefined) return;
+    const seqs = [...slot.messages.keys()].filter((s) => s > afterSeq).sort((a, b) => a - b);
+    for (const seq of seqs) {
+      const message = slot.messages.get(seq);
+      if (message !== undefined) yield message;
+    }
+  }
+
+  getShardMeta(shardId: ShardId): ShardMeta | undefined {
+    return this.metas.get(shardId);
+  }
+  putShardMeta(shardId: ShardId, meta: ShardMeta): void {
+    this.metas.set(shardId, meta);
+  }
+
+  putOutbox(shardId: ShardId, record: OutboxRecord): void {
+    let box = this.outboxes.get(shardId);
+    if (box === undefined) {
+      box = new Map();
+      this.outboxes.set(shardId, box);
+    }
+    box.set(record.seq, record.data);
+  }
+  removeOutbox(shardId: ShardId, seq: number): void {
+    this.outboxes.get(shardId)?.delete(seq);
+  }
+  *outbox(shardId: ShardId): Iterable<OutboxRecord> {
+    const box = this.outboxes.get(shardId);
+    if (box === undefined) return;
+    for (const seq of [...box.keys()].sort((a, b) => a - b)) {
+      const data = box.get(seq);
+      if (data !== undefined) yield { seq, data };
+    }
+  }
+
+  committed(): Promise<void> {
+    return Promise.resolve();
+  }
+  flushed(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Durable state of the shards' queues: queue records, message records, message bodies,
+ * the id → seq map, each shard's applied index, and each shard's outbox.
+ *
+ * Only the shard state machine writes here, and only while applying a command. Writes
+ * are synchronous calls that take effect at once for point reads (`getQueue`,
+ * `getMessage`, `getBody`, `seqOfId`, `getShardMeta`) and reach disk in the background:
+ * everything written in one event-loop turn lands in one transaction, so the shard's
+ * applied index (in `ShardMeta`) always matches the state stored with it. Range reads
+ * (`queues`, `messages`, `allQueues`, `outbox`) see committed state only: callers that
+ * need the latest applied state await `committed()` first.
+ *
+ * Bodies are opaque bytes (encoded by the cluster layer) kept apart from the small
+ * message records, so rebuilding indexes at start never decodes a body.
+ */
+import type { ShardId } from '../common/ids.js';
+
+/** Addresses one queue inside one shard. */
+export interface QueueKey {
+  readonly shardId: ShardId;
+  readonly project: string;
+  readonly queue: string;
+}
+
+export interface StoredQueue {
+  readonly metadata: Record<string, unknown>;
+  /** The seq the next posted message gets; starts at 1. */
+  readonly nextSeq: number;
+  readonly createdMs: number;
+}
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly seq: number;
+  /** Normalised Client-ID of the poster (echo suppression). */
+  readonly clientId: string;
+  readonly createdMs: number;
+  /** Lifetime reported to clients (claims can change it). */
+  readonly ttlSeconds: number;
+  /** The message is gone at and after this instant. */
+  readonly expiresMs: number;
+  /** End of the delay: the message is delayed while now < visibleMs. */
+  readonly visibleMs: number;
+  /** Last claim stamped on the message; active only while now < claimExpiresMs. */
+  readonly claimId: string | null;
+  readonly claimExpiresMs: number;
+  /** When the claim was created or last renewed. */
+  readonly claimUpdatedMs: number;
+  readonly claimTtlSeconds: number;
+  readonly claimCount: number;
+  readonly checksum: string | null;
+}
+
+/** Per-shard bookkeeping, written with every applied batch. */
+export interface ShardMeta {
+  readonly appliedIndex: number;
+  /** Latest command time applied (the state machine's clock never goes back). */
+  readonly lastNowMs: number;
+  readonly nextOutboxSeq: number;
+  /** Per source shard, the highest outbox seq already received (idempotent delivery). */
+  readonly inbox: Readonly<Record<string, number>>;
+}
+
+export interface OutboxRecord {
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+export interface QueueStore {
+  getQueue(key: QueueKey): StoredQueue | undefined;
+  putQueue(key: QueueKey, queue: StoredQueue): void;
+  removeQueue(key: QueueKey): void;
+  /** Committed queues of one project in one shard, by name, after `afterName` when given. */
+  queues(shardId: ShardId, project: string, afterName?: string): Iterable<{ name: string; queue: StoredQueue }>;
+  /** Every committed queue of a shard (index rebuild). */
+  allQueues(shardId: ShardId): Iterable<{ project: string; name: string; queue: StoredQueue }>;
+
+  getMessage(key: QueueKey, seq: number): StoredMessage | undefined;
+  getBody(key: QueueKey, seq: number): Uint8Array | undefined;
+  seqOfId(key: QueueKey, id: string): number | undefined;
+  /** Stores a new message with its body and id mapping. */
+  insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void;
+  /** Replaces the record of an existing message (the body and id do not change). */
+  updateMessage(key: QueueKey, message: StoredMessage): void;
+  removeMessage(key: QueueKey, message: StoredMessage): void;
+  /** Committed messages of a queue in seq order, seq > afterSeq. */
+  messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage>;
+
+  getShardMeta(shardId: ShardId): ShardMeta | undefined;
+  putShardMeta(shardId: ShardId, meta: ShardMeta): void;
+
+  putOutbox(shardId: ShardId, record: OutboxRecord): void;
+  removeOutbox(shardId: ShardId, seq: number): void;
+  /** Committed outbox entries of a shard in seq order. */
+  outbox(shardId: ShardId): Iterable<OutboxRecord>;
+
+  /** Resolves once every write issued so far is committed (visible to range reads). */
+  committed(): Promise<void>;
+  /** Resolves once every write issued so far is on disk. */
+  flushed(): Promise<void>;
+}
