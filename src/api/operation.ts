@@ -1,0 +1,76 @@
+/**
+ * The transport-independent shape of an API call. A transport (HTTP on uWS, later the
+ * WebSocket sessions) turns what it received into an ApiRequest, asks
+ * `executeOperation` (request-context.ts) to run one named Operation, and renders the
+ * ApiReply — or, when the call throws, hands the error to `transport/error-reply.ts`.
+ * Every Zaqar rule lives behind these types, so both transports share one
+ * implementation of each.
+ */
+import type { Broker } from './broker.js';
+import type { Clock } from '../common/clock.js';
+import type { JsonValue } from './json-body.js';
+import type { ApiOptions } from './api-options.js';
+
+/** Query parameters in arrival order; a repeated key keeps every value. */
+export type QueryParams = ReadonlyMap<string, readonly string[]>;
+
+/** A request body: raw bytes (HTTP) or an already-decoded value (WebSocket frames). */
+export type RequestBody = { readonly bytes: Uint8Array } | { readonly json: JsonValue };
+
+export interface ApiRequest {
+  /** HTTP method as sent (case-sensitive), or the method a WS action stands for. */
+  readonly method: string;
+  /** Request path without the query, e.g. `/v2/queues/q1/messages`. */
+  readonly path: string;
+  /** Path parameters: `queue_name`, `message_id`, `claim_id`. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: QueryParams;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** null: no body at all (no Content-Length); zero bytes: an empty body. */
+  readonly body: RequestBody | null;
+  /** `req-<uuid>`, echoed as `x-openstack-request-id`. */
+  readonly requestId: string;
+}
+
+export interface ApiReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** undefined: no body (e.g. 204). */
+  readonly body?: JsonValue;
+}
+
+/** Who is calling, established by the common checks before an operation runs. */
+export interface CallerContext {
+  readonly project: string;
+  /** Normalised Client-ID (lower-case dashed UUID in strict mode). */
+  readonly clientId: string;
+  readonly roles: readonly string[];
+}
+
+/** What every operation receives: the request, its caller and the node's services. */
+export interface ApiCall {
+  readonly request: ApiRequest;
+  readonly caller: CallerContext;
+  readonly api: ApiDeps;
+}
+
+export interface ApiDeps {
+  readonly broker: Broker;
+  readonly clock: Clock;
+  readonly options: ApiOptions;
+}
+
+export interface Operation {
+  /** Policy rule name, e.g. `queues:get` (zaqar-api-v2.md §1.9). */
+  readonly policy: string;
+  /** When true the `queue_name` path parameter is validated before the policy check. */
+  readonly hasQueue: boolean;
+  /** Whether Client-ID / X-Project-ID are required (false only for `GET /`). */
+  readonly isScoped: boolean;
+  run(call: ApiCall): Promise<ApiReply>;
+}
+
+export function reply(status: number, body?: JsonValue, headers: Readonly<Record<string, string>> = {}): ApiReply {
+  return body === undefined ? { status, headers } : { status, headers, body };
+}

@@ -1,0 +1,176 @@
+/**
+ * Node configuration from three sources, later ones winning: built-in defaults, a JSON
+ * config file, environment variables, command-line flags. Option names in the file are
+ * Zaqar's (`max_messages_post_size`, `default_message_ttl`, `signed_url.secret_key`...),
+ * either flat or grouped in sections (`{"transport": {...}, "signed_url": {...}}`).
+ * Every value is checked at start; an invalid one fails with a ConfigError naming the
+ * option, so a bad deployment never half-starts.
+ */
+import { readFileSync } from 'node:fs';
+import { defaultApiOptions, type ApiOptions } from './api/api-options.js';
+
+export class ConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface NodeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly shardCount: number;
+  readonly enableChecksum: boolean;
+  readonly api: ApiOptions;
+}
+
+export interface ConfigSources {
+  /** Parsed flags: `listen`, `data-dir`, `config`. */
+  readonly flags: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode';
+
+/** File option → (ApiOptions key or node key, kind). */
+const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> = [
+  ['default_message_ttl', 'defaultMessageTtlSeconds', 'positive'],
+  ['default_message_delay', 'defaultMessageDelaySeconds', 'nonNegative'],
+  ['default_claim_ttl', 'defaultClaimTtlSeconds', 'positive'],
+  ['default_claim_grace', 'defaultClaimGraceSeconds', 'positive'],
+  ['max_queues_per_page', 'maxQueuesPerPage', 'positive'],
+  ['max_messages_per_page', 'maxMessagesPerPage', 'positive'],
+  ['max_messages_per_claim_or_pop', 'maxMessagesPerClaimOrPop', 'positive'],
+  ['max_queue_metadata', 'maxQueueMetadataBytes', 'positive'],
+  ['max_messages_post_size', 'maxMessagesPostSizeBytes', 'positive'],
+  ['max_message_ttl', 'maxMessageTtlSeconds', 'positive'],
+  ['max_message_delay', 'maxMessageDelaySeconds', 'nonNegative'],
+  ['max_claim_ttl', 'maxClaimTtlSeconds', 'positive'],
+  ['max_claim_grace', 'maxClaimGraceSeconds', 'positive'],
+  ['client_id_uuid_safe', 'clientIdUuidSafe', 'clientIdMode'],
+  ['min_length_client_id', 'minLengthClientId', 'positive'],
+  ['max_length_client_id', 'maxLengthClientId', 'positive'],
+  ['message_delete_with_claim_id', 'messageDeleteWithClaimId', 'boolean'],
+  ['admin_mode', 'adminMode', 'boolean'],
+  ['signed_url.secret_key', 'signedUrlSecretKey', 'string'],
+];
+
+const nodeOptionKinds: Readonly<Record<string, Kind>> = {
+  enable_checksum: 'boolean',
+  shard_count: 'positive',
+  listen: 'string',
+  data_dir: 'string',
+};
+
+/** Sections whose keys are plain option names (Zaqar's groups for the same options). */
+const plainSections = new Set(['DEFAULT', 'transport', 'limits:transport', 'node', 'drivers:transport:wsgi']);
+
+export function loadConfig(sources: ConfigSources): NodeConfig {
+  const configPath = sources.flags['config'] ?? sources.env['ZAQAR_CONFIG'];
+  const file = configPath === undefined ? {} : readConfigFile(configPath);
+  const known = new Set([...apiOptionTable.map(([name]) => name), ...Object.keys(nodeOptionKinds)]);
+  for (const name of Object.keys(file)) {
+    if (!known.has(name)) throw new ConfigError(`unknown option "${name}" in ${configPath ?? 'config'}`);
+  }
+  const api: Record<string, unknown> = { ...defaultApiOptions };
+  for (const [name, key, kind] of apiOptionTable) {
+    if (Object.hasOwn(file, name)) api[key] = checkValue(name, file[name], kind);
+  }
+  const listen = sources.flags['listen'] ?? sources.env['ZAQAR_LISTEN'] ?? optionalString(file, 'listen') ?? '127.0.0.1:8888';
+  const { host, port } = parseListen(listen);
+  const config: NodeConfig = {
+    host,
+    port,
+    dataDir: sources.flags['data-dir'] ?? sources.env['ZAQAR_DATA_DIR'] ?? optionalString(file, 'data_dir') ?? './data',
+    shardCount: Object.hasOwn(file, 'shard_count') ? (checkValue('shard_count', file['shard_count'], 'positive') as number) : 4,
+    enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
+    api: api as unknown as ApiOptions,
+  };
+  checkConsistency(config.api);
+  return config;
+}
+
+function optionalString(file: Record<string, unknown>, name: string): string | undefined {
+  return Object.hasOwn(file, name) ? (checkValue(name, file[name], 'string') as string) : undefined;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}`, { cause });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid JSON`, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  return flatten(parsed as Record<string, unknown>);
+}
+
+/** `{"signed_url": {"secret_key": "x"}}` → `signed_url.secret_key`; plain sections merge flat. */
+function flatten(document: Record<string, unknown>): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(document)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [inner, innerValue] of Object.entries(value as Record<string, unknown>)) {
+        flat[plainSections.has(key) ? inner : `${key}.${inner}`] = innerValue;
+      }
+    } else {
+      flat[key] = value;
+    }
+  }
+  return flat;
+}
+
+function checkValue(name: string, value: unknown, kind: Kind): unknown {
+  const fail = (want: string): ConfigError => new ConfigError(`option ${name} must be ${want}, got ${JSON.stringify(value)}`);
+  switch (kind) {
+    case 'positive':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw fail('a positive integer');
+      return value;
+    case 'nonNegative':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw fail('a non-negative integer');
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw fail('true or false');
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || value === '') throw fail('a non-empty string');
+      return value;
+    case 'clientIdMode':
+      if (value !== 'strict' && value !== 'off') throw fail('"strict" or "off"');
+      return value;
+  }
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  const port = match === null ? NaN : Number(match[2]);
+  const host = match?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '';
+  if (host === '' || !Number.isInteger(port) || port > 65535) {
+    throw new ConfigError(`option listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  }
+  return { host, port };
+}
+
+function checkConsistency(api: ApiOptions): void {
+  if (api.minLengthClientId > api.maxLengthClientId) {
+    throw new ConfigError('option min_length_client_id must not exceed max_length_client_id');
+  }
+  if (api.defaultMessageTtlSeconds < 60 || api.defaultMessageTtlSeconds > api.maxMessageTtlSeconds) {
+    throw new ConfigError('option default_message_ttl must lie between 60 and max_message_ttl');
+  }
+  if (api.defaultClaimTtlSeconds < 60 || api.defaultClaimTtlSeconds > api.maxClaimTtlSeconds) {
+    throw new ConfigError('option default_claim_ttl must lie between 60 and max_claim_ttl');
+  }
+  if (api.defaultMessageDelaySeconds > api.maxMessageDelaySeconds) {
+    throw new ConfigError('option default_message_delay must not exceed max_message_delay');
+  }
+}

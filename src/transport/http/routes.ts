@@ -1,0 +1,94 @@
+/**
+ * The HTTP route table: path templates → method → api operation. Matching is exact
+ * (trailing slashes matter, only `/v2/` has one); path segments are percent-decoded
+ * before they become parameters. A path that matches no template is a 404; a known
+ * path with an unsupported method is a 405 listing the allowed methods plus OPTIONS
+ * (zaqar-api-v2.md §1.1). Subscriptions, topics, pools and flavors are not routed yet.
+ */
+import { operations } from '../../api/operations.js';
+import type { Operation } from '../../api/operation.js';
+
+interface Route {
+  readonly segments: readonly string[];
+  readonly methods: Readonly<Record<string, Operation>>;
+}
+
+export interface RouteMatch {
+  readonly params: Record<string, string>;
+  readonly methods: Readonly<Record<string, Operation>>;
+}
+
+export type RouteTable = readonly Route[];
+
+function route(template: string, methods: Record<string, Operation>): Route {
+  return { segments: template.split('/'), methods };
+}
+
+export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
+  const q = '/v2/queues/{queue_name}';
+  const table: Route[] = [
+    route('/', { GET: operations.get_versions }),
+    route('/v2/', { GET: operations.get_home_doc }),
+    route('/v2/ping', { GET: operations.ping_node, HEAD: operations.ping_node_head }),
+    route('/v2/queues', { GET: operations.queue_list }),
+    route(q, {
+      GET: operations.queue_get,
+      PUT: operations.queue_create,
+      PATCH: operations.queue_update,
+      DELETE: operations.queue_delete,
+    }),
+    route(`${q}/stats`, { GET: operations.queue_get_stats }),
+    route(`${q}/share`, { POST: operations.queue_share }),
+    route(`${q}/purge`, { POST: operations.queue_purge }),
+    route(`${q}/messages`, {
+      GET: operations.message_list,
+      POST: operations.message_post,
+      DELETE: operations.message_delete_many,
+    }),
+    route(`${q}/messages/{message_id}`, { GET: operations.message_get, DELETE: operations.message_delete }),
+    route(`${q}/claims`, { POST: operations.claim_create }),
+    route(`${q}/claims/{claim_id}`, {
+      GET: operations.claim_get,
+      PATCH: operations.claim_update,
+      DELETE: operations.claim_delete,
+    }),
+  ];
+  if (options.isAdminMode) table.push(route('/v2/health', { GET: operations.check_node_health }));
+  return table;
+}
+
+/** Finds the route for a raw (still percent-encoded) path; undefined for a 404. */
+export function matchRoute(table: RouteTable, rawPath: string): RouteMatch | undefined {
+  const segments = rawPath.split('/');
+  for (const candidate of table) {
+    if (candidate.segments.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let isMatch = true;
+    for (let i = 0; i < segments.length && isMatch; i++) {
+      const want = candidate.segments[i] ?? '';
+      const got = segments[i] ?? '';
+      if (want.startsWith('{')) {
+        const value = decodeSegment(got);
+        if (value === undefined || value === '') isMatch = false;
+        else params[want.slice(1, -1)] = value;
+      } else if (want !== got) {
+        isMatch = false;
+      }
+    }
+    if (isMatch) return { params, methods: candidate.methods };
+  }
+  return undefined;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined; // malformed percent-encoding: no such path
+  }
+}
+
+/** The `Allow` header of a route: its methods plus OPTIONS. */
+export function allowHeader(match: RouteMatch): string {
+  return [...Object.keys(match.methods), 'OPTIONS'].join(', ');
+}

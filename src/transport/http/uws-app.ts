@@ -1,0 +1,208 @@
+/**
+ * The HTTP transport on uWebSockets.js — the only file of the HTTP side that imports
+ * it. It adapts uWS requests to api ApiRequests and ApiReplies back to bytes; every
+ * Zaqar rule lives in the api. uWS discipline (STYLE.md §5): onAborted is attached
+ * before anything asynchronous; everything needed from `req` is copied synchronously
+ * (it is invalid after the handler returns); onData chunks are copied (uWS reuses
+ * them); writes after an await happen inside `cork` and only if the request was not
+ * aborted; large replies go out with tryEnd/onWritable so a slow reader applies
+ * backpressure instead of growing our buffers. Bodies are bounded while they stream: a
+ * body beyond the limit is not buffered, the operation sees its length and answers
+ * its own 400, and the connection is closed because its remaining bytes are unread.
+ */
+import { randomUUID } from 'node:crypto';
+import uWS from 'uWebSockets.js';
+import { BrokerError } from '../../api/errors.js';
+import type { ApiDeps, ApiReply, ApiRequest } from '../../api/operation.js';
+import { acceptsJson, executeOperation } from '../../api/request-context.js';
+import { errorReply, type ErrorLogger } from '../error-reply.js';
+import { allowHeader, matchRoute, type RouteTable } from './routes.js';
+import { parseQuery, statusLine } from './http-text.js';
+
+export interface HttpServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; read the chosen one from `UwsHttpServer.port`. */
+  readonly port: number;
+  readonly api: ApiDeps;
+  readonly routes: RouteTable;
+  /** Request bodies beyond this many bytes are never buffered. */
+  readonly bodyBytesMax: number;
+  readonly log: ErrorLogger;
+}
+
+interface RequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQuery: string;
+  readonly headers: Record<string, string>;
+  readonly requestId: string;
+}
+
+interface Exchange {
+  isAborted: boolean;
+  readonly res: uWS.HttpResponse;
+}
+
+export class UwsHttpServer {
+  private listenSocket: uWS.us_listen_socket | undefined;
+
+  private constructor(private readonly options: HttpServerOptions, readonly port: number, socket: uWS.us_listen_socket) {
+    this.listenSocket = socket;
+  }
+
+  static listen(options: HttpServerOptions): Promise<UwsHttpServer> {
+    const app = uWS.App();
+    let server: UwsHttpServer | undefined;
+    app.any('/*', (res, req) => {
+      const exchange: Exchange = { isAborted: false, res };
+      res.onAborted(() => {
+        exchange.isAborted = true;
+      });
+      const headers: Record<string, string> = {};
+      req.forEach((key, value) => {
+        headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
+      });
+      const head: RequestHead = {
+        method: req.getCaseSensitiveMethod(),
+        path: req.getUrl(),
+        rawQuery: req.getQuery() ?? '',
+        headers,
+        requestId: `req-${randomUUID()}`,
+      };
+      if (server === undefined) throw new Error('request before listen completed');
+      server.accept(exchange, head);
+    });
+    return new Promise((resolve, reject) => {
+      app.listen(options.host, options.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${options.host}:${options.port}`));
+          return;
+        }
+        server = new UwsHttpServer(options, uWS.us_socket_local_port(socket), socket);
+        resolve(server);
+      });
+    });
+  }
+
+  /** Stops accepting connections; requests in flight finish on their own. */
+  close(): void {
+    if (this.listenSocket !== undefined) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  /** Reads the body (bounded) if there is one, then dispatches. Runs inside the uWS handler. */
+  private accept(exchange: Exchange, head: RequestHead): void {
+    const declared = head.headers['content-length'];
+    const isChunked = head.headers['transfer-encoding'] !== undefined;
+    if (declared === undefined && !isChunked) {
+      this.dispatchSafely(exchange, head, null, false);
+      return;
+    }
+    const declaredBytes = declared === undefined ? 0 : Number(declared);
+    if (declared !== undefined && (!Number.isSafeInteger(declaredBytes) || declaredBytes < 0)) {
+      this.finish(exchange, head, errorReplyFor(head, new BrokerError('invalid_request_body', 'Request body could not be read.')), true);
+      return;
+    }
+    if (declaredBytes > this.options.bodyBytesMax) {
+      this.dispatchSafely(exchange, head, new Uint8Array(0), true);
+      return;
+    }
+    if (declared !== undefined && declaredBytes === 0 && !isChunked) {
+      this.dispatchSafely(exchange, head, new Uint8Array(0), false);
+      return;
+    }
+    this.readBody(exchange, head);
+  }
+
+  private readBody(exchange: Exchange, head: RequestHead): void {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let isDone = false;
+    exchange.res.onData((chunk, isLast) => {
+      if (isDone) return;
+      received += chunk.byteLength;
+      if (received > this.options.bodyBytesMax) {
+        isDone = true;
+        chunks.length = 0; // drop what we held: the operation only needs the length
+        head.headers['content-length'] = String(received);
+        this.dispatchSafely(exchange, head, new Uint8Array(0), true);
+        return;
+      }
+      chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the chunk's memory
+      if (isLast) {
+        isDone = true;
+        this.dispatchSafely(exchange, head, Buffer.concat(chunks, received), false);
+      }
+    });
+  }
+
+  private dispatchSafely(exchange: Exchange, head: RequestHead, body: Uint8Array | null, mustClose: boolean): void {
+    this.dispatch(head, body).then(
+      (reply) => this.finish(exchange, head, reply, mustClose),
+      (error: unknown) => this.finish(exchange, head, errorReplyFor(head, error, this.options.log), mustClose),
+    );
+  }
+
+  private async dispatch(head: RequestHead, body: Uint8Array | null): Promise<ApiReply> {
+    const match = matchRoute(this.options.routes, head.path);
+    if (match === undefined) throw new BrokerError('route_not_found');
+    const operation = match.methods[head.method];
+    if (operation === undefined) {
+      if (head.method === 'OPTIONS') return { status: 200, headers: { allow: allowHeader(match) } };
+      throw new BrokerError('method_not_allowed', '', { headers: { allow: allowHeader(match) } });
+    }
+    const request: ApiRequest = {
+      method: head.method,
+      path: head.path,
+      params: match.params,
+      query: parseQuery(head.rawQuery),
+      headers: head.headers,
+      body: body === null ? null : { bytes: body },
+      requestId: head.requestId,
+    };
+    return executeOperation(this.options.api, operation, request);
+  }
+
+  /** Writes the reply unless the client went away; safe to call after any await. */
+  private finish(exchange: Exchange, head: RequestHead, reply: ApiReply, mustClose: boolean): void {
+    if (exchange.isAborted) return;
+    const { res } = exchange;
+    const payload = reply.body === undefined ? undefined : Buffer.from(JSON.stringify(reply.body), 'utf8');
+    res.cork(() => {
+      res.writeStatus(statusLine(reply.status));
+      res.writeHeader('x-openstack-request-id', head.requestId);
+      const headers = reply.headers;
+      if (payload !== undefined && headers['content-type'] === undefined) {
+        res.writeHeader('content-type', 'application/json; charset=UTF-8');
+      }
+      for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+      if (payload === undefined || head.method === 'HEAD') {
+        if (reply.status === 204 || reply.status === 304 || head.method === 'HEAD') res.endWithoutBody(0, mustClose);
+        else res.end('', mustClose);
+        return;
+      }
+      if (mustClose) {
+        res.end(payload, true);
+        return;
+      }
+      writeWithBackpressure(exchange, payload);
+    });
+  }
+}
+
+function errorReplyFor(head: RequestHead, error: unknown, log: ErrorLogger = console.error): ApiReply {
+  return errorReply(error, { requestId: head.requestId, acceptsJson: acceptsJson(head.headers['accept']), log });
+}
+
+/** Sends a body the socket may not take at once, resuming from uWS's write offset on drain. */
+function writeWithBackpressure(exchange: Exchange, payload: Buffer): void {
+  const { res } = exchange;
+  const startOffset = res.getWriteOffset();
+  const [isOk, isDone] = res.tryEnd(payload, payload.length);
+  if (isOk || isDone) return;
+  res.onWritable((offset) => {
+    if (exchange.isAborted) return true;
+    const [isSent] = res.tryEnd(payload.subarray(offset - startOffset), payload.length);
+    return isSent;
+  });
+}
