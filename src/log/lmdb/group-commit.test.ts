@@ -1,0 +1,83 @@
+/**
+ * GroupCommit batches the writes of one turn into one LMDB transaction and resolves
+ * them only after the flush. A process kill cannot tell commit from flush (the page
+ * cache survives it), so the flush ordering is proven here by holding back the
+ * environment's `flushed` signal of a real environment and watching the writes wait.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { GroupCommit } from './group-commit.js';
+import { openLmdbEnv, type LmdbEnv } from './lmdb-env.js';
+
+let dir: string;
+let env: LmdbEnv;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'zaqar-group-commit-'));
+  env = openLmdbEnv(dir);
+});
+
+afterEach(async () => {
+  await env.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The real environment, except that `flushed` also waits for `release()`. */
+function withHeldFlush(real: LmdbEnv): { env: LmdbEnv; release: () => void } {
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const proxy = new Proxy(real, {
+    get(target, property) {
+      if (property === 'flushed') {
+        const flushed = target.flushed;
+        return { then: (ok: () => void, fail: (e: unknown) => void) => Promise.all([flushed, held]).then(ok, fail) };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { env: proxy, release };
+}
+
+test('GroupCommit puts the writes of one turn in one transaction', async () => {
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  const commits = new GroupCommit(env);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => commits.enqueue(() => db.putSync(i, `v${i}`))));
+  expect(commits.transactions).toBe(1);
+  await commits.enqueue(() => db.putSync(50, 'v50'));
+  expect(commits.transactions).toBe(2);
+  expect(Array.from(db.getRange(), ({ value }) => value)).toHaveLength(51);
+});
+
+test('GroupCommit resolves a write only after its transaction is flushed', async () => {
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  const held = withHeldFlush(env);
+  const commits = new GroupCommit(held.env);
+  let isResolved = false;
+  const write = commits.enqueue(() => db.putSync(1, 'one')).then(() => {
+    isResolved = true;
+  });
+  // Wait until the transaction is committed and visible: the write must still wait.
+  for (let turn = 0; db.get(1) === undefined && turn < 10_000; turn++) await new Promise(setImmediate);
+  await env.committed;
+  expect(db.get(1)).toBe('one');
+  // Give a commit-time resolution every chance to show up (turns, not time).
+  for (let turn = 0; turn < 20; turn++) await new Promise(setImmediate);
+  expect(isResolved).toBe(false);
+  held.release();
+  await write;
+  expect(isResolved).toBe(true);
+});
+
+test('GroupCommit rejects every write of a batch whose transaction cannot start', async () => {
+  const commits = new GroupCommit(env);
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  await env.close();
+  const writes = [commits.enqueue(() => db.putSync(1, 'a')), commits.enqueue(() => db.putSync(2, 'b'))];
+  for (const write of writes) await expect(write).rejects.toThrow(/closed/);
+  env = openLmdbEnv(dir);
+});

@@ -1,0 +1,78 @@
+/**
+ * Group commit: every log write requested during one event-loop turn, from any number of
+ * groups, goes into one LMDB transaction and waits for one flush.
+ *
+ * Why our own queue rather than lmdb-js's event-turn batching alone: we need each write
+ * to be atomic (entries + hard state), to await the flush of the transaction that holds
+ * it (lmdb's `flushed` is per environment, so we read it right after queueing the
+ * transaction), and to know how many transactions ran (tests prove the batching).
+ *
+ * The batch is closed on `setImmediate`, i.e. after the current turn's microtasks and
+ * I/O callbacks: the node loops of many groups woken by one network frame all get in.
+ * Invariant: a write's promise resolves only after its transaction is committed and the
+ * environment reports it flushed; if the transaction fails every write in it rejects.
+ */
+import type { LmdbEnv } from './lmdb-env.js';
+
+interface PendingWrite {
+  readonly write: () => void;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  private pending: PendingWrite[] = [];
+  private isScheduled = false;
+  private transactionCount = 0;
+
+  constructor(private readonly env: LmdbEnv) {}
+
+  /** Transactions started so far (each carries one batch). */
+  get transactions(): number {
+    return this.transactionCount;
+  }
+
+  /**
+   * Queues `write` (synchronous puts/removes, run inside the batch's transaction) and
+   * resolves once it is durable. `write` must not throw: validate before queueing.
+   */
+  enqueue(write: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      if (!this.isScheduled) {
+        this.isScheduled = true;
+        setImmediate(() => this.commitBatch());
+      }
+    });
+  }
+
+  private commitBatch(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.isScheduled = false;
+    this.transactionCount += 1;
+    let committed: Promise<unknown>;
+    let flushed: Promise<unknown>;
+    try {
+      committed = this.env.transaction(() => {
+        for (const item of batch) item.write();
+      });
+      // Taken synchronously after queueing so it is the flush of this batch (or later).
+      flushed = new Promise((resolve, reject) => {
+        this.env.flushed.then(resolve, reject);
+      });
+    } catch (error) {
+      // A closed environment throws synchronously; callers see it as a failed write.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    Promise.all([committed, flushed]).then(
+      () => {
+        for (const item of batch) item.resolve();
+      },
+      (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
+  }
+}

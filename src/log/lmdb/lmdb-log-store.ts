@@ -1,0 +1,275 @@
+/**
+ * LmdbLogStore: the Raft log of every group of a node (entries, hard state, snapshot,
+ * bounds) in named databases of the node's one LMDB environment.
+ *
+ * Invariants:
+ *  - A write (persist, persistSnapshot, compact) is one LMDB transaction together with
+ *    the writes of every other group requested in the same event-loop turn (group
+ *    commit), and its promise resolves only once that transaction is flushed.
+ *  - Reads (entries, term, snapshot) see the state of the last resolved write; the bounds
+ *    they check come from `views`, updated only after a write is durable.
+ *  - Every stored entry, snapshot and group record is checksummed; load() verifies the
+ *    whole group and reports damage instead of throwing; a later read that fails
+ *    verification throws LogStoreError('damaged').
+ *  - After a failed write the group is failed: its later writes reject (see log-store.ts).
+ *  - persist() is validated synchronously against the state after all queued writes, so
+ *    many persists of one group may be queued at once; persistSnapshot() and compact()
+ *    first wait for the group's queued writes (they read entries), and later writes of
+ *    that group wait for them.
+ */
+import { assert } from '../../common/assert.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
+import { LogStoreError } from '../log-store.js';
+import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
+import { GroupCommit } from './group-commit.js';
+import { decodeSnapshot, encodeGroupRecord, encodeSnapshot } from './group-record.js';
+import { scanGroup, type GroupView } from './group-scan.js';
+import type { LmdbEnv } from './lmdb-env.js';
+import { entryKeysFrom, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
+
+const noop = (): void => {};
+
+export class LmdbLogStore implements RaftLogStore {
+  private readonly dbs: LogDbs;
+  private readonly commits: GroupCommit;
+  /** Durable state per group: what reads check their bounds against. */
+  private readonly views = new Map<ShardId, GroupView>();
+  /** State after every queued write of the group (absent when none is queued). */
+  private readonly queuedViews = new Map<ShardId, GroupView>();
+  private readonly queuedCounts = new Map<ShardId, number>();
+  /** Settles when the group's last queued write settles. */
+  private readonly tails = new Map<ShardId, Promise<void>>();
+  /** Settles when the group's pending snapshot/compaction has been queued and settled. */
+  private readonly barriers = new Map<ShardId, Promise<void>>();
+  private readonly failures = new Map<ShardId, unknown>();
+
+  constructor(env: LmdbEnv) {
+    this.dbs = openLogDbs(env);
+    this.commits = new GroupCommit(env);
+  }
+
+  /** LMDB transactions started for log writes so far (one per group-commit batch). */
+  get transactions(): number {
+    return this.commits.transactions;
+  }
+
+  load(shardId: ShardId): RaftGroupState {
+    assert(!this.queuedCounts.has(shardId), () => `load of shard ${shardId} while its writes are queued`);
+    const { view, damage } = scanGroup(this.dbs, shardId);
+    this.views.set(shardId, view);
+    this.failures.delete(shardId);
+    const state = {
+      hardState: view.hardState,
+      snapshotMeta: view.snapshotMeta,
+      firstIndex: view.firstIndex,
+      lastIndex: view.lastIndex,
+    };
+    return damage === undefined ? state : { ...state, damage };
+  }
+
+  entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
+    const { lo, hi, bytesMax = Infinity } = range;
+    const view = this.view(shardId);
+    assert(lo >= view.firstIndex && lo <= hi && hi <= view.lastIndex + 1, () => {
+      return `shard ${shardId}: entries [${lo}, ${hi}) outside the log [${view.firstIndex}, ${view.lastIndex}]`;
+    });
+    const result: Entry[] = [];
+    let bytes = 0;
+    for (const { value } of this.dbs.entries.getRange({ start: [shardId, lo], end: [shardId, hi] })) {
+      const entry = this.verified(shardId, value, lo + result.length);
+      bytes += entrySizeBytes(entry);
+      if (result.length > 0 && bytes > bytesMax) return result;
+      result.push(entry);
+    }
+    if (result.length !== hi - lo) {
+      throw new LogStoreError('damaged', shardId, `entry ${lo + result.length} is missing`);
+    }
+    return result;
+  }
+
+  term(shardId: ShardId, index: LogIndex): Term | undefined {
+    const view = this.view(shardId);
+    if (index === view.firstIndex - 1) return view.compactedTerm;
+    if (index < view.firstIndex || index > view.lastIndex) return undefined;
+    const bytes = this.dbs.entries.getBinary([shardId, index]);
+    if (bytes === undefined) throw new LogStoreError('damaged', shardId, `entry ${index} is missing`);
+    return this.verified(shardId, bytes, index).term;
+  }
+
+  snapshot(shardId: ShardId): Snapshot | undefined {
+    if (this.view(shardId).snapshotMeta === undefined) return undefined;
+    const bytes = this.dbs.snapshots.getBinary(shardId);
+    const snapshot = bytes === undefined ? undefined : decodeSnapshot(bytes);
+    if (snapshot === undefined) throw new LogStoreError('damaged', shardId, 'snapshot fails verification');
+    return snapshot;
+  }
+
+  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
+    const barrier = this.barriers.get(shardId);
+    if (barrier !== undefined) return barrier.then(() => this.persistNow(shardId, batch));
+    return this.persistNow(shardId, batch);
+  }
+
+  persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void> {
+    return this.afterQueuedWrites(shardId, () => this.persistSnapshotNow(shardId, snapshot));
+  }
+
+  compact(shardId: ShardId, index: LogIndex): Promise<void> {
+    return this.afterQueuedWrites(shardId, () => this.compactNow(shardId, index));
+  }
+
+  private async persistNow(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
+    const view = this.writableView(shardId);
+    const { entries, hardState = view.hardState } = batch;
+    checkAppend(shardId, view, entries);
+    assert(hardState.term >= view.hardState.term, () => `shard ${shardId}: hard state term went backwards`);
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    const lastIndex = last?.index ?? view.lastIndex;
+    const next: GroupView = {
+      ...view,
+      hardState,
+      lastIndex,
+      lastIndexSeen: lastIndex >= view.lastIndexSeen ? (0 as LogIndex) : view.lastIndexSeen,
+      hasStaleSnapshot: false,
+    };
+    const puts = entries.map((entry): [EntryKey, Buffer] => [[shardId, entry.index], encodeEntry(entry)]);
+    const record = encodeGroupRecord(next);
+    return this.write(shardId, next, () => {
+      // Entries after the new last one belong to a replaced suffix (or are damaged leftovers).
+      if (first !== undefined) this.removeKeys(entryKeysFrom(this.dbs, shardId, lastIndex + 1));
+      for (const [key, value] of puts) this.dbs.entries.putSync(key, value);
+      if (view.hasStaleSnapshot === true) this.dbs.snapshots.removeSync(shardId);
+      this.dbs.groups.putSync(shardId, record);
+    });
+  }
+
+  private async persistSnapshotNow(shardId: ShardId, snapshot: Snapshot): Promise<void> {
+    const view = this.writableView(shardId);
+    const { index, term } = snapshot.meta;
+    if (index < view.firstIndex - 1 || (view.snapshotMeta !== undefined && index <= view.snapshotMeta.index)) {
+      return; // Older than what we hold: nothing to do (raft may race a local snapshot).
+    }
+    // Like etcd's raftLog.restore: entries after the snapshot survive only if the log
+    // agrees with the snapshot at its index; otherwise the whole log is replaced.
+    const keepsLog = index <= view.lastIndex && this.term(shardId, index) === term;
+    const lastIndex = keepsLog ? view.lastIndex : index;
+    const next: GroupView = {
+      ...view,
+      firstIndex: (index + 1) as LogIndex,
+      lastIndex,
+      compactedTerm: term,
+      lastIndexSeen: lastIndex >= view.lastIndexSeen ? (0 as LogIndex) : view.lastIndexSeen,
+      snapshotMeta: snapshot.meta,
+      hasStaleSnapshot: false,
+    };
+    const value = encodeSnapshot(snapshot);
+    const record = encodeGroupRecord(next);
+    return this.write(shardId, next, () => {
+      const keys = keepsLog ? entryKeysFrom(this.dbs, shardId, 0).filter((key) => key[1] <= index) : entryKeysFrom(this.dbs, shardId, 0);
+      this.removeKeys(keys);
+      this.dbs.snapshots.putSync(shardId, value);
+      this.dbs.groups.putSync(shardId, record);
+    });
+  }
+
+  private async compactNow(shardId: ShardId, index: LogIndex): Promise<void> {
+    const view = this.writableView(shardId);
+    if (index < view.firstIndex) return;
+    assert(index <= view.lastIndex, () => `shard ${shardId}: compact to ${index} beyond last index ${view.lastIndex}`);
+    const compactedTerm = this.term(shardId, index);
+    assert(compactedTerm !== undefined, () => `shard ${shardId}: no term at ${index}`);
+    const next: GroupView = { ...view, firstIndex: (index + 1) as LogIndex, compactedTerm };
+    const record = encodeGroupRecord(next);
+    return this.write(shardId, next, () => {
+      this.removeKeys(entryKeysFrom(this.dbs, shardId, 0).filter((key) => key[1] <= index));
+      this.dbs.groups.putSync(shardId, record);
+    });
+  }
+
+  /** Queues `write` for the group and moves the group's views along with it. */
+  private write(shardId: ShardId, next: GroupView, write: () => void): Promise<void> {
+    this.queuedViews.set(shardId, next);
+    this.queuedCounts.set(shardId, (this.queuedCounts.get(shardId) ?? 0) + 1);
+    const done = this.commits.enqueue(write).then(
+      () => {
+        this.dequeued(shardId);
+        if (!this.failures.has(shardId)) this.views.set(shardId, next);
+      },
+      (error: unknown) => {
+        this.dequeued(shardId);
+        this.failures.set(shardId, error);
+        throw new LogStoreError('write_failed', shardId, 'log write failed', { cause: error });
+      },
+    );
+    this.tails.set(shardId, done.then(noop, noop));
+    return done;
+  }
+
+  private dequeued(shardId: ShardId): void {
+    const count = (this.queuedCounts.get(shardId) ?? 1) - 1;
+    if (count > 0) {
+      this.queuedCounts.set(shardId, count);
+      return;
+    }
+    this.queuedCounts.delete(shardId);
+    this.queuedViews.delete(shardId);
+    this.tails.delete(shardId);
+  }
+
+  /** Runs `op` once the group's queued writes settled; the group's later writes wait for it. */
+  private afterQueuedWrites(shardId: ShardId, op: () => Promise<void>): Promise<void> {
+    const previous = this.barriers.get(shardId) ?? Promise.resolve();
+    const run = previous.then(() => this.tails.get(shardId)).then(op);
+    const barrier = run.then(noop, noop);
+    this.barriers.set(shardId, barrier);
+    void barrier.then(() => {
+      if (this.barriers.get(shardId) === barrier) this.barriers.delete(shardId);
+    });
+    return run;
+  }
+
+  private writableView(shardId: ShardId): GroupView {
+    const failure = this.failures.get(shardId);
+    if (failure !== undefined) {
+      throw new LogStoreError('group_failed', shardId, 'an earlier log write failed', { cause: failure });
+    }
+    return this.queuedViews.get(shardId) ?? this.view(shardId);
+  }
+
+  private view(shardId: ShardId): GroupView {
+    const known = this.views.get(shardId);
+    if (known !== undefined) return known;
+    const { view } = scanGroup(this.dbs, shardId);
+    this.views.set(shardId, view);
+    return view;
+  }
+
+  private verified(shardId: ShardId, bytes: Uint8Array, index: number): Entry {
+    const entry = decodeEntry(bytes);
+    if (entry === undefined || entry.index !== index) {
+      throw new LogStoreError('damaged', shardId, `entry ${index} fails verification`);
+    }
+    return entry;
+  }
+
+  private removeKeys(keys: readonly EntryKey[]): void {
+    for (const key of keys) this.dbs.entries.removeSync(key);
+  }
+}
+
+function checkAppend(shardId: ShardId, view: GroupView, entries: readonly Entry[]): void {
+  const first = entries[0];
+  if (first === undefined) return;
+  assert(first.index >= view.firstIndex && first.index <= view.lastIndex + 1, () => {
+    return `shard ${shardId}: append at ${first.index} outside [${view.firstIndex}, ${view.lastIndex + 1}]`;
+  });
+  for (let i = 1; i < entries.length; i++) {
+    const previous = entries[i - 1];
+    const entry = entries[i];
+    assert(previous !== undefined && entry !== undefined, 'dense batch');
+    assert(entry.index === previous.index + 1 && entry.term >= previous.term, () => {
+      return `shard ${shardId}: entries ${previous.index}@${previous.term} then ${entry.index}@${entry.term}`;
+    });
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The log layer's name for raft's RaftLogStore, and the one error type its stores throw.
+ *
+ * Stores satisfy raft's interface structurally (raft owns it as the consumer); `log`
+ * only imports its types. A store signals two failures through LogStoreError:
+ *  - `write_failed`: a write (persist, snapshot, compaction) did not become durable. The
+ *    group it belongs to is failed from then on: every later write of that group is
+ *    rejected with `group_failed` until the store is reopened (the node loop stops the
+ *    group; restarting reloads it from what is durable).
+ *  - `damaged`: verification failed on a read after load() (the media changed under a
+ *    running node). load() itself never throws on damage; it reports it.
+ */
+import type { RaftLogStore, ShardId } from '../raft/types.js';
+
+export type LogStore = RaftLogStore;
+
+export type LogStoreErrorKind = 'write_failed' | 'group_failed' | 'damaged';
+
+export class LogStoreError extends Error {
+  readonly kind: LogStoreErrorKind;
+  readonly shardId: ShardId;
+
+  constructor(kind: LogStoreErrorKind, shardId: ShardId, message: string, options?: ErrorOptions) {
+    super(`shard ${shardId}: ${message}`, options);
+    this.name = 'LogStoreError';
+    this.kind = kind;
+    this.shardId = shardId;
+  }
+}
