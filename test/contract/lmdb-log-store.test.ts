@@ -1,0 +1,158 @@
+/**
+ * Runs the RaftLogStore contract against LmdbLogStore on a real LMDB environment in a
+ * temp dir, damaging stored values through a raw lmdb handle, and proves what only the
+ * LMDB store promises: group commit (one transaction for the writes of many groups in a
+ * turn), failed writes failing the group, and durability when the process is killed
+ * right after a write resolved.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { describe, expect, test } from 'vitest';
+import { openLmdbEnv, type LmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
+import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
+import { logDbNames } from '../../src/log/lmdb/log-dbs.js';
+import type { LogIndex, ShardId } from '../../src/raft/types.js';
+import { entryRange, logStoreContract, type DamageKind, type LogStoreHarness } from './log-store.contract.js';
+
+class LmdbHarness implements LogStoreHarness {
+  store: LmdbLogStore;
+  private constructor(
+    readonly dir: string,
+    private env: LmdbEnv,
+  ) {
+    this.store = new LmdbLogStore(env);
+  }
+
+  static async open(): Promise<LmdbHarness> {
+    const dir = await mkdtemp(join(tmpdir(), 'zaqar-log-'));
+    return new LmdbHarness(dir, openLmdbEnv(dir));
+  }
+
+  async reopen(): Promise<LmdbLogStore> {
+    await this.env.close();
+    this.env = openLmdbEnv(this.dir);
+    this.store = new LmdbLogStore(this.env);
+    return this.store;
+  }
+
+  async damageEntry(shardId: ShardId, index: LogIndex, kind: DamageKind): Promise<void> {
+    const raw = this.env.openDB<Buffer, [number, number]>(logDbNames.entries, { encoding: 'binary' });
+    await damage(raw, [shardId, index], kind);
+  }
+
+  async damageSnapshot(shardId: ShardId, kind: DamageKind): Promise<void> {
+    const raw = this.env.openDB<Buffer, number>(logDbNames.snapshots, { encoding: 'binary' });
+    await damage(raw, shardId, kind);
+  }
+
+  async close(): Promise<void> {
+    await this.env.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+interface RawDb<K> {
+  getBinary(key: K): Buffer | undefined;
+  put(key: K, value: Buffer): Promise<boolean>;
+}
+
+async function damage<K>(raw: RawDb<K>, key: K, kind: DamageKind): Promise<void> {
+  const stored = raw.getBinary(key);
+  if (stored === undefined) throw new Error('nothing stored to damage');
+  const copy = Buffer.from(stored);
+  if (kind === 'flip') {
+    const at = copy.length - 2; // inside the data, past every header field
+    copy[at] = (copy[at] ?? 0) ^ 0x10;
+    await raw.put(key, copy);
+  } else {
+    await raw.put(key, copy.subarray(0, Math.floor(copy.length / 2)));
+  }
+}
+
+logStoreContract('LmdbLogStore', () => LmdbHarness.open(), { isPersistent: true, canDamage: true });
+
+describe('LmdbLogStore', () => {
+  test('persists of many groups in one turn share one transaction and all read back', async () => {
+    const h = await LmdbHarness.open();
+    try {
+      const before = h.store.transactions;
+      const shards = Array.from({ length: 32 }, (_, i) => (i + 1) as ShardId);
+      await Promise.all(shards.map((id) => h.store.persist(id, { entries: entryRange(1, 4, id, 256) })));
+      expect(h.store.transactions - before).toBe(1);
+      await Promise.all(shards.map((id) => h.store.persist(id, { entries: entryRange(4, 6, id, 256) })));
+      expect(h.store.transactions - before).toBe(2);
+      const reopened = await h.reopen();
+      for (const id of shards) {
+        expect(reopened.load(id).lastIndex).toBe(5);
+        expect(reopened.entries(id, { lo: 1 as LogIndex, hi: 6 as LogIndex })).toEqual(entryRange(1, 6, id, 256));
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a write that fails in LMDB rejects, and fails its group for later writes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zaqar-log-'));
+    const env = openLmdbEnv(dir);
+    try {
+      const store = new LmdbLogStore(env);
+      const shard = 1 as ShardId;
+      await store.persist(shard, { entries: entryRange(1, 2, 1) });
+      await env.close();
+      await expect(store.persist(shard, { entries: entryRange(2, 3, 1) })).rejects.toMatchObject({
+        kind: 'write_failed',
+      });
+      await expect(store.persist(shard, { entries: entryRange(2, 3, 1) })).rejects.toMatchObject({
+        kind: 'group_failed',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every write acknowledged before kill -9 is there after reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zaqar-log-'));
+    try {
+      for (const rounds of [50, 1, 20, 1, 5]) {
+        const acknowledged = await runPersistChild(dir, rounds);
+        const env = openLmdbEnv(dir);
+        try {
+          expectAcknowledgedDurable(new LmdbLogStore(env), acknowledged);
+        } finally {
+          await env.close();
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Runs lmdb-persist-child for `rounds` rounds (it kills itself) and returns the last acknowledged index. */
+async function runPersistChild(dir: string, rounds: number): Promise<number> {
+  const childPath = fileURLToPath(new URL('./lmdb-persist-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', childPath, dir, String(rounds)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  let acknowledged = 0;
+  for await (const line of createInterface({ input: child.stdout })) acknowledged = Number(line);
+  expect(await exited).toBe('SIGKILL');
+  expect(acknowledged).toBeGreaterThan(0);
+  return acknowledged;
+}
+
+function expectAcknowledgedDurable(store: LmdbLogStore, acknowledged: number): void {
+  for (const shard of [1, 2, 3, 4].map((n) => n as ShardId)) {
+    const state = store.load(shard);
+    expect(state.damage).toBeUndefined();
+    expect(state.lastIndex).toBeGreaterThanOrEqual(acknowledged);
+    expect(state.hardState.commit).toBeGreaterThanOrEqual(acknowledged);
+    const stored = store.entries(shard, { lo: 1 as LogIndex, hi: (acknowledged + 1) as LogIndex });
+    expect(stored).toEqual(entryRange(1, acknowledged + 1, 1, 256).map((e) => ({ ...e, data: e.data.fill(shard) })));
+  }
+}
