@@ -89,6 +89,7 @@ export interface QueueStore {
   getShardMeta(shardId: ShardId): ShardMeta | undefined;
   putShardMeta(shardId: ShardId, meta: ShardMeta): void;
 
+  getOutbox(shardId: ShardId, seq: number): Uint8Array | undefined;
   putOutbox(shardId: ShardId, record: OutboxRecord): void;
   removeOutbox(shardId: ShardId, seq: number): void;
   /** Committed outbox entries of a shard in seq order. */

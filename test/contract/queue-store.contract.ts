@@ -92,12 +92,14 @@ export function queueStoreContract(name: string, open: () => Promise<OpenedQueue
       store.putOutbox(shard, { seq: 2, data: new Uint8Array([2]) });
       store.putOutbox(shard, { seq: 1, data: new Uint8Array([1]) });
       store.putOutbox(4 as ShardId, { seq: 1, data: new Uint8Array([9]) });
+      expect([...(store.getOutbox(shard, 2) ?? [])]).toEqual([2]);
       await store.committed();
       expect([...store.outbox(shard)].map((o) => [o.seq, [...o.data]])).toEqual([
         [1, [1]],
         [2, [2]],
       ]);
       store.removeOutbox(shard, 1);
+      expect(store.getOutbox(shard, 1)).toBeUndefined();
       await store.flushed();
       expect([...store.outbox(shard)].map((o) => o.seq)).toEqual([2]);
       await close();

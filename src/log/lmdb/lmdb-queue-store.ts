@@ -140,6 +140,9 @@ export class LmdbQueueStore implements QueueStore {
     this.metas.put([shardId], meta);
   }
 
+  getOutbox(shardId: ShardId, seq: number): Uint8Array | undefined {
+    return this.outboxes.get([shardId, seq]);
+  }
   putOutbox(shardId: ShardId, record: OutboxRecord): void {
     this.checkHealthy();
     this.outboxes.put([shardId, record.seq], record.data);

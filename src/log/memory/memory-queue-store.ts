@@ -101,6 +101,9 @@ export class MemoryQueueStore implements QueueStore {
     this.metas.set(shardId, meta);
   }
 
+  getOutbox(shardId: ShardId, seq: number): Uint8Array | undefined {
+    return this.outboxes.get(shardId)?.get(seq);
+  }
   putOutbox(shardId: ShardId, record: OutboxRecord): void {
     let box = this.outboxes.get(shardId);
     if (box === undefined) {

@@ -1,0 +1,306 @@
+/**
+ * The single-node engine behind the api's Broker interface: queues are placed on shards
+ * (ShardMap); each shard is a QueueFsm fed by its ShardLog (today a LocalShardLog with
+ * group commit; a Raft group later) and read through a ShardReader.
+ *
+ * Writes mint their ids and take their time here (the proposer), then propose one
+ * command to the queue's shard and resolve with its apply result only once the entry is
+ * durable: a resolved post survives kill -9. Reads wait for the shard's read barrier
+ * and answer from applied state with this node's clock.
+ *
+ * Background: every `gcIntervalMs` each shard with expired messages gets a gc command,
+ * and dead-letter outbox lines that stopped on an error are retried.
+ */
+import type { Clock } from '../common/clock.js';
+import { newObjectId, type ShardId } from '../common/ids.js';
+import { SystemTimers, type Timers } from '../common/timers.js';
+import type { RaftLogStore } from '../raft/types.js';
+import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
+import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
+import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
+import type { QueueStore } from '../log/queue-store.js';
+import { ShardUnavailableError } from './errors.js';
+import type {
+  ClaimRecord,
+  DeleteMessageOutcome,
+  MessageRecord,
+  NewMessage,
+  QueueMetadata,
+  QueueRecord,
+  QueueRef,
+  QueueStatsRecord,
+} from './records.js';
+import { ShardMap } from './shard-map.js';
+import { encodeBody } from './shard/body-codec.js';
+import { messageChecksum } from './shard/checksum.js';
+import { DeadLetterCourier } from './shard/dead-letter-courier.js';
+import { LocalLog } from './shard/local-shard-log.js';
+import { QueueFsm } from './shard/queue-fsm.js';
+import type { ShardLog } from './shard/shard-log.js';
+import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
+
+export interface ShardedBrokerOptions {
+  readonly dataDir: string;
+  readonly shardCount?: number;
+  readonly clock: Clock;
+  readonly enableChecksum?: boolean;
+  readonly timers?: Timers;
+  /** Period of background gc and dead-letter retries. */
+  readonly gcIntervalMs?: number;
+  /** Expired messages one gc command may remove. */
+  readonly gcRemovalsMax?: number;
+  readonly proposalsPendingMax?: number;
+}
+
+/** The stores a broker runs on, and how to release them. */
+export interface BrokerStores {
+  readonly logStore: RaftLogStore;
+  readonly queueStore: QueueStore;
+  close(): Promise<void>;
+}
+
+interface Shard {
+  readonly fsm: QueueFsm;
+  readonly log: ShardLog;
+  readonly reader: ShardReader;
+}
+
+/** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
+function openLmdbStores(dataDir: string): BrokerStores {
+  const env = openLmdbEnv(dataDir);
+  return {
+    logStore: new LmdbLogStore(env),
+    queueStore: new LmdbQueueStore(env),
+    close: () => env.close(),
+  };
+}
+
+const defaultGcIntervalMs = 10_000;
+const defaultGcRemovalsMax = 10_000;
+
+export class ShardedBroker {
+  private readonly stopTimer: () => void;
+  private isClosed = false;
+
+  private constructor(
+    private readonly shardMap: ShardMap,
+    private readonly shards: ReadonlyMap<ShardId, Shard>,
+    private readonly deps: {
+      readonly clock: Clock;
+      readonly enableChecksum: boolean;
+      readonly localLog: LocalLog;
+      readonly courier: DeadLetterCourier;
+      readonly stores: BrokerStores;
+      readonly timers: Timers;
+      readonly gcIntervalMs: number;
+      readonly gcRemovalsMax: number;
+    },
+  ) {
+    this.stopTimer = deps.timers.every(deps.gcIntervalMs, () => {
+      void this.runBackgroundWork().catch(() => undefined);
+    });
+  }
+
+  /** Opens (or recovers) the node's shards in `dataDir`. */
+  static async open(options: ShardedBrokerOptions): Promise<ShardedBroker> {
+    return ShardedBroker.openOn(openLmdbStores(options.dataDir), options);
+  }
+
+  /** Opens on given stores (memory stores in simulations). */
+  static async openOn(stores: BrokerStores, options: Omit<ShardedBrokerOptions, 'dataDir'>): Promise<ShardedBroker> {
+    const shardMap = new ShardMap(options.shardCount);
+    const localLog = new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
+    const shards = new Map<ShardId, Shard>();
+    for (const shardId of shardMap.shardIds) {
+      const fsm = new QueueFsm(shardId, stores.queueStore);
+      shards.set(shardId, { fsm, log: localLog.openShard(fsm), reader: new ShardReader(fsm) });
+    }
+    const logOf = (shardId: ShardId): ShardLog => {
+      const shard = shards.get(shardId);
+      if (shard === undefined) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
+      return shard.log;
+    };
+    const courier = new DeadLetterCourier({
+      store: stores.queueStore,
+      clock: options.clock,
+      logOf,
+      shardOf: (project, queue) => shardMap.shardOf(project, queue),
+    });
+    const broker = new ShardedBroker(shardMap, shards, {
+      clock: options.clock,
+      enableChecksum: options.enableChecksum ?? false,
+      localLog,
+      courier,
+      stores,
+      timers: options.timers ?? new SystemTimers(),
+      gcIntervalMs: options.gcIntervalMs ?? defaultGcIntervalMs,
+      gcRemovalsMax: options.gcRemovalsMax ?? defaultGcRemovalsMax,
+    });
+    // Dead-letter moves interrupted by a crash complete before the broker serves.
+    await Promise.all(shardMap.shardIds.map((shardId) => courier.retry(shardId)));
+    return broker;
+  }
+
+  /** Group-commit counters of the local log (persist rounds vs proposals). */
+  get logStats(): { readonly flushes: number; readonly proposals: number } {
+    return this.deps.localLog.stats;
+  }
+
+  private shard(ref: QueueRef): Shard & { shardId: ShardId } {
+    const shardId = this.shardMap.shardOf(ref.project, ref.queue);
+    const shard = this.shards.get(shardId);
+    if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
+    return { ...shard, shardId };
+  }
+
+  private async readable(ref: QueueRef): Promise<Shard> {
+    const shard = this.shard(ref);
+    await shard.log.readBarrier();
+    return shard;
+  }
+
+  async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
+    const pages = await Promise.all(
+      [...this.shards.values()].map(async (shard) => {
+        await shard.log.readBarrier();
+        return shard.reader.listQueues(project, options);
+      }),
+    );
+    const queues = pages
+      .flatMap((page) => page.queues)
+      .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
+      .slice(0, options.limit);
+    return { queues, count: pages.reduce((sum, page) => sum + page.count, 0) };
+  }
+
+  async createQueue(ref: QueueRef, metadata: QueueMetadata): Promise<{ created: boolean }> {
+    return this.shard(ref).log.propose({ type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
+  }
+
+  async getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
+    return (await this.readable(ref)).reader.getMetadata(ref.project, ref.queue);
+  }
+
+  async setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
+    const result = await this.shard(ref).log.propose({ type: 'setMetadata', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
+    return result.found;
+  }
+
+  async deleteQueue(ref: QueueRef): Promise<void> {
+    await this.shard(ref).log.propose({ type: 'deleteQueue', nowMs: this.deps.clock.nowMs(), ...ref });
+  }
+
+  async queueStats(ref: QueueRef): Promise<QueueStatsRecord> {
+    return (await this.readable(ref)).reader.stats(ref.project, ref.queue, this.deps.clock.nowMs());
+  }
+
+  /** Subscriptions are not stored by the shards; only messages are purged here. */
+  async purgeQueue(ref: QueueRef, what: { messages: boolean; subscriptions: boolean }): Promise<void> {
+    if (!what.messages) return;
+    await this.shard(ref).log.propose({ type: 'purge', nowMs: this.deps.clock.nowMs(), ...ref });
+  }
+
+  async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {
+    const shard = this.shard(ref);
+    const nowMs = this.deps.clock.nowMs();
+    const messages = request.messages.map((m) => ({
+      id: newObjectId(nowMs),
+      body: encodeBody(m.body),
+      ttlSeconds: m.ttlSeconds,
+      delaySeconds: m.delaySeconds,
+      checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,
+    }));
+    await shard.log.propose({ type: 'post', nowMs, ...ref, clientId: request.clientId, messages });
+    return { ids: messages.map((m) => m.id) };
+  }
+
+  async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {
+    const shard = await this.readable(ref);
+    return shard.reader.listMessages(ref.project, ref.queue, { ...options, nowMs: this.deps.clock.nowMs() });
+  }
+
+  async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
+    const shard = await this.readable(ref);
+    return shard.reader.getMessages(ref.project, ref.queue, { ids, nowMs: this.deps.clock.nowMs() });
+  }
+
+  async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
+    const result = await this.shard(ref).log.propose({
+      type: 'deleteMessages',
+      nowMs: this.deps.clock.nowMs(),
+      ...ref,
+      ids: [...request.ids],
+      claimIds: request.claimIds === undefined ? null : [...request.claimIds],
+    });
+    return result.deleted;
+  }
+
+  async popMessages(ref: QueueRef, limit: number): Promise<MessageRecord[]> {
+    const result = await this.shard(ref).log.propose({ type: 'pop', nowMs: this.deps.clock.nowMs(), ...ref, limit });
+    return [...result.messages];
+  }
+
+  async deleteMessage(ref: QueueRef, request: { id: string; claimId?: string }): Promise<DeleteMessageOutcome> {
+    const nowMs = this.deps.clock.nowMs();
+    const result = await this.shard(ref).log.propose({ type: 'deleteMessage', nowMs, ...ref, id: request.id, claimId: request.claimId ?? null });
+    return result.outcome;
+  }
+
+  /** Resolves after any dead-letter moves it caused are in their DLQ. */
+  async createClaim(ref: QueueRef, options: { limit: number; ttlSeconds: number; graceSeconds: number }): Promise<ClaimRecord | null> {
+    const shard = this.shard(ref);
+    const nowMs = this.deps.clock.nowMs();
+    const result = await shard.log.propose({ type: 'claim', nowMs, ...ref, claimId: newObjectId(nowMs), ...options });
+    if (result.outboxSeqs.length > 0) await this.deps.courier.deliver(shard.shardId, result.outboxSeqs);
+    return result.claim;
+  }
+
+  async getClaim(ref: QueueRef, claimId: string): Promise<ClaimRecord | null> {
+    const shard = await this.readable(ref);
+    return shard.reader.getClaim(ref.project, ref.queue, { claimId, nowMs: this.deps.clock.nowMs() });
+  }
+
+  async renewClaim(ref: QueueRef, request: { claimId: string; ttlSeconds: number; graceSeconds: number }): Promise<boolean> {
+    const result = await this.shard(ref).log.propose({ type: 'renew', nowMs: this.deps.clock.nowMs(), ...ref, ...request });
+    return result.renewed;
+  }
+
+  async releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
+    await this.shard(ref).log.propose({ type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
+  }
+
+  async isHealthy(): Promise<boolean> {
+    if (this.isClosed) return false;
+    const barriers = await Promise.allSettled([...this.shards.values()].map((shard) => shard.log.readBarrier()));
+    return barriers.every((b) => b.status === 'fulfilled');
+  }
+
+  /**
+   * One round of background work: a gc command for each shard holding expired
+   * messages (checked locally first, so idle shards append nothing), then retries of
+   * stopped dead-letter lines. Exposed for tests that drive time themselves.
+   */
+  async runBackgroundWork(): Promise<void> {
+    if (this.isClosed) return;
+    const nowMs = this.deps.clock.nowMs();
+    await Promise.all(
+      [...this.shards.entries()].map(async ([shardId, shard]) => {
+        if (shard.fsm.index.expiredFree(nowMs, 1).length > 0) {
+          await shard.log.propose({ type: 'gc', nowMs, removalsMax: this.deps.gcRemovalsMax });
+        }
+        await this.deps.courier.retry(shardId);
+      }),
+    );
+  }
+
+  /** Stops background work, waits for in-flight proposals, flushes and closes the stores. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.stopTimer();
+    await this.deps.courier.idle();
+    await this.deps.localLog.drain();
+    await this.deps.stores.queueStore.flushed();
+    await this.deps.stores.close();
+  }
+}
