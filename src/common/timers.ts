@@ -31,3 +31,18 @@ export class ManualTimers implements Timers {
     for (const task of [...this.tasks]) task();
   }
 }
+
+/** One-shot delays (reconnect back-off) behind an interface, for the same reasons. */
+export interface Delays {
+  /** Runs `task` once after `delayMs` unless the returned function is called first. */
+  after(delayMs: number, task: () => void): () => void;
+}
+
+export class SystemDelays implements Delays {
+  after(delayMs: number, task: () => void): () => void {
+    const handle = setTimeout(task, delayMs);
+    // A pending retry must never keep a process alive on its own.
+    handle.unref();
+    return () => clearTimeout(handle);
+  }
+}
