@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   /** Request bodies beyond this many bytes are never buffered. */
   readonly bodyBytesMax: number;
   readonly log: ErrorLogger;
+  /** Lets another transport (the WebSocket sessions) register on this app before the HTTP catch-all route. */
+  readonly configureApp?: (app: uWS.TemplatedApp) => void;
 }
 
 interface RequestHead {
@@ -52,6 +54,7 @@ export class UwsHttpServer {
 
   static listen(options: HttpServerOptions): Promise<UwsHttpServer> {
     const app = uWS.App();
+    options.configureApp?.(app);
     let server: UwsHttpServer | undefined;
     app.any('/*', (res, req) => {
       const exchange: Exchange = { isAborted: false, res };
