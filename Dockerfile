@@ -17,13 +17,24 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm ci refuses a lock file that lacks some platform's optional packages (the committed
+# one has no darwin/win32 msgpackr-extract entries: the registry it was written against
+# does not carry them); npm install still installs the locked versions then.
+RUN npm ci --no-audit --no-fund \
+ || { echo "npm ci failed: installing the locked versions with npm install" >&2; \
+      npm install --no-audit --no-fund --no-save; }
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The entrypoint is package.json's bin: fail here if the compiler put it elsewhere.
 RUN npm run build \
  && test -f "$(node -p "require('./package.json').bin['zaqar-ts']")" \
  && npm prune --omit=dev --no-audit --no-fund
+# Keep only the uWebSockets.js binary for this platform and Node ABI (the package ships
+# 18, about 85 MB), and fail the build if a native module does not load on this base
+# (uWebSockets.js would otherwise fall back to a slow JavaScript implementation).
+RUN keep="uws_$(node -p "process.platform + '_' + process.arch + '_' + process.versions.modules").node" \
+ && find node_modules/uWebSockets.js/binaries -name 'uws_*.node' ! -name "$keep" -delete \
+ && node -e "require('./node_modules/uWebSockets.js/binaries/$keep'); require('lmdb')"
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
