@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultApiOptions, type ApiOptions } from './api/api-options.js';
+import { defaultWsLimits, type WsLimits } from './transport/ws/ws-limits.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -23,6 +24,10 @@ export interface NodeConfig {
   readonly shardCount: number;
   readonly enableChecksum: boolean;
   readonly api: ApiOptions;
+  /** A WebSocket-only listener besides path `/` of the HTTP port (Zaqar's port 9000); undefined: none. */
+  readonly wsListen?: { readonly host: string; readonly port: number };
+  /** WebSocket bounds; defaultWsLimits when absent. */
+  readonly ws?: WsLimits;
 }
 
 export interface ConfigSources {
@@ -31,7 +36,7 @@ export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode';
+type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode' | 'apiVersions';
 
 /** File option → (ApiOptions key or node key, kind). */
 const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> = [
@@ -54,6 +59,7 @@ const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> =
   ['message_delete_with_claim_id', 'messageDeleteWithClaimId', 'boolean'],
   ['admin_mode', 'adminMode', 'boolean'],
   ['signed_url.secret_key', 'signedUrlSecretKey', 'string'],
+  ['enable_deprecated_api_versions', 'deprecatedApiVersions', 'apiVersions'],
 ];
 
 const nodeOptionKinds: Readonly<Record<string, Kind>> = {
@@ -61,7 +67,22 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   shard_count: 'positive',
   listen: 'string',
   data_dir: 'string',
+  ws_listen: 'string',
+  ws_max_payload_bytes: 'positive',
+  ws_max_backpressure_bytes: 'positive',
+  ws_idle_timeout_seconds: 'nonNegative',
+  ws_in_flight_per_socket_max: 'positive',
+  ws_queued_per_socket_max: 'positive',
 };
+
+/** File option → WsLimits key. */
+const wsOptionTable: ReadonlyArray<readonly [string, keyof WsLimits]> = [
+  ['ws_max_payload_bytes', 'maxPayloadBytes'],
+  ['ws_max_backpressure_bytes', 'maxBackpressureBytes'],
+  ['ws_idle_timeout_seconds', 'idleTimeoutSeconds'],
+  ['ws_in_flight_per_socket_max', 'inFlightPerSocketMax'],
+  ['ws_queued_per_socket_max', 'queuedPerSocketMax'],
+];
 
 /** Sections whose keys are plain option names (Zaqar's groups for the same options). */
 const plainSections = new Set(['DEFAULT', 'transport', 'limits:transport', 'node', 'drivers:transport:wsgi']);
@@ -79,6 +100,11 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   }
   const listen = sources.flags['listen'] ?? sources.env['ZAQAR_LISTEN'] ?? optionalString(file, 'listen') ?? '127.0.0.1:8888';
   const { host, port } = parseListen(listen);
+  const wsListen = sources.flags['ws-listen'] ?? sources.env['ZAQAR_WS_LISTEN'] ?? optionalString(file, 'ws_listen');
+  const ws: Record<string, unknown> = { ...defaultWsLimits };
+  for (const [name, key] of wsOptionTable) {
+    if (Object.hasOwn(file, name)) ws[key] = checkValue(name, file[name], nodeOptionKinds[name] ?? 'positive');
+  }
   const config: NodeConfig = {
     host,
     port,
@@ -86,6 +112,8 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     shardCount: Object.hasOwn(file, 'shard_count') ? (checkValue('shard_count', file['shard_count'], 'positive') as number) : 4,
     enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
     api: api as unknown as ApiOptions,
+    ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen) }),
+    ws: ws as unknown as WsLimits,
   };
   checkConsistency(config.api);
   return config;
@@ -143,6 +171,9 @@ function checkValue(name: string, value: unknown, kind: Kind): unknown {
       return value;
     case 'string':
       if (typeof value !== 'string' || value === '') throw fail('a non-empty string');
+      return value;
+    case 'apiVersions':
+      if (!Array.isArray(value) || !value.every((v) => v === '1' || v === '1.1')) throw fail('a list of "1" and "1.1"');
       return value;
     case 'clientIdMode':
       if (value !== 'strict' && value !== 'off') throw fail('"strict" or "off"');

@@ -25,6 +25,11 @@ export interface ApiOptions {
   readonly adminMode: boolean;
   /** `[signed_url] secret_key`; undefined: sharing answers 400. */
   readonly signedUrlSecretKey: string | undefined;
+  /**
+   * `enable_deprecated_api_versions`: legacy versions ("1", "1.1") listed in `GET /`
+   * for clients that look for them; only v2 is served.
+   */
+  readonly deprecatedApiVersions: readonly string[];
 }
 
 export const defaultApiOptions: ApiOptions = {
@@ -47,6 +52,7 @@ export const defaultApiOptions: ApiOptions = {
   messageDeleteWithClaimId: false,
   adminMode: false,
   signedUrlSecretKey: undefined,
+  deprecatedApiVersions: [],
 };
 
 /** The largest body any route accepts: transports stop reading beyond it. */

@@ -6,6 +6,7 @@
  * (AssertionError) pass through untouched and become 500s at the transport.
  */
 import { AssertionError } from '../common/assert.js';
+import { OverloadedError, ShardUnavailableError } from '../cluster/errors.js';
 import { BrokerError } from './errors.js';
 
 /** Seconds a client is asked to wait when a shard cannot serve (leader election). */
@@ -23,10 +24,9 @@ export async function brokerCall<T>(what: string, operation: () => Promise<T>): 
 export function toBrokerError(what: string, cause: unknown): unknown {
   if (cause instanceof BrokerError || cause instanceof AssertionError) return cause;
   const description = `${what} Please try again in a few seconds.`;
-  const name = cause instanceof Error ? cause.name : '';
-  if (name === 'ShardUnavailableError') {
+  if (cause instanceof ShardUnavailableError) {
     return new BrokerError('shard_unavailable', description, { cause, retryAfterSeconds: unavailableRetrySeconds });
   }
-  if (name === 'OverloadedError') return new BrokerError('overloaded', description, { cause });
+  if (cause instanceof OverloadedError) return new BrokerError('overloaded', description, { cause });
   return new BrokerError('service_unavailable', description, { cause });
 }

@@ -6,21 +6,32 @@
 import type { JsonValue } from './json-body.js';
 import { reply, type Operation } from './operation.js';
 
-export const versionDocument: JsonValue = {
-  versions: [{
-    id: '2',
-    status: 'CURRENT',
-    updated: '2014-9-24T04:06:47Z',
-    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.messaging-v2+json' }],
-    links: [{ href: '/v2/', rel: 'self' }],
-  }],
+function version(id: string, status: string, updated: string, mediaType: string, href: string): JsonValue {
+  return {
+    id,
+    status,
+    updated,
+    'media-types': [{ base: 'application/json', type: `application/vnd.openstack.messaging-${mediaType}+json` }],
+    links: [{ href, rel: 'self' }],
+  };
+}
+
+const deprecatedVersions: Readonly<Record<string, JsonValue>> = {
+  '1': version('1', 'DEPRECATED', '2014-9-11T17:47:05Z', 'v1', '/v1/'),
+  '1.1': version('1.1', 'DEPRECATED', '2016-7-29T02:22:47Z', 'v1_1', '/v1.1/'),
 };
+
+/** `GET /`: v2, preceded by the legacy versions the operator chose to advertise. */
+export function versionDocument(deprecated: readonly string[]): JsonValue {
+  const legacy = ['1', '1.1'].filter((v) => deprecated.includes(v)).map((v) => deprecatedVersions[v] ?? null);
+  return { versions: [...legacy, version('2', 'CURRENT', '2014-9-24T04:06:47Z', 'v2', '/v2/')] };
+}
 
 export const getVersions: Operation = {
   policy: '',
   hasQueue: false,
   isScoped: false,
-  run: async () => reply(300, versionDocument),
+  run: async (call) => reply(300, versionDocument(call.api.options.deprecatedApiVersions)),
 };
 
 interface HomeEntry {

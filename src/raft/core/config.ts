@@ -1,0 +1,49 @@
+/**
+ * Tuning of one Raft group, with units in the names. Defaults suit a 100 ms tick.
+ */
+import type { NodeId, ShardId } from '../types.js';
+
+export interface RaftConfig {
+  readonly id: NodeId;
+  readonly shardId: ShardId;
+  /** Voters of a brand-new group (ignored once the store holds a snapshot). Empty for a node joining later. */
+  readonly peers: readonly NodeId[];
+  /** Followers campaign after a random timeout in [electionTicks, 2 * electionTicks). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly isPreVote: boolean;
+  readonly isCheckQuorum: boolean;
+  /** Bytes of entries per append message (at least one entry is always sent). */
+  readonly appendBytesMax: number;
+  /** Append messages in flight per follower in replicate state. */
+  readonly inflightMessagesMax: number;
+  /** Uncommitted entries a leader accepts before proposals are refused as overloaded. */
+  readonly proposalsPendingMax: number;
+  /** ReadIndex requests waiting for their quorum check. */
+  readonly readsPendingMax: number;
+  /** Bytes of committed entries handed out per Ready. */
+  readonly applyBytesMax: number;
+  readonly snapshotChunkBytes: number;
+  /** A learner is promotable once it is at most this many entries behind the leader. */
+  readonly learnerCatchUpEntriesMax: number;
+}
+
+export const raftConfigDefaults = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  isPreVote: true,
+  isCheckQuorum: true,
+  appendBytesMax: 1024 * 1024,
+  inflightMessagesMax: 64,
+  proposalsPendingMax: 4096,
+  readsPendingMax: 4096,
+  applyBytesMax: 4 * 1024 * 1024,
+  snapshotChunkBytes: 1024 * 1024,
+  learnerCatchUpEntriesMax: 64,
+} as const satisfies Partial<RaftConfig>;
+
+export type RaftConfigInput = Pick<RaftConfig, 'id' | 'shardId' | 'peers'> & Partial<RaftConfig>;
+
+export function raftConfig(input: RaftConfigInput): RaftConfig {
+  return { ...raftConfigDefaults, ...input };
+}

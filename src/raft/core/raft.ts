@@ -1,0 +1,708 @@
+/**
+ * RaftCore: one replica of one Raft group as a deterministic state machine (after etcd's
+ * raft). Inputs: `step` (a peer's message), `tick` (logical time), `propose*`,
+ * `readIndex`, `transferLeadership`. Output: a `Ready` taken with `takeReady()` and
+ * acknowledged with `advance(ready)` once the node loop did it. No I/O, timers or clocks;
+ * election jitter comes from the injected Random, so one seed replays one run.
+ *
+ * Contract: exactly one Ready is outstanding at a time and nothing is stepped, ticked or
+ * proposed while it is (the node loop queues inputs meanwhile); this keeps "entries in a
+ * Ready" equal to "the unstable log".
+ *
+ * Safety rules beyond the paper: pre-vote and check-quorum (a follower that heard from a
+ * live leader within the election timeout ignores vote requests: the leader lease); a
+ * replica whose store reported damage neither votes, pre-votes yes nor campaigns until
+ * its log again reaches the last index it had seen.
+ */
+import { assert } from '../../common/assert.js';
+import type { Random } from '../../common/random.js';
+import type { ConfState, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, Snapshot, SnapshotMeta, Term } from '../types.js';
+import { EntryType } from '../types.js';
+import type { RaftConfig } from './config.js';
+import { type ConfChange, confChangeProblem, decodeConfChange, encodeConfChange, applyConfChange } from './conf-change.js';
+import { type Message, MessageType, asCoreMessage, transferContext } from './messages.js';
+import { Progress } from './progress.js';
+import { committedIndex, hasQuorum, voteResult } from './quorum.js';
+import { type LogReader, RaftLog } from './raft-log.js';
+import { ReadOnlyQueue } from './read-only.js';
+import type { ConfChangeResult, ProposeResult, ReadIndexResult, ReadState, Ready, Role, SoftState, TransferResult } from './ready.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
+import { LeaderReplication } from './leader-replication.js';
+
+export interface RaftCoreDeps {
+  readonly reader: LogReader;
+  /** What the store loaded for this group (hard state, bounds, snapshot meta, damage). */
+  readonly state: RaftGroupState;
+  readonly random: Random;
+}
+
+export interface ProgressStatus {
+  readonly match: LogIndex;
+  readonly next: LogIndex;
+  readonly state: Progress['state'];
+}
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly shardId: ShardId;
+  readonly term: Term;
+  readonly vote: NodeId | 0;
+  readonly role: Role;
+  readonly leader: NodeId | 0;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly lastIndex: LogIndex;
+  readonly conf: ConfState;
+  readonly isDamaged: boolean;
+  /** Leader only: what each member has acknowledged. */
+  readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
+}
+
+type OutgoingMessage = Partial<Message> & Pick<Message, 'to' | 'type'>;
+
+export class RaftCore {
+  readonly id: NodeId;
+  readonly shardId: ShardId;
+  readonly log: RaftLog;
+  term: Term;
+  vote: NodeId | 0;
+  lead: NodeId | 0 = 0;
+  role: Role = 'follower';
+  conf: ConfState;
+  readonly progress = new Map<NodeId, Progress>();
+  private readonly votes = new Map<NodeId, boolean>();
+  electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  leadTransferee: NodeId | 0 = 0;
+  private pendingConfIndex = 0 as LogIndex;
+  private damageLastIndexSeen: LogIndex | undefined;
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private readonly reads = new ReadOnlyQueue();
+  /** ReadIndex requests that arrived before this leader committed an entry of its term. */
+  private readsAwaitingCommit: { context: string; requester: NodeId }[] = [];
+  private readonly snapshotReceiver = new SnapshotReceiver();
+  private readonly replication: LeaderReplication;
+  private prevHardState: HardState;
+  private prevSoftState: SoftState = { leader: 0, role: 'follower' };
+  private outstanding: Ready | undefined;
+
+  constructor(
+    readonly config: RaftConfig,
+    private readonly deps: RaftCoreDeps,
+  ) {
+    this.id = config.id;
+    this.shardId = config.shardId;
+    const { state } = deps;
+    this.log = new RaftLog(deps.reader, state);
+    this.term = state.hardState.term;
+    this.vote = state.hardState.vote;
+    this.conf = state.snapshotMeta?.conf ?? { voters: [...config.peers], learners: [], votersOutgoing: [] };
+    assert(this.conf.votersOutgoing.length === 0, 'joint configurations are not supported');
+    if (state.damage !== undefined && state.damage.lastIndexSeen > this.log.lastIndex()) {
+      this.damageLastIndexSeen = state.damage.lastIndexSeen;
+    }
+    this.prevHardState = this.hardState();
+    const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
+    if (isFresh && config.peers.length > 0) this.bootstrap(config.peers);
+    this.replication = new LeaderReplication(this);
+    this.becomeFollower(this.term, 0);
+  }
+
+  /**
+   * A brand-new member of a new group writes the initial configuration as committed
+   * entries of term 1, identical on every initial member (like etcd's bootstrap), so
+   * members added later learn it from the log.
+   */
+  private bootstrap(peers: readonly NodeId[]): void {
+    this.log.append(peers.map((nodeId, i) => ({ term: 1 as Term, index: (i + 1) as LogIndex, type: EntryType.ConfChange, data: encodeConfChange({ kind: 'add_voter', nodeId }) })));
+    this.log.commitTo(peers.length as LogIndex);
+    // Already in effect (conf starts as `peers`): nothing left to apply.
+    this.log.appliedTo(peers.length as LogIndex);
+    this.term = 1 as Term;
+  }
+
+  // ---- inputs -------------------------------------------------------------------
+
+  tick(): void {
+    this.assertIdle();
+    if (this.role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  /** Starts an election now (tests, and a follower told TimeoutNow). */
+  campaign(): void {
+    this.assertIdle();
+    this.hup(false);
+  }
+
+  step(raw: RaftMessage): void {
+    this.assertIdle();
+    const m = asCoreMessage(raw);
+    if (m.shardId !== this.shardId || m.to !== this.id) return;
+    if (!this.checkTerm(m)) return;
+    if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
+      this.handleVoteRequest(m);
+      return;
+    }
+    if (this.role === 'leader') this.replication.step(m);
+    else if (this.role === 'follower') this.stepFollower(m);
+    else this.stepCandidate(m);
+  }
+
+  propose(data: Uint8Array): ProposeResult {
+    return this.proposeBatch([data]);
+  }
+
+  /** Appends several commands as consecutive entries (one append message per follower). */
+  proposeBatch(commands: readonly Uint8Array[]): ProposeResult {
+    this.assertIdle();
+    const refusal = this.proposalRefusal(commands.length);
+    if (refusal !== undefined) return refusal;
+    const first = (this.log.lastIndex() + 1) as LogIndex;
+    this.appendEntries(commands.map((data, i) => ({ term: this.term, index: (first + i) as LogIndex, type: EntryType.Normal, data })));
+    this.replication.bcastAppend();
+    return { ok: true, index: first, term: this.term };
+  }
+
+  proposeConfChange(change: ConfChange): ConfChangeResult {
+    this.assertIdle();
+    const refusal = this.proposalRefusal(1);
+    if (refusal !== undefined) return refusal;
+    const problem = this.confChangeProblem(change);
+    if (problem !== undefined) return { ok: false, reason: 'conf_change_rejected', detail: problem };
+    const index = (this.log.lastIndex() + 1) as LogIndex;
+    this.appendEntries([{ term: this.term, index, type: EntryType.ConfChange, data: encodeConfChange(change) }]);
+    this.pendingConfIndex = index;
+    this.replication.bcastAppend();
+    return { ok: true, index, term: this.term };
+  }
+
+  /** Asks for a read index; the answer arrives as a ReadState with the same context. */
+  readIndex(context: string): ReadIndexResult {
+    this.assertIdle();
+    if (this.role !== 'leader') {
+      if (this.lead === 0) return { ok: false, reason: 'not_leader', leaderHint: undefined };
+      this.send({ to: this.lead, type: MessageType.ReadIndex, context });
+      return { ok: true };
+    }
+    return this.handleReadIndex(context, this.id) ? { ok: true } : { ok: false, reason: 'overloaded' };
+  }
+
+  transferLeadership(to: NodeId): TransferResult {
+    this.assertIdle();
+    if (this.role !== 'leader') return { ok: false, reason: 'not_leader', leaderHint: this.lead === 0 ? undefined : this.lead };
+    if (to === this.id) return { ok: true };
+    if (!this.conf.voters.includes(to)) return { ok: false, reason: 'invalid_target', detail: `node ${to} is not a voter` };
+    if (this.leadTransferee === to) return { ok: true };
+    this.leadTransferee = to;
+    this.electionElapsed = 0;
+    this.replication.sendTransferWhenCaughtUp(to);
+    return { ok: true };
+  }
+
+  /** The node loop compacted the stored log up to `meta.index`. */
+  compacted(meta: SnapshotMeta): void {
+    this.log.compacted(meta);
+  }
+
+  // ---- output -------------------------------------------------------------------
+
+  hasReady(): boolean {
+    if (this.outstanding !== undefined) return false;
+    return (
+      this.msgs.length > 0 ||
+      this.readStates.length > 0 ||
+      this.log.unstable.entries.length > 0 ||
+      this.log.unstable.snapshot !== undefined ||
+      this.log.hasNextCommitted() ||
+      !sameHardState(this.hardState(), this.prevHardState) ||
+      !sameSoftState(this.softState(), this.prevSoftState)
+    );
+  }
+
+  takeReady(): Ready | undefined {
+    if (!this.hasReady()) return undefined;
+    const softState = this.softState();
+    const hardState = this.hardState();
+    const snapshot = this.log.unstable.snapshot;
+    const ready: Ready = {
+      softState: sameSoftState(softState, this.prevSoftState) ? undefined : softState,
+      hardState: sameHardState(hardState, this.prevHardState) ? undefined : hardState,
+      snapshot,
+      entries: [...this.log.unstable.entries],
+      messages: this.msgs,
+      committed: snapshot === undefined && this.log.hasNextCommitted() ? this.log.nextCommitted(this.config.applyBytesMax) : [],
+      readStates: this.readStates,
+    };
+    this.prevSoftState = softState;
+    this.msgs = [];
+    this.readStates = [];
+    this.outstanding = ready;
+    return ready;
+  }
+
+  /** The node loop persisted, sent and applied `ready`. */
+  advance(ready: Ready): void {
+    assert(this.outstanding === ready, 'advance of a Ready that is not outstanding');
+    this.outstanding = undefined;
+    if (ready.snapshot !== undefined) this.log.stableSnapTo(ready.snapshot.meta);
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
+    if (ready.hardState !== undefined) this.prevHardState = ready.hardState;
+    const lastApplied = ready.committed[ready.committed.length - 1];
+    if (lastApplied === undefined) return;
+    this.log.appliedTo(lastApplied.index);
+    for (const entry of ready.committed) {
+      if (entry.type === EntryType.ConfChange) this.applyConf(decodeConfChange(entry.data));
+    }
+  }
+
+  status(): RaftStatus {
+    const progress = new Map<NodeId, ProgressStatus>();
+    if (this.role === 'leader') {
+      for (const [id, pr] of this.progress) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+    }
+    return {
+      id: this.id,
+      shardId: this.shardId,
+      term: this.term,
+      vote: this.vote,
+      role: this.role,
+      leader: this.lead,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      conf: this.conf,
+      isDamaged: this.isDamaged(),
+      progress,
+    };
+  }
+
+  softState(): SoftState {
+    return { leader: this.lead, role: this.role };
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  isDamaged(): boolean {
+    if (this.damageLastIndexSeen === undefined) return false;
+    if (this.log.lastIndex() < this.damageLastIndexSeen) return true;
+    this.damageLastIndexSeen = undefined;
+    return false;
+  }
+
+  // ---- shared with LeaderReplication ---------------------------------------------
+
+  send(fields: OutgoingMessage): void {
+    this.msgs.push({
+      shardId: this.shardId,
+      from: this.id,
+      term: this.term,
+      logTerm: 0 as Term,
+      index: 0 as LogIndex,
+      commit: 0 as LogIndex,
+      entries: [],
+      reject: false,
+      rejectHint: 0,
+      context: '',
+      snapshot: null,
+      ...fields,
+    });
+  }
+
+  becomeFollower(term: Term, lead: NodeId | 0): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+  }
+
+  /** Leader: a quorum acknowledged more; returns whether the commit index moved. */
+  maybeCommit(): boolean {
+    const index = committedIndex(this.conf.voters, (id) => this.progress.get(id)?.match ?? (0 as LogIndex));
+    if (!this.log.maybeCommit(index, this.term)) return false;
+    const waiting = this.readsAwaitingCommit;
+    this.readsAwaitingCommit = [];
+    for (const read of waiting) this.handleReadIndex(read.context, read.requester);
+    return true;
+  }
+
+  /** Leader: answers (or starts confirming) a ReadIndex request; false when too many are pending. */
+  handleReadIndex(context: string, requester: NodeId): boolean {
+    if (this.reads.size() + this.readsAwaitingCommit.length >= this.config.readsPendingMax) return false;
+    if (this.log.term(this.log.committed) !== this.term) {
+      this.readsAwaitingCommit.push({ context, requester });
+      return true;
+    }
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
+      this.answerRead(requester, this.log.committed, context);
+      return true;
+    }
+    if (this.reads.add({ context, index: this.log.committed, requester, acks: new Set([this.id]) })) {
+      this.replication.bcastHeartbeat(context);
+    }
+    return true;
+  }
+
+  /** Leader: a heartbeat answer echoing a read's context. */
+  acknowledgeRead(context: string, from: NodeId): void {
+    const read = this.reads.get(context);
+    if (read === undefined) return;
+    read.acks.add(from);
+    if (!hasQuorum(this.conf.voters, (id) => read.acks.has(id))) return;
+    for (const released of this.reads.releaseThrough(context)) {
+      this.answerRead(released.requester, released.index, released.context);
+    }
+  }
+
+  lastReadContext(): string {
+    return this.reads.lastContext() ?? '';
+  }
+
+  // ---- elections ------------------------------------------------------------------
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.isPromotable()) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.config.isCheckQuorum && !this.replication.checkQuorumActive()) {
+        this.becomeFollower(this.term, 0);
+        return;
+      }
+      this.leadTransferee = 0;
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.replication.bcastHeartbeat(this.lastReadContext());
+      this.replication.resendStalledSnapshots();
+    }
+  }
+
+  private isPromotable(): boolean {
+    return this.conf.voters.includes(this.id) && !this.isDamaged() && this.log.unstable.snapshot === undefined;
+  }
+
+  private hup(isTransfer: boolean): void {
+    if (this.role === 'leader' || !this.isPromotable()) return;
+    if (this.hasUnappliedConfChange()) return;
+    if (this.config.isPreVote && !isTransfer) this.campaignPre();
+    else this.campaignElection(isTransfer);
+  }
+
+  private hasUnappliedConfChange(): boolean {
+    if (this.log.committed <= this.log.applied) return false;
+    const lo = Math.max(this.log.applied + 1, this.log.firstIndex()) as LogIndex;
+    const pending = this.log.slice(lo, (this.log.committed + 1) as LogIndex, Number.MAX_SAFE_INTEGER);
+    return pending.some((entry) => entry.type === EntryType.ConfChange);
+  }
+
+  private campaignPre(): void {
+    this.role = 'pre_candidate';
+    this.lead = 0;
+    this.votes.clear();
+    this.votes.set(this.id, true);
+    this.requestVotes(MessageType.PreVote, (this.term + 1) as Term, '');
+  }
+
+  private campaignElection(isTransfer: boolean): void {
+    this.reset((this.term + 1) as Term);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.votes.set(this.id, true);
+    this.requestVotes(MessageType.Vote, this.term, isTransfer ? transferContext : '');
+  }
+
+  private requestVotes(type: MessageType, term: Term, context: string): void {
+    if (this.poll() === 'won') return;
+    const index = this.log.lastIndex();
+    const logTerm = this.log.lastTerm();
+    for (const voter of this.conf.voters) {
+      if (voter !== this.id) this.send({ to: voter, type, term, index, logTerm, context });
+    }
+  }
+
+  /** Tallies votes; on a win moves on (pre-vote → election, election → leader). */
+  private poll(): 'won' | 'lost' | 'pending' {
+    const result = voteResult(this.conf.voters, this.votes);
+    if (result === 'won') {
+      if (this.role === 'pre_candidate') this.campaignElection(false);
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, 0);
+    }
+    return result;
+  }
+
+  private becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    this.progress.get(this.id)?.becomeReplicate();
+    // Conservative: a conf change may hide in the uncommitted tail; wait for it to apply.
+    this.pendingConfIndex = this.log.lastIndex();
+    this.appendEntries([{ term: this.term, index: (this.log.lastIndex() + 1) as LogIndex, type: EntryType.Normal, data: new Uint8Array(0) }]);
+    this.replication.bcastAppend();
+  }
+
+  private reset(term: Term): void {
+    if (term !== this.term) {
+      assert(term > this.term, () => `term went backwards: ${this.term} → ${term}`);
+      this.term = term;
+      this.vote = 0;
+    }
+    this.lead = 0;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.config.electionTicks + this.deps.random.int(this.config.electionTicks);
+    this.leadTransferee = 0;
+    this.votes.clear();
+    this.pendingConfIndex = 0 as LogIndex;
+    this.reads.clear();
+    this.readsAwaitingCommit = [];
+    this.progress.clear();
+    this.syncProgress();
+  }
+
+  /** One Progress per member; a new one starts probing just past the leader's log. */
+  private syncProgress(): void {
+    const members = new Set([...this.conf.voters, ...this.conf.learners]);
+    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      const isLearner = this.conf.learners.includes(id);
+      const existing = this.progress.get(id);
+      if (existing !== undefined) {
+        existing.isLearner = isLearner;
+        continue;
+      }
+      const pr = new Progress((this.log.lastIndex() + 1) as LogIndex, this.config.inflightMessagesMax, isLearner);
+      if (id === this.id) pr.match = this.log.lastIndex();
+      this.progress.set(id, pr);
+    }
+  }
+
+  /** False when `m` is from an older term (answered or dropped) or must be ignored (leader lease). */
+  private checkTerm(m: Message): boolean {
+    if (m.term > this.term) {
+      const isVoteRequest = m.type === MessageType.Vote || m.type === MessageType.PreVote;
+      if (isVoteRequest && m.context !== transferContext && this.inLease()) return false;
+      if (m.type === MessageType.PreVote) return true;
+      if (m.type === MessageType.PreVoteResp && !m.reject) return true;
+      const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
+      this.becomeFollower(m.term, fromLeader ? m.from : 0);
+      return true;
+    }
+    if (m.term < this.term) {
+      if ((this.config.isCheckQuorum || this.config.isPreVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.App)) {
+        // Tells a stale leader cut off by a partition that a newer term exists.
+        this.send({ to: m.from, type: MessageType.AppResp });
+      } else if (m.type === MessageType.PreVote) {
+        this.send({ to: m.from, type: MessageType.PreVoteResp, reject: true });
+      }
+      return false;
+    }
+    return true;
+  }
+
+  private inLease(): boolean {
+    return this.config.isCheckQuorum && this.lead !== 0 && this.electionElapsed < this.config.electionTicks;
+  }
+
+  private handleVoteRequest(m: Message): void {
+    const isPreVote = m.type === MessageType.PreVote;
+    const responseType = isPreVote ? MessageType.PreVoteResp : MessageType.VoteResp;
+    const canVote = this.vote === m.from || (this.vote === 0 && this.lead === 0) || (isPreVote && m.term > this.term);
+    if (canVote && !this.isDamaged() && this.log.isUpToDate(m.index, m.logTerm)) {
+      // A pre-vote is answered in the term it asks about, so the candidate counts it.
+      this.send({ to: m.from, type: responseType, term: m.term });
+      if (!isPreVote) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ to: m.from, type: responseType, reject: true });
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case MessageType.App:
+      case MessageType.Heartbeat:
+      case MessageType.Snap:
+        this.becomeFollower(this.term, m.from);
+        this.stepFollower(m);
+        return;
+      case MessageType.PreVoteResp:
+      case MessageType.VoteResp: {
+        const expected = this.role === 'pre_candidate' ? MessageType.PreVoteResp : MessageType.VoteResp;
+        if (m.type !== expected || this.votes.has(m.from)) return;
+        this.votes.set(m.from, !m.reject);
+        this.poll();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- follower -------------------------------------------------------------------
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case MessageType.App:
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleAppend(m);
+        return;
+      case MessageType.Heartbeat:
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case MessageType.Snap:
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleSnapshotChunk(m);
+        return;
+      case MessageType.TimeoutNow:
+        this.hup(true);
+        return;
+      case MessageType.ReadIndexResp:
+        this.readStates.push({ index: m.index, context: m.context });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private handleHeartbeat(m: Message): void {
+    // The leader sends min(match, commit): more than our last index means this replica
+    // lost entries it had acknowledged (damage). Clamp, and say so, so the leader lowers
+    // its match and repairs the log.
+    const lastIndex = this.log.lastIndex();
+    this.log.commitTo(Math.min(m.commit, lastIndex) as LogIndex);
+    this.send({ to: m.from, type: MessageType.HeartbeatResp, context: m.context, reject: m.commit > lastIndex, rejectHint: lastIndex });
+  }
+
+  private handleAppend(m: Message): void {
+    if (m.index < this.log.committed) {
+      this.send({ to: m.from, type: MessageType.AppResp, index: this.log.committed });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send({ to: m.from, type: MessageType.AppResp, index: lastNew });
+      return;
+    }
+    const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()) as LogIndex, m.logTerm);
+    this.send({ to: m.from, type: MessageType.AppResp, index: m.index, reject: true, rejectHint: hint, logTerm: this.log.term(hint) ?? (0 as Term) });
+  }
+
+  private handleSnapshotChunk(m: Message): void {
+    const chunk = m.snapshot;
+    if (chunk === null) return;
+    if (chunk.meta.index <= this.log.committed) {
+      this.snapshotReceiver.clear();
+      this.send({ to: m.from, type: MessageType.AppResp, index: this.log.committed });
+      return;
+    }
+    if (!this.snapshotReceiver.accepts(chunk)) {
+      const expected = this.snapshotReceiver.isReceiving(chunk.meta) ? this.snapshotReceiver.received : 0;
+      this.send({ to: m.from, type: MessageType.SnapResp, index: chunk.meta.index, reject: true, rejectHint: expected });
+      return;
+    }
+    const snapshot = this.snapshotReceiver.add(chunk);
+    if (snapshot === undefined) {
+      this.send({ to: m.from, type: MessageType.SnapResp, index: chunk.meta.index, rejectHint: this.snapshotReceiver.received });
+      return;
+    }
+    const index = this.restore(snapshot) ? this.log.lastIndex() : this.log.committed;
+    this.send({ to: m.from, type: MessageType.AppResp, index });
+  }
+
+  /** Installs a leader's snapshot unless the log already holds its last entry. */
+  private restore(snapshot: Snapshot): boolean {
+    const { meta } = snapshot;
+    if (meta.index <= this.log.committed) return false;
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      this.log.commitTo(meta.index);
+      return false;
+    }
+    this.log.restore(snapshot);
+    this.conf = meta.conf;
+    this.syncProgress();
+    return true;
+  }
+
+  // ---- proposals and membership ---------------------------------------------------------
+
+  private proposalRefusal(count: number): ProposeResult | undefined {
+    if (this.role !== 'leader') return { ok: false, reason: 'not_leader', leaderHint: this.lead === 0 ? undefined : this.lead };
+    // During a transfer the next leader is known; proposals go there.
+    if (this.leadTransferee !== 0) return { ok: false, reason: 'not_leader', leaderHint: this.leadTransferee };
+    if (this.log.lastIndex() - this.log.committed + count > this.config.proposalsPendingMax) return { ok: false, reason: 'overloaded' };
+    return undefined;
+  }
+
+  private confChangeProblem(change: ConfChange): string | undefined {
+    if (change.kind === 'add_voter') return 'a new voter joins as a learner and is promoted once caught up';
+    if (this.pendingConfIndex > this.log.applied) return 'a membership change is still pending';
+    const problem = confChangeProblem(this.conf, change);
+    if (problem !== undefined) return problem;
+    if (change.kind === 'promote') {
+      const pr = this.progress.get(change.nodeId);
+      if (pr === undefined || pr.match + this.config.learnerCatchUpEntriesMax < this.log.lastIndex()) {
+        return `learner ${change.nodeId} has not caught up`;
+      }
+    }
+    return undefined;
+  }
+
+  private appendEntries(entries: Parameters<RaftLog['append']>[0]): void {
+    const last = this.log.append(entries);
+    this.progress.get(this.id)?.maybeUpdate(last);
+    this.maybeCommit();
+  }
+
+  private applyConf(change: ConfChange): void {
+    this.conf = applyConfChange(this.conf, change);
+    this.syncProgress();
+    if (this.role !== 'leader') return;
+    if (!this.conf.voters.includes(this.id)) {
+      this.becomeFollower(this.term, 0);
+      return;
+    }
+    if (this.leadTransferee !== 0 && !this.conf.voters.includes(this.leadTransferee)) this.leadTransferee = 0;
+    this.maybeCommit();
+    this.replication.bcastAppend();
+  }
+
+  private answerRead(requester: NodeId, index: LogIndex, context: string): void {
+    if (requester === this.id) this.readStates.push({ index, context });
+    else this.send({ to: requester, type: MessageType.ReadIndexResp, index, context });
+  }
+
+  private assertIdle(): void {
+    assert(this.outstanding === undefined, 'RaftCore used while a Ready is outstanding');
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.leader === b.leader && a.role === b.role;
+}
