@@ -1,0 +1,146 @@
+/**
+ * The Zaqar WebSocket envelope (zaqar-websocket.md §2–§5): frame decoding (JSON text,
+ * MessagePack binary), the request checks in the reference's order and with its exact
+ * error responses, and the response envelope. Pure functions, no uWS: the session
+ * feeds frames in and sends what comes out, in the encoding of the request.
+ *
+ * Pipeline (§5): decode → must be an object → action lookup → schema → (auth gate and
+ * dispatch, in ws-dispatcher.ts). A failed step answers 400 with `{"error": …}`; decode
+ * and type failures echo the empty request, the others echo what was parsed.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import type { JsonValue } from '../../api/json-body.js';
+import { actionSchemas, hasType, typedHeaders, type ActionSchema } from './action-schemas.js';
+
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A request that passed steps 1–4. */
+export interface WsRequest {
+  readonly action: string;
+  readonly schema: ActionSchema;
+  /** Frame headers exactly as sent (case-sensitive keys). */
+  readonly headers: JsonObject;
+  /** The body, `{}` when absent. */
+  readonly body: JsonObject;
+  /** What the response echoes as `request`. */
+  readonly echo: JsonObject;
+}
+
+export interface WsResponse {
+  readonly request: JsonObject;
+  readonly headers: { readonly status: number };
+  readonly body: JsonValue;
+}
+
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly response: WsResponse };
+
+export function emptyEcho(): JsonObject {
+  return { action: null, body: {}, headers: {}, api: 'v2' };
+}
+
+export function response(echo: JsonObject, status: number, body: JsonValue): WsResponse {
+  return { request: echo, headers: { status }, body };
+}
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Step 1: one JSON document per text frame, one MessagePack document per binary frame. */
+export function decodeFrame(data: Uint8Array, isBinary: boolean): Checked<JsonValue> {
+  try {
+    if (!isBinary) return { ok: true, value: JSON.parse(utf8.decode(data)) as JsonValue };
+    const values = unpackr.unpackMultiple(data) as unknown[];
+    if (values.length !== 1) throw namedError('ExtraData', 'unpack(b) received extra data.');
+    return { ok: true, value: toJson(values[0]) };
+  } catch (error) {
+    const kind = isBinary ? 'binary (MessagePack)' : 'text (JSON)';
+    const name = error instanceof SyntaxError ? 'JSONDecodeError' : error instanceof Error ? error.name : 'Error';
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, response: response(emptyEcho(), 400, { error: `Can't decode ${kind} request. ${name}: ${detail}` }) };
+  }
+}
+
+/** Encodes a response (or a pushed notification) in the encoding of the request it answers. */
+export function encodeFrame(document: unknown, isBinary: boolean): string | Uint8Array {
+  return isBinary ? packr.pack(document) : JSON.stringify(document);
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** MessagePack can carry what JSON cannot (binary, timestamps, non-finite floats): refuse it. */
+function toJson(value: unknown): JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw namedError('ValueError', 'non-finite number');
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: JsonObject = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = toJson(item);
+    return out;
+  }
+  throw namedError('TypeError', `unsupported MessagePack value of type ${describeType(value)}`);
+}
+
+function describeType(value: unknown): string {
+  if (value instanceof Uint8Array) return 'bin';
+  if (value instanceof Date) return 'timestamp';
+  return typeof value;
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Python's `str()` of an action value, for the "is not a valid action" text. */
+function pythonText(value: JsonValue | undefined): string {
+  if (value === undefined || value === null) return 'None';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return JSON.stringify(value);
+}
+
+/** Steps 2–4: object, known action, schema. */
+export function checkEnvelope(document: JsonValue): Checked<WsRequest> {
+  if (!isObject(document)) {
+    return { ok: false, response: response(emptyEcho(), 400, { error: 'Unexpected body type. Expected dict or dict like.' }) };
+  }
+  const hasBody = Object.hasOwn(document, 'body');
+  const rawHeaders = document['headers'];
+  const echo: JsonObject = {
+    action: document['action'] ?? null,
+    body: hasBody ? (document['body'] ?? null) : {},
+    headers: rawHeaders === undefined || rawHeaders === null ? {} : rawHeaders,
+    api: 'v2',
+  };
+  const action = document['action'];
+  const schema = typeof action === 'string' && Object.hasOwn(actionSchemas, action) ? actionSchemas[action] : undefined;
+  if (typeof action !== 'string' || schema === undefined) {
+    return { ok: false, response: response(echo, 400, { error: `${pythonText(action)} is not a valid action` }) };
+  }
+  const body = hasBody ? document['body'] : undefined;
+  if (!matchesSchema(schema, rawHeaders, body)) {
+    return { ok: false, response: response(echo, 400, { error: 'Schema validation failed.' }) };
+  }
+  return {
+    ok: true,
+    value: { action, schema, headers: isObject(rawHeaders) ? rawHeaders : {}, body: isObject(body) ? body : {}, echo },
+  };
+}
+
+function matchesSchema(schema: ActionSchema, headers: JsonValue | undefined, body: JsonValue | undefined): boolean {
+  if (!isObject(headers)) return false;
+  if (!schema.headersRequired.every((name) => Object.hasOwn(headers, name))) return false;
+  if (!typedHeaders.every((name) => !Object.hasOwn(headers, name) || typeof headers[name] === 'string')) return false;
+  if (body === undefined) return !schema.isBodyRequired;
+  if (!schema.isBodyTyped) return true;
+  if (!isObject(body)) return false;
+  if (!schema.bodyRequired.every((name) => Object.hasOwn(body, name))) return false;
+  return Object.entries(schema.bodyProperties).every(([name, type]) => !Object.hasOwn(body, name) || hasType(body[name], type));
+}
