@@ -8,14 +8,15 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startNode } from './main.js';
 
-const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE]
+const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--ws-listen HOST:PORT]
 
   --listen HOST:PORT   address to serve HTTP on (env ZAQAR_LISTEN, default 127.0.0.1:8888)
   --data-dir DIR       where the node keeps its LMDB data (env ZAQAR_DATA_DIR, default ./data)
   --config FILE        JSON config file with Zaqar option names (env ZAQAR_CONFIG)
+  --ws-listen HOST:PORT  an extra WebSocket-only listener (env ZAQAR_WS_LISTEN); the HTTP port serves WebSocket on / too
 `;
 
-const flagNames = new Set(['listen', 'data-dir', 'config']);
+const flagNames = new Set(['listen', 'data-dir', 'config', 'ws-listen']);
 
 function parseFlags(args: readonly string[]): Record<string, string> {
   const flags: Record<string, string> = {};
@@ -43,6 +44,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const config = loadConfig({ flags: parseFlags(rest), env: process.env });
   const node = await startNode(config);
+  if (config.wsListen !== undefined && node.wsPort !== undefined) {
+    process.stdout.write(`websocket listening on ws://${config.wsListen.host}:${node.wsPort}/\n`);
+  }
   process.stdout.write(`listening on http://${config.host}:${node.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
