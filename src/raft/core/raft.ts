@@ -560,20 +560,18 @@ export class RaftCore {
   // ---- follower -------------------------------------------------------------------
 
   private stepFollower(m: Message): void {
+    if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
+      this.electionElapsed = 0;
+      this.lead = m.from;
+    }
     switch (m.type) {
       case MessageType.App:
-        this.electionElapsed = 0;
-        this.lead = m.from;
         this.handleAppend(m);
         return;
       case MessageType.Heartbeat:
-        this.electionElapsed = 0;
-        this.lead = m.from;
         this.handleHeartbeat(m);
         return;
       case MessageType.Snap:
-        this.electionElapsed = 0;
-        this.lead = m.from;
         this.handleSnapshotChunk(m);
         return;
       case MessageType.TimeoutNow:
