@@ -4,7 +4,8 @@
 # There is no helm binary or cluster here, so deploy/helm/render (Go: text/template +
 # sprig + Helm's own functions) stands in for `helm template`. The script:
 #   1. installs the Debian packages it needs when missing (golang-go, sprig, yaml.v3);
-#   2. builds the renderer offline against /usr/share/gocode (GOPATH mode);
+#   2. builds the renderer offline against /usr/share/gocode (GOPATH mode) and runs its
+#      tests (go test: the Helm behaviours the checks rely on);
 #   3. renders the default values and ci/five-replicas-values.yaml, plus a differently
 #      named release, and checks each (`zaqar-chart check`: YAML validity, resources,
 #      ports, probes, volume claims, peers, node ids, PodDisruptionBudget, security);
@@ -54,6 +55,13 @@ unformatted="$(cd deploy/helm/render && gofmt -l .)"
 if [ -n "$unformatted" ]; then say "gofmt would change: $unformatted" >&2; exit 1; fi
 (cd deploy/helm/render && go vet . && go build -o "$WORK/zaqar-chart" .)
 BIN="$WORK/zaqar-chart"
+# The renderer's own tests pin the Helm behaviours the checks rely on.
+if (cd deploy/helm/render && go test -count=1 . >"$WORK/go-test.log" 2>&1); then
+  say "  ok    renderer tests (go test): $(grep -c '^func Test' deploy/helm/render/render_test.go) tests"
+  passed=$((passed + 1))
+else
+  cat "$WORK/go-test.log"; say "  FAIL  renderer tests (go test)"; failed=$((failed + 1))
+fi
 
 # run_check LABEL RENDER-ARGS -- CHECK-ARGS: renders, prints the checks, counts them.
 run_check() {
