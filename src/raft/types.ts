@@ -110,7 +110,12 @@ export interface RaftTransport {
 
 /** The replicated state machine of one group (for zaqar-ts: a shard's queue FSM). */
 export interface StateMachine {
-  /** Applies committed entries in order. Must be deterministic: no clock, no randomness. */
+  /**
+   * Applies committed entries in order. Must be deterministic: no clock, no randomness.
+   * Receives every committed entry, including a new leader's empty no-op and
+   * ConfChange entries: skip those (type !== Normal or empty data) but count them as
+   * applied, so `snapshot().index` is the last index passed here.
+   */
   apply(entries: readonly Entry[]): void;
   /** Image of the state as of the last applied entry. */
   snapshot(): { index: LogIndex; data: Uint8Array };
