@@ -17,12 +17,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# npm ci refuses a lock file that lacks some platform's optional packages (the committed
-# one has no darwin/win32 msgpackr-extract entries: the registry it was written against
-# does not carry them); npm install still installs the locked versions then.
-RUN npm ci --no-audit --no-fund \
- || { echo "npm ci failed: installing the locked versions with npm install" >&2; \
-      npm install --no-audit --no-fund --no-save; }
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The entrypoint is package.json's bin: fail here if the compiler put it elsewhere.
