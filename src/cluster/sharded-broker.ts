@@ -50,6 +50,18 @@ export interface ShardedBrokerOptions {
   /** Expired messages one gc command may remove. */
   readonly gcRemovalsMax?: number;
   readonly proposalsPendingMax?: number;
+  /** Where the shards' logs come from; default: the node-local, group-committed LocalLog. */
+  readonly shardLogs?: (stores: BrokerStores) => ShardLogSource;
+}
+
+/**
+ * Opens each shard's log over its FSM (LocalLog, or Raft groups in a cluster). `drain`
+ * settles in-flight proposals and stops the source; close() calls it before the stores close.
+ */
+export interface ShardLogSource {
+  openShard(fsm: QueueFsm): ShardLog;
+  drain(): Promise<void>;
+  readonly stats: { readonly flushes: number; readonly proposals: number };
 }
 
 /** The stores a broker runs on, and how to release them. */
@@ -88,7 +100,7 @@ export class ShardedBroker {
     private readonly deps: {
       readonly clock: Clock;
       readonly enableChecksum: boolean;
-      readonly localLog: LocalLog;
+      readonly localLog: ShardLogSource;
       readonly courier: DeadLetterCourier;
       readonly stores: BrokerStores;
       readonly timers: Timers;
@@ -109,7 +121,7 @@ export class ShardedBroker {
   /** Opens on given stores (memory stores in simulations). */
   static async openOn(stores: BrokerStores, options: Omit<ShardedBrokerOptions, 'dataDir'>): Promise<ShardedBroker> {
     const shardMap = new ShardMap(options.shardCount);
-    const localLog = new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
+    const localLog = options.shardLogs?.(stores) ?? new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
     const shards = new Map<ShardId, Shard>();
     for (const shardId of shardMap.shardIds) {
       const fsm = new QueueFsm(shardId, stores.queueStore);
