@@ -15,7 +15,7 @@ import { describe, expect, test } from 'vitest';
 import { openLmdbEnv, type LmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { logDbNames } from '../../src/log/lmdb/log-dbs.js';
-import type { LogIndex, ShardId } from '../../src/raft/types.js';
+import type { HardState, LogIndex, ShardId, Term } from '../../src/raft/types.js';
 import { entryRange, logStoreContract, type DamageKind, type LogStoreHarness } from './log-store.contract.js';
 
 class LmdbHarness implements LogStoreHarness {
@@ -90,6 +90,49 @@ describe('LmdbLogStore', () => {
         expect(reopened.load(id).lastIndex).toBe(5);
         expect(reopened.entries(id, { lo: 1 as LogIndex, hi: 6 as LogIndex })).toEqual(entryRange(1, 6, id, 256));
       }
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('keeps the damage mark across writes and restarts until the log reaches the last index seen', async () => {
+    const h = await LmdbHarness.open();
+    const shard = 1 as ShardId;
+    try {
+      const hardState = (term: number, commit: number): HardState => ({
+        term: term as Term,
+        vote: 0,
+        commit: commit as LogIndex,
+      });
+      await h.store.persist(shard, { entries: entryRange(1, 6, 1, 64), hardState: hardState(1, 5) });
+      await h.damageEntry(shard, 3 as LogIndex, 'flip');
+      let store = await h.reopen();
+      // The commit index is clamped into what is left.
+      expect(store.load(shard)).toMatchObject({ hardState: hardState(1, 2), lastIndex: 2 });
+      await store.persist(shard, { entries: [], hardState: hardState(2, 2) });
+      store = await h.reopen();
+      expect(store.load(shard).damage).toEqual({ fromIndex: 3, lastIndexSeen: 5 });
+      await store.persist(shard, { entries: entryRange(3, 5, 2, 64) });
+      store = await h.reopen();
+      expect(store.load(shard).damage).toEqual({ fromIndex: 5, lastIndexSeen: 5 });
+      await store.persist(shard, { entries: entryRange(5, 6, 2, 64) });
+      store = await h.reopen();
+      expect(store.load(shard).damage).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('answers the term of the last compacted index', async () => {
+    const h = await LmdbHarness.open();
+    const shard = 1 as ShardId;
+    try {
+      await h.store.persist(shard, { entries: [...entryRange(1, 5, 1), ...entryRange(5, 9, 2)] });
+      await h.store.compact(shard, 6 as LogIndex);
+      const store = await h.reopen();
+      expect(store.load(shard).firstIndex).toBe(7);
+      expect(store.term(shard, 6 as LogIndex)).toBe(2);
+      expect(store.term(shard, 5 as LogIndex)).toBeUndefined();
     } finally {
       await h.close();
     }
