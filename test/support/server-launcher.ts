@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startDeadlineMs = 30_000;
+const stopDeadlineMs = 10_000;
 
 export interface ServerOptions {
   /** Zaqar options for the node's JSON config file. */
@@ -69,7 +70,12 @@ export class LaunchedServer {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+      // A clean stop that hangs must not hang the suite: escalate to SIGKILL.
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopDeadlineMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill(signal);
     });
     this.child = undefined;
