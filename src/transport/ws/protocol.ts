@@ -44,7 +44,7 @@ export function response(echo: JsonObject, status: number, body: JsonValue): WsR
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Step 1: one JSON document per text frame, one MessagePack document per binary frame. */
 export function decodeFrame(data: Uint8Array, isBinary: boolean): Checked<JsonValue> {

@@ -60,11 +60,6 @@ export class WsDispatcher {
   }
 
   private async runAction(request: WsRequest): Promise<WsReply> {
-    const route = actionRoutes[request.action];
-    const operation = route === undefined ? undefined : operationTable[route.operation];
-    if (route === undefined || operation === undefined || !Object.hasOwn(operationTable, route.operation)) {
-      return notImplementedReply(request.action);
-    }
     const isSigned = Object.hasOwn(request.headers, 'URL-Signature');
     if (isSigned && !signableActions.has(request.action)) return notAuthentified;
     if (request.action === 'subscription_create' && typeof request.body['subscriber'] !== 'string') {
@@ -72,6 +67,11 @@ export class WsDispatcher {
       const queue = String(request.body['queue_name']);
       return { status: 503, body: { exception: 'Socket subscriptions are not available.',
         error: `Subscription ${queue} could not be created.` } };
+    }
+    const route = actionRoutes[request.action];
+    const operation = route === undefined ? undefined : operationTable[route.operation];
+    if (route === undefined || operation === undefined || !Object.hasOwn(operationTable, route.operation)) {
+      return notImplementedReply(request.action);
     }
     const requestId = `req-${randomUUID()}`;
     try {
