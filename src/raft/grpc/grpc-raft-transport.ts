@@ -19,7 +19,7 @@ import type { NodeId, RaftMessage, RaftTransport } from '../types.js';
 import { PeerDialer, type BackoffPolicy } from './client.js';
 import { encodeMessage, helloFrame, isRaftMessage, parseHello, type Frame } from './frame-codec.js';
 import { PeerLink, type PeerLinkCounters, type PeerLinkLimits } from './peer-link.js';
-import { RaftGrpcServer, type RaftServerStream } from './server.js';
+import { RaftGrpcServer, type ExtraGrpcService, type RaftServerStream } from './server.js';
 
 export interface GrpcRaftTransportOptions {
   readonly nodeId: NodeId;
@@ -29,6 +29,8 @@ export interface GrpcRaftTransportOptions {
   readonly delays: Delays;
   readonly limits?: Partial<PeerLinkLimits>;
   readonly backoff?: BackoffPolicy;
+  /** More gRPC services served on the same port. */
+  readonly extraServices?: readonly ExtraGrpcService[];
 }
 
 export interface PeerStats extends PeerLinkCounters {
@@ -72,6 +74,7 @@ export class GrpcRaftTransport implements RaftTransport {
         'grpc.max_send_message_length': messageBytesMax,
         ...keepalive,
       },
+      ...(options.extraServices === undefined ? {} : { extraServices: options.extraServices }),
     });
     return transport;
   }

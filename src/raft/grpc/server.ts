@@ -11,6 +11,12 @@ import { raftServiceDefinition, type Frame } from './frame-codec.js';
 
 export type RaftServerStream = grpc.ServerDuplexStream<Frame, Frame>;
 
+/** Another service sharing the Raft port (the cluster's request forwarding), so one address per node suffices. */
+export interface ExtraGrpcService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
 export class RaftGrpcServer {
   private constructor(
     private readonly server: grpc.Server,
@@ -20,10 +26,11 @@ export class RaftGrpcServer {
 
   static listen(
     address: string,
-    options: { onStream: (stream: RaftServerStream) => void; serverOptions: grpc.ServerOptions },
+    options: { onStream: (stream: RaftServerStream) => void; serverOptions: grpc.ServerOptions; extraServices?: readonly ExtraGrpcService[] },
   ): Promise<RaftGrpcServer> {
     const server = new grpc.Server(options.serverOptions);
     server.addService(raftServiceDefinition, { stream: options.onStream });
+    for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
     return new Promise((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
         if (error !== null) {
