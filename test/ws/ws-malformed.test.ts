@@ -46,6 +46,20 @@ async function expectServing(ws?: RawWs): Promise<void> {
   expect(http.status).toBe(200);
 }
 
+/** Sends one bad frame on a fresh socket and checks the 400 reply, its encoding, and that all keeps working. */
+async function expectErrorReply(send: (ws: RawWs) => void, isBinary: boolean, error: RegExp | string): Promise<void> {
+  const ws = await RawWs.open(wsUrl);
+  send(ws);
+  const frame = await ws.next();
+  const reply = frame.document as Reply;
+  expect(frame.isBinary).toBe(isBinary);
+  expect(reply.headers).toEqual({ status: 400 });
+  if (typeof error === 'string') expect(reply.body.error).toBe(error);
+  else expect(reply.body.error).toMatch(error);
+  await expectServing(ws);
+  await ws.close();
+}
+
 describe('malformed text frames', () => {
   const cases: Array<[string, string | Buffer, RegExp | string]> = [
     ['invalid JSON', 'foo', /^Can't decode text \(JSON\) request\. JSONDecodeError: /],
@@ -69,16 +83,7 @@ describe('malformed text frames', () => {
 
   for (const [name, payload, error] of cases) {
     test(`a frame with ${name} gets a 400 text reply and the socket keeps working`, async () => {
-      const ws = await RawWs.open(wsUrl);
-      ws.sendText(payload);
-      const { document, isBinary } = await ws.next();
-      const reply = document as Reply;
-      expect(isBinary).toBe(false);
-      expect(reply.headers).toEqual({ status: 400 });
-      if (typeof error === 'string') expect(reply.body.error).toBe(error);
-      else expect(reply.body.error).toMatch(error);
-      await expectServing(ws);
-      await ws.close();
+      await expectErrorReply((ws) => ws.sendText(payload), false, error);
     });
   }
 
@@ -102,16 +107,7 @@ describe('malformed binary frames', () => {
 
   for (const [name, payload, error] of cases) {
     test(`a binary frame with ${name} gets a 400 binary reply and the socket keeps working`, async () => {
-      const ws = await RawWs.open(wsUrl);
-      ws.sendBinary(payload);
-      const { document, isBinary } = await ws.next();
-      const reply = document as Reply;
-      expect(isBinary).toBe(true);
-      expect(reply.headers).toEqual({ status: 400 });
-      if (typeof error === 'string') expect(reply.body.error).toBe(error);
-      else expect(reply.body.error).toMatch(error);
-      await expectServing(ws);
-      await ws.close();
+      await expectErrorReply((ws) => ws.sendBinary(payload), true, error);
     });
   }
 
