@@ -56,6 +56,12 @@ export class MemoryLogStore implements RaftLogStore {
     return { hardState: log.hardState, snapshotMeta: log.snapshot?.snapshot.meta, firstIndex: log.firstIndex, lastIndex, ...(damage === undefined ? {} : { damage }) };
   }
 
+  /** The live log's bounds, without verification (for checkers). */
+  bounds(shardId: ShardId): { firstIndex: LogIndex; lastIndex: LogIndex } {
+    const log = this.group(this.live, shardId);
+    return { firstIndex: log.firstIndex, lastIndex: lastIndexOf(log) };
+  }
+
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     const log = this.group(this.live, shardId);
     const result: Entry[] = [];

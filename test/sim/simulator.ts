@@ -1,0 +1,418 @@
+/**
+ * A deterministic simulation of Raft groups: real RaftCores and RaftNode loops inside
+ * RaftHosts, over a MemoryNetwork and MemoryLogStores that only flush when told. One
+ * seed drives every choice (which message arrives, which store flushes, who ticks, who
+ * crashes), so a failing seed replays exactly.
+ *
+ * Each step is one event: deliver a random in-flight message, flush a store, tick a node,
+ * propose or read, or a fault: partitions (symmetric and one-way), drop/duplicate rates,
+ * crashes that lose unflushed writes, restarts, bit flips and truncation of one down
+ * replica's stored entries or snapshot, membership changes on shard 1. Invariants are
+ * checked after every step (see invariants.ts).
+ */
+import { SeededRandom } from '../../src/common/random.js';
+import { MemoryLogStore } from '../../src/log/memory/memory-log-store.js';
+import { MemoryNetwork } from '../../src/raft/memory/memory-network.js';
+import type { RaftNode } from '../../src/raft/node.js';
+import { RaftHost } from '../../src/raft/raft-host.js';
+import type { LogIndex, NodeId, ShardId } from '../../src/raft/types.js';
+import { checkLogMatching, ShardHistory, SimViolation, violation } from './invariants.js';
+import { encodeValue, ListFsm } from './list-fsm.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly shardCount?: number;
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly store: MemoryLogStore;
+  host: RaftHost | undefined;
+  /** Groups this node hosts (shrinks when it is removed from one). */
+  readonly shards: Set<ShardId>;
+  readonly fsms: Map<ShardId, ListFsm>;
+  /** Initial voters per shard for a node that bootstraps it; empty for a joiner. */
+  readonly peers: ReadonlyMap<ShardId, readonly NodeId[]>;
+  isDamaged: boolean;
+}
+
+const membershipShard = 1 as ShardId;
+const initialVoters = [1, 2, 3] as NodeId[];
+const nodesMax = 8;
+
+export class Simulator {
+  readonly seed: number;
+  private readonly random: SeededRandom;
+  private readonly network: MemoryNetwork;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly histories = new Map<ShardId, ShardHistory>();
+  private readonly everMembers = new Set<NodeId>();
+  private readonly problems: string[] = [];
+  private readonly trace: string[] = [];
+  private nextNodeId = initialVoters.length + 1;
+  private valueCounter = 0;
+  stepCount = 0;
+
+  constructor(options: SimOptions) {
+    this.seed = options.seed;
+    this.random = new SeededRandom(options.seed);
+    this.network = new MemoryNetwork({ random: new SeededRandom(this.random.int(0x7fffffff)) });
+    const shardIds = Array.from({ length: options.shardCount ?? 2 }, (_, i) => (i + 1) as ShardId);
+    for (const shardId of shardIds) this.histories.set(shardId, new ShardHistory(shardId));
+    for (const id of initialVoters) {
+      this.addNode(id, new Map(shardIds.map((shardId) => [shardId, initialVoters])));
+      this.everMembers.add(id);
+    }
+  }
+
+  async step(): Promise<void> {
+    this.stepCount++;
+    const roll = this.random.int(1000);
+    if (roll < 380) this.network.deliverOne();
+    else if (roll < 580) this.flushOne();
+    else if (roll < 760) this.tickOne();
+    else if (roll < 880) this.proposeOne();
+    else if (roll < 900) this.readOne();
+    else this.fault(roll);
+    await settle();
+    this.check();
+  }
+
+  /** Heals every fault, restarts every node and runs until all groups agree. */
+  async runUntilQuiet(roundsMax: number): Promise<void> {
+    this.network.heal();
+    this.network.dropRate = 0;
+    this.network.duplicateRate = 0;
+    for (const node of this.nodes.values()) if (node.host === undefined && node.shards.size > 0) this.restart(node);
+    for (let round = 0; round < roundsMax; round++) {
+      this.network.deliverAll(this.network.inFlightCount());
+      for (const node of this.upNodes()) node.store.flush();
+      await settle();
+      for (const node of this.upNodes()) node.host?.tick();
+      await settle();
+      this.check();
+      if (this.isConverged()) {
+        this.checkFinal();
+        return;
+      }
+    }
+    this.fail(`no convergence within ${roundsMax} quiet rounds\n${this.describe()}`);
+  }
+
+  /** Every hosted group's state, for failure reports. */
+  describe(): string {
+    const lines: string[] = [];
+    for (const node of this.nodes.values()) {
+      for (const shardId of node.shards) {
+        const s = node.host?.group(shardId)?.status();
+        if (s === undefined) {
+          lines.push(`  node ${node.id} shard ${shardId}: down`);
+          continue;
+        }
+        const followers = [...s.followers].map(([id, p]) => `${id}:${p.match}/${p.next}/${p.state}`).join(' ');
+        lines.push(`  node ${node.id} shard ${shardId}: ${s.role} term=${s.term} leader=${s.leader} commit=${s.commit} applied=${s.applied} first=${s.firstIndex} last=${s.lastIndex} voters=(${s.conf.voters.join(',')}) learners=(${s.conf.learners.join(',')})${s.isDamaged ? ' damaged' : ''}${s.isFailed ? ' failed' : ''} ${followers}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  private flushOne(): void {
+    this.pick(this.upNodes())?.store.flush();
+  }
+
+  private tickOne(): void {
+    this.pick(this.upNodes())?.host?.tick();
+  }
+
+  private proposeOne(): void {
+    const shardId = (1 + this.random.int(this.histories.size)) as ShardId;
+    const target = this.random.int(10) < 7 ? this.leaderOf(shardId) : this.pick(this.hostsOf(shardId));
+    const group = target?.host?.group(shardId);
+    if (target === undefined || group === undefined) return;
+    const value = `${shardId}:${++this.valueCounter}`;
+    const history = this.history(shardId);
+    group.propose(encodeValue(value)).then(
+      () => history.acked.push(value),
+      () => undefined,
+    );
+  }
+
+  /** A linearizable read must see every value acknowledged before it was asked. */
+  private readOne(): void {
+    const shardId = (1 + this.random.int(this.histories.size)) as ShardId;
+    const node = this.pick(this.hostsOf(shardId));
+    const group = node?.host?.group(shardId);
+    const fsm = node?.fsms.get(shardId);
+    if (node === undefined || group === undefined || fsm === undefined) return;
+    const history = this.history(shardId);
+    const ackedCount = history.acked.length;
+    group.readIndex().then(
+      () => {
+        const missing = history.ackedBefore(ackedCount).find((value) => !fsm.valueSet.has(value));
+        if (missing !== undefined) this.problems.push(`read on node ${node.id} misses acknowledged ${missing}`);
+      },
+      () => undefined,
+    );
+  }
+
+  private fault(roll: number): void {
+    if (roll < 920) this.setRates();
+    else if (roll < 935) this.partition();
+    else if (roll < 950) this.note('heal', () => this.network.heal());
+    else if (roll < 958) this.crashOne();
+    else if (roll < 986) this.restartOne();
+    else if (roll < 991) this.damageOne();
+    else this.changeMembership();
+  }
+
+  private setRates(): void {
+    const drop = [0, 0, 0.02, 0.1, 0.3][this.random.int(5)] ?? 0;
+    const duplicate = [0, 0, 0.05][this.random.int(3)] ?? 0;
+    this.note(`rates drop=${drop} dup=${duplicate}`, () => {
+      this.network.dropRate = drop;
+      this.network.duplicateRate = duplicate;
+    });
+  }
+
+  private partition(): void {
+    const ids = [...this.nodes.keys()];
+    const from = this.pick(ids);
+    const to = this.pick(ids);
+    if (from === undefined || to === undefined || from === to) return;
+    if (this.random.int(2) === 0) {
+      this.note(`cut ${from}->${to}`, () => this.network.cutOneWay(from, to));
+      return;
+    }
+    const side = ids.filter(() => this.random.int(2) === 0);
+    const rest = ids.filter((id) => !side.includes(id));
+    this.note(`partition (${side.join(',')}) | (${rest.join(',')})`, () => this.network.partition(side, rest));
+  }
+
+  private crashOne(): void {
+    const up = this.upNodes();
+    if (up.length <= 1) return;
+    const node = this.pick(up);
+    if (node === undefined) return;
+    this.note(`crash ${node.id}`, () => {
+      this.network.disconnect(node.id);
+      node.store.crash();
+      const host = node.host;
+      node.host = undefined;
+      void host?.stop();
+    });
+  }
+
+  private restartOne(): void {
+    const down = [...this.nodes.values()].filter((node) => node.host === undefined && node.shards.size > 0);
+    const node = this.pick(down);
+    if (node !== undefined) this.restart(node);
+  }
+
+  /** Rots or cuts one down replica's stored log, only while no other replica is damaged. */
+  private damageOne(): void {
+    const isAnyDamaged = [...this.nodes.values()].some((node) => node.isDamaged || this.groupsOf(node).some((group) => group.status().isDamaged));
+    if (isAnyDamaged) return;
+    const node = this.pick([...this.nodes.values()].filter((n) => n.host === undefined && n.shards.size > 0));
+    const shardId = node === undefined ? undefined : this.pick([...node.shards]);
+    if (node === undefined || shardId === undefined) return;
+    const { firstIndex, lastIndex } = node.store.bounds(shardId);
+    const index = (firstIndex + this.random.int(Math.max(1, lastIndex - firstIndex + 1))) as LogIndex;
+    const kind = this.random.int(3);
+    const isDone = kind === 0 ? node.store.corruptEntry(shardId, index) : kind === 1 ? node.store.truncateEntries(shardId, index) : node.store.corruptSnapshot(shardId);
+    if (isDone) {
+      node.isDamaged = true;
+      this.note(`damage ${node.id} shard ${shardId} ${['flip', 'truncate', 'snapshot'][kind]} at ${index}`, () => undefined);
+    }
+  }
+
+  private changeMembership(): void {
+    const leader = this.leaderOf(membershipShard);
+    const group = leader?.host?.group(membershipShard);
+    if (group === undefined) return;
+    const { conf } = group.status();
+    const learner = conf.learners[0];
+    if (learner !== undefined) {
+      this.note(`promote ${learner}`, () => group.promote(learner).catch(() => undefined));
+    } else if (conf.voters.length < 5 && this.nextNodeId <= nodesMax && this.random.int(2) === 0) {
+      const id = this.nextNodeId++ as NodeId;
+      this.addNode(id, new Map([[membershipShard, []]]));
+      this.note(`add learner ${id}`, () => group.addLearner(id).catch(() => undefined));
+    } else if (conf.voters.length > 3) {
+      const victim = this.pick(conf.voters);
+      if (victim !== undefined) this.note(`remove ${victim}`, () => group.removeNode(victim).catch(() => undefined));
+    }
+  }
+
+  // ---- nodes ------------------------------------------------------------------------
+
+  private addNode(id: NodeId, peers: ReadonlyMap<ShardId, readonly NodeId[]>): void {
+    const node: SimNode = { id, store: new MemoryLogStore({ isAutoFlush: false }), host: undefined, shards: new Set(peers.keys()), fsms: new Map(), peers, isDamaged: false };
+    this.nodes.set(id, node);
+    this.start(node);
+  }
+
+  private restart(node: SimNode): void {
+    this.note(`restart ${node.id}`, () => this.start(node));
+  }
+
+  private start(node: SimNode): void {
+    const host = new RaftHost({
+      nodeId: node.id,
+      store: node.store,
+      transport: this.network.transport(node.id),
+      random: new SeededRandom(this.random.int(0x7fffffff)),
+      raft: { electionTicks: 10, heartbeatTicks: 2, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5 },
+      node: { compactionEntries: 30 },
+      onGroupFailure: (shardId, error) => this.problems.push(`node ${node.id} shard ${shardId} failed: ${String(error)}`),
+    });
+    node.host = host;
+    for (const shardId of node.shards) {
+      const history = this.history(shardId);
+      const fsm = new ListFsm(
+        (entry) => history.recordApply(node.id, entry),
+        (index, values) => history.recordRestore(node.id, index, values),
+      );
+      node.fsms.set(shardId, fsm);
+      host.addGroup({ shardId, peers: node.peers.get(shardId) ?? [], fsm });
+    }
+    node.isDamaged = false;
+  }
+
+  /** Stops hosting shard 1 on nodes a leader's applied configuration no longer lists. */
+  private retireRemovedMembers(): void {
+    const group = this.leaderOf(membershipShard)?.host?.group(membershipShard);
+    if (group === undefined) return;
+    const { conf } = group.status();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    for (const id of members) this.everMembers.add(id);
+    for (const node of this.nodes.values()) {
+      if (!node.shards.has(membershipShard) || members.has(node.id) || !this.everMembers.has(node.id)) continue;
+      this.note(`retire ${node.id} from shard ${membershipShard}`, () => {
+        node.shards.delete(membershipShard);
+        node.host?.removeGroup(membershipShard);
+        if (node.shards.size === 0 && node.host !== undefined) {
+          this.network.disconnect(node.id);
+          void node.host.stop();
+          node.host = undefined;
+        }
+      });
+    }
+  }
+
+  // ---- checks -----------------------------------------------------------------------
+
+  private check(): void {
+    const problem = this.problems[0];
+    if (problem !== undefined) this.fail(problem);
+    try {
+      for (const node of this.upNodes()) {
+        for (const shardId of node.shards) {
+          const group = node.host?.group(shardId);
+          if (group !== undefined && group.status().role === 'leader') this.history(shardId).observeLeader(node.id, group);
+        }
+      }
+      if (this.stepCount % 25 === 0) this.checkLogs();
+    } catch (error) {
+      if (error instanceof SimViolation) this.fail(error.message);
+      throw error;
+    }
+    this.retireRemovedMembers();
+  }
+
+  private checkLogs(): void {
+    for (const shardId of this.histories.keys()) {
+      checkLogMatching(shardId, this.hostsOf(shardId).map((node) => ({ nodeId: node.id, store: node.store })));
+    }
+  }
+
+  private isConverged(): boolean {
+    for (const shardId of this.histories.keys()) {
+      const leader = this.leaderOf(shardId)?.host?.group(shardId);
+      if (leader === undefined) return false;
+      const status = leader.status();
+      if (status.applied !== status.lastIndex) return false;
+      for (const id of [...status.conf.voters, ...status.conf.learners]) {
+        const member = this.nodes.get(id)?.host?.group(shardId)?.status();
+        if (member === undefined || member.applied !== status.lastIndex) return false;
+      }
+    }
+    return true;
+  }
+
+  private checkFinal(): void {
+    this.checkLogs();
+    for (const [shardId, history] of this.histories) {
+      const leaderGroup = this.leaderOf(shardId)?.host?.group(shardId);
+      const conf = leaderGroup?.status().conf;
+      if (conf === undefined) this.fail(`shard ${shardId} has no leader at the end`);
+      const lists = [...conf.voters, ...conf.learners].map((id) => ({ id, values: this.nodes.get(id)?.fsms.get(shardId)?.values ?? [] }));
+      const reference = lists[0];
+      if (reference === undefined) continue;
+      for (const { id, values } of lists) {
+        if (values.join('|') !== reference.values.join('|')) this.fail(`shard ${shardId}: node ${id} holds a different list than node ${reference.id}`);
+      }
+      const held = new Set(reference.values);
+      if (held.size !== reference.values.length) this.fail(`shard ${shardId}: a value was applied twice`);
+      const lost = history.acked.find((value) => !held.has(value));
+      if (lost !== undefined) this.fail(`shard ${shardId}: acknowledged ${lost} was lost`);
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------
+
+  private leaderOf(shardId: ShardId): SimNode | undefined {
+    let best: { node: SimNode; term: number } | undefined;
+    for (const node of this.hostsOf(shardId)) {
+      const status = node.host?.group(shardId)?.status();
+      if (status?.role === 'leader' && (best === undefined || status.term > best.term)) best = { node, term: status.term };
+    }
+    return best?.node;
+  }
+
+  private upNodes(): SimNode[] {
+    return [...this.nodes.values()].filter((node) => node.host !== undefined);
+  }
+
+  private hostsOf(shardId: ShardId): SimNode[] {
+    return this.upNodes().filter((node) => node.shards.has(shardId));
+  }
+
+  private groupsOf(node: SimNode): RaftNode[] {
+    return [...node.shards].flatMap((shardId) => node.host?.group(shardId) ?? []);
+  }
+
+  private history(shardId: ShardId): ShardHistory {
+    const history = this.histories.get(shardId);
+    if (history === undefined) return violation(`no shard ${shardId}`);
+    return history;
+  }
+
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items.length === 0 ? undefined : items[this.random.int(items.length)];
+  }
+
+  private note(event: string, act: () => unknown): void {
+    this.trace.push(`#${this.stepCount} ${event}`);
+    if (this.trace.length > 40) this.trace.shift();
+    act();
+  }
+
+  private fail(message: string): never {
+    throw new SimViolation(`seed ${this.seed} step ${this.stepCount}: ${message}\nrecent events:\n  ${this.trace.join('\n  ')}`);
+  }
+}
+
+/** Lets every pending promise callback run (nothing here waits on real time). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Runs one seed: `steps` random events, then heals and checks that everything converges. */
+export async function runSeed(seed: number, steps: number): Promise<Simulator> {
+  const sim = new Simulator({ seed });
+  for (let i = 0; i < steps; i++) await sim.step();
+  await sim.runUntilQuiet(3000);
+  return sim;
+}
