@@ -9,11 +9,14 @@ import { operations } from '../../api/operations.js';
 import type { Operation } from '../../api/operation.js';
 
 interface Route {
+  /** The template as written, e.g. `/v2/queues/{queue_name}`: a bounded metrics label. */
+  readonly template: string;
   readonly segments: readonly string[];
   readonly methods: Readonly<Record<string, Operation>>;
 }
 
 export interface RouteMatch {
+  readonly template: string;
   readonly params: Record<string, string>;
   readonly methods: Readonly<Record<string, Operation>>;
 }
@@ -21,7 +24,7 @@ export interface RouteMatch {
 export type RouteTable = readonly Route[];
 
 function route(template: string, methods: Record<string, Operation>): Route {
-  return { segments: template.split('/'), methods };
+  return { template, segments: template.split('/'), methods };
 }
 
 export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
@@ -75,7 +78,7 @@ export function matchRoute(table: RouteTable, rawPath: string): RouteMatch | und
         isMatch = false;
       }
     }
-    if (isMatch) return { params, methods: candidate.methods };
+    if (isMatch) return { template: candidate.template, params, methods: candidate.methods };
   }
   return undefined;
 }
