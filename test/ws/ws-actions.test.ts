@@ -58,6 +58,7 @@ for (const encoding of ['json', 'msgpack'] as const) {
       expect((await call('queue_create', { queue_name: 'q1' })).headers.status).toBe(204);
       expect((await call('queue_get', { queue_name: 'q1' })).body).toEqual({ node: 31 });
       expect((await call('queue_list')).body).toEqual({ queues: [{ name: 'q1' }] });
+      expect((await call('queue_list', { detailed: true })).body).toEqual({ queues: [{ name: 'q1', metadata: { node: 31 } }] });
       const stats = await call('queue_get_stats', { queue_name: 'q1' });
       expect(stats.headers.status).toBe(200);
       expect(stats.body).toEqual({ messages: { claimed: 0, free: 0, total: 0 } });

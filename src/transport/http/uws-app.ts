@@ -15,7 +15,9 @@ import uWS from 'uWebSockets.js';
 import { BrokerError } from '../../api/errors.js';
 import type { ApiDeps, ApiReply, ApiRequest } from '../../api/operation.js';
 import { acceptsJson, executeOperation } from '../../api/request-context.js';
+import type { Logger } from '../../common/logger.js';
 import { errorReply, type ErrorLogger } from '../error-reply.js';
+import { methodLabel, noTransportMetrics, type TransportMetrics } from '../metrics.js';
 import { allowHeader, matchRoute, type RouteTable } from './routes.js';
 import { parseQuery, statusLine } from './http-text.js';
 
@@ -30,7 +32,24 @@ export interface HttpServerOptions {
   readonly log: ErrorLogger;
   /** Lets another transport (the WebSocket sessions) register on this app before the HTTP catch-all route. */
   readonly configureApp?: (app: uWS.TemplatedApp) => void;
+  /** Request counts and latencies by route template; none when absent. */
+  readonly metrics?: TransportMetrics;
+  /** One debug line per request (warn for 5xx) with its request id; none when absent. */
+  readonly logger?: Logger;
+  /**
+   * GET endpoints outside the Zaqar route table (`/healthz`, `/readyz`, `/metrics`):
+   * no Zaqar headers checked, not counted in the request metrics.
+   */
+  readonly plainRoutes?: ReadonlyMap<string, PlainHandler>;
 }
+
+export interface PlainReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export type PlainHandler = () => PlainReply | Promise<PlainReply>;
 
 interface RequestHead {
   readonly method: string;
@@ -43,23 +62,39 @@ interface RequestHead {
 interface Exchange {
   isAborted: boolean;
   readonly res: uWS.HttpResponse;
+  readonly startMs: number;
+  /** Route template once matched: the metrics label. */
+  route: string;
+  /** An operation was started: it counts as in flight until its reply is written (or dropped). */
+  isDispatched: boolean;
+  /** No longer counted in `requestsInFlight`. */
+  isSettled: boolean;
 }
 
 export class UwsHttpServer {
   private listenSocket: uWS.us_listen_socket | undefined;
+  private inFlight = 0;
+  private isDraining = false;
+  private readonly metrics: TransportMetrics;
 
   private constructor(private readonly options: HttpServerOptions, readonly port: number, socket: uWS.us_listen_socket) {
     this.listenSocket = socket;
+    this.metrics = options.metrics ?? noTransportMetrics;
   }
 
   static listen(options: HttpServerOptions): Promise<UwsHttpServer> {
     const app = uWS.App();
     options.configureApp?.(app);
+    for (const [path, handler] of options.plainRoutes ?? []) app.get(path, (res) => servePlain(res, handler));
     let server: UwsHttpServer | undefined;
     app.any('/*', (res, req) => {
-      const exchange: Exchange = { isAborted: false, res };
+      const exchange: Exchange = {
+        isAborted: false, res, startMs: options.api.clock.monotonicMs(), route: 'unmatched', isDispatched: false, isSettled: false,
+      };
       res.onAborted(() => {
         exchange.isAborted = true;
+        // Gone while its body was still arriving: no operation will ever finish it.
+        if (!exchange.isDispatched) server?.settle(exchange);
       });
       const headers: Record<string, string> = {};
       req.forEach((key, value) => {
@@ -87,6 +122,19 @@ export class UwsHttpServer {
     });
   }
 
+  /** Requests received and not yet answered (or abandoned by their client before dispatch). */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Shutdown has begun: every reply from now on closes its connection, so keep-alive
+   * clients reconnect (to another node, once readiness has taken this one out).
+   */
+  drain(): void {
+    this.isDraining = true;
+  }
+
   /** Stops accepting connections; requests in flight finish on their own. */
   close(): void {
     if (this.listenSocket !== undefined) uWS.us_listen_socket_close(this.listenSocket);
@@ -95,6 +143,7 @@ export class UwsHttpServer {
 
   /** Reads the body (bounded) if there is one, then dispatches. Runs inside the uWS handler. */
   private accept(exchange: Exchange, head: RequestHead): void {
+    this.inFlight++;
     const declared = head.headers['content-length'];
     const isChunked = head.headers['transfer-encoding'] !== undefined;
     if (declared === undefined && !isChunked) {
@@ -140,15 +189,17 @@ export class UwsHttpServer {
   }
 
   private dispatchSafely(exchange: Exchange, head: RequestHead, body: Uint8Array | null, mustClose: boolean): void {
-    this.dispatch(head, body).then(
+    exchange.isDispatched = true;
+    this.dispatch(exchange, head, body).then(
       (reply) => this.finish(exchange, head, reply, mustClose),
       (error: unknown) => this.finish(exchange, head, errorReplyFor(head, error, this.options.log), mustClose),
     );
   }
 
-  private async dispatch(head: RequestHead, body: Uint8Array | null): Promise<ApiReply> {
+  private async dispatch(exchange: Exchange, head: RequestHead, body: Uint8Array | null): Promise<ApiReply> {
     const match = matchRoute(this.options.routes, head.path);
     if (match === undefined) throw new BrokerError('route_not_found');
+    exchange.route = match.template;
     const operation = match.methods[head.method];
     if (operation === undefined) {
       if (head.method === 'OPTIONS') return { status: 200, headers: { allow: allowHeader(match) } };
@@ -167,8 +218,11 @@ export class UwsHttpServer {
   }
 
   /** Writes the reply unless the client went away; safe to call after any await. */
-  private finish(exchange: Exchange, head: RequestHead, reply: ApiReply, mustClose: boolean): void {
+  private finish(exchange: Exchange, head: RequestHead, reply: ApiReply, mustCloseRequest: boolean): void {
+    this.settle(exchange);
+    this.record(exchange, head, reply.status);
     if (exchange.isAborted) return;
+    const mustClose = mustCloseRequest || this.isDraining;
     const { res } = exchange;
     const payload = reply.body === undefined ? undefined : Buffer.from(JSON.stringify(reply.body), 'utf8');
     res.cork(() => {
@@ -191,6 +245,42 @@ export class UwsHttpServer {
       writeWithBackpressure(exchange, payload);
     });
   }
+
+  private settle(exchange: Exchange): void {
+    if (exchange.isSettled) return;
+    exchange.isSettled = true;
+    this.inFlight--;
+  }
+
+  private record(exchange: Exchange, head: RequestHead, status: number): void {
+    const seconds = (this.options.api.clock.monotonicMs() - exchange.startMs) / 1000;
+    const method = methodLabel(head.method);
+    this.metrics.httpRequest({ route: exchange.route, method, status, seconds });
+    const logger = this.options.logger;
+    if (logger === undefined) return;
+    const line = { reqId: head.requestId, method, route: exchange.route, status, ms: Math.round(seconds * 1000) };
+    if (status >= 500) logger.warn(line, 'request failed');
+    else logger.debug(line, 'request');
+  }
+}
+
+/** Answers a plain GET endpoint; the handler may await, so the reply is written corked and only if still wanted. */
+function servePlain(res: uWS.HttpResponse, handler: PlainHandler): void {
+  let isAborted = false;
+  res.onAborted(() => {
+    isAborted = true;
+  });
+  const write = (reply: PlainReply): void => {
+    if (isAborted) return;
+    res.cork(() => {
+      res.writeStatus(statusLine(reply.status));
+      res.writeHeader('content-type', reply.contentType);
+      res.end(reply.body);
+    });
+  };
+  Promise.resolve().then(handler).then(write, (error: unknown) => {
+    write({ status: 500, contentType: 'text/plain; charset=utf-8', body: `${error instanceof Error ? error.message : String(error)}\n` });
+  });
 }
 
 function errorReplyFor(head: RequestHead, error: unknown, log: ErrorLogger = console.error): ApiReply {

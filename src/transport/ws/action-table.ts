@@ -136,13 +136,16 @@ export const actionRoutes: Readonly<Record<string, ActionRoute>> = {
   queue_list: {
     operation: 'queue_list',
     toRequest: route('GET', () => '/v2/queues', { query: { marker: 'marker', limit: 'limit', detailed: 'detailed' } }),
-    adapt: (_request, reply) => ({
-      status: reply.status,
-      body: { queues: (asObject(reply.body)['queues'] as JsonValue[] | undefined ?? []).map((q) => {
-        const { href: _href, ...rest } = asObject(q);
-        return rest;
-      }) },
-    }),
+    adapt: async ({ headers }, reply, context) => {
+      const listed = (asObject(reply.body)['queues'] as JsonValue[] | undefined ?? []).map(asObject);
+      // Detailed listings show metadata as stored over WebSocket, without the reserved defaults (§6.1).
+      const queues = await Promise.all(listed.map(async ({ href: _href, ...queue }) => {
+        if (queue['metadata'] === undefined) return queue;
+        const stored = await context.queueMetadata(text(headers['X-Project-ID']), text(queue['name']));
+        return { ...queue, metadata: stored ?? {} };
+      }));
+      return { status: reply.status, body: { queues } };
+    },
   },
   queue_create: {
     operation: 'queue_create',
