@@ -12,8 +12,7 @@ import type { Timers } from './client-timers.js';
 import { errorFromReply, ZaqarConnectionError, ZaqarTimeoutError } from './zaqar-error.js';
 import {
   asArray, asObject, idFromHref, markerFromLinks, newMessagesToWire, readClaimInfo, readMessage, readMessages,
-  readQueueSummary,
-  readStats, readSubscription,
+  readQueueSummary, readStats, readSubscription,
 } from './wire-shapes.js';
 
 interface HttpReply {

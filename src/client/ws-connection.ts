@@ -162,6 +162,8 @@ export class WsConnection {
     }, () => {
       // A refused `authenticate` leaves the socket useless: drop it and retry later.
       if (this.socket === socket) socket.terminate();
+    }).catch(() => {
+      // Neither handler throws; this keeps the chain from floating.
     });
   }
 

@@ -20,6 +20,7 @@
 import uWS from 'uWebSockets.js';
 import type { ApiDeps } from '../../api/operation.js';
 import type { ErrorLogger } from '../error-reply.js';
+import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
 import { encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
 import { WsDispatcher } from './ws-dispatcher.js';
 import { policyCloseCode, type WsLimits } from './ws-limits.js';
@@ -28,6 +29,8 @@ export interface WsSessionOptions {
   readonly api: ApiDeps;
   readonly limits: WsLimits;
   readonly log: ErrorLogger;
+  /** Requests by action and status, open sessions; none when absent. */
+  readonly metrics?: TransportMetrics;
 }
 
 interface Session {
@@ -52,6 +55,8 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
   const open = new Set<uWS.WebSocket<Session>>();
   const dispatcher = new WsDispatcher({ api: options.api, log: options.log });
   const { limits } = options;
+  const metrics = options.metrics ?? noTransportMetrics;
+  const clock = options.api.clock;
   const softBackpressureBytes = Math.floor(limits.maxBackpressureBytes / 2);
 
   const send = (ws: uWS.WebSocket<Session>, document: WsResponse, isBinary: boolean): void => {
@@ -72,15 +77,18 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       session.inFlight -= 1;
       if (isWrite) session.writesInFlight -= 1;
     };
+    const startMs = clock.monotonicMs();
     dispatcher.run(request).then((document) => {
       finished();
+      // Actions passed the envelope check, so `action` is one of the known names.
+      metrics.wsRequest({ action: request.action, status: document.headers.status, seconds: (clock.monotonicMs() - startMs) / 1000 });
       if (session.isClosed) return;
       send(ws, document, isBinary);
       if (!session.isClosed) pump(ws);
     }, (error: unknown) => {
       finished();
       options.log('websocket dispatch failed', error); // run() never rejects; this is a bug
-    });
+    }).catch((error: unknown) => options.log('websocket reply failed', error));
   };
 
   const canStart = (ws: uWS.WebSocket<Session>, session: Session, request: WsRequest): boolean =>
@@ -115,6 +123,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       if (session.isClosed) return;
       const prepared = dispatcher.prepare(new Uint8Array(message), isBinary);
       if (!prepared.ok) {
+        metrics.wsRequest({ action: 'invalid', status: prepared.response.headers.status, seconds: 0 });
         send(ws, prepared.response, isBinary);
         return;
       }
@@ -130,10 +139,12 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
     },
     open: (ws) => {
       open.add(ws);
+      metrics.wsSessionOpened();
     },
     drain: (ws) => pump(ws),
     close: (ws) => {
       open.delete(ws);
+      metrics.wsSessionClosed();
       const session = ws.getUserData();
       session.isClosed = true;
       session.queue = [];
