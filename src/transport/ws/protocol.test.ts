@@ -1,0 +1,56 @@
+/**
+ * The envelope pipeline of zaqar-websocket.md §5 as pure functions: decoding never
+ * throws whatever the bytes (property), and each failing step gives its documented
+ * 400 body; a valid envelope comes out with its echo.
+ */
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { describe, expect, test } from 'vitest';
+import { checkEnvelope, decodeFrame } from './protocol.js';
+
+const packr = new Packr({ useRecords: false });
+const headers = { 'Client-ID': 'c', 'X-Project-ID': 'p' };
+
+describe('decodeFrame', () => {
+  test('decodeFrame never throws and answers 400 for anything it cannot read', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, isBinary) => {
+      const decoded = decodeFrame(bytes, isBinary);
+      if (!decoded.ok) expect(decoded.response.headers.status).toBe(400);
+    }));
+  });
+
+  test('decodeFrame refuses trailing MessagePack bytes and values JSON cannot hold', () => {
+    const trailing = decodeFrame(Buffer.from('123'), true);
+    expect(trailing.ok ? undefined : trailing.response.body).toEqual({
+      error: "Can't decode binary (MessagePack) request. ExtraData: unpack(b) received extra data." });
+    expect(decodeFrame(packr.pack({ data: new Uint8Array([1]) }), true).ok).toBe(false);
+  });
+
+  test('decodeFrame reads JSON text and MessagePack maps alike', () => {
+    const document = { action: 'queue_list', headers, body: { limit: 2 } };
+    expect(decodeFrame(Buffer.from(JSON.stringify(document)), false)).toEqual({ ok: true, value: document });
+    expect(decodeFrame(packr.pack(document), true)).toEqual({ ok: true, value: document });
+  });
+});
+
+describe('checkEnvelope', () => {
+  const errorOf = (document: Parameters<typeof checkEnvelope>[0]): unknown => {
+    const checked = checkEnvelope(document);
+    return checked.ok ? undefined : checked.response.body;
+  };
+
+  test('checkEnvelope applies the type, action and schema steps in order', () => {
+    expect(errorOf([1])).toEqual({ error: 'Unexpected body type. Expected dict or dict like.' });
+    expect(errorOf({ headers })).toEqual({ error: 'None is not a valid action' });
+    expect(errorOf({ action: 'nope' })).toEqual({ error: 'nope is not a valid action' });
+    expect(errorOf({ action: 'queue_list' })).toEqual({ error: 'Schema validation failed.' });
+    expect(errorOf({ action: 'claim_create', headers, body: { queue_name: 'q', ttl: true } }))
+      .toEqual({ error: 'Schema validation failed.' });
+    expect(errorOf({ action: 'message_delete_many', headers, body: { queue_name: 'q', pop: 2 } })).toBeUndefined();
+  });
+
+  test('checkEnvelope echoes the request with an empty body when none was sent', () => {
+    const checked = checkEnvelope({ action: 'queue_list', headers, extra: 1 });
+    expect(checked.ok && checked.value.echo).toEqual({ action: 'queue_list', body: {}, headers, api: 'v2' });
+  });
+});
