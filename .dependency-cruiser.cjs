@@ -45,6 +45,27 @@ module.exports = {
       to: { path: 'node_modules/(uWebSockets\\.js|@trufflesuite/uws-js-unofficial)/' },
     },
     { name: 'lmdb-quarantine', severity: 'error', from: { pathNot: '^src/log/lmdb/' }, to: { path: 'node_modules/lmdb/' } },
+    {
+      name: 'prom-client-quarantine',
+      comment: 'Layers report through their own metrics.ts interfaces; only src/metrics/ knows Prometheus.',
+      severity: 'error',
+      from: { pathNot: '^src/metrics/' },
+      to: { path: 'node_modules/prom-client/' },
+    },
+    { name: 'pino-quarantine', severity: 'error', from: { pathNot: '^src/logger\\.ts$' }, to: { path: 'node_modules/pino/' } },
+    {
+      name: 'metrics-implements-layer-interfaces',
+      comment: 'src/metrics/ sees the layers only through their metrics.ts types, never their behaviour.',
+      severity: 'error',
+      from: { path: '^src/metrics/' },
+      to: { path: '^src/(?!metrics/)', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'metrics-used-by-the-composition-root-only',
+      severity: 'error',
+      from: { path: '^src/(transport|api|cluster|raft|log|common|client)/' },
+      to: { path: '^src/(metrics/|logger\\.ts$)' },
+    },
     { name: 'grpc-quarantine', severity: 'error', from: { pathNot: '^src/(raft|cluster)/grpc/' }, to: { path: 'node_modules/@grpc/' } },
   ],
   options: {
