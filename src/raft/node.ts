@@ -79,6 +79,8 @@ export class RaftNode {
   private isScheduled = false;
   private isRunning = false;
   private readCounter = 0;
+  /** Distinguishes this run's read contexts from a previous run's still in flight. */
+  private readonly incarnation: number;
   private snapshotIndex: LogIndex;
   /** Proposals and conf changes in the log, by index, until applied. */
   private readonly proposals = new Map<LogIndex, Waiter<{ index: LogIndex }>>();
@@ -97,6 +99,7 @@ export class RaftNode {
     this.compactionEntries = options.compactionEntries ?? 10_000;
     this.inboxMessagesMax = options.inboxMessagesMax ?? 4096;
     this.readTimeoutTicks = options.readTimeoutTicks ?? 4 * config.electionTicks;
+    this.incarnation = options.random.int(0x7fffffff);
     const state = store.load(this.shardId);
     const snapshot = state.snapshotMeta === undefined ? undefined : store.snapshot(this.shardId);
     if (snapshot !== undefined) fsm.restore(snapshot);
@@ -136,7 +139,7 @@ export class RaftNode {
       waiter.reject(this.error('overloaded'));
       return waiter.promise;
     }
-    const context = `${this.nodeId}.${++this.readCounter}`;
+    const context = `${this.nodeId}.${this.incarnation}.${++this.readCounter}`;
     this.enqueue(waiter, () => {
       if (waiter.isSettled) return;
       const result = this.core.readIndex(context);

@@ -46,7 +46,6 @@ export class Simulator {
   private readonly network: MemoryNetwork;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly histories = new Map<ShardId, ShardHistory>();
-  private readonly everMembers = new Set<NodeId>();
   private readonly problems: string[] = [];
   private readonly trace: string[] = [];
   private nextNodeId = initialVoters.length + 1;
@@ -61,7 +60,6 @@ export class Simulator {
     for (const shardId of shardIds) this.histories.set(shardId, new ShardHistory(shardId));
     for (const id of initialVoters) {
       this.addNode(id, new Map(shardIds.map((shardId) => [shardId, initialVoters])));
-      this.everMembers.add(id);
     }
   }
 
@@ -210,10 +208,13 @@ export class Simulator {
     if (node !== undefined) this.restart(node);
   }
 
-  /** Rots or cuts one down replica's stored log, only while no other replica is damaged. */
+  /**
+   * Rots or cuts one down replica's stored log, only while no other replica is damaged
+   * (two damaged replicas of three may hold the only copies of committed entries: waiting
+   * for them forever is then the correct, safe outcome).
+   */
   private damageOne(): void {
-    const isAnyDamaged = [...this.nodes.values()].some((node) => node.isDamaged || this.groupsOf(node).some((group) => group.status().isDamaged));
-    if (isAnyDamaged) return;
+    if ([...this.nodes.values()].some((node) => node.isDamaged)) return;
     const node = this.pick([...this.nodes.values()].filter((n) => n.host === undefined && n.shards.size > 0));
     const shardId = node === undefined ? undefined : this.pick([...node.shards]);
     if (node === undefined || shardId === undefined) return;
@@ -241,7 +242,13 @@ export class Simulator {
       this.note(`add learner ${id}`, () => group.addLearner(id).catch(() => undefined));
     } else if (conf.voters.length > 3) {
       const victim = this.pick(conf.voters);
-      if (victim !== undefined) this.note(`remove ${victim}`, () => group.removeNode(victim).catch(() => undefined));
+      if (victim === undefined) return;
+      this.note(`remove ${victim}`, () =>
+        group.removeNode(victim).then(
+          () => this.retire(victim),
+          () => undefined,
+        ),
+      );
     }
   }
 
@@ -277,28 +284,21 @@ export class Simulator {
       node.fsms.set(shardId, fsm);
       host.addGroup({ shardId, peers: node.peers.get(shardId) ?? [], fsm });
     }
-    node.isDamaged = false;
   }
 
-  /** Stops hosting shard 1 on nodes a leader's applied configuration no longer lists. */
-  private retireRemovedMembers(): void {
-    const group = this.leaderOf(membershipShard)?.host?.group(membershipShard);
-    if (group === undefined) return;
-    const { conf } = group.status();
-    const members = new Set([...conf.voters, ...conf.learners]);
-    for (const id of members) this.everMembers.add(id);
-    for (const node of this.nodes.values()) {
-      if (!node.shards.has(membershipShard) || members.has(node.id) || !this.everMembers.has(node.id)) continue;
-      this.note(`retire ${node.id} from shard ${membershipShard}`, () => {
-        node.shards.delete(membershipShard);
-        node.host?.removeGroup(membershipShard);
-        if (node.shards.size === 0 && node.host !== undefined) {
-          this.network.disconnect(node.id);
-          void node.host.stop();
-          node.host = undefined;
-        }
-      });
-    }
+  /** Node `id`'s removal from shard 1 was applied: it stops hosting the group. */
+  private retire(id: NodeId): void {
+    const node = this.nodes.get(id);
+    if (node === undefined || !node.shards.has(membershipShard)) return;
+    this.note(`retire ${id} from shard ${membershipShard}`, () => {
+      node.shards.delete(membershipShard);
+      node.host?.removeGroup(membershipShard);
+      if (node.shards.size === 0 && node.host !== undefined) {
+        this.network.disconnect(node.id);
+        void node.host.stop();
+        node.host = undefined;
+      }
+    });
   }
 
   // ---- checks -----------------------------------------------------------------------
@@ -308,6 +308,10 @@ export class Simulator {
     if (problem !== undefined) this.fail(problem);
     try {
       for (const node of this.upNodes()) {
+        // Repaired once the repair is durable, not just in memory.
+        if (node.isDamaged && !node.store.hasPendingWrites() && this.groupsOf(node).every((group) => !group.status().isDamaged)) {
+          this.note(`node ${node.id} repaired`, () => (node.isDamaged = false));
+        }
         for (const shardId of node.shards) {
           const group = node.host?.group(shardId);
           if (group !== undefined && group.status().role === 'leader') this.history(shardId).observeLeader(node.id, group);
@@ -318,7 +322,6 @@ export class Simulator {
       if (error instanceof SimViolation) this.fail(error.message);
       throw error;
     }
-    this.retireRemovedMembers();
   }
 
   private checkLogs(): void {
@@ -395,6 +398,7 @@ export class Simulator {
 
   private note(event: string, act: () => unknown): void {
     this.trace.push(`#${this.stepCount} ${event}`);
+    if (process.env.SIM_TRACE === '1') console.log(`#${this.stepCount} ${event}`);
     if (this.trace.length > 40) this.trace.shift();
     act();
   }

@@ -51,6 +51,8 @@ export class MemoryLogStore implements RaftLogStore {
   load(shardId: ShardId): RaftGroupState {
     const log = this.group(this.live, shardId);
     const damageFrom = verify(log);
+    // The drop is a write of its own: later writes must find the durable copy repaired too.
+    verify(this.group(this.durable, shardId));
     const lastIndex = lastIndexOf(log);
     const damage = damageFrom === undefined && lastIndex >= log.lastIndexWritten ? undefined : { fromIndex: damageFrom ?? ((lastIndex + 1) as LogIndex), lastIndexSeen: log.lastIndexWritten };
     return { hardState: log.hardState, snapshotMeta: log.snapshot?.snapshot.meta, firstIndex: log.firstIndex, lastIndex, ...(damage === undefined ? {} : { damage }) };
