@@ -14,12 +14,15 @@
 import type { Clock } from '../common/clock.js';
 import { newObjectId, type ShardId } from '../common/ids.js';
 import { SystemTimers, type Timers } from '../common/timers.js';
+import type { RaftGroupReport } from '../raft/metrics.js';
 import type { RaftLogStore } from '../raft/types.js';
+import { MeasuredLogStore, noLogMetrics, type LogMetrics } from '../log/metrics.js';
 import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
 import type { QueueStore } from '../log/queue-store.js';
 import { ShardUnavailableError } from './errors.js';
+import { noClusterMetrics, type ClusterMetrics, type ShardReport } from './metrics.js';
 import type {
   ClaimRecord,
   DeleteMessageOutcome,
@@ -52,6 +55,10 @@ export interface ShardedBrokerOptions {
   readonly proposalsPendingMax?: number;
   /** Where the shards' logs come from; default: the node-local, group-committed LocalLog. */
   readonly shardLogs?: (stores: BrokerStores) => ShardLogSource;
+  /** Expired and dead-lettered messages; none when absent. */
+  readonly metrics?: ClusterMetrics;
+  /** Log persist latency (wraps the LMDB log store); none when absent. */
+  readonly logMetrics?: LogMetrics;
 }
 
 /**
@@ -62,6 +69,12 @@ export interface ShardLogSource {
   openShard(fsm: QueueFsm): ShardLog;
   drain(): Promise<void>;
   readonly stats: { readonly flushes: number; readonly proposals: number };
+  /** Raft position of each group held here (metrics); absent: single node, every shard led here. */
+  raftReports?(): readonly RaftGroupReport[];
+  /** Every shard held here has a leader and this replica has applied what it knows committed (readiness). */
+  isCaughtUp?(): boolean;
+  /** Hands leadership of the shards led here to other replicas, best effort (shutdown). */
+  transferLeadershipAway?(): Promise<void>;
 }
 
 /** The stores a broker runs on, and how to release them. */
@@ -78,10 +91,10 @@ interface Shard {
 }
 
 /** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
-function openLmdbStores(dataDir: string): BrokerStores {
+function openLmdbStores(dataDir: string, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
   const env = openLmdbEnv(dataDir);
   return {
-    logStore: new LmdbLogStore(env),
+    logStore: measure.metrics === noLogMetrics ? new LmdbLogStore(env) : new MeasuredLogStore(new LmdbLogStore(env), measure),
     queueStore: new LmdbQueueStore(env),
     close: () => env.close(),
   };
@@ -106,6 +119,7 @@ export class ShardedBroker {
       readonly timers: Timers;
       readonly gcIntervalMs: number;
       readonly gcRemovalsMax: number;
+      readonly metrics: ClusterMetrics;
     },
   ) {
     this.stopTimer = deps.timers.every(deps.gcIntervalMs, () => {
@@ -115,7 +129,8 @@ export class ShardedBroker {
 
   /** Opens (or recovers) the node's shards in `dataDir`. */
   static async open(options: ShardedBrokerOptions): Promise<ShardedBroker> {
-    return ShardedBroker.openOn(openLmdbStores(options.dataDir), options);
+    const measure = { clock: options.clock, metrics: options.logMetrics ?? noLogMetrics };
+    return ShardedBroker.openOn(openLmdbStores(options.dataDir, measure), options);
   }
 
   /** Opens on given stores (memory stores in simulations). */
@@ -147,6 +162,7 @@ export class ShardedBroker {
       timers: options.timers ?? new SystemTimers(),
       gcIntervalMs: options.gcIntervalMs ?? defaultGcIntervalMs,
       gcRemovalsMax: options.gcRemovalsMax ?? defaultGcRemovalsMax,
+      metrics: options.metrics ?? noClusterMetrics,
     });
     // Dead-letter moves interrupted by a crash complete before the broker serves.
     await Promise.all(shardMap.shardIds.map((shardId) => courier.retry(shardId)));
@@ -263,7 +279,11 @@ export class ShardedBroker {
     const shard = this.shard(ref);
     const nowMs = this.deps.clock.nowMs();
     const result = await shard.log.propose({ type: 'claim', nowMs, ...ref, claimId: newObjectId(nowMs), ...options });
-    if (result.outboxSeqs.length > 0) await this.deps.courier.deliver(shard.shardId, result.outboxSeqs);
+    if (result.outboxSeqs.length > 0) {
+      // One outbox line per message moved to its dead-letter queue.
+      this.deps.metrics.messagesDeadLettered(shard.shardId, result.outboxSeqs.length);
+      await this.deps.courier.deliver(shard.shardId, result.outboxSeqs);
+    }
     return result.claim;
   }
 
@@ -298,11 +318,40 @@ export class ShardedBroker {
     await Promise.all(
       [...this.shards.entries()].map(async ([shardId, shard]) => {
         if (shard.fsm.index.expiredFree(nowMs, 1).length > 0) {
-          await shard.log.propose({ type: 'gc', nowMs, removalsMax: this.deps.gcRemovalsMax });
+          const result = await shard.log.propose({ type: 'gc', nowMs, removalsMax: this.deps.gcRemovalsMax });
+          this.deps.metrics.messagesExpired(shardId, result.removed);
         }
         await this.deps.courier.retry(shardId);
       }),
     );
+  }
+
+  /** Message depth and claimed count of every shard held here, from the in-memory index (metrics). */
+  shardReports(): ShardReport[] {
+    return [...this.shards.entries()].map(([shardId, shard]) => {
+      const counts = shard.fsm.index.messageCounts();
+      return { shardId, messages: counts.messages, claimedMessages: counts.claimed };
+    });
+  }
+
+  /** Raft position of every shard held here; a single node leads all of its shards. */
+  raftReports(): readonly RaftGroupReport[] {
+    const fromSource = this.deps.localLog.raftReports?.();
+    if (fromSource !== undefined) return fromSource;
+    return [...this.shards.entries()].map(([shardId, shard]) => ({
+      shardId, role: 'leader', term: 1, hasLeader: true, commitIndex: shard.fsm.appliedIndex, appliedIndex: shard.fsm.appliedIndex,
+      followerLag: new Map(),
+    }));
+  }
+
+  /** Whether this node may take traffic: open, and every shard held here led and caught up. */
+  isCaughtUp(): boolean {
+    return !this.isClosed && (this.deps.localLog.isCaughtUp?.() ?? true);
+  }
+
+  /** Before close at shutdown: leadership of the shards led here moves to other replicas. */
+  async transferLeadershipAway(): Promise<void> {
+    await this.deps.localLog.transferLeadershipAway?.();
   }
 
   /** Stops background work, waits for in-flight proposals, flushes and closes the stores. */

@@ -159,6 +159,17 @@ export class ClaimIndex {
     return seqs.sort((a, b) => a - b);
   }
 
+  /** Messages indexed over all queues, and how many of them a claim holds (for metrics; O(queues + claims)). */
+  messageCounts(): { messages: number; claimed: number } {
+    let free = 0;
+    let claimed = 0;
+    for (const index of this.queues.values()) {
+      free += index.free.size;
+      for (const claim of index.claims.values()) claimed += claim.messages.length;
+    }
+    return { messages: free + claimed, claimed };
+  }
+
   /** Free messages expired at `nowMs`, at most `max`, queue by queue in key order. */
   expiredFree(nowMs: number, max: number): { queueKey: string; seq: number }[] {
     const found: { queueKey: string; seq: number }[] = [];
