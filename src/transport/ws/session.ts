@@ -9,8 +9,8 @@
  * socket's earlier writes have completed, so a socket always reads its own writes.
  *
  * Memory bounds per socket (STYLE.md §5): at most `inFlightPerSocketMax` requests run
- * at once; further frames wait in a queue of at most `queuedPerSocketMax` (beyond it the
- * socket is closed with 1008). While uWS holds more than half of `maxBackpressureBytes`
+ * at once; further frames wait in a queue of at most `queuedPerSocketMax` requests and
+ * `queuedBytesPerSocketMax` frame bytes (beyond either the socket is closed with 1008). While uWS holds more than half of `maxBackpressureBytes`
  * unsent, no new request of that socket starts (its frames queue) until `drain`; a
  * reply uWS drops because the buffer reached `maxBackpressureBytes` closes the socket
  * with 1008, since its client would otherwise wait forever. Frames above
@@ -23,7 +23,7 @@ import type { ErrorLogger } from '../error-reply.js';
 import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
 import { encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
 import { WsDispatcher } from './ws-dispatcher.js';
-import { policyCloseCode, type WsLimits } from './ws-limits.js';
+import { defaultWsLimits, policyCloseCode, type WsLimits } from './ws-limits.js';
 
 export interface WsSessionOptions {
   readonly api: ApiDeps;
@@ -37,7 +37,8 @@ interface Session {
   isClosed: boolean;
   inFlight: number;
   writesInFlight: number;
-  queue: { request: WsRequest; isBinary: boolean }[];
+  queue: { request: WsRequest; isBinary: boolean; bytes: number }[];
+  queuedBytes: number;
 }
 
 /** Actions without effects: they wait for the socket's earlier writes. */
@@ -100,6 +101,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
     for (let next = session.queue[0]; next !== undefined && !session.isClosed && canStart(ws, session, next.request);
       next = session.queue[0]) {
       session.queue.shift();
+      session.queuedBytes -= next.bytes;
       start(ws, next.request, next.isBinary);
     }
   };
@@ -115,7 +117,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const session: Session = { isClosed: false, inFlight: 0, writesInFlight: 0, queue: [] };
+      const session: Session = { isClosed: false, inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0 };
       res.upgrade(session, key, protocol, extensions, context);
     },
     message: (ws, message, isBinary) => {
@@ -131,11 +133,14 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
         start(ws, prepared.value, isBinary);
         return;
       }
-      if (session.queue.length >= limits.queuedPerSocketMax) {
+      const bytes = message.byteLength;
+      if (session.queue.length >= limits.queuedPerSocketMax
+        || session.queuedBytes + bytes > (limits.queuedBytesPerSocketMax ?? defaultWsLimits.queuedBytesPerSocketMax ?? 0)) {
         ws.end(policyCloseCode, 'Too many requests in flight.');
         return;
       }
-      session.queue.push({ request: prepared.value, isBinary });
+      session.queue.push({ request: prepared.value, isBinary, bytes });
+      session.queuedBytes += bytes;
     },
     open: (ws) => {
       open.add(ws);
@@ -148,6 +153,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       const session = ws.getUserData();
       session.isClosed = true;
       session.queue = [];
+      session.queuedBytes = 0;
     },
   });
   return {

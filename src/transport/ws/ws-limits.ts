@@ -13,6 +13,8 @@ export interface WsLimits {
   readonly inFlightPerSocketMax: number;
   /** Requests of one socket waiting to start; beyond it the socket is closed with `policyCloseCode`. */
   readonly queuedPerSocketMax: number;
+  /** Frame bytes of those waiting requests; beyond it the socket is closed the same way. Default 8 MiB. */
+  readonly queuedBytesPerSocketMax?: number;
 }
 
 export const defaultWsLimits: WsLimits = {
@@ -21,6 +23,7 @@ export const defaultWsLimits: WsLimits = {
   idleTimeoutSeconds: 120,
   inFlightPerSocketMax: 64,
   queuedPerSocketMax: 1024,
+  queuedBytesPerSocketMax: 8 * 1024 * 1024,
 };
 
 /** WebSocket close code for a client that outruns its bounds (too many frames queued, or not reading replies). */
