@@ -100,6 +100,17 @@ describe('bodies', () => {
     expect(text).toContain('Message collection size is too large. Max size 262144');
     expect(isClosed).toBe(true);
   });
+
+  test('a chunked body that streams past the limit is cut off with its 400 and the connection closed', async () => {
+    const chunk = Buffer.alloc(100_000, 'x');
+    const chunks = Array.from({ length: 4 }, () => `${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`).join('');
+    const request = head('POST', '/v2/queues/q/messages', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
+      + `e\r\n{"messages": [\r\n` + chunks;
+    const { text, isClosed } = await rawExchange(request);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toContain('Message collection size is too large. Max size 262144');
+    expect(isClosed).toBe(true);
+  });
 });
 
 describe('headers and parameters', () => {

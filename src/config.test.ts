@@ -1,0 +1,49 @@
+/**
+ * Config loading: defaults, Zaqar option names (flat or in sections), precedence of
+ * flags over env over file, and start-up failures that name the offending option.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zaqar-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCount = 0;
+function fileWith(content: unknown): string {
+  const path = join(dir, `c${++fileCount}.json`);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('loadConfig', () => {
+  test('defaults to 127.0.0.1:8888, ./data and Zaqar limits', () => {
+    const config = loadConfig({ flags: {}, env: {} });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8888, dataDir: './data' });
+    expect(config.api.maxMessagesPostSizeBytes).toBe(262144);
+    expect(config.api.signedUrlSecretKey).toBeUndefined();
+  });
+
+  test('reads flat and sectioned Zaqar option names; flags beat env beat the file', () => {
+    const path = fileWith({ listen: '0.0.0.0:1', transport: { max_messages_post_size: 1000 }, signed_url: { secret_key: 'k' }, admin_mode: true });
+    const fromFile = loadConfig({ flags: {}, env: { ZAQAR_CONFIG: path } });
+    expect(fromFile).toMatchObject({ host: '0.0.0.0', port: 1 });
+    expect(fromFile.api).toMatchObject({ maxMessagesPostSizeBytes: 1000, signedUrlSecretKey: 'k', adminMode: true });
+    const fromEnv = loadConfig({ flags: { config: path }, env: { ZAQAR_LISTEN: '127.0.0.2:2', ZAQAR_DATA_DIR: '/env' } });
+    expect(fromEnv).toMatchObject({ host: '127.0.0.2', port: 2, dataDir: '/env' });
+    const fromFlags = loadConfig({ flags: { config: path, listen: '[::1]:3', 'data-dir': '/flag' }, env: { ZAQAR_LISTEN: '127.0.0.2:2' } });
+    expect(fromFlags).toMatchObject({ host: '::1', port: 3, dataDir: '/flag' });
+  });
+
+  test('fails at start naming the bad option', () => {
+    expect(() => loadConfig({ flags: { config: fileWith({ max_claim_ttl: -1 }) }, env: {} })).toThrow(/option max_claim_ttl must be a positive integer/);
+    expect(() => loadConfig({ flags: { config: fileWith({ client_id_uuid_safe: 'loose' }) }, env: {} })).toThrow(/client_id_uuid_safe/);
+    expect(() => loadConfig({ flags: { config: fileWith({ max_mesages_post_size: 1 }) }, env: {} })).toThrow(/unknown option "max_mesages_post_size"/);
+    expect(() => loadConfig({ flags: { config: fileWith('{not json') }, env: {} })).toThrow(/not valid JSON/);
+    expect(() => loadConfig({ flags: { listen: 'nohost' }, env: {} })).toThrow(/option listen must be HOST:PORT/);
+    expect(() => loadConfig({ flags: { config: fileWith({ default_message_ttl: 30 }) }, env: {} })).toThrow(/default_message_ttl/);
+    expect(() => loadConfig({ flags: { config: join(dir, 'missing.json') }, env: {} })).toThrow(/cannot read config file/);
+  });
+});
