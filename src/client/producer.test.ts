@@ -6,22 +6,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { NewMessage, ZaqarApi } from './client-types.js';
-import type { Timers } from './client-timers.js';
+import { ManualTimers } from './manual-timers.js';
 import { Producer } from './producer.js';
 import { ZaqarLimitError } from './zaqar-error.js';
-
-class ManualTimers implements Timers {
-  private readonly due: { fn: () => void; isCancelled: boolean }[] = [];
-  setTimeout(fn: () => void): () => void {
-    const entry = { fn, isCancelled: false };
-    this.due.push(entry);
-    return () => { entry.isCancelled = true; };
-  }
-  fireAll(): void {
-    const entries = this.due.splice(0);
-    for (const entry of entries) if (!entry.isCancelled) entry.fn();
-  }
-}
 
 function recordingClient(): { client: ZaqarApi; posts: NewMessage[][]; answer: () => void } {
   const posts: NewMessage[][] = [];

@@ -23,6 +23,7 @@ export { ZaqarError, ZaqarConnectionError, ZaqarTimeoutError, ZaqarLimitError } 
 export { Producer, type ProducerOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
 export type { Timers } from './client-timers.js';
+export { ManualTimers } from './manual-timers.js';
 
 export type ZaqarClient = ZaqarApi;
 
