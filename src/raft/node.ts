@@ -19,6 +19,7 @@ import type { RaftConfig } from './core/config.js';
 import { RaftCore, type ProgressStatus } from './core/raft.js';
 import { logReaderOf } from './core/raft-log.js';
 import type { ConfChangeResult, ProposeResult, Ready, Role } from './core/ready.js';
+import { noRaftMetrics, type RaftGroupReport, type RaftMetrics } from './metrics.js';
 import { RaftError, type RaftErrorReason } from './raft-error.js';
 import type { ConfState, Entry, LogIndex, NodeId, RaftLogStore, RaftMessage, ShardId, Snapshot, StateMachine, Term } from './types.js';
 import { Waiter } from './waiter.js';
@@ -38,6 +39,7 @@ export interface RaftNodeOptions {
   readonly readTimeoutTicks?: number;
   /** Called once when the group stops on a storage error or broken invariant. */
   readonly onFailure?: (error: unknown) => void;
+  readonly metrics?: RaftMetrics;
 }
 
 export interface RaftNodeStatus {
@@ -91,6 +93,7 @@ export class RaftNode {
   private readonly compactionEntries: number;
   private readonly inboxMessagesMax: number;
   private readonly readTimeoutTicks: number;
+  private readonly metrics: RaftMetrics;
 
   constructor(private readonly options: RaftNodeOptions) {
     const { config, store, fsm } = options;
@@ -99,6 +102,7 @@ export class RaftNode {
     this.compactionEntries = options.compactionEntries ?? 10_000;
     this.inboxMessagesMax = options.inboxMessagesMax ?? 4096;
     this.readTimeoutTicks = options.readTimeoutTicks ?? 4 * config.electionTicks;
+    this.metrics = options.metrics ?? noRaftMetrics;
     this.incarnation = options.random.int(0x7fffffff);
     const state = store.load(this.shardId);
     const snapshot = state.snapshotMeta === undefined ? undefined : store.snapshot(this.shardId);
@@ -200,6 +204,14 @@ export class RaftNode {
       isStopped: this.state === 'stopped',
       followers: s.progress,
     };
+  }
+
+  /** This group's position for metrics (sampled at scrape time). */
+  report(): RaftGroupReport {
+    const s = this.core.status();
+    const followerLag = new Map<NodeId, number>();
+    for (const [id, progress] of s.progress) if (id !== this.nodeId) followerLag.set(id, s.lastIndex - progress.match);
+    return { shardId: this.shardId, role: s.role, term: s.term, hasLeader: s.leader !== 0, commitIndex: s.commit, appliedIndex: s.applied, followerLag };
   }
 
   /** Term of the entry at `index` in this replica's log (undefined if compacted or absent): diagnostics and checkers. */
@@ -350,6 +362,7 @@ export class RaftNode {
 
   /** A read asked of an old leader will never be answered by the new one. */
   private onLeaderChange(leader: NodeId | 0): void {
+    this.metrics.leaderChanged(this.shardId);
     for (const { waiter } of this.reads.values()) waiter.reject(this.error('not_leader', leader === 0 ? undefined : leader));
     this.reads.clear();
   }
@@ -402,6 +415,7 @@ export class RaftNode {
   }
 
   private error(reason: RaftErrorReason, leaderHint?: NodeId): RaftError {
+    if (reason !== 'stopped' && reason !== 'failed') this.metrics.proposalRejected(this.shardId, reason);
     return new RaftError(reason, { shardId: this.shardId, leaderHint });
   }
 

@@ -8,6 +8,7 @@ import type { Random } from '../common/random.js';
 import { SeededRandom } from '../common/random.js';
 import { assert } from '../common/assert.js';
 import { raftConfig, type RaftConfig } from './core/config.js';
+import type { RaftGroupReport, RaftMetrics } from './metrics.js';
 import { RaftNode, type RaftNodeOptions } from './node.js';
 import type { NodeId, RaftLogStore, RaftTransport, ShardId, StateMachine } from './types.js';
 
@@ -34,6 +35,7 @@ export interface RaftHostOptions {
   /** Raft tuning shared by every group (id, shardId and peers are per group). */
   readonly raft?: Partial<Omit<RaftConfig, 'id' | 'shardId' | 'peers'>>;
   readonly node?: Pick<RaftNodeOptions, 'compactionEntries' | 'inboxMessagesMax' | 'readTimeoutTicks'>;
+  readonly metrics?: RaftMetrics;
   /** A group stopped on a storage error (it stays registered, reporting isFailed). */
   readonly onGroupFailure?: (shardId: ShardId, error: unknown) => void;
 }
@@ -69,6 +71,7 @@ export class RaftHost {
       send: (messages) => this.options.transport.send(messages),
       random: new SeededRandom(this.options.random.int(0x7fffffff)),
       onFailure: (error) => this.options.onGroupFailure?.(group.shardId, error),
+      ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(group.shardId, node);
     return node;
@@ -80,6 +83,11 @@ export class RaftHost {
 
   shardIds(): ShardId[] {
     return [...this.groups.keys()];
+  }
+
+  /** Every hosted group's position, for the metrics scrape. */
+  reports(): RaftGroupReport[] {
+    return [...this.groups.values()].map((node) => node.report());
   }
 
   /** Stops and forgets one group (its stored log stays). */

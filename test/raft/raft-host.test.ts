@@ -188,6 +188,23 @@ describe('RaftHost', () => {
     expect(leader.status().conf.voters).toHaveLength(3);
   });
 
+  test('reports each group for metrics and counts leader changes and refusals', async () => {
+    const events: string[] = [];
+    const metrics = { leaderChanged: (shardId: ShardId) => events.push(`leader ${shardId}`), proposalRejected: (shardId: ShardId, reason: string) => events.push(`${reason} ${shardId}`) };
+    const network = new MemoryNetwork({ random: new SeededRandom(3) });
+    const host = new RaftHost({ nodeId: 1 as NodeId, store: new MemoryLogStore(), transport: network.transport(1 as NodeId), random: new SeededRandom(1), metrics });
+    const group = host.addGroup({ shardId: 5 as ShardId, peers: [1 as NodeId, 2 as NodeId], fsm: new ListFsm(() => undefined, () => undefined) });
+    await settle();
+    await group.propose(encodeValue('x')).catch(() => undefined);
+    expect(events).toContain('not_leader 5');
+    for (let i = 0; i < 40 && group.status().role === 'follower'; i++) {
+      host.tick();
+      await settle();
+    }
+    expect(host.reports()).toEqual([expect.objectContaining({ shardId: 5, hasLeader: false, role: expect.stringMatching(/candidate/) })]);
+    await host.stop();
+  });
+
   test('transferLeadership hands the group to the named voter', async () => {
     const cluster = new Cluster([1, 2, 3]);
     await cluster.electLeaders();
