@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultApiOptions, type ApiOptions } from './api/api-options.js';
 import { defaultWsLimits, type WsLimits } from './transport/ws/ws-limits.js';
+import { logLevels, type LogLevel } from './logger.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -28,6 +29,12 @@ export interface NodeConfig {
   readonly wsListen?: { readonly host: string; readonly port: number };
   /** WebSocket bounds; defaultWsLimits when absent. */
   readonly ws?: WsLimits;
+  /** `metrics_listen`: an extra listener serving only `GET /metrics`; undefined: the API port's /metrics only. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
+  /** `log_level`; default info. */
+  readonly logLevel?: LogLevel;
+  /** `drain_timeout_seconds`: how long SIGTERM waits for requests in flight (default 30). */
+  readonly drainTimeoutSeconds?: number;
 }
 
 export interface ConfigSources {
@@ -39,7 +46,7 @@ export interface ConfigSources {
 type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode' | 'apiVersions';
 
 /** File option → (ApiOptions key or node key, kind). */
-const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> = [
+export const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> = [
   ['default_message_ttl', 'defaultMessageTtlSeconds', 'positive'],
   ['default_message_delay', 'defaultMessageDelaySeconds', 'nonNegative'],
   ['default_claim_ttl', 'defaultClaimTtlSeconds', 'positive'],
@@ -63,6 +70,9 @@ const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> =
 ];
 
 const nodeOptionKinds: Readonly<Record<string, Kind>> = {
+  log_level: 'string',
+  metrics_listen: 'string',
+  drain_timeout_seconds: 'positive',
   enable_checksum: 'boolean',
   shard_count: 'positive',
   listen: 'string',
@@ -76,7 +86,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
 };
 
 /** File option → WsLimits key. */
-const wsOptionTable: ReadonlyArray<readonly [string, keyof WsLimits]> = [
+export const wsOptionTable: ReadonlyArray<readonly [string, keyof WsLimits]> = [
   ['ws_max_payload_bytes', 'maxPayloadBytes'],
   ['ws_max_backpressure_bytes', 'maxBackpressureBytes'],
   ['ws_idle_timeout_seconds', 'idleTimeoutSeconds'],
@@ -89,7 +99,8 @@ const plainSections = new Set(['DEFAULT', 'transport', 'limits:transport', 'node
 
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const configPath = sources.flags['config'] ?? sources.env['ZAQAR_CONFIG'];
-  const file = configPath === undefined ? {} : readConfigFile(configPath);
+  // Every option may also come from the environment as ZAQAR_<NAME> (`.` becomes `__`), winning over the file.
+  const file = { ...(configPath === undefined ? {} : readConfigFile(configPath)), ...optionsFromEnv(sources.env) };
   const known = new Set([...apiOptionTable.map(([name]) => name), ...Object.keys(nodeOptionKinds)]);
   for (const name of Object.keys(file)) {
     if (!known.has(name)) throw new ConfigError(`unknown option "${name}" in ${configPath ?? 'config'}`);
@@ -101,6 +112,11 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   const listen = sources.flags['listen'] ?? sources.env['ZAQAR_LISTEN'] ?? optionalString(file, 'listen') ?? '127.0.0.1:8888';
   const { host, port } = parseListen(listen);
   const wsListen = sources.flags['ws-listen'] ?? sources.env['ZAQAR_WS_LISTEN'] ?? optionalString(file, 'ws_listen');
+  const metricsListen = sources.flags['metrics-listen'] ?? optionalString(file, 'metrics_listen');
+  const logLevel = sources.flags['log-level'] ?? optionalString(file, 'log_level') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`option log_level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
   const ws: Record<string, unknown> = { ...defaultWsLimits };
   for (const [name, key] of wsOptionTable) {
     if (Object.hasOwn(file, name)) ws[key] = checkValue(name, file[name], nodeOptionKinds[name] ?? 'positive');
@@ -112,11 +128,39 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     shardCount: Object.hasOwn(file, 'shard_count') ? (checkValue('shard_count', file['shard_count'], 'positive') as number) : 4,
     enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
     api: api as unknown as ApiOptions,
-    ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen) }),
+    ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen, 'ws_listen') }),
     ws: ws as unknown as WsLimits,
+    ...(metricsListen === undefined ? {} : { metricsListen: parseListen(metricsListen, 'metrics_listen') }),
+    logLevel: logLevel as LogLevel,
+    ...(Object.hasOwn(file, 'drain_timeout_seconds')
+      ? { drainTimeoutSeconds: checkValue('drain_timeout_seconds', file['drain_timeout_seconds'], 'positive') as number }
+      : {}),
   };
   checkConsistency(config.api);
   return config;
+}
+
+/** Environment name of an option: `signed_url.secret_key` → `ZAQAR_SIGNED_URL__SECRET_KEY`. */
+export function envNameOf(option: string): string {
+  return `ZAQAR_${option.toUpperCase().replace(/\./g, '__')}`;
+}
+
+/**
+ * Options set in the environment. Values are read as JSON when they parse (numbers,
+ * booleans, lists), else as strings, and then checked like the file's.
+ */
+function optionsFromEnv(env: ConfigSources['env']): Record<string, unknown> {
+  const found: Record<string, unknown> = {};
+  for (const name of [...apiOptionTable.map(([option]) => option), ...Object.keys(nodeOptionKinds)]) {
+    const raw = env[envNameOf(name)];
+    if (raw === undefined) continue;
+    try {
+      found[name] = JSON.parse(raw) as unknown;
+    } catch {
+      found[name] = raw;
+    }
+  }
+  return found;
 }
 
 function optionalString(file: Record<string, unknown>, name: string): string | undefined {
@@ -181,12 +225,12 @@ function checkValue(name: string, value: unknown, kind: Kind): unknown {
   }
 }
 
-export function parseListen(listen: string): { host: string; port: number } {
+export function parseListen(listen: string, option = 'listen'): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(listen);
   const port = match === null ? NaN : Number(match[2]);
   const host = match?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '';
   if (host === '' || !Number.isInteger(port) || port > 65535) {
-    throw new ConfigError(`option listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+    throw new ConfigError(`option ${option} must be HOST:PORT, got ${JSON.stringify(listen)}`);
   }
   return { host, port };
 }

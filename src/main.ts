@@ -4,10 +4,20 @@
  * handle whose `close` stops the listener first and then the broker, so no request
  * reaches a closed store.
  */
+import { Registry } from 'prom-client';
 import type { Broker } from './api/broker.js';
+import { MeasuredBroker } from './api/measured-broker.js';
 import type { ApiDeps } from './api/operation.js';
 import { maxBodyBytes } from './api/api-options.js';
 import { SystemClock, type Clock } from './common/clock.js';
+import { silentLogger, type Logger } from './common/logger.js';
+import { SystemDelays } from './common/timers.js';
+import type { ClusterMetrics } from './cluster/metrics.js';
+import type { LogMetrics } from './log/metrics.js';
+import { MetricsListener } from './metrics/metrics-listener.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
+import { NodeOps, type ObservableBroker } from './node-ops.js';
+import { drainNode, type DrainReport } from './shutdown.js';
 import { ShardedBroker } from './cluster/sharded-broker.js';
 import type { NodeConfig } from './config.js';
 import { buildRoutes } from './transport/http/routes.js';
@@ -15,28 +25,52 @@ import { UwsHttpServer } from './transport/http/uws-app.js';
 import { mountWebSocket, WsListener, type MountedWebSocket, type WsSessionOptions } from './transport/ws/session.js';
 import { defaultWsLimits } from './transport/ws/ws-limits.js';
 
-export interface ClosableBroker extends Broker {
+export interface ClosableBroker extends Broker, ObservableBroker {
   close(): Promise<void>;
+  /** Hands leadership of the shards led here to other replicas (shutdown); absent: nothing to hand over. */
+  transferLeadershipAway?(): Promise<void>;
 }
 
-export type BrokerOpener = (config: NodeConfig, clock: Clock) => Promise<ClosableBroker>;
+/** What the broker reports into. */
+export interface BrokerObservers {
+  readonly metrics: ClusterMetrics;
+  readonly logMetrics: LogMetrics;
+}
+
+export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
+
+/** Process-wide services the caller (cli.ts, tests) provides; defaults: silent logger, fresh Registry. */
+export interface NodeRuntime {
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+const defaultDrainTimeoutSeconds = 30;
 
 export interface RunningNode {
   readonly host: string;
   readonly port: number;
   /** Port of the separate WebSocket listener, when one is configured. */
   readonly wsPort?: number;
+  /** Port of the separate metrics listener, when one is configured. */
+  readonly metricsPort?: number;
   close(): Promise<void>;
+  /** The graceful stop of SIGTERM (shutdown.ts): readiness off, drain, flush, close. */
+  shutdown(): Promise<DrainReport>;
 }
 
-const openShardedBroker: BrokerOpener = (config, clock) =>
-  ShardedBroker.open({ dataDir: config.dataDir, shardCount: config.shardCount, clock, enableChecksum: config.enableChecksum });
+const openShardedBroker: BrokerOpener = (config, clock, observers) =>
+  ShardedBroker.open({ dataDir: config.dataDir, shardCount: config.shardCount, clock, enableChecksum: config.enableChecksum, ...observers });
 
-export async function startNode(config: NodeConfig, openBroker: BrokerOpener = openShardedBroker): Promise<RunningNode> {
+export async function startNode(config: NodeConfig, openBroker: BrokerOpener = openShardedBroker, runtime: NodeRuntime = {}): Promise<RunningNode> {
   const clock = new SystemClock();
-  const broker = await openBroker(config, clock);
-  const api: ApiDeps = { broker, clock, options: config.api };
-  const wsOptions: WsSessionOptions = { api, limits: config.ws ?? defaultWsLimits, log: (message, error) => console.error(message, error) };
+  const logger = runtime.logger ?? silentLogger;
+  const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
+  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log });
+  ops.observe(broker, config.dataDir);
+  const api: ApiDeps = { broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api };
+  const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);
+  const wsOptions: WsSessionOptions = { api, limits: config.ws ?? defaultWsLimits, log: logError, metrics: ops.metrics.transport };
   let httpSockets: MountedWebSocket | undefined;
   let wsListener: WsListener | undefined;
   let server: UwsHttpServer;
@@ -47,7 +81,10 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       api,
       routes: buildRoutes({ isAdminMode: config.api.adminMode }),
       bodyBytesMax: maxBodyBytes(config.api),
-      log: (message, error) => console.error(message, error),
+      log: logError,
+      metrics: ops.metrics.transport,
+      logger,
+      plainRoutes: ops.plainRoutes(),
       configureApp: (app) => {
         httpSockets = mountWebSocket(app, '/', wsOptions);
       },
@@ -65,15 +102,41 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       throw error;
     }
   }
+  let metricsListener: MetricsListener | undefined;
+  if (config.metricsListen !== undefined) {
+    try {
+      metricsListener = await MetricsListener.listen(config.metricsListen.host, config.metricsListen.port, () => ops.metrics.exposition());
+    } catch (error) {
+      wsListener?.close();
+      server.close();
+      await broker.close();
+      throw error;
+    }
+  }
+  logger.warn({ auth: 'none' }, 'no authentication: every client may act on any project it names in X-Project-Id; '
+    + 'serve it only behind an authenticating proxy or on a trusted network');
+  const closeAll = async (): Promise<void> => {
+    wsListener?.close();
+    httpSockets?.closeAll();
+    server.close();
+    await metricsListener?.close();
+    await broker.close();
+  };
   return {
     host: config.host,
     port: server.port,
     ...(wsListener === undefined ? {} : { wsPort: wsListener.port }),
-    async close() {
-      wsListener?.close();
-      httpSockets?.closeAll();
-      server.close();
-      await broker.close();
-    },
+    ...(metricsListener === undefined ? {} : { metricsPort: metricsListener.port }),
+    close: closeAll,
+    shutdown: () => drainNode({
+      beginDrain: () => ops.beginDrain(),
+      stopAccepting: () => {
+        server.drain();
+        server.close();
+      },
+      transferLeadershipAway: () => broker.transferLeadershipAway?.() ?? Promise.resolve(),
+      requestsInFlight: () => server.requestsInFlight,
+      closeAll,
+    }, { deadlineMs: (config.drainTimeoutSeconds ?? defaultDrainTimeoutSeconds) * 1000, clock, delays: new SystemDelays(), logger }),
   };
 }

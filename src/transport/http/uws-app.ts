@@ -190,10 +190,12 @@ export class UwsHttpServer {
 
   private dispatchSafely(exchange: Exchange, head: RequestHead, body: Uint8Array | null, mustClose: boolean): void {
     exchange.isDispatched = true;
-    this.dispatch(exchange, head, body).then(
-      (reply) => this.finish(exchange, head, reply, mustClose),
-      (error: unknown) => this.finish(exchange, head, errorReplyFor(head, error, this.options.log), mustClose),
-    );
+    this.dispatch(exchange, head, body)
+      .then(
+        (reply) => this.finish(exchange, head, reply, mustClose),
+        (error: unknown) => this.finish(exchange, head, errorReplyFor(head, error, this.options.log), mustClose),
+      )
+      .catch((error: unknown) => this.options.log(`${head.requestId} could not write the reply`, error));
   }
 
   private async dispatch(exchange: Exchange, head: RequestHead, body: Uint8Array | null): Promise<ApiReply> {
