@@ -62,7 +62,12 @@ async function startCluster(root: string, groupCount: number): Promise<BenchNode
   const random = new SeededRandom(seed);
   const transports = await Promise.all(
     ids.map((nodeId) =>
-      GrpcRaftTransport.listen({ nodeId, listenAddress: '127.0.0.1:0', random: new SeededRandom(seed + nodeId), delays: new SystemDelays() }),
+      GrpcRaftTransport.listen({
+        nodeId,
+        listenAddress: '127.0.0.1:0',
+        random: new SeededRandom(seed + nodeId),
+        delays: new SystemDelays(),
+      }),
     ),
   );
   const peers = new Map(ids.map((id, i) => [id, `127.0.0.1:${transports[i]?.port ?? 0}`]));

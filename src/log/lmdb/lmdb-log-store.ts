@@ -166,8 +166,8 @@ export class LmdbLogStore implements RaftLogStore {
     const value = encodeSnapshot(snapshot);
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
-      const keys = keepsLog ? entryKeysFrom(this.dbs, shardId, 0).filter((key) => key[1] <= index) : entryKeysFrom(this.dbs, shardId, 0);
-      this.removeKeys(keys);
+      const keys = entryKeysFrom(this.dbs, shardId, 0);
+      this.removeKeys(keepsLog ? keys.filter((key) => key[1] <= index) : keys);
       this.dbs.snapshots.putSync(shardId, value);
       this.dbs.groups.putSync(shardId, record);
     });

@@ -26,7 +26,11 @@ export class RaftGrpcServer {
 
   static listen(
     address: string,
-    options: { onStream: (stream: RaftServerStream) => void; serverOptions: grpc.ServerOptions; extraServices?: readonly ExtraGrpcService[] },
+    options: {
+      onStream: (stream: RaftServerStream) => void;
+      serverOptions: grpc.ServerOptions;
+      extraServices?: readonly ExtraGrpcService[];
+    },
   ): Promise<RaftGrpcServer> {
     const server = new grpc.Server(options.serverOptions);
     server.addService(raftServiceDefinition, { stream: options.onStream });
