@@ -5,7 +5,9 @@
  * Once listening it prints one line `listening on http://HOST:PORT` on stdout, which
  * launchers (and the black-box tests) wait for. SIGINT/SIGTERM close it cleanly.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type NodeConfig } from './config.js';
+import { describeConfig } from './config-view.js';
+import { createLogger } from './logger.js';
 import { startNode } from './main.js';
 
 const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--ws-listen HOST:PORT]
@@ -14,9 +16,15 @@ const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--co
   --data-dir DIR       where the node keeps its LMDB data (env ZAQAR_DATA_DIR, default ./data)
   --config FILE        JSON config file with Zaqar option names (env ZAQAR_CONFIG)
   --ws-listen HOST:PORT  an extra WebSocket-only listener (env ZAQAR_WS_LISTEN); the HTTP port serves WebSocket on / too
+  --metrics-listen HOST:PORT  an extra listener serving only GET /metrics (env ZAQAR_METRICS_LISTEN); the API port has /metrics too
+  --log-level LEVEL    debug, info, warn, error or silent (env ZAQAR_LOG_LEVEL, default info)
+
+Every config file option may also be set in the environment as ZAQAR_<OPTION> (upper case, "." as "__"),
+e.g. ZAQAR_MAX_CLAIM_TTL=600; the environment wins over the file, flags over both.
+zaqar-ts config [same flags] prints the effective configuration as JSON (secrets redacted) and exits.
 `;
 
-const flagNames = new Set(['listen', 'data-dir', 'config', 'ws-listen']);
+const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen']);
 
 function parseFlags(args: readonly string[]): Record<string, string> {
   const flags: Record<string, string> = {};
@@ -38,22 +46,44 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  if (command === 'config') {
+    const config = loadConfig({ flags: parseFlags(rest), env: process.env });
+    process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
+    return 0;
+  }
   if (command !== 'serve') {
     process.stderr.write(usage);
     return 2;
   }
   const config = loadConfig({ flags: parseFlags(rest), env: process.env });
-  const node = await startNode(config);
+  return serve(config);
+}
+
+/** Runs the node until SIGINT/SIGTERM, then drains it (shutdown.ts) and exits. */
+async function serve(config: NodeConfig): Promise<number> {
+  const logger = createLogger({ level: config.logLevel ?? 'info' });
+  const node = await startNode(config, undefined, { logger });
   if (config.wsListen !== undefined && node.wsPort !== undefined) {
     process.stdout.write(`websocket listening on ws://${config.wsListen.host}:${node.wsPort}/\n`);
   }
+  if (node.metricsPort !== undefined) process.stdout.write(`metrics listening on port ${node.metricsPort}\n`);
   process.stdout.write(`listening on http://${config.host}:${node.port}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  await node.close();
-  return 0;
+  logger.info({ signal }, 'shutting down');
+  // Referenced on purpose: it keeps the process alive through the drain, and ends a
+  // drain that hangs before Kubernetes' SIGKILL would.
+  const failsafeMs = ((config.drainTimeoutSeconds ?? 30) + 15) * 1000;
+  const failsafe = setTimeout(() => {
+    logger.error({ failsafeMs }, 'shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, failsafeMs);
+  await node.shutdown();
+  clearTimeout(failsafe);
+  // Idle keep-alive connections would otherwise hold the event loop open.
+  process.exit(0);
 }
 
 main(process.argv.slice(2)).then(
