@@ -334,19 +334,30 @@ export class ShardedBroker {
     });
   }
 
-  /** Raft position of every shard held here; a single node leads all of its shards. */
+  /**
+   * Raft position of every shard held here, from the log source; the node-local LocalLog
+   * (no Raft) leads all of its shards at a constant term. Another source without
+   * reports reports nothing rather than a made-up position.
+   */
   raftReports(): readonly RaftGroupReport[] {
     const fromSource = this.deps.localLog.raftReports?.();
     if (fromSource !== undefined) return fromSource;
+    if (!(this.deps.localLog instanceof LocalLog)) return [];
     return [...this.shards.entries()].map(([shardId, shard]) => ({
       shardId, role: 'leader', term: 1, hasLeader: true, commitIndex: shard.fsm.appliedIndex, appliedIndex: shard.fsm.appliedIndex,
       followerLag: new Map(),
     }));
   }
 
-  /** Whether this node may take traffic: open, and every shard held here led and caught up. */
+  /**
+   * Whether this node may take traffic: open, and every shard held here has a leader and
+   * has applied all it knows committed (the source's own answer when it has one).
+   */
   isCaughtUp(): boolean {
-    return !this.isClosed && (this.deps.localLog.isCaughtUp?.() ?? true);
+    if (this.isClosed) return false;
+    const fromSource = this.deps.localLog.isCaughtUp?.();
+    if (fromSource !== undefined) return fromSource;
+    return this.raftReports().every((group) => group.hasLeader && group.appliedIndex >= group.commitIndex);
   }
 
   /** Before close at shutdown: leadership of the shards led here moves to other replicas. */
