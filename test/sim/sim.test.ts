@@ -9,8 +9,11 @@ import { describe, test } from 'vitest';
 import { runSeed } from './simulator.js';
 
 const steps = 2500;
-/** Seeds that once failed (read-context reuse, double damage, stale-conf retirement, store repair), then 1..200. */
-const regressionSeeds = [1535672859, 626941489, 1841700256, 1142053325, 2068520923, 424748370, 1283606976, 2020335329, 346065581, 943943700, 1648225955, 509675639];
+/**
+ * Seeds that once failed (read-context reuse, double damage, stale-conf retirement, store
+ * repair, leader self-removal, damage mark forgotten on a shorter write), then 1..200.
+ */
+const regressionSeeds = [1535672859, 626941489, 1841700256, 1142053325, 2068520923, 424748370, 1283606976, 2020335329, 346065581, 943943700, 1648225955, 509675639, 1016701820, 692738172];
 const seeds = [...regressionSeeds, ...Array.from({ length: 200 }, (_, i) => i + 1)];
 
 describe('Raft simulation', () => {

@@ -47,6 +47,8 @@ export class Simulator {
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly histories = new Map<ShardId, ShardHistory>();
   private readonly problems: string[] = [];
+  /** Nodes whose removal from shard 1 was applied by the leader that proposed it. */
+  private readonly removed = new Set<NodeId>();
   private readonly trace: string[] = [];
   private nextNodeId = initialVoters.length + 1;
   private valueCounter = 0;
@@ -241,11 +243,11 @@ export class Simulator {
       this.addNode(id, new Map([[membershipShard, []]]));
       this.note(`add learner ${id}`, () => group.addLearner(id).catch(() => undefined));
     } else if (conf.voters.length > 3) {
-      const victim = this.pick(conf.voters);
+      const victim = this.pick(conf.voters.filter((id) => id !== leader?.id));
       if (victim === undefined) return;
       this.note(`remove ${victim}`, () =>
         group.removeNode(victim).then(
-          () => this.retire(victim),
+          () => this.removed.add(victim),
           () => undefined,
         ),
       );
@@ -286,7 +288,24 @@ export class Simulator {
     }
   }
 
-  /** Node `id`'s removal from shard 1 was applied: it stops hosting the group. */
+  /**
+   * A removed node stops hosting shard 1 only once every other replica applied its
+   * removal: until then a replica that has not may still need its vote (configurations
+   * take effect when applied, as in etcd), and the node must stay to give it.
+   */
+  private retireRemoved(): void {
+    for (const id of this.removed) {
+      const others = [...this.nodes.values()].filter((node) => node.id !== id && node.shards.has(membershipShard));
+      const haveApplied = others.every((node) => {
+        const status = node.host?.group(membershipShard)?.status();
+        return status !== undefined && !status.conf.voters.includes(id) && !status.conf.learners.includes(id);
+      });
+      if (!haveApplied) continue;
+      this.removed.delete(id);
+      this.retire(id);
+    }
+  }
+
   private retire(id: NodeId): void {
     const node = this.nodes.get(id);
     if (node === undefined || !node.shards.has(membershipShard)) return;
@@ -322,6 +341,7 @@ export class Simulator {
       if (error instanceof SimViolation) this.fail(error.message);
       throw error;
     }
+    this.retireRemoved();
   }
 
   private checkLogs(): void {

@@ -25,6 +25,8 @@ interface GroupLog {
   firstIndex: LogIndex;
   /** Last index of the log as last written; kept apart from the entries, so a torn tail shows. */
   lastIndexWritten: LogIndex;
+  /** Set when damage was found: the last index seen before it, kept until the log reaches it again. */
+  damageMark: LogIndex;
 }
 
 type Write = (log: GroupLog) => void;
@@ -54,7 +56,8 @@ export class MemoryLogStore implements RaftLogStore {
     // The drop is a write of its own: later writes must find the durable copy repaired too.
     verify(this.group(this.durable, shardId));
     const lastIndex = lastIndexOf(log);
-    const damage = damageFrom === undefined && lastIndex >= log.lastIndexWritten ? undefined : { fromIndex: damageFrom ?? ((lastIndex + 1) as LogIndex), lastIndexSeen: log.lastIndexWritten };
+    const mark = log.damageMark;
+    const damage = mark > lastIndex ? { fromIndex: damageFrom ?? ((lastIndex + 1) as LogIndex), lastIndexSeen: mark } : undefined;
     return { hardState: log.hardState, snapshotMeta: log.snapshot?.snapshot.meta, firstIndex: log.firstIndex, lastIndex, ...(damage === undefined ? {} : { damage }) };
   }
 
@@ -96,7 +99,7 @@ export class MemoryLogStore implements RaftLogStore {
         const at = first.entry.index - log.firstIndex;
         assert(at >= 0 && at <= log.entries.length, () => `persist at ${first.entry.index} leaves a gap after ${lastIndexOf(log)}`);
         log.entries = log.entries.slice(0, at).concat(entries);
-        log.lastIndexWritten = lastIndexOf(log);
+        wrote(log);
       }
       if (batch.hardState !== undefined) log.hardState = batch.hardState;
     });
@@ -111,7 +114,7 @@ export class MemoryLogStore implements RaftLogStore {
       log.entries = stored !== undefined && stored.entry.term === term ? log.entries.slice(index - log.firstIndex + 1) : [];
       log.firstIndex = (index + 1) as LogIndex;
       log.snapshot = { snapshot, checksum };
-      log.lastIndexWritten = lastIndexOf(log);
+      wrote(log);
     });
   }
 
@@ -196,7 +199,7 @@ export class MemoryLogStore implements RaftLogStore {
   private group(copies: Map<ShardId, GroupLog>, shardId: ShardId): GroupLog {
     let log = copies.get(shardId);
     if (log === undefined) {
-      log = { hardState: { term: 0 as Term, vote: 0, commit: 0 as LogIndex }, snapshot: undefined, entries: [], firstIndex: 1 as LogIndex, lastIndexWritten: 0 as LogIndex };
+      log = { hardState: { term: 0 as Term, vote: 0, commit: 0 as LogIndex }, snapshot: undefined, entries: [], firstIndex: 1 as LogIndex, lastIndexWritten: 0 as LogIndex, damageMark: 0 as LogIndex };
       copies.set(shardId, log);
     }
     return log;
@@ -205,17 +208,30 @@ export class MemoryLogStore implements RaftLogStore {
 
 /** Drops what fails its checksum (the snapshot takes the log with it); returns the first lost index. */
 function verify(log: GroupLog): LogIndex | undefined {
+  const lost = dropDamaged(log);
+  // A shorter log than last written means acknowledged entries are gone: remember how far
+  // the log went until a leader brings it back there, across restarts.
+  if (lastIndexOf(log) < log.lastIndexWritten) log.damageMark = Math.max(log.damageMark, log.lastIndexWritten) as LogIndex;
+  return lost;
+}
+
+function dropDamaged(log: GroupLog): LogIndex | undefined {
   if (log.snapshot !== undefined && snapshotChecksum(log.snapshot.snapshot) !== log.snapshot.checksum) {
-    const lost = (1) as LogIndex;
     log.snapshot = undefined;
     log.entries = [];
     log.firstIndex = 1 as LogIndex;
-    return lost;
+    return 1 as LogIndex;
   }
   const bad = log.entries.findIndex((stored) => entryChecksum(stored.entry) !== stored.checksum);
   if (bad < 0) return undefined;
   log.entries = log.entries.slice(0, bad);
   return (log.firstIndex + bad) as LogIndex;
+}
+
+/** After a write: the new last index is what was written, and a repaired log clears the damage mark. */
+function wrote(log: GroupLog): void {
+  log.lastIndexWritten = lastIndexOf(log);
+  if (log.lastIndexWritten >= log.damageMark) log.damageMark = 0 as LogIndex;
 }
 
 function lastIndexOf(log: GroupLog): LogIndex {

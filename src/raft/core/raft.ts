@@ -657,6 +657,9 @@ export class RaftCore {
   private confChangeProblem(change: ConfChange): string | undefined {
     if (change.kind === 'add_voter') return 'a new voter joins as a learner and is promoted once caught up';
     if (this.pendingConfIndex > this.log.applied) return 'a membership change is still pending';
+    // A leader that removed itself would stop leading before the others learn the
+    // removal committed; they might then need its vote, which it cannot give (etcd's advice too).
+    if (change.kind === 'remove' && change.nodeId === this.id) return 'transfer leadership before removing the leader';
     const problem = confChangeProblem(this.conf, change);
     if (problem !== undefined) return problem;
     if (change.kind === 'promote') {
