@@ -1,17 +1,15 @@
 /**
- * Timers for the client library. The client is its own composition root when a user
- * embeds it, so it owns the default system timer; tests and simulations pass their own
- * Timers (with the Clock and Random of src/common) to drive time by hand.
+ * The client's default one-shot delays (request timeouts, linger, claim renewal,
+ * reconnect back-off), implementing common's `Delays` interface. Unlike common's
+ * SystemDelays these keep the process alive: a consumer waiting to reconnect or to poll
+ * an empty queue again is the work of a client process, not background noise. Tests
+ * pass ManualDelays instead.
  */
+import type { Delays } from '../common/timers.js';
 
-/** Schedules `fn` after `delayMs`; the returned function cancels it (idempotent). */
-export interface Timers {
-  setTimeout(fn: () => void, delayMs: number): () => void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout(fn: () => void, delayMs: number): () => void {
-    const handle = setTimeout(fn, delayMs);
+export const systemDelays: Delays = {
+  after(delayMs: number, task: () => void): () => void {
+    const handle = setTimeout(task, delayMs);
     return () => clearTimeout(handle);
   },
 };

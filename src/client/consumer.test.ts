@@ -2,13 +2,13 @@
  * Consumer round logic against an in-memory ZaqarApi stand-in (the real-server loop is
  * covered by test/client/client-ws.test.ts): a claim held by a slow handler is renewed
  * every half ttl until the handler finishes, handled messages are deleted with the
- * claim id, and a failed handler leaves its message and releases the claim. Timers are
+ * claim id, and a failed handler leaves its message and releases the claim. Delays are
  * driven by hand.
  */
 import { describe, expect, test } from 'vitest';
 import type { Claim, ZaqarApi } from './client-types.js';
 import { Consumer } from './consumer.js';
-import { ManualTimers } from './manual-timers.js';
+import { ManualDelays } from './manual-delays.js';
 
 interface Calls {
   renewed: number;
@@ -38,31 +38,31 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 describe('Consumer', () => {
   test('Consumer renews a claim while a handler is still running', async () => {
-    const timers = new ManualTimers();
+    const delays = new ManualDelays();
     let finish = (): void => {};
     const { client, calls } = fakeClient([{ id: 'c1', messages: [message('m1', 1)] }]);
     const consumer = new Consumer(client, {
       queue: 'q', claimTtlSeconds: 60,
       handler: () => new Promise<void>((resolve) => { finish = resolve; }),
-    }, timers);
+    }, delays);
     consumer.start();
     await settle();
-    timers.fireAll();
+    delays.fireAll();
     await settle();
-    timers.fireAll();
+    delays.fireAll();
     await settle();
     expect(calls.renewed).toBe(2);
     finish();
     await settle();
     expect(calls.deleted).toEqual([['m1', 'c1']]);
     const stopped = consumer.stop();
-    timers.fireAll();
+    delays.fireAll();
     await stopped;
     expect(consumer.processed).toBe(1);
   });
 
   test('Consumer leaves a failed message and releases the claim', async () => {
-    const timers = new ManualTimers();
+    const delays = new ManualDelays();
     const errors: unknown[] = [];
     const { client, calls } = fakeClient([{ id: 'c1', messages: [message('m1', 'ok'), message('m2', 'bad')] }]);
     const consumer = new Consumer(client, {
@@ -71,12 +71,12 @@ describe('Consumer', () => {
         if (m.body === 'bad') throw new Error('bad');
       },
       onError: (error) => errors.push(error),
-    }, timers);
+    }, delays);
     consumer.start();
     await settle();
     await settle();
     const stopped = consumer.stop();
-    timers.fireAll();
+    delays.fireAll();
     await stopped;
     expect(calls.deleted).toEqual([['m1', 'c1']]);
     expect(calls.released).toEqual(['c1']);

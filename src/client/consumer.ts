@@ -11,8 +11,8 @@
  * `idleDelayMs` before the next round; it never stops by itself.
  */
 import type { Message, ZaqarApi } from './client-types.js';
-import type { Timers } from './client-timers.js';
-import { systemTimers } from './client-timers.js';
+import type { Delays } from '../common/timers.js';
+import { systemDelays } from './client-delays.js';
 
 export type MessageHandler = (message: Message) => Promise<void> | void;
 
@@ -39,7 +39,7 @@ export class Consumer {
   constructor(
     private readonly client: ZaqarApi,
     private readonly options: ConsumerOptions,
-    private readonly timers: Timers = systemTimers,
+    private readonly delays: Delays = systemDelays,
   ) {}
 
   /** Messages handled and deleted so far. */
@@ -104,14 +104,14 @@ export class Consumer {
     let cancel = (): void => {};
     let isStopped = false;
     const schedule = (): void => {
-      cancel = this.timers.setTimeout(() => {
+      cancel = this.delays.after(periodMs, () => {
         this.client.renewClaim(this.options.queue, claimId, options)
           .catch((error: unknown) => this.options.onError?.(error))
           .finally(() => {
             if (!isStopped) schedule();
           })
           .catch(() => {});
-      }, periodMs);
+      });
     };
     schedule();
     return () => {
@@ -122,10 +122,10 @@ export class Consumer {
 
   private pause(delayMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const cancel = this.timers.setTimeout(() => {
+      const cancel = this.delays.after(delayMs, () => {
         this.wakeUp = undefined;
         resolve();
-      }, delayMs);
+      });
       this.wakeUp = () => {
         cancel();
         this.wakeUp = undefined;

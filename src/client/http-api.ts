@@ -8,7 +8,7 @@ import type {
   Claim, ClaimInfo, ClaimOptions, Json, JsonObject, ListMessagesOptions, ListQueuesOptions, Message, NewMessage,
   NewSubscription, Page, QueueStats, QueueSummary, Subscription, ZaqarApi,
 } from './client-types.js';
-import type { Timers } from './client-timers.js';
+import type { Delays } from '../common/timers.js';
 import { errorFromReply, ZaqarConnectionError, ZaqarTimeoutError } from './zaqar-error.js';
 import {
   asArray, asObject, idFromHref, markerFromLinks, newMessagesToWire, readClaimInfo, readMessage, readMessages,
@@ -27,7 +27,7 @@ export interface HttpApiOptions {
   readonly baseUrl: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly requestTimeoutMs: number;
-  readonly timers: Timers;
+  readonly delays: Delays;
 }
 
 const q = encodeURIComponent;
@@ -50,10 +50,10 @@ export class HttpZaqarApi implements ZaqarApi {
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
     const controller = new AbortController();
     let isTimedOut = false;
-    const cancel = this.options.timers.setTimeout(() => {
+    const cancel = this.options.delays.after(this.options.requestTimeoutMs, () => {
       isTimedOut = true;
       controller.abort();
-    }, this.options.requestTimeoutMs);
+    });
     try {
       const response = await fetch(url, {
         method, headers, signal: controller.signal,

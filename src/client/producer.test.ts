@@ -2,11 +2,11 @@
  * Producer batching against an in-memory ZaqarApi stand-in that records posts (the
  * real-server behaviour is covered by test/client/): full batches go out at once, a
  * partial batch waits for the linger timer, in-flight posts are bounded, and the buffer
- * bound rejects instead of growing. Timers are driven by hand, so nothing sleeps.
+ * bound rejects instead of growing. Delays are driven by hand, so nothing sleeps.
  */
 import { describe, expect, test } from 'vitest';
 import type { NewMessage, ZaqarApi } from './client-types.js';
-import { ManualTimers } from './manual-timers.js';
+import { ManualDelays } from './manual-delays.js';
 import { Producer } from './producer.js';
 import { ZaqarLimitError } from './zaqar-error.js';
 
@@ -27,21 +27,21 @@ const flushMicrotasks = (): Promise<void> => new Promise((resolve) => setImmedia
 
 describe('Producer', () => {
   test('Producer posts a full batch at once and a partial one after the linger', async () => {
-    const timers = new ManualTimers();
+    const delays = new ManualDelays();
     const { client, posts, answer } = recordingClient();
-    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 3, inFlightBatchesMax: 4 }, timers);
+    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 3, inFlightBatchesMax: 4 }, delays);
     const sent = [1, 2, 3, 4].map((n) => producer.send({ body: n }));
     expect(posts.map((p) => p.length)).toEqual([3]);
-    timers.fireAll();
+    delays.fireAll();
     expect(posts.map((p) => p.length)).toEqual([3, 1]);
     answer();
     expect(await Promise.all(sent)).toEqual(['id0', 'id1', 'id2', 'id3']);
   });
 
   test('Producer keeps at most inFlightBatchesMax posts unanswered', async () => {
-    const timers = new ManualTimers();
+    const delays = new ManualDelays();
     const { client, posts, answer } = recordingClient();
-    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 1, inFlightBatchesMax: 2 }, timers);
+    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 1, inFlightBatchesMax: 2 }, delays);
     const sent = [1, 2, 3, 4, 5].map((n) => producer.send({ body: n }));
     expect(posts).toHaveLength(2);
     answer();
@@ -56,16 +56,16 @@ describe('Producer', () => {
 
   test('Producer rejects sends beyond its buffer bound', async () => {
     const { client } = recordingClient();
-    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 10, bufferedMessagesMax: 2 }, new ManualTimers());
+    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 10, bufferedMessagesMax: 2 }, new ManualDelays());
     void producer.send({ body: 1 }).catch(() => {});
     void producer.send({ body: 2 }).catch(() => {});
     await expect(producer.send({ body: 3 })).rejects.toBeInstanceOf(ZaqarLimitError);
   });
 
   test('Producer.flush resolves once every batch is answered', async () => {
-    const timers = new ManualTimers();
+    const delays = new ManualDelays();
     const { client, posts, answer } = recordingClient();
-    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 10 }, timers);
+    const producer = new Producer(client, { queue: 'q', batchMessagesMax: 10 }, delays);
     const sent = producer.send({ body: 'a' });
     const flushed = producer.flush();
     expect(posts).toHaveLength(1);

@@ -12,8 +12,8 @@
  * calls within a batch; batches in flight concurrently may be stored in either order.
  */
 import type { NewMessage, ZaqarApi } from './client-types.js';
-import type { Timers } from './client-timers.js';
-import { systemTimers } from './client-timers.js';
+import type { Delays } from '../common/timers.js';
+import { systemDelays } from './client-delays.js';
 import { ZaqarConnectionError, ZaqarLimitError } from './zaqar-error.js';
 
 export interface ProducerOptions {
@@ -54,7 +54,7 @@ export class Producer {
   constructor(
     private readonly client: ZaqarApi,
     private readonly options: ProducerOptions,
-    private readonly timers: Timers = systemTimers,
+    private readonly delays: Delays = systemDelays,
   ) {
     this.batchMessagesMax = options.batchMessagesMax ?? 100;
     this.batchBytesMax = options.batchBytesMax ?? 200_000;
@@ -77,7 +77,7 @@ export class Producer {
       this.buffer.push({ message, bytes, resolve, reject });
       this.bufferedBytes += bytes;
       if (this.hasFullBatch()) this.dispatch();
-      else this.cancelLinger ??= this.timers.setTimeout(() => this.onLinger(), this.lingerMs);
+      else this.cancelLinger ??= this.delays.after(this.lingerMs, () => this.onLinger());
     });
   }
 
@@ -120,7 +120,7 @@ export class Producer {
       this.cancelLinger?.();
       this.cancelLinger = undefined;
     } else if (!this.isDraining) {
-      this.cancelLinger ??= this.timers.setTimeout(() => this.onLinger(), this.lingerMs);
+      this.cancelLinger ??= this.delays.after(this.lingerMs, () => this.onLinger());
     }
     if (this.buffer.length === 0 && this.inFlightBatches === 0) {
       const waiters = this.idleWaiters;

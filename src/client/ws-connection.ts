@@ -18,7 +18,7 @@
 import WebSocket from 'ws';
 import type { Random } from '../common/random.js';
 import type { Json, JsonObject, ReconnectOptions, WsEncoding } from './client-types.js';
-import type { Timers } from './client-timers.js';
+import type { Delays } from '../common/timers.js';
 import { Backoff } from './backoff.js';
 import { decodeFrame, encodeFrame } from './ws-frames.js';
 import { ZaqarConnectionError, ZaqarLimitError, ZaqarTimeoutError } from './zaqar-error.js';
@@ -38,7 +38,7 @@ export interface WsConnectionOptions {
   readonly requestTimeoutMs: number;
   readonly inFlightMax: number;
   readonly reconnect: ReconnectOptions;
-  readonly timers: Timers;
+  readonly delays: Delays;
   readonly random: Random;
   readonly onNotification?: (notification: JsonObject) => void;
   /** Runs after each (re)connect before queued requests go out; `send` bypasses the queue. */
@@ -110,7 +110,7 @@ export class WsConnection {
     const frame = encodeFrame(envelope, this.options.encoding);
     return new Promise<WsReply>((resolve, reject) => {
       const entry: PendingRequest = { id, action, frame, resolve, reject, cancelTimer: () => {} };
-      entry.cancelTimer = this.options.timers.setTimeout(() => this.expire(entry), this.options.requestTimeoutMs);
+      entry.cancelTimer = this.options.delays.after(this.options.requestTimeoutMs, () => this.expire(entry));
       if (this.state === 'open' || isBypass) this.transmit(entry);
       else this.waiting.push(entry);
     });
@@ -215,9 +215,9 @@ export class WsConnection {
       return;
     }
     this.state = 'waiting';
-    this.cancelReconnect = this.options.timers.setTimeout(() => {
+    this.cancelReconnect = this.options.delays.after(delayMs, () => {
       if (this.state === 'waiting') this.connect();
-    }, delayMs);
+    });
   }
 
   private failAll(entries: readonly PendingRequest[], error: Error): void {

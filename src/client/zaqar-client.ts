@@ -11,7 +11,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { SeededRandom, type Random } from '../common/random.js';
 import type { ClientOptions, ZaqarApi } from './client-types.js';
-import { systemTimers, type Timers } from './client-timers.js';
+import type { Delays } from '../common/timers.js';
+import { systemDelays } from './client-delays.js';
 import { defaultReconnectOptions } from './backoff.js';
 import { HttpZaqarApi } from './http-api.js';
 import { WsConnection } from './ws-connection.js';
@@ -22,19 +23,19 @@ export type * from './client-types.js';
 export { ZaqarError, ZaqarConnectionError, ZaqarTimeoutError, ZaqarLimitError } from './zaqar-error.js';
 export { Producer, type ProducerOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
-export type { Timers } from './client-timers.js';
-export { ManualTimers } from './manual-timers.js';
+export type { Delays } from '../common/timers.js';
+export { ManualDelays } from './manual-delays.js';
 
 export type ZaqarClient = ZaqarApi;
 
-/** Injected time and randomness; defaults are the system timer and a random seed. */
+/** Injected delays and randomness; defaults are systemDelays and a randomly seeded Random. */
 export interface ClientDeps {
-  readonly timers?: Timers;
+  readonly delays?: Delays;
   readonly random?: Random;
 }
 
 export function createClient(options: ClientOptions, deps: ClientDeps = {}): ZaqarClient {
-  const timers = deps.timers ?? systemTimers;
+  const delays = deps.delays ?? systemDelays;
   const headers: Record<string, string> = {
     'Client-ID': options.clientId ?? randomUUID(),
     'X-Project-ID': options.project,
@@ -44,7 +45,7 @@ export function createClient(options: ClientOptions, deps: ClientDeps = {}): Zaq
   const scheme = new URL(options.url).protocol;
   if (scheme === 'http:' || scheme === 'https:') {
     if (options.authToken !== undefined) headers['X-Auth-Token'] = options.authToken;
-    return new HttpZaqarApi({ baseUrl: options.url, headers, requestTimeoutMs, timers });
+    return new HttpZaqarApi({ baseUrl: options.url, headers, requestTimeoutMs, delays });
   }
   if (scheme !== 'ws:' && scheme !== 'wss:') throw new TypeError(`unsupported URL scheme ${scheme}`);
   const authToken = options.authToken;
@@ -54,7 +55,7 @@ export function createClient(options: ClientOptions, deps: ClientDeps = {}): Zaq
     requestTimeoutMs,
     inFlightMax: options.inFlightMax ?? 1024,
     reconnect: { ...defaultReconnectOptions, ...options.reconnect },
-    timers,
+    delays,
     random: deps.random ?? new SeededRandom(randomInt(2 ** 31)),
     ...(options.onNotification === undefined ? {} : { onNotification: options.onNotification }),
     ...(authToken === undefined ? {} : {
