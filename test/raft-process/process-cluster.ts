@@ -3,9 +3,12 @@
  * their control channel (fetch). Used by the crash test; every wait has a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { NodeProcessConfig } from './raft-node-process.js';
 
 export interface GroupStatus {
@@ -82,4 +85,21 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: st
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A suite's cluster: a temp root made before the suite and, after it, every node still
+ * in `nodes` killed and the root removed.
+ */
+export function useProcessCluster(prefix: string): { readonly root: () => string; readonly nodes: Map<number, RunningNode> } {
+  let root = '';
+  const nodes = new Map<number, RunningNode>();
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    for (const node of nodes.values()) await killHard(node);
+    await rm(root, { recursive: true, force: true });
+  });
+  return { root: () => root, nodes };
 }

@@ -5,33 +5,22 @@
  * restarts from its LMDB log and catches up, and that every proposal acknowledged as
  * committed is applied, in the same order, on all three nodes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   control,
   killHard,
   nodeConfig,
   peersOf,
   startNode,
+  useProcessCluster,
   waitUntil,
   type GroupStatus,
   type RunningNode,
 } from './process-cluster.js';
 
 const voters = [1, 2, 3];
-let root: string;
-const nodes = new Map<number, RunningNode>();
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'zaqar-raft-crash-'));
-});
-
-afterAll(async () => {
-  for (const node of nodes.values()) await killHard(node);
-  await rm(root, { recursive: true, force: true });
-});
+const cluster = useProcessCluster('zaqar-raft-crash-');
+const { nodes } = cluster;
 
 async function leaderOf(candidates: readonly RunningNode[]): Promise<{ node: RunningNode; term: number } | undefined> {
   for (const node of candidates) {
@@ -71,7 +60,7 @@ async function proposeUntil(
 }
 
 test('acknowledged proposals survive kill -9 of the leader and its restart', async () => {
-  for (const id of voters) nodes.set(id, await startNode(nodeConfig(id, { root, voters })));
+  for (const id of voters) nodes.set(id, await startNode(nodeConfig(id, { root: cluster.root(), voters })));
   const peers = peersOf([...nodes.values()]);
   for (const node of nodes.values()) await control(node, '/connect', JSON.stringify({ peers }));
   const live = (): RunningNode[] => [...nodes.values()];
@@ -98,7 +87,8 @@ test('acknowledged proposals survive kill -9 of the leader and its restart', asy
   expect(second.node.id).not.toBe(first.node.id);
   acknowledged.push(...(await proposeUntil(100, 'after', live)));
 
-  const restarted = await startNode({ ...nodeConfig(first.node.id, { root, voters }), raftPort: first.node.raftPort, peers });
+  const restartConfig = nodeConfig(first.node.id, { root: cluster.root(), voters });
+  const restarted = await startNode({ ...restartConfig, raftPort: first.node.raftPort, peers });
   nodes.set(restarted.id, restarted);
   acknowledged.push(...(await proposeUntil(50, 'restarted', live)));
   expect(acknowledged.length).toBeGreaterThanOrEqual(300);

@@ -6,26 +6,24 @@
  * with its original content. Were the damaged entry applied, the restarted node's
  * sequence would hold a different text at that position.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { logDbNames } from '../../src/log/lmdb/log-dbs.js';
-import { control, killHard, nodeConfig, peersOf, startNode, waitUntil, type GroupStatus, type RunningNode } from './process-cluster.js';
+import {
+  control,
+  killHard,
+  nodeConfig,
+  peersOf,
+  startNode,
+  useProcessCluster,
+  waitUntil,
+  type GroupStatus,
+  type RunningNode,
+} from './process-cluster.js';
 
 const voters = [1, 2, 3];
-let root: string;
-const nodes = new Map<number, RunningNode>();
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'zaqar-raft-damage-'));
-});
-
-afterAll(async () => {
-  for (const node of nodes.values()) await killHard(node);
-  await rm(root, { recursive: true, force: true });
-});
+const cluster = useProcessCluster('zaqar-raft-damage-');
+const { nodes } = cluster;
 
 async function statusOf(node: RunningNode): Promise<GroupStatus | undefined> {
   return (await control<GroupStatus[]>(node, '/status')).body[0];
@@ -65,7 +63,7 @@ async function flipStoredEntry(dataDir: string, index: number): Promise<void> {
 }
 
 test('a replica with a damaged stored entry is repaired from its peers and never applies it', async () => {
-  for (const id of voters) nodes.set(id, await startNode(nodeConfig(id, { root, voters })));
+  for (const id of voters) nodes.set(id, await startNode(nodeConfig(id, { root: cluster.root(), voters })));
   const peers = peersOf([...nodes.values()]);
   for (const node of nodes.values()) await control(node, '/connect', JSON.stringify({ peers }));
   const acknowledged = await propose(80, 'before');
@@ -77,7 +75,7 @@ test('a replica with a damaged stored entry is repaired from its peers and never
   if (victim === undefined) throw new Error('no follower holding entry 40');
   await killHard(victim);
   nodes.delete(victim.id);
-  const config = nodeConfig(victim.id, { root, voters });
+  const config = nodeConfig(victim.id, { root: cluster.root(), voters });
   await flipStoredEntry(config.dataDir, 40);
   acknowledged.push(...(await propose(20, 'while-down')));
   const restarted = await startNode({ ...config, raftPort: victim.raftPort, peers });
