@@ -125,9 +125,7 @@ describe('get, renew, release', () => {
   });
 });
 
-// Skipped: the broker's dead-letter move currently never answers the (max+1)-th claim
-// (the request hangs), so this scenario cannot run yet.
-describe.skip('dead-letter queues', () => {
+describe('dead-letter queues', () => {
   test('a message claimed _max_claim_count times moves to the dead-letter queue on the next attempt', async () => {
     const zaqar = new ZaqarHttp(server.url);
     await zaqar.put('/v2/queues/src', { json: { _max_claim_count: 2, _dead_letter_queue: 'dlq', _dead_letter_queue_messages_ttl: 7200 } });
