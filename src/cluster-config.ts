@@ -1,0 +1,95 @@
+/**
+ * The cluster part of the node configuration: who this node is, who its peers are,
+ * where its cluster gRPC server (Raft streams + request forwarding) listens, and the
+ * replication settings. config.ts gathers the raw values from flags, environment and
+ * file (later sources winning) and hands them here to be checked.
+ *
+ * A node started without peers is a cluster of one (node id 1, one replica), going
+ * through the same Raft path as a real cluster.
+ */
+
+export interface ClusterConfig {
+  readonly nodeId: number;
+  /** Every other member's cluster address (host:port), by node id. */
+  readonly peers: ReadonlyMap<number, string>;
+  /** Where this node's cluster gRPC server listens; undefined for a cluster of one. */
+  readonly raftListen: string | undefined;
+  /** Replicas per shard (capped at the member count). */
+  readonly replicas: number;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  /** How long a request waits for a shard's leader before answering 503. */
+  readonly routeWaitMs: number;
+}
+
+/** Raw values as found (strings from flags and env, JSON values from the file). */
+export interface ClusterConfigInput {
+  readonly nodeId?: unknown;
+  readonly peers?: unknown;
+  readonly raftListen?: unknown;
+  readonly replicas?: unknown;
+}
+
+export const defaultTickMs = 100;
+export const defaultElectionTicks = 10;
+const defaultReplicas = 3;
+
+export function loadClusterConfig(input: ClusterConfigInput, fail: (message: string) => Error): ClusterConfig {
+  const nodeId = input.nodeId === undefined ? 1 : positiveInteger('node_id', input.nodeId, fail);
+  const members = input.peers === undefined ? new Map<number, string>() : parsePeers(input.peers, fail);
+  const ownAddress = members.get(nodeId);
+  members.delete(nodeId);
+  const raftListen = input.raftListen === undefined ? ownAddress : address('raft_listen', input.raftListen, fail);
+  if (members.size > 0 && raftListen === undefined) {
+    throw fail(`option raft_listen is required with peers (or list node ${nodeId} itself in peers)`);
+  }
+  const memberCount = members.size + 1;
+  const replicas = input.replicas === undefined ? Math.min(defaultReplicas, memberCount) : positiveInteger('replicas', input.replicas, fail);
+  if (Math.min(replicas, memberCount) < memberCount) {
+    throw fail(`option replicas (${replicas}) below the member count (${memberCount}) is not supported yet: every node must host every shard`);
+  }
+  return {
+    nodeId,
+    peers: members,
+    raftListen,
+    replicas: Math.min(replicas, memberCount),
+    tickMs: defaultTickMs,
+    electionTicks: defaultElectionTicks,
+    routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
+  };
+}
+
+/** `1=127.0.0.1:7001,2=127.0.0.1:7002` (a JSON object {"1": "host:port"} in the file). */
+function parsePeers(value: unknown, fail: (message: string) => Error): Map<number, string> {
+  const peers = new Map<number, string>();
+  const pairs: [string, unknown][] =
+    typeof value === 'string'
+      ? value.split(',').filter((part) => part.trim() !== '').map((part) => {
+          const at = part.indexOf('=');
+          if (at < 0) throw fail(`option peers must be ID=HOST:PORT,..., got ${JSON.stringify(part)}`);
+          return [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+        })
+      : typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? Object.entries(value as Record<string, unknown>)
+        : [];
+  if (pairs.length === 0) throw fail(`option peers must list ID=HOST:PORT pairs, got ${JSON.stringify(value)}`);
+  for (const [id, peerAddress] of pairs) {
+    const nodeId = positiveInteger('peers', /^\d+$/.test(id) ? Number(id) : id, fail);
+    if (peers.has(nodeId)) throw fail(`option peers lists node ${nodeId} twice`);
+    peers.set(nodeId, address('peers', peerAddress, fail));
+  }
+  return peers;
+}
+
+function positiveInteger(name: string, value: unknown, fail: (message: string) => Error): number {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1 || number > 0xffff_ffff) {
+    throw fail(`option ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function address(name: string, value: unknown, fail: (message: string) => Error): string {
+  if (typeof value !== 'string' || !/^.+:\d{1,5}$/.test(value)) throw fail(`option ${name} must be HOST:PORT, got ${JSON.stringify(value)}`);
+  return value;
+}

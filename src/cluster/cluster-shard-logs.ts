@@ -1,0 +1,162 @@
+/**
+ * ClusterShardLogs: the ShardLogSource of a clustered node. Every shard is one Raft
+ * group (RaftShardHost) whose state machine is the shard's QueueFsm, and the broker
+ * talks to it through a RoutedShardLog, so any node serves any shard.
+ *
+ * Placement is static for now: every shard has min(replicas, members) replicas chosen
+ * by `initialPlacement` (round robin, preferred leaders spread); a node hosts only the
+ * shards it is a replica of. Until reads can be forwarded too, the node count must not
+ * exceed the replica count (checked at start), so every node hosts every shard.
+ *
+ * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
+ * preferred replica hands leadership to it (a no-op while that replica is down).
+ */
+import { assert } from '../common/assert.js';
+import type { Clock } from '../common/clock.js';
+import type { LogIndex, NodeId, ShardId } from '../common/ids.js';
+import type { Random } from '../common/random.js';
+import type { Delays, Timers } from '../common/timers.js';
+import type { RaftTransport } from '../raft/types.js';
+import type { Forwarder } from './forward-protocol.js';
+import { initialPlacement, type Placement } from './placement.js';
+import { RaftShardHost } from './raft-shard-host.js';
+import { RoutedShardLog } from './routed-shard-log.js';
+import type { BrokerStores, ShardLogSource } from './sharded-broker.js';
+import type { ShardGroup } from './shard-group.js';
+import type { QueueFsm } from './shard/queue-fsm.js';
+import type { ShardLog } from './shard/shard-log.js';
+
+export interface ClusterShardLogsOptions {
+  readonly nodeId: NodeId;
+  /** Every member of the static cluster, this node included. */
+  readonly members: readonly NodeId[];
+  readonly shardCount: number;
+  readonly replicas: number;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  /** How long a request may wait for a shard's leader before failing as unavailable. */
+  readonly routeWaitMs: number;
+  readonly balanceIntervalMs: number;
+}
+
+export interface ClusterShardLogsDeps {
+  readonly transport: RaftTransport | undefined;
+  readonly forwarder: Forwarder;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly timers: Timers;
+  readonly delays: Delays;
+}
+
+/** One shard as this node sees it, for health reports. */
+export interface ShardHealth {
+  readonly shardId: ShardId;
+  readonly role: string;
+  readonly leader: NodeId | 0;
+  readonly term: number;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly lastIndex: LogIndex;
+  readonly voters: readonly NodeId[];
+  /** Leader only: entries each replica lacks behind the leader's last index. */
+  readonly lagEntries: Readonly<Record<string, number>>;
+  readonly isFailed: boolean;
+}
+
+const routeRetryMs = 50;
+const transferLagEntriesMax = 64;
+
+export class ClusterShardLogs implements ShardLogSource {
+  readonly placement: Placement;
+  private readonly host: RaftShardHost;
+  private readonly stopBalancer: () => void;
+
+  constructor(
+    stores: BrokerStores,
+    private readonly options: ClusterShardLogsOptions,
+    private readonly deps: ClusterShardLogsDeps,
+  ) {
+    assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
+    this.placement = initialPlacement({ nodes: options.members, shardCount: options.shardCount, replicas: options.replicas });
+    this.host = new RaftShardHost({
+      nodeId: options.nodeId,
+      logStore: stores.logStore,
+      transport: deps.transport,
+      random: deps.random,
+      timers: deps.timers,
+      delays: deps.delays,
+      tickMs: options.tickMs,
+      raft: { electionTicks: options.electionTicks },
+      limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
+    });
+    this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
+  }
+
+  get stats(): { readonly flushes: number; readonly proposals: number } {
+    return { flushes: this.host.stats.rounds, proposals: this.host.stats.readys };
+  }
+
+  openShard(fsm: QueueFsm): ShardLog {
+    const replicas = this.replicasOf(fsm.shardId);
+    assert(replicas.includes(this.options.nodeId), () => `shard ${fsm.shardId} is not placed on node ${this.options.nodeId}`);
+    const group = this.host.addGroup(fsm, replicas);
+    return new RoutedShardLog(group, {
+      nodeId: this.options.nodeId,
+      forwarder: this.deps.forwarder,
+      clock: this.deps.clock,
+      delays: this.deps.delays,
+      routeWaitMs: this.options.routeWaitMs,
+      retryMs: routeRetryMs,
+    });
+  }
+
+  /** This node's replica of a shard (the forwarding service proposes on it). */
+  group(shardId: ShardId): ShardGroup | undefined {
+    return this.host.group(shardId);
+  }
+
+  health(): ShardHealth[] {
+    return this.host.allGroups().map((group) => {
+      const status = group.status();
+      const lagEntries: Record<string, number> = {};
+      for (const [nodeId, progress] of status.progress) lagEntries[String(nodeId)] = status.lastIndex - progress.match;
+      return {
+        shardId: group.shardId,
+        role: status.role,
+        leader: status.leader,
+        term: status.term,
+        commit: status.commit,
+        applied: group.fsm.appliedIndex,
+        lastIndex: status.lastIndex,
+        voters: status.conf.voters,
+        lagEntries,
+        isFailed: group.failure !== undefined,
+      };
+    });
+  }
+
+  private replicasOf(shardId: ShardId): readonly NodeId[] {
+    const shard = this.placement.find((p) => p.shardId === shardId);
+    assert(shard !== undefined, () => `shard ${shardId} has no placement`);
+    return shard.replicas;
+  }
+
+  /** Hands leadership of each shard this node leads to its preferred replica, if that is another node. */
+  private spreadLeaders(): void {
+    for (const group of this.host.allGroups()) {
+      if (!group.isLeader()) continue;
+      const preferred = this.replicasOf(group.shardId)[0];
+      if (preferred === undefined || preferred === this.options.nodeId) continue;
+      const progress = group.core.progress.get(preferred);
+      // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.
+      if (progress === undefined || !progress.recentActive || group.core.log.lastIndex() - progress.match > transferLagEntriesMax) continue;
+      group.requestTransfer(preferred);
+    }
+  }
+
+  /** Stops the groups; called by the broker's close before the stores close. */
+  async drain(): Promise<void> {
+    this.stopBalancer();
+    await this.host.close();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What one node asks another when it must hand a shard command to the shard's leader,
+ * and the answers. The command travels encoded (the proposer minted its ids and time),
+ * so the leader proposes exactly what the follower built; the answer carries the apply
+ * result (plain msgpack-safe data, see shard/results.ts) or why it was not applied.
+ *
+ * The serving side never forwards again: it answers `not_leader` with its hint and the
+ * asking side follows it, so a request cannot loop between nodes.
+ */
+import type { NodeId, ShardId } from '../common/ids.js';
+import { OverloadedError, ShardUnavailableError } from './errors.js';
+import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
+import type { AnyCommandResult } from './shard/results.js';
+import type { ShardGroup } from './shard-group.js';
+
+export interface ForwardRequest {
+  readonly shardId: ShardId;
+  /** An encoded ShardCommand. */
+  readonly command: Uint8Array;
+}
+
+export type ForwardReply =
+  | { readonly kind: 'applied'; readonly result: AnyCommandResult }
+  | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined }
+  | { readonly kind: 'dropped' }
+  | { readonly kind: 'overloaded'; readonly message: string }
+  | { readonly kind: 'unavailable'; readonly message: string };
+
+/** Sends a request to a peer; rejects when the peer cannot be reached in time. */
+export interface Forwarder {
+  forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply>;
+  close(): void;
+}
+
+/** The serving side: proposes on the local replica, once, and says what happened. */
+export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest): Promise<ForwardReply> {
+  if (group === undefined) return { kind: 'not_leader', leaderHint: undefined };
+  try {
+    const result = await group.propose(request.command);
+    if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
+    return { kind: 'applied', result };
+  } catch (error) {
+    return replyForError(error);
+  }
+}
+
+function replyForError(error: unknown): ForwardReply {
+  if (error instanceof NotLeaderError) return { kind: 'not_leader', leaderHint: error.leaderHint as NodeId | undefined };
+  if (error instanceof ProposalDroppedError) return { kind: 'dropped' };
+  if (error instanceof OverloadedError) return { kind: 'overloaded', message: error.message };
+  if (error instanceof ShardUnavailableError) return { kind: 'unavailable', message: error.message };
+  throw error;
+}

@@ -1,0 +1,107 @@
+/**
+ * The forwarding service over gRPC: one unary method carrying a ForwardRequest to the
+ * node that leads the shard and its ForwardReply back, msgpack-encoded (no codegen,
+ * commands and results are already msgpack-safe records).
+ *
+ * GrpcForwarder keeps one client (one HTTP/2 channel) per peer, created on first use;
+ * every call has a deadline so a partitioned or dead peer costs a bounded wait.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Packr } from 'msgpackr';
+import type { Clock } from '../../common/clock.js';
+import type { NodeId } from '../../common/ids.js';
+import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const forwardPath = '/zaqar.cluster.Forward/Propose';
+const messageBytesMax = 64 * 1024 * 1024;
+
+const encode = (value: unknown): Buffer => packr.pack(value);
+const decode = (bytes: Buffer): unknown => packr.unpack(bytes);
+
+const forwardMethod: grpc.MethodDefinition<ForwardRequest, ForwardReply> = {
+  path: forwardPath,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: encode,
+  requestDeserialize: (bytes) => decode(bytes) as ForwardRequest,
+  responseSerialize: encode,
+  responseDeserialize: (bytes) => decode(bytes) as ForwardReply,
+};
+
+export const forwardServiceDefinition = { propose: forwardMethod };
+
+export type ForwardHandler = (request: ForwardRequest) => Promise<ForwardReply>;
+
+/** The service implementation to register on a gRPC server. */
+export function forwardServiceImplementation(handler: ForwardHandler): grpc.UntypedServiceImplementation {
+  return {
+    propose: (call: grpc.ServerUnaryCall<ForwardRequest, ForwardReply>, callback: grpc.sendUnaryData<ForwardReply>) => {
+      const request = call.request;
+      if (!isForwardRequest(request)) {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'malformed forward request' });
+        return;
+      }
+      handler(request).then(
+        (reply) => callback(null, reply),
+        (error: unknown) => callback({ code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) }),
+      );
+    },
+  };
+}
+
+function isForwardRequest(value: unknown): value is ForwardRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const { shardId, command } = value as Record<string, unknown>;
+  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array;
+}
+
+export class GrpcForwarder implements Forwarder {
+  private readonly clients = new Map<NodeId, grpc.Client>();
+
+  /** `addresses`: each peer's forwarding address (host:port); read on every call, so it may change. */
+  constructor(
+    private readonly addresses: ReadonlyMap<NodeId, string>,
+    private readonly clock: Clock,
+  ) {}
+
+  forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply> {
+    const client = this.client(to);
+    if (client === undefined) return Promise.reject(new Error(`no address for node ${to}`));
+    return new Promise((resolve, reject) => {
+      client.makeUnaryRequest(
+        forwardPath,
+        encode,
+        (bytes: Buffer) => decode(bytes) as ForwardReply,
+        request,
+        new grpc.Metadata(),
+        { deadline: this.clock.nowMs() + options.deadlineMs },
+        (error, reply) => {
+          if (error !== null || reply === undefined) reject(new Error(`forward to node ${to} failed`, { cause: error }));
+          else resolve(reply);
+        },
+      );
+    });
+  }
+
+  private client(to: NodeId): grpc.Client | undefined {
+    const existing = this.clients.get(to);
+    if (existing !== undefined) return existing;
+    const address = this.addresses.get(to);
+    if (address === undefined) return undefined;
+    const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': messageBytesMax,
+      'grpc.max_send_message_length': messageBytesMax,
+      // Reconnect quickly after a peer restarts: failover latency depends on it.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    });
+    this.clients.set(to, client);
+    return client;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * RaftShardHost: drives every shard group of this node with one loop and one ticker.
+ *
+ * Each round feeds the queued inputs to every idle core, takes all their Readys, and
+ * then follows the Ready contract for all of them together: persist entries + hard
+ * state (every group's persist is issued in the same event-loop turn, so LmdbLogStore
+ * writes them in one transaction and one flush: group commit across shards), and only
+ * after that resolves send the messages, apply the committed entries, answer reads and
+ * advance. A group whose persist fails is failed (stops voting and serving).
+ *
+ * Incoming peer messages are routed by shard id; messages for a shard this node does
+ * not host are dropped (the sender's Raft retries or gives up).
+ */
+import { assert } from '../common/assert.js';
+import type { NodeId, ShardId } from '../common/ids.js';
+import type { Random } from '../common/random.js';
+import type { Delays, Timers } from '../common/timers.js';
+import { raftConfig, type RaftConfig } from '../raft/core/config.js';
+import { RaftCore } from '../raft/core/raft.js';
+import type { Ready } from '../raft/core/ready.js';
+import type { RaftLogStore, RaftMessage, RaftTransport } from '../raft/types.js';
+import { ShardFsmAdapter } from './shard-fsm-adapter.js';
+import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
+import type { QueueFsm } from './shard/queue-fsm.js';
+
+export interface RaftShardHostOptions {
+  readonly nodeId: NodeId;
+  readonly logStore: RaftLogStore;
+  /** Absent for a cluster of one. */
+  readonly transport: RaftTransport | undefined;
+  readonly random: Random;
+  readonly timers: Timers;
+  readonly delays: Delays;
+  readonly tickMs: number;
+  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
+  readonly limits?: Partial<ShardGroupLimits>;
+}
+
+export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
+
+export class RaftShardHost {
+  private readonly groups = new Map<ShardId, ShardGroup>();
+  private readonly limits: ShardGroupLimits;
+  private wakeup: (() => void) | undefined;
+  private isWakeRequested = false;
+  private isClosed = false;
+  private readonly stopTicker: () => void;
+  private readonly loop: Promise<void>;
+  /** Persist rounds and the Readys they carried (group-commit sharing). */
+  readonly stats = { rounds: 0, readys: 0 };
+
+  constructor(private readonly options: RaftShardHostOptions) {
+    this.limits = { ...defaultShardGroupLimits, ...options.limits };
+    options.transport?.onMessage((message) => this.receive(message));
+    this.stopTicker = options.timers.every(options.tickMs, () => {
+      for (const group of this.groups.values()) group.tick();
+      this.wake();
+    });
+    this.loop = this.run();
+  }
+
+  get nodeId(): NodeId {
+    return this.options.nodeId;
+  }
+
+  /** Starts this node's replica of a shard; `peers` are the initial voters of a new group. */
+  addGroup(fsm: QueueFsm, peers: readonly NodeId[]): ShardGroup {
+    const shardId = fsm.shardId;
+    assert(!this.groups.has(shardId), () => `shard ${shardId} hosted twice`);
+    const { logStore, nodeId } = this.options;
+    const state = logStore.load(shardId);
+    const core = new RaftCore(raftConfig({ id: nodeId, shardId, peers, ...this.options.raft }), {
+      reader: {
+        entries: (range) => logStore.entries(shardId, range),
+        term: (index) => logStore.term(shardId, index),
+        snapshot: () => logStore.snapshot(shardId),
+      },
+      state,
+      random: this.options.random,
+    });
+    const group = new ShardGroup(core, new ShardFsmAdapter(fsm, logStore), {
+      delays: this.options.delays,
+      limits: this.limits,
+      wake: () => this.wake(),
+    });
+    this.groups.set(shardId, group);
+    // A group of one elects itself at once instead of after an election timeout.
+    const voters = core.status().conf.voters;
+    if (voters.length === 1 && voters[0] === nodeId) group.requestCampaign();
+    this.wake();
+    return group;
+  }
+
+  group(shardId: ShardId): ShardGroup | undefined {
+    return this.groups.get(shardId);
+  }
+
+  allGroups(): ShardGroup[] {
+    return [...this.groups.values()];
+  }
+
+  private receive(message: RaftMessage): void {
+    this.groups.get(message.shardId)?.receive(message);
+  }
+
+  private wake(): void {
+    this.isWakeRequested = true;
+    const wakeup = this.wakeup;
+    this.wakeup = undefined;
+    wakeup?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.isClosed) {
+      this.isWakeRequested = false;
+      const round: { group: ShardGroup; ready: Ready }[] = [];
+      for (const group of this.groups.values()) {
+        if (group.failure !== undefined) continue;
+        group.feed();
+        const ready = group.core.takeReady();
+        if (ready !== undefined) round.push({ group, ready });
+      }
+      if (round.length === 0) {
+        if (!this.isWakeRequested) await new Promise<void>((resolve) => (this.wakeup = resolve));
+        continue;
+      }
+      await this.handleRound(round);
+    }
+  }
+
+  private async handleRound(round: { group: ShardGroup; ready: Ready }[]): Promise<void> {
+    const { logStore } = this.options;
+    // Issued in one turn: one LMDB transaction and one flush for every group.
+    const outcomes = await Promise.allSettled(
+      round.map(({ group, ready }) => {
+        assert(ready.snapshot === undefined, () => `shard ${group.shardId}: snapshots are not supported (logs are never compacted)`);
+        if (ready.entries.length === 0 && ready.hardState === undefined) return Promise.resolve();
+        return logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+      }),
+    );
+    this.stats.rounds++;
+    this.stats.readys += round.length;
+    round.forEach(({ group, ready }, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.status !== 'fulfilled') {
+        group.fail(outcome?.reason);
+        return;
+      }
+      if (ready.messages.length > 0) this.options.transport?.send(ready.messages);
+      try {
+        group.applyReady(ready);
+      } catch (error) {
+        group.fail(error);
+        throw error; // a broken invariant in the FSM: let the process stop
+      }
+      group.core.advance(ready);
+    });
+  }
+
+  /** Stops ticking and the loop; in-flight waiters fail by their deadlines. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    this.stopTicker();
+    this.wake();
+    await this.loop;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * RoutedShardLog: the ShardLog a clustered ShardedBroker uses for one shard. Any node
+ * can call it; clients never see "not leader".
+ *
+ *  - propose: on the local replica when it leads, else forwarded to the leader it names
+ *    (Forwarder, gRPC). A not-leader answer's hint is followed; a dropped proposal (its
+ *    entry lost to a new leader, never committed) is retried; while no leader is known
+ *    it waits and retries. After `routeWaitMs` it gives up with ShardUnavailableError
+ *    (the api answers 503 with Retry-After), so a shard without a majority fails within
+ *    a bounded time instead of hanging.
+ *  - readBarrier: ReadIndex on the local replica (a follower asks the leader for the
+ *    commit index and waits to apply it), so reads are linearizable on every node.
+ *
+ * A forward that times out or fails after reaching the leader is ambiguous (the entry
+ * may commit); only unreachable peers and not-leader answers are retried, so an
+ * acknowledged write is never applied twice by this router.
+ */
+import type { Clock } from '../common/clock.js';
+import type { NodeId, ShardId } from '../common/ids.js';
+import type { Delays } from '../common/timers.js';
+import { OverloadedError, ShardUnavailableError } from './errors.js';
+import type { Forwarder, ForwardReply } from './forward-protocol.js';
+import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
+import type { ShardGroup } from './shard-group.js';
+import { type ShardCommand, encodeCommand } from './shard/commands.js';
+import type { AnyCommandResult, ResultOf } from './shard/results.js';
+import type { ShardLog } from './shard/shard-log.js';
+
+export interface RouteDeps {
+  readonly nodeId: NodeId;
+  readonly forwarder: Forwarder;
+  readonly clock: Clock;
+  readonly delays: Delays;
+  /** Total time a request may spend finding a leader before it fails as unavailable. */
+  readonly routeWaitMs: number;
+  /** Pause between attempts while no leader is known. */
+  readonly retryMs: number;
+}
+
+type Attempt = { readonly done: AnyCommandResult } | { readonly hint: NodeId | undefined };
+
+export class RoutedShardLog implements ShardLog {
+  constructor(
+    private readonly group: ShardGroup,
+    private readonly deps: RouteDeps,
+  ) {}
+
+  get shardId(): ShardId {
+    return this.group.shardId;
+  }
+
+  async propose<C extends ShardCommand>(command: C): Promise<ResultOf<C>> {
+    const data = encodeCommand(command);
+    const deadlineMs = this.deps.clock.monotonicMs() + this.deps.routeWaitMs;
+    let hint: NodeId | undefined;
+    for (;;) {
+      const target = hint ?? this.group.leader();
+      const attempt = target === undefined ? { hint: undefined } : target === this.deps.nodeId ? await this.proposeLocal(data) : await this.proposeRemote(target, data, deadlineMs);
+      if ('done' in attempt) return attempt.done as ResultOf<C>;
+      const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
+      if (remainingMs <= 0) throw this.unavailable();
+      // A fresh hint is tried at once; otherwise wait for an election to settle.
+      hint = attempt.hint !== undefined && attempt.hint !== target ? attempt.hint : undefined;
+      if (hint === undefined) await this.pause(Math.min(this.deps.retryMs, remainingMs));
+    }
+  }
+
+  private async proposeLocal(data: Uint8Array): Promise<Attempt> {
+    try {
+      const result = await this.group.propose(data);
+      if (result === undefined) throw new ShardUnavailableError(this.shardId, 'a command entry produced no result');
+      return { done: result };
+    } catch (error) {
+      if (error instanceof NotLeaderError) return { hint: error.leaderHint as NodeId | undefined };
+      if (error instanceof ProposalDroppedError) return { hint: undefined };
+      throw error;
+    }
+  }
+
+  private async proposeRemote(target: NodeId, data: Uint8Array, deadlineMs: number): Promise<Attempt> {
+    let reply: ForwardReply;
+    try {
+      const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
+      reply = await this.deps.forwarder.forward(target, { shardId: this.shardId, command: data }, { deadlineMs: remainingMs });
+    } catch {
+      // Unreachable (dead, partitioned, restarting): ask the local replica again later.
+      return { hint: undefined };
+    }
+    switch (reply.kind) {
+      case 'applied':
+        return { done: reply.result };
+      case 'not_leader':
+        return { hint: reply.leaderHint };
+      case 'dropped':
+        return { hint: undefined };
+      case 'overloaded':
+        throw new OverloadedError(this.shardId, reply.message);
+      case 'unavailable':
+        throw new ShardUnavailableError(this.shardId, reply.message);
+    }
+  }
+
+  async readBarrier(): Promise<void> {
+    const deadlineMs = this.deps.clock.monotonicMs() + this.deps.routeWaitMs;
+    for (;;) {
+      try {
+        await this.group.readBarrier();
+        return;
+      } catch (error) {
+        const isRetryable = error instanceof NotLeaderError || (error instanceof ShardUnavailableError && this.group.failure === undefined);
+        if (!isRetryable) throw error;
+      }
+      const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
+      if (remainingMs <= 0) throw this.unavailable();
+      await this.pause(Math.min(this.deps.retryMs, remainingMs));
+    }
+  }
+
+  private unavailable(): ShardUnavailableError {
+    return new ShardUnavailableError(this.shardId, `shard ${this.shardId} has no reachable leader (waited ${this.deps.routeWaitMs} ms)`);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.delays.after(ms, resolve));
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * ShardGroup: this node's replica of one shard's Raft group, as the host drives it.
+ *
+ * Inputs (peer messages, ticks, proposals, read requests) are queued and fed to the
+ * core only by the host, between Readys (the core's contract: nothing is stepped while
+ * a Ready is outstanding). Proposers wait for their entry to be applied: a waiter is
+ * keyed by the entry's index and resolved with the apply result when the entry applied
+ * at that index has the proposal's term, or rejected as dropped (never committed, safe
+ * to retry) when another term's entry took the index. Readers wait for a ReadIndex
+ * answer and then for the apply cursor to reach it.
+ *
+ * Every waiter carries a deadline (injected Delays) so a proposal or read whose leader
+ * vanished fails as unavailable instead of hanging; queues are bounded.
+ */
+import { assert } from '../common/assert.js';
+import type { LogIndex, NodeId, ShardId, Term } from '../common/ids.js';
+import type { Delays } from '../common/timers.js';
+import type { ConfChange } from '../raft/core/conf-change.js';
+import type { RaftCore, RaftStatus } from '../raft/core/raft.js';
+import type { ReadState, Ready } from '../raft/core/ready.js';
+import type { RaftMessage } from '../raft/types.js';
+import { OverloadedError, ShardUnavailableError } from './errors.js';
+import type { ShardFsmAdapter } from './shard-fsm-adapter.js';
+import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
+import type { AnyCommandResult } from './shard/results.js';
+
+export interface ShardGroupLimits {
+  /** Proposals and reads queued for the core, plus those waiting to apply. */
+  readonly waitersMax: number;
+  /** How long a proposal or read may wait for its entry / read index before failing. */
+  readonly waitMs: number;
+  /** Peer messages queued between two Readys before new ones are dropped (raft retries). */
+  readonly inboxMax: number;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  cancelDeadline: () => void;
+}
+
+interface QueuedProposal extends Waiter<AnyCommandResult | undefined> {
+  readonly data: Uint8Array;
+}
+
+interface PendingRead extends Waiter<void> {
+  index: LogIndex | undefined;
+}
+
+export class ShardGroup {
+  private inbox: RaftMessage[] = [];
+  private ticks = 0;
+  private isCampaignRequested = false;
+  private queuedProposals: QueuedProposal[] = [];
+  private queuedReads: { context: string; read: PendingRead }[] = [];
+  private readonly confChanges: { change: ConfChange; resolve(ok: boolean): void }[] = [];
+  private transferTo: NodeId | undefined;
+  private readonly applyWaiters = new Map<number, { term: Term; waiter: Waiter<AnyCommandResult | undefined> }>();
+  private readonly reads = new Map<string, PendingRead>();
+  private readContextSeq = 0;
+  failure: unknown = undefined;
+
+  constructor(
+    readonly core: RaftCore,
+    readonly fsm: ShardFsmAdapter,
+    private readonly deps: { readonly delays: Delays; readonly limits: ShardGroupLimits; readonly wake: () => void },
+  ) {}
+
+  get shardId(): ShardId {
+    return this.core.shardId;
+  }
+
+  status(): RaftStatus {
+    return this.core.status();
+  }
+
+  /** The leader this replica knows of, or undefined. */
+  leader(): NodeId | undefined {
+    const lead = this.core.lead;
+    return lead === 0 ? undefined : lead;
+  }
+
+  isLeader(): boolean {
+    return this.core.role === 'leader';
+  }
+
+  // ---- inputs (any time) -----------------------------------------------------------
+
+  receive(message: RaftMessage): void {
+    if (this.failure !== undefined || this.inbox.length >= this.deps.limits.inboxMax) return;
+    this.inbox.push(message);
+    this.deps.wake();
+  }
+
+  tick(): void {
+    this.ticks++;
+  }
+
+  requestCampaign(): void {
+    this.isCampaignRequested = true;
+    this.deps.wake();
+  }
+
+  requestTransfer(to: NodeId): void {
+    this.transferTo = to;
+    this.deps.wake();
+  }
+
+  proposeConfChange(change: ConfChange): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.confChanges.push({ change, resolve });
+      this.deps.wake();
+    });
+  }
+
+  propose(data: Uint8Array): Promise<AnyCommandResult | undefined> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      const proposal: QueuedProposal = { data, resolve, reject, cancelDeadline: () => {} };
+      proposal.cancelDeadline = this.deadline(proposal, () => {
+        this.queuedProposals = this.queuedProposals.filter((p) => p !== proposal);
+      });
+      this.queuedProposals.push(proposal);
+      this.deps.wake();
+    });
+  }
+
+  readBarrier(): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      const context = `${this.core.id}:${++this.readContextSeq}`;
+      const read: PendingRead = { index: undefined, resolve, reject, cancelDeadline: () => {} };
+      read.cancelDeadline = this.deadline(read, () => {
+        this.reads.delete(context);
+        this.queuedReads = this.queuedReads.filter((q) => q.read !== read);
+      });
+      this.queuedReads.push({ context, read });
+      this.deps.wake();
+    });
+  }
+
+  private refusal(): Error | undefined {
+    if (this.failure !== undefined) return new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause: this.failure });
+    const waiting = this.queuedProposals.length + this.applyWaiters.size + this.queuedReads.length + this.reads.size;
+    if (waiting >= this.deps.limits.waitersMax) return new OverloadedError(this.shardId, `shard ${this.shardId} has ${waiting} requests waiting`);
+    return undefined;
+  }
+
+  private deadline(waiter: Waiter<never> | Waiter<AnyCommandResult | undefined> | Waiter<void>, forget: () => void): () => void {
+    return this.deps.delays.after(this.deps.limits.waitMs, () => {
+      forget();
+      for (const [index, entry] of this.applyWaiters) if (entry.waiter === waiter) this.applyWaiters.delete(index);
+      waiter.reject(new ShardUnavailableError(this.shardId, `shard ${this.shardId}: no commit within ${this.deps.limits.waitMs} ms`));
+    });
+  }
+
+  // ---- host side (core idle) --------------------------------------------------------
+
+  /** Feeds every queued input to the core. Called by the host only between Readys. */
+  feed(): void {
+    if (this.failure !== undefined) return;
+    const core = this.core;
+    for (const message of this.inbox) core.step(message);
+    this.inbox = [];
+    for (; this.ticks > 0; this.ticks--) core.tick();
+    if (this.isCampaignRequested) {
+      this.isCampaignRequested = false;
+      if (core.role !== 'leader') core.campaign();
+    }
+    if (this.transferTo !== undefined) {
+      core.transferLeadership(this.transferTo);
+      this.transferTo = undefined;
+    }
+    for (const { change, resolve } of this.confChanges.splice(0)) resolve(core.proposeConfChange(change).ok);
+    this.feedProposals();
+    this.feedReads();
+  }
+
+  private feedProposals(): void {
+    const proposals = this.queuedProposals;
+    if (proposals.length === 0) return;
+    this.queuedProposals = [];
+    const result = this.core.proposeBatch(proposals.map((p) => p.data));
+    if (!result.ok) {
+      const error = result.reason === 'overloaded'
+        ? new OverloadedError(this.shardId, `shard ${this.shardId}: too many uncommitted entries`)
+        : new NotLeaderError(this.shardId, result.leaderHint);
+      for (const p of proposals) this.settle(p, () => p.reject(error));
+      return;
+    }
+    proposals.forEach((p, i) => this.applyWaiters.set(result.index + i, { term: result.term, waiter: p }));
+  }
+
+  private feedReads(): void {
+    for (const { context, read } of this.queuedReads) {
+      const result = this.core.readIndex(context);
+      if (result.ok) {
+        this.reads.set(context, read);
+        continue;
+      }
+      const error = result.reason === 'overloaded'
+        ? new OverloadedError(this.shardId, `shard ${this.shardId}: too many reads pending`)
+        : new NotLeaderError(this.shardId, result.leaderHint);
+      this.settle(read, () => read.reject(error));
+    }
+    this.queuedReads = [];
+  }
+
+  /** After the Ready's entries are durable and its messages sent: apply and answer. */
+  applyReady(ready: Ready): void {
+    if (ready.committed.length > 0) {
+      for (const applied of this.fsm.applyEntries(ready.committed)) {
+        const entry = this.applyWaiters.get(applied.index);
+        if (entry === undefined) continue;
+        this.applyWaiters.delete(applied.index);
+        const { waiter } = entry;
+        if (entry.term === applied.term) this.settle(waiter, () => waiter.resolve(applied.result));
+        else this.settle(waiter, () => waiter.reject(new ProposalDroppedError(this.shardId)));
+      }
+    }
+    this.noteReadStates(ready.readStates);
+    this.releaseReads();
+  }
+
+  private noteReadStates(readStates: readonly ReadState[]): void {
+    for (const state of readStates) {
+      const read = this.reads.get(state.context);
+      if (read !== undefined) read.index = state.index;
+    }
+  }
+
+  private releaseReads(): void {
+    const applied = this.fsm.appliedIndex;
+    for (const [context, read] of this.reads) {
+      if (read.index === undefined || read.index > applied) continue;
+      this.reads.delete(context);
+      this.settle(read, () => read.resolve());
+    }
+  }
+
+  /** A storage failure: the group stops (no votes, no service) until the node restarts. */
+  fail(cause: unknown): void {
+    this.failure ??= cause ?? new Error('unknown failure');
+    const error = new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause });
+    for (const p of this.queuedProposals) this.settle(p, () => p.reject(error));
+    for (const { read } of this.queuedReads) this.settle(read, () => read.reject(error));
+    for (const { waiter } of this.applyWaiters.values()) this.settle(waiter, () => waiter.reject(error));
+    for (const read of this.reads.values()) this.settle(read, () => read.reject(error));
+    this.queuedProposals = [];
+    this.queuedReads = [];
+    this.applyWaiters.clear();
+    this.reads.clear();
+  }
+
+  private settle(waiter: { cancelDeadline: () => void }, settle: () => void): void {
+    waiter.cancelDeadline();
+    settle();
+  }
+
+  hasWork(): boolean {
+    assert(this.failure === undefined || this.inbox.length === 0, 'a failed group queues nothing');
+    return this.inbox.length > 0 || this.ticks > 0 || this.queuedProposals.length > 0 || this.queuedReads.length > 0;
+  }
+}
