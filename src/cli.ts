@@ -22,9 +22,14 @@ const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--co
 Every config file option may also be set in the environment as ZAQAR_<OPTION> (upper case, "." as "__"),
 e.g. ZAQAR_MAX_CLAIM_TTL=600; the environment wins over the file, flags over both.
 zaqar-ts config [same flags] prints the effective configuration as JSON (secrets redacted) and exits.
+  --node-id ID         this node's id, a positive integer never reused (env ZAQAR_NODE_ID, default 1)
+  --peers ID=HOST:PORT,...  the cluster members' gRPC addresses (env ZAQAR_PEERS); none: a cluster of one
+  --raft-listen HOST:PORT   where this node's cluster gRPC server listens (env ZAQAR_RAFT_LISTEN; default its own peers entry)
+  --replicas N         replicas per shard (env ZAQAR_REPLICAS; default 3, at most the member count)
+  --shards N           shards per cluster, the same on every node (env ZAQAR_SHARDS; default 16)
 `;
 
-const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen']);
+const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen', 'node-id', 'peers', 'raft-listen', 'replicas', 'shards']);
 
 function parseFlags(args: readonly string[]): Record<string, string> {
   const flags: Record<string, string> = {};

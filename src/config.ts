@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { defaultApiOptions, type ApiOptions } from './api/api-options.js';
 import { defaultWsLimits, type WsLimits } from './transport/ws/ws-limits.js';
 import { logLevels, type LogLevel } from './logger.js';
+import { loadClusterConfig, type ClusterConfig } from './cluster-config.js';
+import { defaultShardCount } from './cluster/shard-map.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -35,6 +37,8 @@ export interface NodeConfig {
   readonly logLevel?: LogLevel;
   /** `drain_timeout_seconds`: how long SIGTERM waits for requests in flight (default 30). */
   readonly drainTimeoutSeconds?: number;
+  /** Node id, peers and replication; absent: a cluster of one. */
+  readonly cluster?: ClusterConfig;
 }
 
 export interface ConfigSources {
@@ -43,7 +47,7 @@ export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode' | 'apiVersions';
+type Kind = 'positive' | 'nonNegative' | 'boolean' | 'string' | 'clientIdMode' | 'apiVersions' | 'positiveOrString' | 'any';
 
 /** File option → (ApiOptions key or node key, kind). */
 export const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, Kind]> = [
@@ -83,6 +87,11 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   ws_idle_timeout_seconds: 'nonNegative',
   ws_in_flight_per_socket_max: 'positive',
   ws_queued_per_socket_max: 'positive',
+  // Checked by cluster-config.ts (peers may be a string or an object).
+  node_id: 'positiveOrString',
+  peers: 'any',
+  raft_listen: 'string',
+  replicas: 'positiveOrString',
 };
 
 /** File option → WsLimits key. */
@@ -125,7 +134,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     host,
     port,
     dataDir: sources.flags['data-dir'] ?? sources.env['ZAQAR_DATA_DIR'] ?? optionalString(file, 'data_dir') ?? './data',
-    shardCount: Object.hasOwn(file, 'shard_count') ? (checkValue('shard_count', file['shard_count'], 'positive') as number) : 4,
+    shardCount: shardCountOf(sources, file),
     enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
     api: api as unknown as ApiOptions,
     ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen, 'ws_listen') }),
@@ -135,9 +144,25 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     ...(Object.hasOwn(file, 'drain_timeout_seconds')
       ? { drainTimeoutSeconds: checkValue('drain_timeout_seconds', file['drain_timeout_seconds'], 'positive') as number }
       : {}),
+    cluster: loadClusterConfig(
+      {
+        nodeId: sources.flags['node-id'] ?? sources.env['ZAQAR_NODE_ID'] ?? file['node_id'],
+        peers: sources.flags['peers'] ?? sources.env['ZAQAR_PEERS'] ?? file['peers'],
+        raftListen: sources.flags['raft-listen'] ?? sources.env['ZAQAR_RAFT_LISTEN'] ?? file['raft_listen'],
+        replicas: sources.flags['replicas'] ?? sources.env['ZAQAR_REPLICAS'] ?? file['replicas'],
+      },
+      (message) => new ConfigError(message),
+    ),
   };
   checkConsistency(config.api);
   return config;
+}
+
+/** Shards per node: --shards, ZAQAR_SHARDS, or the file's shard_count (default 16, ShardMap's). */
+function shardCountOf(sources: ConfigSources, file: Record<string, unknown>): number {
+  const raw = sources.flags['shards'] ?? sources.env['ZAQAR_SHARDS'];
+  if (raw !== undefined) return checkValue('shard_count', /^\d+$/.test(raw) ? Number(raw) : raw, 'positive') as number;
+  return Object.hasOwn(file, 'shard_count') ? (checkValue('shard_count', file['shard_count'], 'positive') as number) : defaultShardCount;
 }
 
 /** Environment name of an option: `signed_url.secret_key` → `ZAQAR_SIGNED_URL__SECRET_KEY`. */
@@ -218,6 +243,9 @@ function checkValue(name: string, value: unknown, kind: Kind): unknown {
       return value;
     case 'apiVersions':
       if (!Array.isArray(value) || !value.every((v) => v === '1' || v === '1.1')) throw fail('a list of "1" and "1.1"');
+      return value;
+    case 'positiveOrString':
+    case 'any':
       return value;
     case 'clientIdMode':
       if (value !== 'strict' && value !== 'off') throw fail('"strict" or "off"');

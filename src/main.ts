@@ -19,6 +19,8 @@ import { NodeMetrics } from './metrics/node-metrics.js';
 import { NodeOps, type ObservableBroker } from './node-ops.js';
 import { drainNode, type DrainReport } from './shutdown.js';
 import { ShardedBroker } from './cluster/sharded-broker.js';
+import { loadClusterConfig } from './cluster-config.js';
+import { ClusterNetwork } from './cluster-network.js';
 import type { NodeConfig } from './config.js';
 import { buildRoutes } from './transport/http/routes.js';
 import { UwsHttpServer } from './transport/http/uws-app.js';
@@ -59,8 +61,26 @@ export interface RunningNode {
   shutdown(): Promise<DrainReport>;
 }
 
-const openShardedBroker: BrokerOpener = (config, clock, observers) =>
-  ShardedBroker.open({ dataDir: config.dataDir, shardCount: config.shardCount, clock, enableChecksum: config.enableChecksum, ...observers });
+/**
+ * The node's shards as Raft groups: a cluster of one without peers, else the static
+ * cluster of the config. The broker's close stops the groups, then the cluster network.
+ */
+const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
+  const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), clock);
+  try {
+    return await ShardedBroker.open({
+      dataDir: config.dataDir,
+      shardCount: config.shardCount,
+      clock,
+      enableChecksum: config.enableChecksum,
+      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount),
+      ...observers,
+    });
+  } catch (error) {
+    await network.close();
+    throw error;
+  }
+};
 
 export async function startNode(config: NodeConfig, openBroker: BrokerOpener = openShardedBroker, runtime: NodeRuntime = {}): Promise<RunningNode> {
   const clock = new SystemClock();
