@@ -177,6 +177,23 @@ describe('WebSocket pre-signed access', () => {
 });
 
 describe('WebSocket pipelining', () => {
+  test('a read pipelined behind writes of the same socket sees them', async () => {
+    const ws = await RawWs.open(wsUrl);
+    const headers = headersFor(`p-${randomUUID()}`);
+    ws.sendJson({ action: 'queue_create', headers, body: { queue_name: 'ryw', metadata: { k: 'v' } } });
+    ws.sendMsgpack({ action: 'message_post', headers, body: { queue_name: 'ryw', messages: [{ body: 1 }, { body: 2 }] } });
+    ws.sendJson({ action: 'queue_get', headers, body: { queue_name: 'ryw' } });
+    ws.sendJson({ action: 'queue_get_stats', headers, body: { queue_name: 'ryw' } });
+    const replies = new Map<string, { body: unknown }>();
+    for (let i = 0; i < 4; i++) {
+      const reply = (await ws.next()).document as { request: { action: string }; body: unknown };
+      replies.set(reply.request.action, reply);
+    }
+    expect(replies.get('queue_get')?.body).toEqual({ k: 'v' });
+    expect(replies.get('queue_get_stats')?.body).toMatchObject({ messages: { total: 2 } });
+    await ws.close();
+  });
+
   test('many frames in flight on one socket are all answered, each carrying its request id', async () => {
     const ws = await RawWs.open(wsUrl);
     const headers = headersFor(`p-${randomUUID()}`);
