@@ -17,7 +17,7 @@ export class LeaderReplication {
   step(m: Message): void {
     const pr = this.core.progress.get(m.from);
     if (m.type === MessageType.ReadIndex) {
-      this.core.handleReadIndex(m.context, m.from);
+      this.core.readIndexes.request(m.context, m.from);
       return;
     }
     if (pr === undefined) return;
@@ -34,7 +34,7 @@ export class LeaderReplication {
         // resumes (a gap is then rejected and repaired by probing).
         if (pr.state === 'replicate' && pr.inflights.isFull()) pr.inflights.freeFirstOne();
         if (pr.match < this.core.log.lastIndex()) this.sendAppend(m.from);
-        if (m.context !== '') this.core.acknowledgeRead(m.context, m.from);
+        if (m.context !== '') this.core.readIndexes.acknowledge(m.context, m.from);
         return;
       case MessageType.SnapResp:
         pr.recentActive = true;

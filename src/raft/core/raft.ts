@@ -16,17 +16,17 @@
  */
 import { assert } from '../../common/assert.js';
 import type { Random } from '../../common/random.js';
-import type { ConfState, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, Snapshot, SnapshotMeta, Term } from '../types.js';
+import type { ConfState, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, SnapshotMeta, Term } from '../types.js';
 import { EntryType } from '../types.js';
 import type { RaftConfig } from './config.js';
 import { type ConfChange, confChangeProblem, decodeConfChange, encodeConfChange, applyConfChange } from './conf-change.js';
 import { type Message, MessageType, asCoreMessage, transferContext } from './messages.js';
 import { Progress } from './progress.js';
-import { committedIndex, hasQuorum, voteResult } from './quorum.js';
+import { committedIndex, voteResult } from './quorum.js';
 import { type LogReader, RaftLog } from './raft-log.js';
-import { ReadOnlyQueue } from './read-only.js';
+import { ReadIndexTracker } from './read-index.js';
 import type { ConfChangeResult, ProposeResult, ReadIndexResult, ReadState, Ready, Role, SoftState, TransferResult } from './ready.js';
-import { SnapshotReceiver } from './snapshot-receiver.js';
+import { FollowerReplication } from './follower-replication.js';
 import { LeaderReplication } from './leader-replication.js';
 
 export interface RaftCoreDeps {
@@ -79,11 +79,9 @@ export class RaftCore {
   private damageLastIndexSeen: LogIndex | undefined;
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
-  private readonly reads = new ReadOnlyQueue();
-  /** ReadIndex requests that arrived before this leader committed an entry of its term. */
-  private readsAwaitingCommit: { context: string; requester: NodeId }[] = [];
-  private readonly snapshotReceiver = new SnapshotReceiver();
-  private readonly replication: LeaderReplication;
+  readonly readIndexes: ReadIndexTracker;
+  readonly replication: LeaderReplication;
+  private readonly follower: FollowerReplication;
   private prevHardState: HardState;
   private prevSoftState: SoftState = { leader: 0, role: 'follower' };
   private outstanding: Ready | undefined;
@@ -107,6 +105,8 @@ export class RaftCore {
     const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
     if (isFresh && config.peers.length > 0) this.bootstrap(config.peers);
     this.replication = new LeaderReplication(this);
+    this.readIndexes = new ReadIndexTracker(this);
+    this.follower = new FollowerReplication(this);
     this.becomeFollower(this.term, 0);
   }
 
@@ -147,7 +147,7 @@ export class RaftCore {
       return;
     }
     if (this.role === 'leader') this.replication.step(m);
-    else if (this.role === 'follower') this.stepFollower(m);
+    else if (this.role === 'follower') this.follower.step(m);
     else this.stepCandidate(m);
   }
 
@@ -187,7 +187,7 @@ export class RaftCore {
       this.send({ to: this.lead, type: MessageType.ReadIndex, context });
       return { ok: true };
     }
-    return this.handleReadIndex(context, this.id) ? { ok: true } : { ok: false, reason: 'overloaded' };
+    return this.readIndexes.request(context, this.id) ? { ok: true } : { ok: false, reason: 'overloaded' };
   }
 
   transferLeadership(to: NodeId): TransferResult {
@@ -295,7 +295,23 @@ export class RaftCore {
     return false;
   }
 
-  // ---- shared with LeaderReplication ---------------------------------------------
+  // ---- shared with LeaderReplication and FollowerReplication ------------------------
+
+  /** A ReadIndex answer for a local read. */
+  addReadState(read: ReadState): void {
+    this.readStates.push(read);
+  }
+
+  /** TimeoutNow from the leader: campaign at once, past the other replicas' lease. */
+  campaignTransfer(): void {
+    this.hup(true);
+  }
+
+  /** A leader's snapshot replaced the log: its configuration replaces ours. */
+  restoreConf(conf: ConfState): void {
+    this.conf = conf;
+    this.syncProgress();
+  }
 
   send(fields: OutgoingMessage): void {
     this.msgs.push({
@@ -324,42 +340,8 @@ export class RaftCore {
   maybeCommit(): boolean {
     const index = committedIndex(this.conf.voters, (id) => this.progress.get(id)?.match ?? (0 as LogIndex));
     if (!this.log.maybeCommit(index, this.term)) return false;
-    const waiting = this.readsAwaitingCommit;
-    this.readsAwaitingCommit = [];
-    for (const read of waiting) this.handleReadIndex(read.context, read.requester);
+    this.readIndexes.onCommit();
     return true;
-  }
-
-  /** Leader: answers (or starts confirming) a ReadIndex request; false when too many are pending. */
-  handleReadIndex(context: string, requester: NodeId): boolean {
-    if (this.reads.size() + this.readsAwaitingCommit.length >= this.config.readsPendingMax) return false;
-    if (this.log.term(this.log.committed) !== this.term) {
-      this.readsAwaitingCommit.push({ context, requester });
-      return true;
-    }
-    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
-      this.answerRead(requester, this.log.committed, context);
-      return true;
-    }
-    if (this.reads.add({ context, index: this.log.committed, requester, acks: new Set([this.id]) })) {
-      this.replication.bcastHeartbeat(context);
-    }
-    return true;
-  }
-
-  /** Leader: a heartbeat answer echoing a read's context. */
-  acknowledgeRead(context: string, from: NodeId): void {
-    const read = this.reads.get(context);
-    if (read === undefined) return;
-    read.acks.add(from);
-    if (!hasQuorum(this.conf.voters, (id) => read.acks.has(id))) return;
-    for (const released of this.reads.releaseThrough(context)) {
-      this.answerRead(released.requester, released.index, released.context);
-    }
-  }
-
-  lastReadContext(): string {
-    return this.reads.lastContext() ?? '';
   }
 
   // ---- elections ------------------------------------------------------------------
@@ -385,7 +367,7 @@ export class RaftCore {
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.replication.bcastHeartbeat(this.lastReadContext());
+      this.replication.bcastHeartbeat(this.readIndexes.lastContext());
       this.replication.resendStalledSnapshots();
     }
   }
@@ -470,8 +452,7 @@ export class RaftCore {
     this.leadTransferee = 0;
     this.votes.clear();
     this.pendingConfIndex = 0 as LogIndex;
-    this.reads.clear();
-    this.readsAwaitingCommit = [];
+    this.readIndexes.clear();
     this.progress.clear();
     this.syncProgress();
   }
@@ -542,7 +523,7 @@ export class RaftCore {
       case MessageType.Heartbeat:
       case MessageType.Snap:
         this.becomeFollower(this.term, m.from);
-        this.stepFollower(m);
+        this.follower.step(m);
         return;
       case MessageType.PreVoteResp:
       case MessageType.VoteResp: {
@@ -555,93 +536,6 @@ export class RaftCore {
       default:
         return;
     }
-  }
-
-  // ---- follower -------------------------------------------------------------------
-
-  private stepFollower(m: Message): void {
-    if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
-      this.electionElapsed = 0;
-      this.lead = m.from;
-    }
-    switch (m.type) {
-      case MessageType.App:
-        this.handleAppend(m);
-        return;
-      case MessageType.Heartbeat:
-        this.handleHeartbeat(m);
-        return;
-      case MessageType.Snap:
-        this.handleSnapshotChunk(m);
-        return;
-      case MessageType.TimeoutNow:
-        this.hup(true);
-        return;
-      case MessageType.ReadIndexResp:
-        this.readStates.push({ index: m.index, context: m.context });
-        return;
-      default:
-        return;
-    }
-  }
-
-  private handleHeartbeat(m: Message): void {
-    // The leader sends min(match, commit): more than our last index means this replica
-    // lost entries it had acknowledged (damage). Clamp, and say so, so the leader lowers
-    // its match and repairs the log.
-    const lastIndex = this.log.lastIndex();
-    this.log.commitTo(Math.min(m.commit, lastIndex) as LogIndex);
-    this.send({ to: m.from, type: MessageType.HeartbeatResp, context: m.context, reject: m.commit > lastIndex, rejectHint: lastIndex });
-  }
-
-  private handleAppend(m: Message): void {
-    if (m.index < this.log.committed) {
-      this.send({ to: m.from, type: MessageType.AppResp, index: this.log.committed });
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.send({ to: m.from, type: MessageType.AppResp, index: lastNew });
-      return;
-    }
-    const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()) as LogIndex, m.logTerm);
-    this.send({ to: m.from, type: MessageType.AppResp, index: m.index, reject: true, rejectHint: hint, logTerm: this.log.term(hint) ?? (0 as Term) });
-  }
-
-  private handleSnapshotChunk(m: Message): void {
-    const chunk = m.snapshot;
-    if (chunk === null) return;
-    if (chunk.meta.index <= this.log.committed) {
-      this.snapshotReceiver.clear();
-      this.send({ to: m.from, type: MessageType.AppResp, index: this.log.committed });
-      return;
-    }
-    if (!this.snapshotReceiver.accepts(chunk)) {
-      const expected = this.snapshotReceiver.isReceiving(chunk.meta) ? this.snapshotReceiver.received : 0;
-      this.send({ to: m.from, type: MessageType.SnapResp, index: chunk.meta.index, reject: true, rejectHint: expected });
-      return;
-    }
-    const snapshot = this.snapshotReceiver.add(chunk);
-    if (snapshot === undefined) {
-      this.send({ to: m.from, type: MessageType.SnapResp, index: chunk.meta.index, rejectHint: this.snapshotReceiver.received });
-      return;
-    }
-    const index = this.restore(snapshot) ? this.log.lastIndex() : this.log.committed;
-    this.send({ to: m.from, type: MessageType.AppResp, index });
-  }
-
-  /** Installs a leader's snapshot unless the log already holds its last entry. */
-  private restore(snapshot: Snapshot): boolean {
-    const { meta } = snapshot;
-    if (meta.index <= this.log.committed) return false;
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      this.log.commitTo(meta.index);
-      return false;
-    }
-    this.log.restore(snapshot);
-    this.conf = meta.conf;
-    this.syncProgress();
-    return true;
   }
 
   // ---- proposals and membership ---------------------------------------------------------
@@ -688,11 +582,6 @@ export class RaftCore {
     if (this.leadTransferee !== 0 && !this.conf.voters.includes(this.leadTransferee)) this.leadTransferee = 0;
     this.maybeCommit();
     this.replication.bcastAppend();
-  }
-
-  private answerRead(requester: NodeId, index: LogIndex, context: string): void {
-    if (requester === this.id) this.readStates.push({ index, context });
-    else this.send({ to: requester, type: MessageType.ReadIndexResp, index, context });
   }
 
   private assertIdle(): void {
