@@ -159,6 +159,25 @@ describe('GrpcRaftTransport', () => {
     expect(seqs(b, 1)).toEqual(Array.from({ length: 10 }, (_, i) => 15 + i));
   });
 
+  test('connects to a node added later and forgets a removed one', async () => {
+    const [a, b] = [await listen(1), await listen(2)];
+    const ports = new Map([[a.id, a.transport.port], [b.id, b.transport.port]]);
+    connectAll([a, b], ports);
+    await connected(a, b);
+    const c = await listen(3);
+    ports.set(c.id, c.transport.port);
+    connectAll([a, b, c], ports); // a and b only add c; c learns everyone
+    await Promise.all([connected(a, c), connected(b, c)]);
+    a.transport.send([message(1, 3, 5, 1)]);
+    c.transport.send([message(3, 2, 5, 2)]);
+    await waitUntil(() => seqs(c, 1).includes(1) && seqs(b, 3).includes(2), 'messages to and from the new node');
+    a.transport.removePeer(c.id);
+    expect(a.transport.peerStats(c.id)).toBeUndefined();
+    a.transport.send([message(1, 3, 5, 3)]);
+    expect(a.transport.messagesRejected).toBe(1);
+    expect(a.transport.peerStats(b.id)?.isConnected).toBe(true);
+  });
+
   test('drops messages for nodes it does not know', async () => {
     const a = await listen(1);
     a.transport.connect(new Map([[1 as NodeId, `127.0.0.1:${a.transport.port}`]]));

@@ -84,12 +84,14 @@ export class GrpcRaftTransport implements RaftTransport {
     return this.server.port;
   }
 
-  /** Sets the peers (NodeId → host:port) and dials those with a larger id than ours. */
+  /**
+   * Adds peers (NodeId → host:port; ourselves and known peers are skipped, node ids and
+   * their addresses being stable) and dials those with a larger id than ours.
+   */
   connect(peers: ReadonlyMap<NodeId, string>): void {
     const { nodeId } = this.options;
-    assert(this.links.size === 0, 'connect() is called once');
     for (const [peer, address] of peers) {
-      if (peer === nodeId) continue;
+      if (peer === nodeId || this.links.has(peer)) continue;
       const link = new PeerLink(this.limits);
       this.links.set(peer, link);
       if (peer < nodeId) continue;
@@ -107,6 +109,14 @@ export class GrpcRaftTransport implements RaftTransport {
       this.dialers.set(peer, dialer);
       dialer.start();
     }
+  }
+
+  /** Forgets a peer removed from every group: its stream closes and its queue is dropped. */
+  removePeer(peer: NodeId): void {
+    this.dialers.get(peer)?.close();
+    this.dialers.delete(peer);
+    this.links.get(peer)?.close();
+    this.links.delete(peer);
   }
 
   send(messages: readonly RaftMessage[]): void {
