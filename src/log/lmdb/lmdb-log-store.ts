@@ -25,7 +25,7 @@ import { GroupCommit } from './group-commit.js';
 import { decodeSnapshot, encodeGroupRecord, encodeSnapshot } from './group-record.js';
 import { scanGroup, type GroupView } from './group-scan.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { entryKeysFrom, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
+import { entryKeysBetween, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
 
 const noop = (): void => {};
 
@@ -137,7 +137,7 @@ export class LmdbLogStore implements RaftLogStore {
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
       // Entries after the new last one belong to a replaced suffix (or are damaged leftovers).
-      if (first !== undefined) this.removeKeys(entryKeysFrom(this.dbs, shardId, lastIndex + 1));
+      if (first !== undefined) this.removeKeys(entryKeysBetween(this.dbs, shardId, lastIndex + 1));
       for (const [key, value] of puts) this.dbs.entries.putSync(key, value);
       if (view.hasStaleSnapshot === true) this.dbs.snapshots.removeSync(shardId);
       this.dbs.groups.putSync(shardId, record);
@@ -166,8 +166,7 @@ export class LmdbLogStore implements RaftLogStore {
     const value = encodeSnapshot(snapshot);
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
-      const keys = entryKeysFrom(this.dbs, shardId, 0);
-      this.removeKeys(keepsLog ? keys.filter((key) => key[1] <= index) : keys);
+      this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, keepsLog ? index + 1 : undefined));
       this.dbs.snapshots.putSync(shardId, value);
       this.dbs.groups.putSync(shardId, record);
     });
@@ -182,7 +181,7 @@ export class LmdbLogStore implements RaftLogStore {
     const next: GroupView = { ...view, firstIndex: (index + 1) as LogIndex, compactedTerm };
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
-      this.removeKeys(entryKeysFrom(this.dbs, shardId, 0).filter((key) => key[1] <= index));
+      this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, index + 1));
       this.dbs.groups.putSync(shardId, record);
     });
   }

@@ -34,7 +34,10 @@ export function openLogDbs(env: LmdbEnv): LogDbs {
   };
 }
 
-/** Keys of a group's entries from `lo` on, read in the current (write or read) transaction. */
-export function entryKeysFrom(dbs: LogDbs, shardId: number, lo: number): EntryKey[] {
-  return Array.from(dbs.entries.getKeys({ start: [shardId, lo], end: [shardId, Number.MAX_SAFE_INTEGER] }));
+/**
+ * Keys of a group's entries with index in [lo, hi), read in the current (write or read)
+ * transaction; collected first because they are removed while iterating would not be safe.
+ */
+export function entryKeysBetween(dbs: LogDbs, shardId: number, lo: number, hi = Number.MAX_SAFE_INTEGER): EntryKey[] {
+  return Array.from(dbs.entries.getKeys({ start: [shardId, lo], end: [shardId, hi] }));
 }
