@@ -44,6 +44,7 @@ function claimNotFound(call: ApiCall, claimId: string): BrokerError {
   return new BrokerError('not_found', `Claim ${claimId} does not exist in queue ${ref.queue} for project ${ref.project}`);
 }
 
+/** `POST .../claims[?limit=]`: 201 + Location with the claimed messages, or 204 (§8.1). */
 export const createClaim = claimOperation('claims:create', async (call) => {
   const { options, broker, clock } = call.api;
   const limit = queryInt(call.request.query, 'limit');
@@ -66,6 +67,7 @@ function claimedMessages(queue: string, claim: ClaimRecord, nowMs: number): Retu
   return claim.messages.map((m) => renderMessage(queue, { ...m, claimId: claim.id }, nowMs));
 }
 
+/** `GET .../claims/{id}`: age, ttl, href and held messages; 404 unless active (§8.2). */
 export const getClaim = claimOperation('claims:get', async (call) => {
   const claimId = call.request.params['claim_id'] ?? '';
   if (!isWellFormedId(claimId)) throw claimNotFound(call, claimId);
@@ -76,6 +78,7 @@ export const getClaim = claimOperation('claims:get', async (call) => {
   return reply(200, renderClaim(ref.queue, withIds, call.api.clock.nowMs()));
 });
 
+/** `PATCH .../claims/{id}`: renews ttl/grace (body required); 204, or 404 unless active (§8.3). */
 export const renewClaim = claimOperation('claims:update', async (call) => {
   const claimId = call.request.params['claim_id'] ?? '';
   const { ttlSeconds, graceSeconds } = claimParams(call, true);
@@ -87,6 +90,7 @@ export const renewClaim = claimOperation('claims:update', async (call) => {
   return reply(204);
 });
 
+/** `DELETE .../claims/{id}`: always 204 (§8.4). */
 export const releaseClaim = claimOperation('claims:delete', async (call) => {
   const claimId = call.request.params['claim_id'] ?? '';
   if (!isWellFormedId(claimId)) return reply(204);

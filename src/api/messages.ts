@@ -28,6 +28,7 @@ function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
+/** `POST .../messages`: lazy queue creation, size caps, ttl/delay defaults; 201 (§7.1). */
 export const postMessages = messageOperation('messages:create', async (call) => {
   const { broker, options } = call.api;
   const ref = queueRef(call);
@@ -91,6 +92,7 @@ function bodyLength(call: ApiCall): number | undefined {
   return body !== null && 'bytes' in body ? body.bytes.length : undefined;
 }
 
+/** `GET .../messages`: a page (echo, include_claimed, include_delayed, marker) or, with `ids`, a set (§7.2, §7.3). */
 export const listMessages = messageOperation('messages:get_all', async (call) => {
   const ids = queryList(call.request.query, 'ids');
   return ids === undefined ? listPage(call) : getByIds(call, ids);
@@ -157,6 +159,7 @@ async function getByIds(call: ApiCall, ids: string[]): ReturnType<Operation['run
   return reply(200, { messages: records.map((m) => renderMessage(ref.queue, m, nowMs)) });
 }
 
+/** `DELETE .../messages`: by `ids` (+ `claim_ids`) → 204, or `pop` → 200 with the popped messages (§7.4). */
 export const deleteMessages = messageOperation('messages:delete_all', async (call) => {
   const { broker, options, clock } = call.api;
   const { query } = call.request;
@@ -191,6 +194,7 @@ export const deleteMessages = messageOperation('messages:delete_all', async (cal
   return reply(200, { messages: popped.map((m) => renderPopped(m, nowMs)) });
 });
 
+/** `GET .../messages/{id}`: one message in any state; 404 when unknown (§7.5). */
 export const getMessage = messageOperation('messages:get', async (call) => {
   const ref = queueRef(call);
   const id = call.request.params['message_id'] ?? '';
@@ -201,6 +205,7 @@ export const getMessage = messageOperation('messages:get', async (call) => {
   return reply(200, renderMessage(ref.queue, record, call.api.clock.nowMs()));
 });
 
+/** `DELETE .../messages/{id}[?claim_id=]`: the 204/400/403 claim matrix (§7.6). */
 export const deleteMessage = messageOperation('messages:delete', async (call) => {
   const ref = queueRef(call);
   const id = call.request.params['message_id'] ?? '';

@@ -19,6 +19,7 @@ export const patchContentType = 'application/openstack-messaging-v2.0-json-patch
 const queueListParams = new Set(['marker', 'limit', 'detailed', 'name', 'with_count']);
 const defaultQueueLimit = 10;
 
+/** The queue a call addresses: the caller's project and the `queue_name` parameter. */
 export function queueRef(call: ApiCall): QueueRef {
   return { project: call.caller.project, queue: call.request.params['queue_name'] ?? '' };
 }
@@ -27,6 +28,7 @@ function queueOperation(policy: string, run: (call: ApiCall) => Promise<ApiReply
   return { policy, hasQueue: true, isScoped: true, run };
 }
 
+/** `GET /v2/queues`: limit/marker/detailed/name/with_count plus metadata-equality filters (§5.1). */
 export const listQueues: Operation = {
   policy: 'queues:get_all',
   hasQueue: false,
@@ -75,6 +77,7 @@ export const listQueues: Operation = {
   },
 };
 
+/** `PUT /v2/queues/{q}`: 201 when created, 204 when it existed (metadata untouched) (§5.2). */
 export const createQueue = queueOperation('queues:create', async (call) => {
   const { options } = call.api;
   const length = contentLength(call.request.headers);
@@ -95,24 +98,28 @@ export const createQueue = queueOperation('queues:create', async (call) => {
   return reply(created ? 201 : 204, undefined, { location: call.request.path });
 });
 
+/** `GET /v2/queues/{q}`: stored metadata with the reserved defaults; 200 even when missing (§5.3). */
 export const getQueue = queueOperation('queues:get', async (call) => {
   const ref = queueRef(call);
   const stored = await brokerCall('Queue metadata could not be retrieved.', () => call.api.broker.getQueueMetadata(ref));
   return reply(200, displayMetadata(stored, call.api.options));
 });
 
+/** `DELETE /v2/queues/{q}`: always 204 (§5.5). */
 export const deleteQueue = queueOperation('queues:delete', async (call) => {
   const ref = queueRef(call);
   await brokerCall('Queue could not be deleted.', () => call.api.broker.deleteQueue(ref));
   return reply(204);
 });
 
+/** `GET /v2/queues/{q}/stats`: claimed/free/total and oldest/newest (§5.6). */
 export const queueStats = queueOperation('queues:stats', async (call) => {
   const ref = queueRef(call);
   const stats = await brokerCall('Queue stats could not be read.', () => call.api.broker.queueStats(ref));
   return reply(200, renderStats(ref.queue, stats, call.api.clock.nowMs()));
 });
 
+/** `PATCH /v2/queues/{q}`: the JSON-patch subset, exact content type (§5.4). */
 export const updateQueue = queueOperation('queues:update', async (call) => {
   const { options } = call.api;
   const { request } = call;
@@ -146,6 +153,7 @@ export const updateQueue = queueOperation('queues:update', async (call) => {
 
 const purgeableTypes = new Set(['messages', 'subscriptions']);
 
+/** `POST /v2/queues/{q}/purge`: unclaimed messages and/or subscriptions (§5.8). */
 export const purgeQueue = queueOperation('queues:purge', async (call) => {
   let types: readonly unknown[] = ['messages', 'subscriptions'];
   if (hasContent(call.request)) {
