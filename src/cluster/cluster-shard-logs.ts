@@ -18,6 +18,8 @@ import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
 import type { Forwarder } from './forward-protocol.js';
+import { raftReportOf } from './metrics.js';
+import type { RaftGroupReport } from '../raft/metrics.js';
 import { initialPlacement, type Placement } from './placement.js';
 import { RaftShardHost } from './raft-shard-host.js';
 import { RoutedShardLog } from './routed-shard-log.js';
@@ -113,6 +115,11 @@ export class ClusterShardLogs implements ShardLogSource {
   /** This node's replica of a shard (the forwarding service proposes on it). */
   group(shardId: ShardId): ShardGroup | undefined {
     return this.host.group(shardId);
+  }
+
+  /** Raft metrics and readiness (ShardedBroker.raftReports / isCaughtUp). */
+  raftReports(): RaftGroupReport[] {
+    return this.health().map(raftReportOf);
   }
 
   health(): ShardHealth[] {
