@@ -1,7 +1,7 @@
 /**
  * The checks every `/v2` request passes before its operation runs, in the reference's
  * order (zaqar-api-v2.md §1.4): signed URL, url-encoded body, Accept, Client-ID,
- * project, queue name, policy. `executeOperation` is the single entry point both
+ * project, queue name, EXTRA-SPEC, policy. `executeOperation` is the single entry point both
  * transports call; it establishes the CallerContext (project, normalised Client-ID,
  * roles) and then runs the operation. Errors are thrown, never rendered here.
  */
@@ -43,11 +43,22 @@ export function checkRequest(api: ApiDeps, operation: Operation, request: ApiReq
   }
   if (project === undefined) throw new BrokerError('missing_project', 'The header X-PROJECT-ID was missing');
   if (operation.hasQueue) checkQueueName(request.params['queue_name'], project);
+  checkExtraSpec(headers['extra-spec']);
   const roles = (headers['x-roles'] ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (adminRules.has(operation.policy) && !roles.some((r) => r.toLowerCase() === 'admin')) {
     throw new BrokerError('not_authorized', 'You are not authorized to complete this action.');
   }
   return { project, clientId, roles };
+}
+
+/**
+ * `EXTRA-SPEC: <plugin>:<value>` (§1.2): only the no-op `messagecode` plugin exists; the
+ * reference fails the request with a 500 for any other, which we keep (no client sends it).
+ */
+function checkExtraSpec(extraSpec: string | undefined): void {
+  if (extraSpec === undefined || extraSpec === '') return;
+  const plugin = extraSpec.split(':')[0] ?? '';
+  if (plugin !== '' && plugin !== 'messagecode') throw new Error(`No EXTRA-SPEC plugin named ${plugin}`);
 }
 
 function checkSignature(api: ApiDeps, request: ApiRequest): void {

@@ -137,6 +137,12 @@ describe('request checks (§1.4)', () => {
     expect(((await nameAfterProject.json()) as { title: string }).title).toBe('Project-Id Missing');
     const policyAfterName = await fetch(`${server.url}/v2/queues/bad!`, { headers: bareHeaders });
     expect(((await policyAfterName.json()) as { title: string }).title).toBe('Invalid queue identification');
+    expect((await zaqar.get('/v2/queues/q/stats', { headers: { 'EXTRA-SPEC': 'messagecode:1' } })).status).toBe(200);
+    const unknownPlugin = await zaqar.get('/v2/queues/q/stats', { headers: { 'EXTRA-SPEC': 'nosuch:1' } });
+    expect(unknownPlugin.status).toBe(500);
+    expect(errorOf(unknownPlugin).title).toBe('Internal server error');
+    const plainRole = await zaqar.get('/v2/health', { headers: { 'EXTRA-SPEC': 'nosuch:1', 'X-Roles': 'member' } });
+    expect(plainRole.status).toBe(500); // EXTRA-SPEC (8) is checked before the policy (9)
   });
 });
 
