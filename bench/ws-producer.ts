@@ -1,5 +1,6 @@
 /**
- * Producer throughput over one msgpack WebSocket: MESSAGES (default 20 000) messages of
+ * Producer throughput over one WebSocket (ENCODING=msgpack, the default, or json; or
+ * ENCODING=http for the HTTP transport): MESSAGES (default 20 000) messages of
  * BODY_BYTES (default 100) bytes through zaqar-ts/client's batching Producer, after a
  * warm-up of 1 000. Prints the configuration, messages per second, and the p50/p99
  * latency from `send` to acknowledgement (which includes time spent batching).
@@ -11,6 +12,7 @@ import { BenchServer } from './ws-bench-server.js';
 
 const messageCount = Number(process.env['MESSAGES'] ?? 20_000);
 const bodyBytes = Number(process.env['BODY_BYTES'] ?? 100);
+const encoding = process.env['ENCODING'] ?? 'msgpack';
 const producerOptions = { batchMessagesMax: 100, lingerMs: 2, inFlightBatchesMax: 8, bufferedMessagesMax: 50_000 };
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -32,10 +34,12 @@ async function run(producer: Producer, count: number, body: string): Promise<num
 
 async function main(): Promise<void> {
   const server = await BenchServer.start();
-  const client = createClient({ url: server.wsUrl, project: 'bench', encoding: 'msgpack', inFlightMax: 64 });
+  const client = encoding === 'http'
+    ? createClient({ url: server.url, project: 'bench' })
+    : createClient({ url: server.wsUrl, project: 'bench', encoding: encoding === 'json' ? 'json' : 'msgpack', inFlightMax: 64 });
   const producer = new Producer(client, { queue: 'bench', ...producerOptions });
   const body = 'x'.repeat(bodyBytes);
-  console.log(`config: messages=${messageCount} bodyBytes=${bodyBytes} producer=${JSON.stringify(producerOptions)} encoding=msgpack`);
+  console.log(`config: messages=${messageCount} bodyBytes=${bodyBytes} producer=${JSON.stringify(producerOptions)} encoding=${encoding}`);
   try {
     await run(producer, 1000, body);
     const started = performance.now();

@@ -71,6 +71,23 @@ describe('WebSocket client', () => {
     await client.close();
   });
 
+  test('sends authenticate first when given a token, then serves requests on that socket', async () => {
+    const client = createClient({ url: wsUrl, project: `p-${randomUUID()}`, authToken: 'token', encoding: 'json' });
+    expect(await client.createQueue('authed')).toEqual({ created: true });
+    await client.close();
+  });
+
+  test('fails requests in flight when the connection drops, and refuses requests after close', async () => {
+    const client = wsClient();
+    await client.ping();
+    const outcome = client.postMessages('dropped', [{ body: 1 }])
+      .then(() => 'stored', (error: unknown) => (error as Error).name);
+    await server.restart();
+    expect(['stored', 'ZaqarConnectionError']).toContain(await outcome);
+    await client.close();
+    await expect(client.ping()).rejects.toMatchObject({ name: 'ZaqarConnectionError' });
+  });
+
   test('reconnects after the server restarts and keeps working', async () => {
     const client = wsClient();
     await client.postMessages('durable', [{ body: 'before' }]);
