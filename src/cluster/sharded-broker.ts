@@ -21,6 +21,7 @@ import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
 import type { QueueStore } from '../log/queue-store.js';
+import type { ClusterHealthReport } from './cluster-health.js';
 import { ShardUnavailableError } from './errors.js';
 import { noClusterMetrics, type ClusterMetrics, type ShardReport } from './metrics.js';
 import type {
@@ -75,6 +76,8 @@ export interface ShardLogSource {
   isCaughtUp?(): boolean;
   /** Hands leadership of the shards led here to other replicas, best effort (shutdown). */
   transferLeadershipAway?(): Promise<void>;
+  /** Replication state for the detailed health report; absent for the local log. */
+  health?(): ClusterHealthReport;
 }
 
 /** The stores a broker runs on, and how to release them. */
@@ -299,6 +302,11 @@ export class ShardedBroker {
 
   async releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
     await this.shard(ref).log.propose({ type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
+  }
+
+  /** Each hosted shard's Raft state and the peers as this node sees them; undefined without a cluster. */
+  clusterHealth(): ClusterHealthReport | undefined {
+    return this.deps.localLog.health?.();
   }
 
   async isHealthy(): Promise<boolean> {
