@@ -19,6 +19,7 @@ import type {
   QueueRef,
   QueueStatsRecord,
 } from '../cluster/records.js';
+import type { ClusterHealthReport } from '../cluster/cluster-health.js';
 
 export interface ListQueuesOptions {
   readonly marker?: string;
@@ -86,4 +87,6 @@ export interface Broker {
 
   /** True when every shard this node serves can take writes. */
   isHealthy(): Promise<boolean>;
+  /** Replication state of the shards this node hosts and its view of its peers (clustered brokers). */
+  clusterHealth?(): ClusterHealthReport | undefined;
 }

@@ -78,6 +78,11 @@ export async function probeBroker(broker: Broker, clock: Clock): Promise<{ steps
   return { steps, volume };
 }
 
+function clusterSection(broker: Broker): { cluster?: JsonValue } {
+  const report = broker.clusterHealth?.();
+  return report === undefined ? {} : { cluster: JSON.parse(JSON.stringify(report)) as JsonValue };
+}
+
 export const health: Operation = {
   policy: 'health:get',
   hasQueue: false,
@@ -92,6 +97,8 @@ export const health: Operation = {
       storage_reachable: isReachable,
       operation_status: steps as unknown as JsonValue,
       message_volume: { free: volume?.free ?? 0, claimed: volume?.claimed ?? 0, total: volume?.total ?? 0 },
+      // zaqar-ts extension: the Raft state of this node's shard replicas and its peers.
+      ...clusterSection(broker),
     };
     return reply(200, body);
   },
