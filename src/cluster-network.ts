@@ -12,7 +12,8 @@ import type { NodeId, ShardId } from './common/ids.js';
 import { SeededRandom, type Random } from './common/random.js';
 import { SystemDelays, SystemTimers } from './common/timers.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { ClusterShardLogs, type ShardHealth } from './cluster/cluster-shard-logs.js';
+import type { PeerHealth } from './cluster/cluster-health.js';
+import { ClusterShardLogs } from './cluster/cluster-shard-logs.js';
 import { serveForward } from './cluster/forward-protocol.js';
 import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder } from './cluster/grpc/forward-service.js';
 import type { BrokerStores, ShardLogSource } from './cluster/sharded-broker.js';
@@ -73,23 +74,26 @@ export class ClusterNetwork {
         routeWaitMs: config.routeWaitMs,
         balanceIntervalMs,
       },
-      { transport: this.transport, forwarder: this.forwarder, clock: this.clock, random: this.random, timers: new SystemTimers(), delays: new SystemDelays() },
+      {
+        transport: this.transport,
+        forwarder: this.forwarder,
+        clock: this.clock,
+        random: this.random,
+        timers: new SystemTimers(),
+        delays: new SystemDelays(),
+        peerView: () => this.peerView(),
+        onDrained: () => this.close(),
+      },
     );
     this.logs = logs;
-    return {
-      openShard: (fsm) => logs.openShard(fsm),
-      get stats() {
-        return logs.stats;
-      },
-      drain: async () => {
-        await logs.drain();
-        await this.close();
-      },
-    };
+    return logs;
   }
 
-  health(): ShardHealth[] {
-    return this.logs?.health() ?? [];
+  private peerView(): PeerHealth[] {
+    return [...this.config.peers].map(([nodeId, address]) => {
+      const stats = this.transport?.peerStats(nodeId as NodeId);
+      return { nodeId, address, isConnected: stats?.isConnected ?? false, queuedMessages: stats?.queuedMessages ?? 0 };
+    });
   }
 
   async close(): Promise<void> {

@@ -13,10 +13,11 @@
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
-import type { LogIndex, NodeId, ShardId } from '../common/ids.js';
+import type { NodeId, ShardId } from '../common/ids.js';
 import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
+import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import type { Forwarder } from './forward-protocol.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport } from '../raft/metrics.js';
@@ -48,21 +49,10 @@ export interface ClusterShardLogsDeps {
   readonly random: Random;
   readonly timers: Timers;
   readonly delays: Delays;
-}
-
-/** One shard as this node sees it, for health reports. */
-export interface ShardHealth {
-  readonly shardId: ShardId;
-  readonly role: string;
-  readonly leader: NodeId | 0;
-  readonly term: number;
-  readonly commit: LogIndex;
-  readonly applied: LogIndex;
-  readonly lastIndex: LogIndex;
-  readonly voters: readonly NodeId[];
-  /** Leader only: entries each replica lacks behind the leader's last index. */
-  readonly lagEntries: Readonly<Record<string, number>>;
-  readonly isFailed: boolean;
+  /** The node's view of its peers, for health reports. */
+  readonly peerView?: () => readonly PeerHealth[];
+  /** Runs after the groups stopped (the composition closes the cluster network here). */
+  readonly onDrained?: () => Promise<void>;
 }
 
 const routeRetryMs = 50;
@@ -119,10 +109,15 @@ export class ClusterShardLogs implements ShardLogSource {
 
   /** Raft metrics and readiness (ShardedBroker.raftReports / isCaughtUp). */
   raftReports(): RaftGroupReport[] {
-    return this.health().map(raftReportOf);
+    return this.shardHealth().map(raftReportOf);
   }
 
-  health(): ShardHealth[] {
+  /** This node's replicas and its peers, for the detailed health report. */
+  health(): ClusterHealthReport {
+    return { nodeId: this.options.nodeId, shards: this.shardHealth(), peers: this.deps.peerView?.() ?? [] };
+  }
+
+  shardHealth(): ShardHealth[] {
     return this.host.allGroups().map((group) => {
       const status = group.status();
       const lagEntries: Record<string, number> = {};
@@ -165,5 +160,6 @@ export class ClusterShardLogs implements ShardLogSource {
   async drain(): Promise<void> {
     this.stopBalancer();
     await this.host.close();
+    await this.deps.onDrained?.();
   }
 }
