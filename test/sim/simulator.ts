@@ -68,11 +68,11 @@ export class Simulator {
   async step(): Promise<void> {
     this.stepCount++;
     const roll = this.random.int(1000);
-    if (roll < 380) this.network.deliverOne();
-    else if (roll < 580) this.flushOne();
-    else if (roll < 760) this.tickOne();
-    else if (roll < 880) this.proposeOne();
-    else if (roll < 900) this.readOne();
+    if (roll < 300) this.network.deliverOne();
+    else if (roll < 500) this.flushOne();
+    else if (roll < 650) this.tickOne();
+    else if (roll < 850) this.proposeOne();
+    else if (roll < 880) this.readOne();
     else this.fault(roll);
     await settle();
     this.check();
@@ -99,6 +99,12 @@ export class Simulator {
     this.fail(`no convergence within ${roundsMax} quiet rounds\n${this.describe()}`);
   }
 
+  /** One line of what the run did, for replays. */
+  summary(): string {
+    const shards = [...this.histories.values()].map((h) => `shard ${h.shardId}: ${h.acked.length} acknowledged, ${h.maxApplied()} applied`);
+    return `${this.stepCount} steps, ${this.network.delivered} delivered, ${this.network.dropped} dropped; ${shards.join('; ')}`;
+  }
+
   /** Every hosted group's state, for failure reports. */
   describe(): string {
     const lines: string[] = [];
@@ -118,8 +124,10 @@ export class Simulator {
 
   // ---- events -----------------------------------------------------------------------
 
+  /** One disk finishes its writes, or (half the time) all of them do. */
   private flushOne(): void {
-    this.pick(this.upNodes())?.store.flush();
+    if (this.random.int(2) === 0) for (const node of this.upNodes()) node.store.flush();
+    else this.pick(this.upNodes())?.store.flush();
   }
 
   private tickOne(): void {
@@ -158,12 +166,14 @@ export class Simulator {
   }
 
   private fault(roll: number): void {
-    if (roll < 920) this.setRates();
-    else if (roll < 935) this.partition();
-    else if (roll < 950) this.note('heal', () => this.network.heal());
-    else if (roll < 958) this.crashOne();
-    else if (roll < 986) this.restartOne();
-    else if (roll < 991) this.damageOne();
+    if (roll < 900) this.setRates();
+    else if (roll < 940) return;
+    else if (roll < 950) this.partition();
+    else if (roll < 962) this.note('heal', () => this.network.heal());
+    else if (roll < 965) this.crashOne();
+    else if (roll < 984) this.restartOne();
+    else if (roll < 989) this.damageOne();
+    else if (roll < 992) this.transferOne();
     else this.changeMembership();
   }
 
@@ -230,6 +240,14 @@ export class Simulator {
     }
   }
 
+  private transferOne(): void {
+    const shardId = (1 + this.random.int(this.histories.size)) as ShardId;
+    const group = this.leaderOf(shardId)?.host?.group(shardId);
+    const target = this.pick(group?.status().conf.voters ?? []);
+    if (group === undefined || target === undefined) return;
+    this.note(`transfer shard ${shardId} to ${target}`, () => group.transferLeadership(target).catch(() => undefined));
+  }
+
   private changeMembership(): void {
     const leader = this.leaderOf(membershipShard);
     const group = leader?.host?.group(membershipShard);
@@ -272,7 +290,7 @@ export class Simulator {
       store: node.store,
       transport: this.network.transport(node.id),
       random: new SeededRandom(this.random.int(0x7fffffff)),
-      raft: { electionTicks: 10, heartbeatTicks: 2, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5 },
+      raft: { electionTicks: 6, heartbeatTicks: 1, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5 },
       node: { compactionEntries: 30 },
       onGroupFailure: (shardId, error) => this.problems.push(`node ${node.id} shard ${shardId} failed: ${String(error)}`),
     });

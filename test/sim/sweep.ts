@@ -19,8 +19,8 @@ async function main(): Promise<number> {
   const failing: number[] = [];
   for (const [i, seed] of seeds.entries()) {
     try {
-      await runSeed(seed, steps);
-      if (replay !== undefined) console.log(`seed ${seed}: ok`);
+      const sim = await runSeed(seed, steps);
+      if (replay !== undefined) console.log(`seed ${seed}: ok (${sim.summary()})`);
     } catch (error) {
       failing.push(seed);
       console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
