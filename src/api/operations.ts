@@ -4,6 +4,7 @@
  * (HTTP method + path, WS action) onto this one table and no rule is implemented twice.
  */
 import { createClaim, getClaim, releaseClaim, renewClaim } from './claims.js';
+import { clusterStatus } from './cluster-status.js';
 import { health, ping, pingHead } from './health.js';
 import { getHome, getVersions } from './home.js';
 import { deleteMessage, deleteMessages, getMessage, listMessages, postMessages } from './messages.js';
@@ -17,6 +18,8 @@ export const operations = {
   ping_node: ping,
   ping_node_head: pingHead,
   check_node_health: health,
+  /** zaqar-ts extension: GET /v2/cluster (admin). */
+  cluster_status: clusterStatus,
   queue_list: listQueues,
   queue_create: createQueue,
   queue_get: getQueue,
