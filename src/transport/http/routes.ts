@@ -56,7 +56,10 @@ export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
       DELETE: operations.claim_delete,
     }),
   ];
-  if (options.isAdminMode) table.push(route('/v2/health', { GET: operations.check_node_health }));
+  if (options.isAdminMode) {
+    table.push(route('/v2/health', { GET: operations.check_node_health }));
+    table.push(route('/v2/cluster', { GET: operations.cluster_status }));
+  }
   return table;
 }
 
