@@ -51,25 +51,81 @@ export interface MountedWebSocket {
   closeAll(): void;
 }
 
-/** Registers the WebSocket behaviour on `pattern` of an existing uWS app. */
-export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: WsSessionOptions): MountedWebSocket {
-  const open = new Set<uWS.WebSocket<Session>>();
-  const dispatcher = new WsDispatcher({ api: options.api, log: options.log });
-  const { limits } = options;
-  const metrics = options.metrics ?? noTransportMetrics;
-  const clock = options.api.clock;
-  const softBackpressureBytes = Math.floor(limits.maxBackpressureBytes / 2);
+type Socket = uWS.WebSocket<Session>;
 
-  const send = (ws: uWS.WebSocket<Session>, document: WsResponse, isBinary: boolean): void => {
-    const frame = encodeFrame(document, isBinary);
-    let status = 1;
-    ws.cork(() => {
-      status = ws.send(frame, isBinary);
-    });
-    if (status === 2) ws.end(policyCloseCode, 'Reader too slow: reply dropped.');
-  };
+/** The sessions of one mount: per-socket scheduling, replies and bounds. */
+class WsSessions implements MountedWebSocket {
+  private readonly open = new Set<Socket>();
+  private readonly dispatcher: WsDispatcher;
+  private readonly metrics: TransportMetrics;
+  private readonly softBackpressureBytes: number;
+  private readonly queuedBytesMax: number;
 
-  const start = (ws: uWS.WebSocket<Session>, request: WsRequest, isBinary: boolean): void => {
+  constructor(private readonly options: WsSessionOptions) {
+    this.dispatcher = new WsDispatcher({ api: options.api, log: options.log });
+    this.metrics = options.metrics ?? noTransportMetrics;
+    this.softBackpressureBytes = Math.floor(options.limits.maxBackpressureBytes / 2);
+    this.queuedBytesMax = options.limits.queuedBytesPerSocketMax ?? defaultWsLimits.queuedBytesPerSocketMax ?? 0;
+  }
+
+  closeAll(): void {
+    for (const ws of [...this.open]) ws.end(1001, 'Server shutting down.');
+  }
+
+  onOpen(ws: Socket): void {
+    this.open.add(ws);
+    this.metrics.wsSessionOpened();
+  }
+
+  onClose(ws: Socket): void {
+    this.open.delete(ws);
+    this.metrics.wsSessionClosed();
+    const session = ws.getUserData();
+    session.isClosed = true;
+    session.queue = [];
+    session.queuedBytes = 0;
+  }
+
+  /** Runs inside the uWS callback: the frame is decoded before it returns (its memory is reused). */
+  onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
+    const session = ws.getUserData();
+    if (session.isClosed) return;
+    const prepared = this.dispatcher.prepare(new Uint8Array(message), isBinary);
+    if (!prepared.ok) {
+      this.metrics.wsRequest({ action: 'invalid', status: prepared.response.headers.status, seconds: 0 });
+      this.send(ws, prepared.response, isBinary);
+      return;
+    }
+    if (session.queue.length === 0 && this.canStart(ws, session, prepared.value)) {
+      this.start(ws, prepared.value, isBinary);
+      return;
+    }
+    const bytes = message.byteLength;
+    if (session.queue.length >= this.options.limits.queuedPerSocketMax || session.queuedBytes + bytes > this.queuedBytesMax) {
+      ws.end(policyCloseCode, 'Too many requests in flight.');
+      return;
+    }
+    session.queue.push({ request: prepared.value, isBinary, bytes });
+    session.queuedBytes += bytes;
+  }
+
+  /** Starts queued requests while the socket's bounds allow. */
+  pump(ws: Socket): void {
+    const session = ws.getUserData();
+    for (let next = session.queue[0]; next !== undefined && !session.isClosed && this.canStart(ws, session, next.request);
+      next = session.queue[0]) {
+      session.queue.shift();
+      session.queuedBytes -= next.bytes;
+      this.start(ws, next.request, next.isBinary);
+    }
+  }
+
+  private canStart(ws: Socket, session: Session, request: WsRequest): boolean {
+    return session.inFlight < this.options.limits.inFlightPerSocketMax && ws.getBufferedAmount() < this.softBackpressureBytes
+      && (session.writesInFlight === 0 || !readActions.has(request.action));
+  }
+
+  private start(ws: Socket, request: WsRequest, isBinary: boolean): void {
     const session = ws.getUserData();
     const isWrite = !readActions.has(request.action);
     session.inFlight += 1;
@@ -78,34 +134,36 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       session.inFlight -= 1;
       if (isWrite) session.writesInFlight -= 1;
     };
+    const clock = this.options.api.clock;
     const startMs = clock.monotonicMs();
-    dispatcher.run(request).then((document) => {
+    this.dispatcher.run(request).then((document) => {
       finished();
       // Actions passed the envelope check, so `action` is one of the known names.
-      metrics.wsRequest({ action: request.action, status: document.headers.status, seconds: (clock.monotonicMs() - startMs) / 1000 });
+      this.metrics.wsRequest({ action: request.action, status: document.headers.status, seconds: (clock.monotonicMs() - startMs) / 1000 });
       if (session.isClosed) return;
-      send(ws, document, isBinary);
-      if (!session.isClosed) pump(ws);
+      this.send(ws, document, isBinary);
+      if (!session.isClosed) this.pump(ws);
     }, (error: unknown) => {
       finished();
-      options.log('websocket dispatch failed', error); // run() never rejects; this is a bug
-    }).catch((error: unknown) => options.log('websocket reply failed', error));
-  };
+      this.options.log('websocket dispatch failed', error); // run() never rejects; this is a bug
+    }).catch((error: unknown) => this.options.log('websocket reply failed', error));
+  }
 
-  const canStart = (ws: uWS.WebSocket<Session>, session: Session, request: WsRequest): boolean =>
-    session.inFlight < limits.inFlightPerSocketMax && ws.getBufferedAmount() < softBackpressureBytes
-    && (session.writesInFlight === 0 || !readActions.has(request.action));
+  /** Sends a reply; one uWS had to drop (buffer full) means the client would wait forever: close it. */
+  private send(ws: Socket, document: WsResponse, isBinary: boolean): void {
+    const frame = encodeFrame(document, isBinary);
+    let status = 1;
+    ws.cork(() => {
+      status = ws.send(frame, isBinary);
+    });
+    if (status === 2) ws.end(policyCloseCode, 'Reader too slow: reply dropped.');
+  }
+}
 
-  const pump = (ws: uWS.WebSocket<Session>): void => {
-    const session = ws.getUserData();
-    for (let next = session.queue[0]; next !== undefined && !session.isClosed && canStart(ws, session, next.request);
-      next = session.queue[0]) {
-      session.queue.shift();
-      session.queuedBytes -= next.bytes;
-      start(ws, next.request, next.isBinary);
-    }
-  };
-
+/** Registers the WebSocket behaviour on `pattern` of an existing uWS app. */
+export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: WsSessionOptions): MountedWebSocket {
+  const sessions = new WsSessions(options);
+  const { limits } = options;
   app.ws<Session>(pattern, {
     maxPayloadLength: limits.maxPayloadBytes,
     maxBackpressure: limits.maxBackpressureBytes,
@@ -120,47 +178,12 @@ export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: 
       const session: Session = { isClosed: false, inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0 };
       res.upgrade(session, key, protocol, extensions, context);
     },
-    message: (ws, message, isBinary) => {
-      const session = ws.getUserData();
-      if (session.isClosed) return;
-      const prepared = dispatcher.prepare(new Uint8Array(message), isBinary);
-      if (!prepared.ok) {
-        metrics.wsRequest({ action: 'invalid', status: prepared.response.headers.status, seconds: 0 });
-        send(ws, prepared.response, isBinary);
-        return;
-      }
-      if (session.queue.length === 0 && canStart(ws, session, prepared.value)) {
-        start(ws, prepared.value, isBinary);
-        return;
-      }
-      const bytes = message.byteLength;
-      if (session.queue.length >= limits.queuedPerSocketMax
-        || session.queuedBytes + bytes > (limits.queuedBytesPerSocketMax ?? defaultWsLimits.queuedBytesPerSocketMax ?? 0)) {
-        ws.end(policyCloseCode, 'Too many requests in flight.');
-        return;
-      }
-      session.queue.push({ request: prepared.value, isBinary, bytes });
-      session.queuedBytes += bytes;
-    },
-    open: (ws) => {
-      open.add(ws);
-      metrics.wsSessionOpened();
-    },
-    drain: (ws) => pump(ws),
-    close: (ws) => {
-      open.delete(ws);
-      metrics.wsSessionClosed();
-      const session = ws.getUserData();
-      session.isClosed = true;
-      session.queue = [];
-      session.queuedBytes = 0;
-    },
+    open: (ws) => sessions.onOpen(ws),
+    message: (ws, message, isBinary) => sessions.onMessage(ws, message, isBinary),
+    drain: (ws) => sessions.pump(ws),
+    close: (ws) => sessions.onClose(ws),
   });
-  return {
-    closeAll() {
-      for (const ws of [...open]) ws.end(1001, 'Server shutting down.');
-    },
-  };
+  return sessions;
 }
 
 /** The separate WebSocket listener (Zaqar's `[drivers:transport:websocket]` port). */
