@@ -48,7 +48,8 @@ export class LocalLog {
   private readonly shards = new Map<ShardId, ShardState>();
   private readonly proposalsPendingMax: number;
   private isFlushScheduled = false;
-  private flushing: Promise<void> | undefined;
+  private isFlushing = false;
+  private flushDone: Promise<void> = Promise.resolve();
   private flushCount = 0;
   private proposalCount = 0;
 
@@ -101,30 +102,35 @@ export class LocalLog {
 
   /** Resolves once every proposal queued so far has been persisted and applied. */
   async drain(): Promise<void> {
-    while (this.flushing !== undefined || this.isFlushScheduled) {
-      await (this.flushing ?? Promise.resolve());
+    while (this.isFlushing || this.isFlushScheduled) {
+      await this.flushDone;
       await Promise.resolve();
     }
   }
 
   private scheduleFlush(): void {
-    if (this.isFlushScheduled || this.flushing !== undefined) return;
+    if (this.isFlushScheduled || this.isFlushing) return;
     this.isFlushScheduled = true;
     // A microtask, not a timer: proposals made in the same synchronous run (and those
     // arriving while a round is on disk) join one round without adding latency.
     queueMicrotask(() => {
       this.isFlushScheduled = false;
-      this.flushing = this.flushRounds().finally(() => {
-        this.flushing = undefined;
-      });
+      this.flushDone = this.flushRounds();
     });
   }
 
   private async flushRounds(): Promise<void> {
-    for (;;) {
-      const round = this.takeRound();
-      if (round.length === 0) return;
-      await this.persistRound(round);
+    this.isFlushing = true;
+    try {
+      for (;;) {
+        const round = this.takeRound();
+        if (round.length === 0) return;
+        await this.persistRound(round);
+      }
+    } finally {
+      // Cleared in the same step as the last empty check, so a proposal queued from
+      // here on always schedules a new round.
+      this.isFlushing = false;
     }
   }
 
