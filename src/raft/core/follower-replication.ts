@@ -6,13 +6,13 @@
  */
 import type { LogIndex, Snapshot, Term } from '../types.js';
 import { type Message, MessageType } from './messages.js';
-import type { RaftCore } from './raft.js';
+import type { CoreContext } from './core-context.js';
 import { SnapshotReceiver } from './snapshot-receiver.js';
 
 export class FollowerReplication {
   private readonly snapshotReceiver = new SnapshotReceiver();
 
-  constructor(private readonly core: RaftCore) {}
+  constructor(private readonly core: CoreContext) {}
 
   step(m: Message): void {
     if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {

@@ -9,10 +9,10 @@ import type { LogIndex, NodeId } from '../types.js';
 import { type Message, MessageType } from './messages.js';
 import type { Progress } from './progress.js';
 import { hasQuorum } from './quorum.js';
-import type { RaftCore } from './raft.js';
+import type { CoreContext } from './core-context.js';
 
 export class LeaderReplication {
-  constructor(private readonly core: RaftCore) {}
+  constructor(private readonly core: CoreContext) {}
 
   step(m: Message): void {
     const pr = this.core.progress.get(m.from);

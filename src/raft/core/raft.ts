@@ -19,6 +19,7 @@ import type { Random } from '../../common/random.js';
 import type { ConfState, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, SnapshotMeta, Term } from '../types.js';
 import { EntryType } from '../types.js';
 import type { RaftConfig } from './config.js';
+import type { CoreContext, OutgoingMessage } from './core-context.js';
 import { type ConfChange, confChangeProblem, decodeConfChange, encodeConfChange, applyConfChange } from './conf-change.js';
 import { type Message, MessageType, asCoreMessage, transferContext } from './messages.js';
 import { Progress } from './progress.js';
@@ -58,9 +59,7 @@ export interface RaftStatus {
   readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
 }
 
-type OutgoingMessage = Partial<Message> & Pick<Message, 'to' | 'type'>;
-
-export class RaftCore {
+export class RaftCore implements CoreContext {
   readonly id: NodeId;
   readonly shardId: ShardId;
   readonly log: RaftLog;

@@ -8,14 +8,14 @@
 import type { LogIndex, NodeId } from '../types.js';
 import { MessageType } from './messages.js';
 import { hasQuorum } from './quorum.js';
-import type { RaftCore } from './raft.js';
+import type { CoreContext } from './core-context.js';
 import { ReadOnlyQueue } from './read-only.js';
 
 export class ReadIndexTracker {
   private readonly reads = new ReadOnlyQueue();
   private awaitingCommit: { context: string; requester: NodeId }[] = [];
 
-  constructor(private readonly core: RaftCore) {}
+  constructor(private readonly core: CoreContext) {}
 
   /** Answers (or starts confirming) a request; false when too many are pending. */
   request(context: string, requester: NodeId): boolean {
