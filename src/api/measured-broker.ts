@@ -18,6 +18,7 @@ import type {
   QueueRef,
   QueueStatsRecord,
 } from '../cluster/records.js';
+import type { ClusterHealthReport } from '../cluster/cluster-health.js';
 
 export class MeasuredBroker implements Broker {
   constructor(
@@ -105,5 +106,9 @@ export class MeasuredBroker implements Broker {
 
   isHealthy(): Promise<boolean> {
     return this.broker.isHealthy();
+  }
+
+  clusterHealth(): ClusterHealthReport | undefined {
+    return this.broker.clusterHealth?.();
   }
 }
