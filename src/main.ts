@@ -106,7 +106,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       logger,
       plainRoutes: ops.plainRoutes(),
       configureApp: (app) => {
-        httpSockets = mountWebSocket(app, '/', wsOptions);
+        httpSockets = mountWebSocket(app, { ...wsOptions, pattern: '/' });
       },
     });
   } catch (error) {
@@ -115,7 +115,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   }
   if (config.wsListen !== undefined) {
     try {
-      wsListener = await WsListener.listen(config.wsListen.host, config.wsListen.port, wsOptions);
+      wsListener = await WsListener.listen({ ...wsOptions, ...config.wsListen });
     } catch (error) {
       server.close();
       await broker.close();

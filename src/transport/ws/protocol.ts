@@ -38,8 +38,13 @@ export function emptyEcho(): JsonObject {
   return { action: null, body: {}, headers: {}, api: 'v2' };
 }
 
-export function response(echo: JsonObject, status: number, body: JsonValue): WsResponse {
-  return { request: echo, headers: { status }, body };
+export function response(echo: JsonObject, reply: { readonly status: number; readonly body: JsonValue }): WsResponse {
+  return { request: echo, headers: { status: reply.status }, body: reply.body };
+}
+
+/** A failed check: 400 with the protocol-level `{"error": …}` body. */
+function refused(echo: JsonObject, error: string): { readonly ok: false; readonly response: WsResponse } {
+  return { ok: false, response: response(echo, { status: 400, body: { error } }) };
 }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -57,7 +62,7 @@ export function decodeFrame(data: Uint8Array, isBinary: boolean): Checked<JsonVa
     const kind = isBinary ? 'binary (MessagePack)' : 'text (JSON)';
     const name = error instanceof SyntaxError ? 'JSONDecodeError' : error instanceof Error ? error.name : 'Error';
     const detail = error instanceof Error ? error.message : String(error);
-    return { ok: false, response: response(emptyEcho(), 400, { error: `Can't decode ${kind} request. ${name}: ${detail}` }) };
+    return refused(emptyEcho(), `Can't decode ${kind} request. ${name}: ${detail}`);
   }
 }
 
@@ -109,7 +114,7 @@ function pythonText(value: JsonValue | undefined): string {
 /** Steps 2–4: object, known action, schema. */
 export function checkEnvelope(document: JsonValue): Checked<WsRequest> {
   if (!isObject(document)) {
-    return { ok: false, response: response(emptyEcho(), 400, { error: 'Unexpected body type. Expected dict or dict like.' }) };
+    return refused(emptyEcho(), 'Unexpected body type. Expected dict or dict like.');
   }
   const hasBody = Object.hasOwn(document, 'body');
   const rawHeaders = document['headers'];
@@ -122,11 +127,11 @@ export function checkEnvelope(document: JsonValue): Checked<WsRequest> {
   const action = document['action'];
   const schema = typeof action === 'string' && Object.hasOwn(actionSchemas, action) ? actionSchemas[action] : undefined;
   if (typeof action !== 'string' || schema === undefined) {
-    return { ok: false, response: response(echo, 400, { error: `${pythonText(action)} is not a valid action` }) };
+    return refused(echo, `${pythonText(action)} is not a valid action`);
   }
   const body = hasBody ? document['body'] : undefined;
   if (!matchesSchema(schema, rawHeaders, body)) {
-    return { ok: false, response: response(echo, 400, { error: 'Schema validation failed.' }) };
+    return refused(echo, 'Schema validation failed.');
   }
   return {
     ok: true,

@@ -160,11 +160,16 @@ class WsSessions implements MountedWebSocket {
   }
 }
 
-/** Registers the WebSocket behaviour on `pattern` of an existing uWS app. */
-export function mountWebSocket(app: uWS.TemplatedApp, pattern: string, options: WsSessionOptions): MountedWebSocket {
+export interface WsMountOptions extends WsSessionOptions {
+  /** URL pattern the sessions answer on (`/` on the HTTP app, `/*` on the WebSocket-only listener). */
+  readonly pattern: string;
+}
+
+/** Registers the WebSocket behaviour on an existing uWS app. */
+export function mountWebSocket(app: uWS.TemplatedApp, options: WsMountOptions): MountedWebSocket {
   const sessions = new WsSessions(options);
   const { limits } = options;
-  app.ws<Session>(pattern, {
+  app.ws<Session>(options.pattern, {
     maxPayloadLength: limits.maxPayloadBytes,
     maxBackpressure: limits.maxBackpressureBytes,
     closeOnBackpressureLimit: 0,
@@ -194,9 +199,10 @@ export class WsListener {
     private readonly sockets: MountedWebSocket,
   ) {}
 
-  static listen(host: string, port: number, options: WsSessionOptions): Promise<WsListener> {
+  static listen(options: WsSessionOptions & { readonly host: string; readonly port: number }): Promise<WsListener> {
+    const { host, port } = options;
     const app = uWS.App();
-    const sockets = mountWebSocket(app, '/*', options);
+    const sockets = mountWebSocket(app, { ...options, pattern: '/*' });
     return new Promise((resolve, reject) => {
       app.listen(host, port, (socket) => {
         if (socket === false) reject(new Error(`cannot listen for WebSocket on ${host}:${port}`));

@@ -53,10 +53,11 @@ export class WsDispatcher {
   async run(request: WsRequest): Promise<WsResponse> {
     if (request.action === 'authenticate') {
       // No auth strategy: acknowledge, as python-zaqarclient always authenticates first (§7.4).
-      return response({ action: 'authenticate', body: {}, headers: {}, api: 'v2' }, 200, { message: 'Authentified.' });
+      const echo = { action: 'authenticate', body: {}, headers: {}, api: 'v2' };
+      return response(echo, { status: 200, body: { message: 'Authentified.' } });
     }
     const reply = await this.runAction(request);
-    return response(request.echo, reply.status, reply.body);
+    return response(request.echo, reply);
   }
 
   private async runAction(request: WsRequest): Promise<WsReply> {
