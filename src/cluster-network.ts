@@ -17,6 +17,7 @@ import { ClusterShardLogs } from './cluster/cluster-shard-logs.js';
 import { serveForward } from './cluster/forward-protocol.js';
 import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder } from './cluster/grpc/forward-service.js';
 import type { BrokerStores, ShardLogSource } from './cluster/sharded-broker.js';
+import type { RaftMetrics } from './raft/metrics.js';
 import { GrpcRaftTransport } from './raft/grpc/grpc-raft-transport.js';
 
 const balanceIntervalMs = 5_000;
@@ -60,7 +61,7 @@ export class ClusterNetwork {
   }
 
   /** The ShardedBroker's log source; its drain stops the groups and then this network. */
-  openShardLogs(stores: BrokerStores, shardCount: number): ShardLogSource {
+  openShardLogs(stores: BrokerStores, shardCount: number, metrics?: RaftMetrics): ShardLogSource {
     const { config } = this;
     const logs = new ClusterShardLogs(
       stores,
@@ -83,6 +84,7 @@ export class ClusterNetwork {
         delays: new SystemDelays(),
         peerView: () => this.peerView(),
         onDrained: () => this.close(),
+        ...(metrics === undefined ? {} : { metrics }),
       },
     );
     this.logs = logs;

@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from './common/logger.js';
 import { SystemDelays } from './common/timers.js';
 import type { ClusterMetrics } from './cluster/metrics.js';
 import type { LogMetrics } from './log/metrics.js';
+import type { RaftMetrics } from './raft/metrics.js';
 import { MetricsListener } from './metrics/metrics-listener.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
 import { NodeOps, type ObservableBroker } from './node-ops.js';
@@ -37,6 +38,7 @@ export interface ClosableBroker extends Broker, ObservableBroker {
 export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
+  readonly raftMetrics?: RaftMetrics;
 }
 
 export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
@@ -73,7 +75,7 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
-      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount),
+      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
       ...observers,
     });
   } catch (error) {
@@ -86,7 +88,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const clock = new SystemClock();
   const logger = runtime.logger ?? silentLogger;
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
-  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log });
+  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft });
   ops.observe(broker, config.dataDir);
   const api: ApiDeps = { broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);

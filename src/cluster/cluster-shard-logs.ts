@@ -20,7 +20,7 @@ import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import type { Forwarder } from './forward-protocol.js';
 import { raftReportOf } from './metrics.js';
-import type { RaftGroupReport } from '../raft/metrics.js';
+import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import { initialPlacement, type Placement } from './placement.js';
 import { RaftShardHost } from './raft-shard-host.js';
 import { RoutedShardLog } from './routed-shard-log.js';
@@ -53,6 +53,8 @@ export interface ClusterShardLogsDeps {
   readonly peerView?: () => readonly PeerHealth[];
   /** Runs after the groups stopped (the composition closes the cluster network here). */
   readonly onDrained?: () => Promise<void>;
+  /** Leader changes and refused proposals; none when absent. */
+  readonly metrics?: RaftMetrics;
 }
 
 const routeRetryMs = 50;
@@ -80,6 +82,7 @@ export class ClusterShardLogs implements ShardLogSource {
       tickMs: options.tickMs,
       raft: { electionTicks: options.electionTicks },
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
+      ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
   }

@@ -21,6 +21,7 @@ import type { Ready } from '../raft/core/ready.js';
 import type { RaftLogStore, RaftMessage, RaftTransport } from '../raft/types.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
+import type { RaftMetrics } from '../raft/metrics.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
 
 export interface RaftShardHostOptions {
@@ -34,6 +35,8 @@ export interface RaftShardHostOptions {
   readonly tickMs: number;
   readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
   readonly limits?: Partial<ShardGroupLimits>;
+  /** Leader changes and refused proposals of every group; none when absent. */
+  readonly metrics?: RaftMetrics;
 }
 
 export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
@@ -82,6 +85,7 @@ export class RaftShardHost {
       delays: this.options.delays,
       limits: this.limits,
       wake: () => this.wake(),
+      ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
     // A group of one elects itself at once instead of after an election timeout.

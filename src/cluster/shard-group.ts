@@ -18,6 +18,7 @@ import type { Delays } from '../common/timers.js';
 import type { ConfChange } from '../raft/core/conf-change.js';
 import type { RaftCore, RaftStatus } from '../raft/core/raft.js';
 import type { ReadState, Ready } from '../raft/core/ready.js';
+import type { RaftMetrics } from '../raft/metrics.js';
 import type { RaftMessage } from '../raft/types.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
 import type { ShardFsmAdapter } from './shard-fsm-adapter.js';
@@ -59,11 +60,13 @@ export class ShardGroup {
   private readonly reads = new Map<string, PendingRead>();
   private readContextSeq = 0;
   failure: unknown = undefined;
+  /** The leader last reported by the core (0: none), to count leader changes. */
+  private knownLeader: NodeId | 0 = 0;
 
   constructor(
     readonly core: RaftCore,
     readonly fsm: ShardFsmAdapter,
-    private readonly deps: { readonly delays: Delays; readonly limits: ShardGroupLimits; readonly wake: () => void },
+    private readonly deps: { readonly delays: Delays; readonly limits: ShardGroupLimits; readonly wake: () => void; readonly metrics?: RaftMetrics },
   ) {}
 
   get shardId(): ShardId {
@@ -142,17 +145,23 @@ export class ShardGroup {
   }
 
   private refusal(): Error | undefined {
-    if (this.failure !== undefined) return new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause: this.failure });
+    if (this.failure !== undefined) return this.refused('failed', new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause: this.failure }));
     const waiting = this.queuedProposals.length + this.applyWaiters.size + this.queuedReads.length + this.reads.size;
-    if (waiting >= this.deps.limits.waitersMax) return new OverloadedError(this.shardId, `shard ${this.shardId} has ${waiting} requests waiting`);
+    if (waiting >= this.deps.limits.waitersMax) return this.refused('overloaded', new OverloadedError(this.shardId, `shard ${this.shardId} has ${waiting} requests waiting`));
     return undefined;
+  }
+
+  /** Counts a refused proposal or read in the raft metrics; returns the error to raise. */
+  private refused<E extends Error>(reason: string, error: E): E {
+    this.deps.metrics?.proposalRejected(this.shardId, reason);
+    return error;
   }
 
   private deadline(waiter: Waiter<never> | Waiter<AnyCommandResult | undefined> | Waiter<void>, forget: () => void): () => void {
     return this.deps.delays.after(this.deps.limits.waitMs, () => {
       forget();
       for (const [index, entry] of this.applyWaiters) if (entry.waiter === waiter) this.applyWaiters.delete(index);
-      waiter.reject(new ShardUnavailableError(this.shardId, `shard ${this.shardId}: no commit within ${this.deps.limits.waitMs} ms`));
+      waiter.reject(this.refused('timeout', new ShardUnavailableError(this.shardId, `shard ${this.shardId}: no commit within ${this.deps.limits.waitMs} ms`)));
     });
   }
 
@@ -187,6 +196,7 @@ export class ShardGroup {
       const error = result.reason === 'overloaded'
         ? new OverloadedError(this.shardId, `shard ${this.shardId}: too many uncommitted entries`)
         : new NotLeaderError(this.shardId, result.leaderHint);
+      for (let i = 0; i < proposals.length; i++) this.refused(result.reason, error);
       for (const p of proposals) this.settle(p, () => p.reject(error));
       return;
     }
@@ -203,6 +213,7 @@ export class ShardGroup {
       const error = result.reason === 'overloaded'
         ? new OverloadedError(this.shardId, `shard ${this.shardId}: too many reads pending`)
         : new NotLeaderError(this.shardId, result.leaderHint);
+      this.refused(result.reason, error);
       this.settle(read, () => read.reject(error));
     }
     this.queuedReads = [];
@@ -210,6 +221,10 @@ export class ShardGroup {
 
   /** After the Ready's entries are durable and its messages sent: apply and answer. */
   applyReady(ready: Ready): void {
+    if (ready.softState !== undefined && ready.softState.leader !== this.knownLeader) {
+      this.knownLeader = ready.softState.leader;
+      this.deps.metrics?.leaderChanged(this.shardId);
+    }
     if (ready.committed.length > 0) {
       for (const applied of this.fsm.applyEntries(ready.committed)) {
         const entry = this.applyWaiters.get(applied.index);

@@ -4,24 +4,13 @@
  * release, claim lookup, the delete-by-id outcome table of §5.6 (expired claim → 400,
  * recommended) and bulk delete with claim ids.
  */
-import { afterEach, describe, expect, test } from 'vitest';
-import { type BrokerFixture, openBrokerFixture, removeBrokerDirs } from './support/broker-fixture.js';
+import { describe, expect, test } from 'vitest';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { ids, list, post } from './support/broker-steps.js';
 
 const ref = { project: 'proj', queue: 'jobs' };
 const claimFor = (limit: number, ttlSeconds = 60, graceSeconds = 60) => ({ limit, ttlSeconds, graceSeconds });
-let fixture: BrokerFixture | undefined;
-
-async function open(): Promise<BrokerFixture> {
-  fixture = await openBrokerFixture();
-  return fixture;
-}
-
-afterEach(async () => {
-  await fixture?.close();
-  fixture = undefined;
-  removeBrokerDirs();
-});
+const open = useBrokerFixture();
 
 describe('ShardedBroker claims', () => {
   test('claims take unclaimed messages oldest first and never overlap', async () => {

@@ -4,23 +4,12 @@
  * paging under concurrent posts and deletes, expiry by the reader's clock, get by ids,
  * pop, purge, delete-queue, delayed messages and project isolation.
  */
-import { afterEach, describe, expect, test } from 'vitest';
-import { type BrokerFixture, asBroker, openBrokerFixture, removeBrokerDirs } from './support/broker-fixture.js';
+import { describe, expect, test } from 'vitest';
+import { asBroker, openBrokerFixture, useBrokerFixture } from './support/broker-fixture.js';
 import { consumer, ids, list, post, producer } from './support/broker-steps.js';
 
 const ref = { project: 'proj', queue: 'orders' };
-let fixture: BrokerFixture | undefined;
-
-async function open(): Promise<BrokerFixture> {
-  fixture = await openBrokerFixture();
-  return fixture;
-}
-
-afterEach(async () => {
-  await fixture?.close();
-  fixture = undefined;
-  removeBrokerDirs();
-});
+const open = useBrokerFixture();
 
 describe('ShardedBroker messages', () => {
   test('posting creates the queue lazily and assigns consecutive markers in order', async () => {
@@ -160,5 +149,34 @@ describe('ShardedBroker messages', () => {
     expect(stats).toMatchObject({ claimed: 1, free: 2, total: 3, oldest: { id: a }, newest: { id: c, createdMs: clock.nowMs() } });
     clock.advance(60_000);
     expect(await broker.queueStats(ref)).toMatchObject({ claimed: 0, free: 3, total: 3 });
+  });
+
+  test('background work reclaims expired messages with one gc command per affected shard', async () => {
+    const { broker, clock, timers } = await open();
+    await post(broker, ref, ['short'], { ttlSeconds: 60 });
+    await post(broker, { ...ref, queue: 'keep' }, ['long'], { ttlSeconds: 600 });
+    const before = broker.logStats.proposals;
+    await broker.runBackgroundWork();
+    expect(broker.logStats.proposals).toBe(before);
+    clock.advance(61_000);
+    timers.runAll();
+    await broker.runBackgroundWork();
+    expect(broker.logStats.proposals).toBeGreaterThan(before);
+    const after = broker.logStats.proposals;
+    await broker.runBackgroundWork();
+    expect(broker.logStats.proposals).toBe(after);
+    expect((await list(broker, { ...ref, queue: 'keep' })).map((m) => m.body)).toEqual(['long']);
+  });
+
+  test('messages carry an MD5 checksum of their Python-serialised body when enabled', async () => {
+    const { broker } = await open({ enableChecksum: true });
+    const [id] = await post(broker, ref, [{ event: 'BackupStarted' }, null]);
+    const listed = await list(broker, ref);
+    expect(listed.map((m) => m.checksum)).toEqual(['MD5:82eb2714b7c0237d373947c046cac78d', undefined]);
+    expect((await broker.getMessages(ref, [id ?? '']))[0]?.checksum).toBe('MD5:82eb2714b7c0237d373947c046cac78d');
+    const plain = await openBrokerFixture();
+    await post(plain.broker, ref, ['x']);
+    expect((await list(plain.broker, ref))[0]).not.toHaveProperty('checksum');
+    await plain.close();
   });
 });

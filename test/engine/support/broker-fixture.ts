@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { Broker } from '../../../src/api/broker.js';
 import { SimClock } from '../../../src/common/clock.js';
 import { ManualTimers } from '../../../src/common/timers.js';
@@ -50,4 +51,21 @@ export async function openBrokerFixture(options: { shardCount?: number; enableCh
 export function removeBrokerDirs(): void {
   for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
   openDirs.clear();
+}
+
+/**
+ * Registers cleanup and returns an opener: each test opens at most one fixture, which
+ * is closed and deleted after the test.
+ */
+export function useBrokerFixture(): (options?: Parameters<typeof openBrokerFixture>[0]) => Promise<BrokerFixture> {
+  let current: BrokerFixture | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+    removeBrokerDirs();
+  });
+  return async (options) => {
+    current = await openBrokerFixture(options);
+    return current;
+  };
 }
