@@ -31,7 +31,10 @@ export interface RaftNodeOptions {
   /** Hands messages to the transport (called only after what they depend on is durable). */
   readonly send: (messages: readonly RaftMessage[]) => void;
   readonly random: Random;
-  /** Snapshot the state machine and compact the log after this many applied entries. */
+  /**
+   * Snapshot the state machine and compact the log after this many applied entries.
+   * Omitted: never compact (for state machines that cannot snapshot yet).
+   */
   readonly compactionEntries?: number;
   /** Peer messages queued while a Ready is handled; more are dropped (raft retries). */
   readonly inboxMessagesMax?: number;
@@ -99,7 +102,7 @@ export class RaftNode {
     const { config, store, fsm } = options;
     this.shardId = config.shardId;
     this.nodeId = config.id;
-    this.compactionEntries = options.compactionEntries ?? 10_000;
+    this.compactionEntries = options.compactionEntries ?? Number.POSITIVE_INFINITY;
     this.inboxMessagesMax = options.inboxMessagesMax ?? 4096;
     this.readTimeoutTicks = options.readTimeoutTicks ?? 4 * config.electionTicks;
     this.metrics = options.metrics ?? noRaftMetrics;
