@@ -195,6 +195,8 @@ describe.skipIf(skipReason !== undefined)('a real Prometheus scraping a node', (
       expect((await seriesOf(`${name}{job="zaqar-api"}`)).length).toBe(leaders.length);
     }
     expect(await seriesOf('min(zaqar_raft_has_leader{job="zaqar-api"}) == 1')).toHaveLength(1);
+    // Each shard's first election is a leader change (from none to this node).
+    expect((await seriesOf('zaqar_raft_leader_changes_total{job="zaqar-api"} >= 1')).length).toBe(leaders.length);
   });
 
   test('log flush latency, store size and Node process metrics arrive', async () => {
