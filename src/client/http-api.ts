@@ -61,7 +61,7 @@ export class HttpZaqarApi implements ZaqarApi {
       });
       const text = await response.text();
       const body = text === '' ? undefined : parseJson(text);
-      if (!init.okStatuses.includes(response.status)) throw errorFromReply(response.status, body, `${method} ${path}`);
+      if (!init.okStatuses.includes(response.status)) throw errorFromReply(`${method} ${path}`, { status: response.status, body });
       return { status: response.status, headers: response.headers, body };
     } catch (error) {
       if (isTimedOut) throw new ZaqarTimeoutError(`${method} ${path}: no answer within ${this.options.requestTimeoutMs} ms`);

@@ -10,12 +10,12 @@ import { ZaqarError } from './zaqar-error.js';
 
 export function asObject(value: Json | undefined, what: string): JsonObject {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as JsonObject;
-  throw new ZaqarError(0, `malformed reply: ${what} is not an object`, value);
+  throw new ZaqarError(`malformed reply: ${what} is not an object`, { status: 0, body: value });
 }
 
 export function asArray(value: Json | undefined, what: string): readonly Json[] {
   if (Array.isArray(value)) return value as readonly Json[];
-  throw new ZaqarError(0, `malformed reply: ${what} is not a list`, value);
+  throw new ZaqarError(`malformed reply: ${what} is not a list`, { status: 0, body: value });
 }
 
 function numberField(doc: JsonObject, key: string): number {
@@ -39,7 +39,7 @@ export function readMessage(value: Json | undefined): Message {
   const doc = asObject(value, 'message');
   const href = typeof doc['href'] === 'string' ? doc['href'] : undefined;
   const id = typeof doc['id'] === 'string' ? doc['id'] : href === undefined ? undefined : idFromHref(href);
-  if (id === undefined) throw new ZaqarError(0, 'malformed reply: message without id', value);
+  if (id === undefined) throw new ZaqarError('malformed reply: message without id', { status: 0, body: value });
   const claimId = typeof doc['claim_id'] === 'string' ? doc['claim_id'] : href === undefined ? null : claimIdFromHref(href);
   return { id, ttl: numberField(doc, 'ttl'), age: numberField(doc, 'age'), body: doc['body'] ?? null, claimId };
 }

@@ -32,42 +32,43 @@ export class WsZaqarApi implements ZaqarApi {
   ) {}
 
   /** Sends an action and returns its reply when the status is one of `okStatuses`. */
-  async call(action: string, fields: Body | undefined, okStatuses: readonly number[]): Promise<WsReply> {
-    const reply = await this.connection.request(action, this.headers, fields);
-    if (!okStatuses.includes(reply.status)) throw errorFromReply(reply.status, reply.body, action);
+  async call(action: string, fields: Body | undefined, options: { readonly okStatuses: readonly number[] }): Promise<WsReply> {
+    const envelope = fields === undefined ? { headers: this.headers } : { headers: this.headers, body: fields };
+    const reply = await this.connection.request(action, envelope);
+    if (!options.okStatuses.includes(reply.status)) throw errorFromReply(action, reply);
     return reply;
   }
 
   async createQueue(name: string, metadata?: JsonObject): Promise<{ readonly created: boolean }> {
-    const reply = await this.call('queue_create', body({ queue_name: name, metadata }), [201, 204]);
+    const reply = await this.call('queue_create', body({ queue_name: name, metadata }), { okStatuses: [201, 204] });
     return { created: reply.status === 201 };
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.call('queue_delete', { queue_name: name }, [204]);
+    await this.call('queue_delete', { queue_name: name }, { okStatuses: [204] });
   }
 
   async getQueueMetadata(name: string): Promise<JsonObject> {
-    return asObject((await this.call('queue_get', { queue_name: name }, [200])).body, 'queue metadata');
+    return asObject((await this.call('queue_get', { queue_name: name }, { okStatuses: [200] })).body, 'queue metadata');
   }
 
   async listQueues(options: ListQueuesOptions = {}): Promise<Page<QueueSummary>> {
     const fields = body({ marker: options.marker, limit: options.limit, detailed: options.detailed });
-    const reply = await this.call('queue_list', fields, [200]);
+    const reply = await this.call('queue_list', fields, { okStatuses: [200] });
     const items = asArray(asObject(reply.body, 'queue list')['queues'], 'queues').map(readQueueSummary);
     return { items, nextMarker: items.at(-1)?.name };
   }
 
   async queueStats(name: string): Promise<QueueStats> {
-    return readStats((await this.call('queue_get_stats', { queue_name: name }, [200, 404])).body);
+    return readStats((await this.call('queue_get_stats', { queue_name: name }, { okStatuses: [200, 404] })).body);
   }
 
   async purgeQueue(name: string, resourceTypes?: readonly ('messages' | 'subscriptions')[]): Promise<void> {
-    await this.call('queue_purge', body({ queue_name: name, resource_types: resourceTypes }), [204]);
+    await this.call('queue_purge', body({ queue_name: name, resource_types: resourceTypes }), { okStatuses: [204] });
   }
 
   async postMessages(queue: string, messages: readonly NewMessage[]): Promise<readonly string[]> {
-    const reply = await this.call('message_post', { queue_name: queue, messages: newMessagesToWire(messages) }, [201]);
+    const reply = await this.call('message_post', { queue_name: queue, messages: newMessagesToWire(messages) }, { okStatuses: [201] });
     return asArray(asObject(reply.body, 'post result')['message_ids'], 'message_ids').map(String);
   }
 
@@ -76,37 +77,37 @@ export class WsZaqarApi implements ZaqarApi {
       queue_name: queue, marker: options.marker, limit: options.limit, echo: options.echo,
       include_claimed: options.includeClaimed,
     });
-    const doc = asObject((await this.call('message_list', fields, [200])).body, 'message list');
+    const doc = asObject((await this.call('message_list', fields, { okStatuses: [200] })).body, 'message list');
     const marker = doc['marker'];
     return { items: readMessages(doc['messages']), nextMarker: typeof marker === 'string' ? marker : undefined };
   }
 
   async getMessage(queue: string, id: string): Promise<Message> {
-    const reply = await this.call('message_get', { queue_name: queue, message_id: id }, [200]);
+    const reply = await this.call('message_get', { queue_name: queue, message_id: id }, { okStatuses: [200] });
     return readMessage(asObject(reply.body, 'message')['messages']);
   }
 
   async getMessages(queue: string, ids: readonly string[]): Promise<readonly Message[]> {
-    const reply = await this.call('message_get_many', { queue_name: queue, message_ids: [...ids] }, [200]);
+    const reply = await this.call('message_get_many', { queue_name: queue, message_ids: [...ids] }, { okStatuses: [200] });
     return readMessages(asObject(reply.body, 'messages')['messages']);
   }
 
   async deleteMessage(queue: string, id: string, options: { readonly claimId?: string } = {}): Promise<void> {
-    await this.call('message_delete', body({ queue_name: queue, message_id: id, claim_id: options.claimId }), [204]);
+    await this.call('message_delete', body({ queue_name: queue, message_id: id, claim_id: options.claimId }), { okStatuses: [204] });
   }
 
   async deleteMessages(queue: string, ids: readonly string[]): Promise<void> {
-    await this.call('message_delete_many', { queue_name: queue, message_ids: [...ids] }, [204]);
+    await this.call('message_delete_many', { queue_name: queue, message_ids: [...ids] }, { okStatuses: [204] });
   }
 
   async popMessages(queue: string, count: number): Promise<readonly Message[]> {
-    const reply = await this.call('message_delete_many', { queue_name: queue, pop: count }, [200]);
+    const reply = await this.call('message_delete_many', { queue_name: queue, pop: count }, { okStatuses: [200] });
     return readMessages(asObject(reply.body, 'popped')['messages']);
   }
 
   async claimMessages(queue: string, options: ClaimOptions = {}): Promise<Claim | undefined> {
     const fields = body({ queue_name: queue, ttl: options.ttl, grace: options.grace, limit: options.limit });
-    const reply = await this.call('claim_create', fields, [201, 204]);
+    const reply = await this.call('claim_create', fields, { okStatuses: [201, 204] });
     if (reply.status === 204) return undefined;
     const doc = asObject(reply.body, 'claim');
     const id = doc['claim_id'];
@@ -115,49 +116,49 @@ export class WsZaqarApi implements ZaqarApi {
   }
 
   async getClaim(queue: string, claimId: string): Promise<ClaimInfo> {
-    return readClaimInfo((await this.call('claim_get', { queue_name: queue, claim_id: claimId }, [200])).body, claimId);
+    return readClaimInfo((await this.call('claim_get', { queue_name: queue, claim_id: claimId }, { okStatuses: [200] })).body, claimId);
   }
 
   async renewClaim(queue: string, claimId: string, options: { ttl?: number; grace?: number } = {}): Promise<void> {
     const fields = body({ queue_name: queue, claim_id: claimId, ttl: options.ttl, grace: options.grace });
-    await this.call('claim_update', fields, [204]);
+    await this.call('claim_update', fields, { okStatuses: [204] });
   }
 
   async releaseClaim(queue: string, claimId: string): Promise<void> {
-    await this.call('claim_delete', { queue_name: queue, claim_id: claimId }, [204]);
+    await this.call('claim_delete', { queue_name: queue, claim_id: claimId }, { okStatuses: [204] });
   }
 
   async createSubscription(queue: string, subscription: NewSubscription): Promise<string> {
     const fields = body({
       queue_name: queue, subscriber: subscription.subscriber, ttl: subscription.ttl, options: subscription.options,
     });
-    const reply = await this.call('subscription_create', fields, [201]);
+    const reply = await this.call('subscription_create', fields, { okStatuses: [201] });
     return String(asObject(reply.body, 'subscription')['subscription_id']);
   }
 
   async listSubscriptions(queue: string, options: { marker?: string; limit?: number } = {}): Promise<Page<Subscription>> {
     const fields = body({ queue_name: queue, marker: options.marker, limit: options.limit });
-    const reply = await this.call('subscription_list', fields, [200]);
+    const reply = await this.call('subscription_list', fields, { okStatuses: [200] });
     const items = asArray(asObject(reply.body, 'subscriptions')['subscriptions'], 'subscriptions').map(readSubscription);
     return { items, nextMarker: items.at(-1)?.id };
   }
 
   async getSubscription(queue: string, id: string): Promise<Subscription> {
-    const reply = await this.call('subscription_get', { queue_name: queue, subscription_id: id }, [200]);
+    const reply = await this.call('subscription_get', { queue_name: queue, subscription_id: id }, { okStatuses: [200] });
     return readSubscription(reply.body);
   }
 
   async deleteSubscription(queue: string, id: string): Promise<void> {
-    await this.call('subscription_delete', { queue_name: queue, subscription_id: id }, [204]);
+    await this.call('subscription_delete', { queue_name: queue, subscription_id: id }, { okStatuses: [204] });
   }
 
   async ping(): Promise<boolean> {
-    const reply = await this.connection.request('ping_node', this.headers);
+    const reply = await this.connection.request('ping_node', { headers: this.headers });
     return reply.status < 400;
   }
 
   async health(): Promise<JsonObject> {
-    return asObject((await this.call('check_node_health', undefined, [200])).body, 'health');
+    return asObject((await this.call('check_node_health', undefined, { okStatuses: [200] })).body, 'health');
   }
 
   close(): Promise<void> {

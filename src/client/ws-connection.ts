@@ -72,8 +72,9 @@ export class WsConnection {
   }
 
   /** Sends one action; resolves with the server's reply whatever its status. */
-  request(action: string, headers: Readonly<Record<string, string>>, body?: JsonObject): Promise<WsReply> {
-    return this.enqueue(action, headers, body, false);
+  request(action: string, envelope: { readonly headers: Readonly<Record<string, string>>; readonly body?: JsonObject }):
+    Promise<WsReply> {
+    return this.enqueue(action, envelope, false);
   }
 
   /** Number of requests sent or queued and not yet settled. */
@@ -97,8 +98,9 @@ export class WsConnection {
     return this.closedPromise;
   }
 
-  private enqueue(action: string, headers: Readonly<Record<string, string>>, body: JsonObject | undefined,
+  private enqueue(action: string, request: { readonly headers: Readonly<Record<string, string>>; readonly body?: JsonObject },
     isBypass: boolean): Promise<WsReply> {
+    const { headers, body } = request;
     if (this.state === 'closed') return Promise.reject(new ZaqarConnectionError('connection is closed'));
     if (this.inFlight >= this.options.inFlightMax) {
       return Promise.reject(new ZaqarLimitError(`more than ${this.options.inFlightMax} requests in flight`));
@@ -151,7 +153,7 @@ export class WsConnection {
     const hook = this.options.onOpen;
     const ready = hook === undefined
       ? Promise.resolve()
-      : hook((action, headers) => this.enqueue(action, headers, undefined, true));
+      : hook((action, headers) => this.enqueue(action, { headers }, true));
     ready.then(() => {
       if (this.socket !== socket || socket.readyState !== WebSocket.OPEN || this.state === 'closed') return;
       this.state = 'open';

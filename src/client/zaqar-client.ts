@@ -61,7 +61,7 @@ export function createClient(options: ClientOptions, deps: ClientDeps = {}): Zaq
     ...(authToken === undefined ? {} : {
       onOpen: async (send) => {
         const reply = await send('authenticate', { ...headers, 'X-Auth-Token': authToken });
-        if (reply.status !== 200) throw errorFromReply(reply.status, reply.body, 'authenticate');
+        if (reply.status !== 200) throw errorFromReply('authenticate', reply);
       },
     }),
   });

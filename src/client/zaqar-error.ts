@@ -12,11 +12,11 @@ export class ZaqarError extends Error {
   /** The body as the server sent it. */
   readonly body: Json | undefined;
 
-  constructor(status: number, message: string, body: Json | undefined) {
+  constructor(message: string, reply: { readonly status: number; readonly body: Json | undefined }) {
     super(message);
     this.name = 'ZaqarError';
-    this.status = status;
-    this.body = body;
+    this.status = reply.status;
+    this.body = reply.body;
   }
 }
 
@@ -45,8 +45,8 @@ export class ZaqarLimitError extends Error {
 }
 
 /** Builds the error for a failed reply, reading whichever error shape the body has. */
-export function errorFromReply(status: number, body: Json | undefined, context: string): ZaqarError {
-  return new ZaqarError(status, `${context}: ${status} ${describeBody(body)}`.trim(), body);
+export function errorFromReply(context: string, reply: { readonly status: number; readonly body: Json | undefined }): ZaqarError {
+  return new ZaqarError(`${context}: ${reply.status} ${describeBody(reply.body)}`.trim(), reply);
 }
 
 function describeBody(body: Json | undefined): string {
