@@ -59,6 +59,9 @@ export interface ClusterShardLogsDeps {
 
 const routeRetryMs = 50;
 const transferLagEntriesMax = 64;
+/** Shutdown hand-off: how often to look whether this node still leads a shard, and for how long. */
+const handOffPollMs = 50;
+const handOffPollsMax = 200;
 
 export class ClusterShardLogs implements ShardLogSource {
   readonly placement: Placement;
@@ -157,6 +160,36 @@ export class ClusterShardLogs implements ShardLogSource {
       if (progress === undefined || !progress.recentActive || group.core.log.lastIndex() - progress.match > transferLagEntriesMax) continue;
       group.requestTransfer(preferred);
     }
+  }
+
+  /**
+   * Shutdown (ShardedBroker.transferLeadershipAway): every shard led here hands its
+   * leadership to its most caught-up replica that answered recently; resolves once this
+   * node leads no shard, or after about ten seconds (the drain bounds it anyway). The
+   * balancer stops first so it cannot hand leadership back.
+   */
+  async transferLeadershipAway(): Promise<void> {
+    this.stopBalancer();
+    for (let poll = 0; poll < handOffPollsMax; poll++) {
+      const led = this.host.allGroups().filter((group) => group.isLeader());
+      if (led.length === 0) return;
+      for (const group of led) {
+        const target = this.handOffTarget(group);
+        if (target !== undefined) group.requestTransfer(target);
+      }
+      await new Promise<void>((resolve) => this.deps.delays.after(handOffPollMs, resolve));
+    }
+  }
+
+  private handOffTarget(group: ShardGroup): NodeId | undefined {
+    let target: NodeId | undefined;
+    let targetMatch = -1;
+    for (const [nodeId, progress] of group.core.progress) {
+      if (nodeId === this.options.nodeId || !progress.recentActive || progress.match <= targetMatch) continue;
+      target = nodeId;
+      targetMatch = progress.match;
+    }
+    return target;
   }
 
   /** Stops the groups; called by the broker's close before the stores close. */
