@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ClusterLauncher } from '../support/cluster-launcher.js';
+import { allReplicasConverge } from './support/converge.js';
 import { ClusterLoad, pause } from './support/load.js';
 
 const shardCount = 4;
@@ -74,20 +75,4 @@ async function busiestShard(cluster: ClusterLauncher, leaders: Map<number, numbe
   const best = candidates[0];
   if (best === undefined) throw new Error('no shards');
   return best.shard;
-}
-
-/** Every replica of every shard reaches the same applied index and commit. */
-export async function allReplicasConverge(cluster: ClusterLauncher): Promise<void> {
-  await ClusterLauncher.waitFor('replicas to converge', 30_000, async () => {
-    const applied = new Map<number, Set<number>>();
-    for (const node of cluster.running()) {
-      for (const shard of (await cluster.status(node.id)).shards) {
-        const seen = applied.get(shard.shardId) ?? new Set<number>();
-        seen.add(shard.applied);
-        if (shard.applied !== shard.commit) seen.add(-1);
-        applied.set(shard.shardId, seen);
-      }
-    }
-    return [...applied.values()].every((seen) => seen.size === 1) ? true : undefined;
-  });
 }

@@ -1,9 +1,9 @@
 /**
  * Starts N compiled `zaqar-ts serve` processes on 127.0.0.1 as one static cluster, each
  * with its own temp data dir, HTTP port and cluster (Raft + forwarding gRPC) port, all
- * chosen free up front so a node restarts on the same addresses. `peerAddress` lets a
- * test route node i's traffic to node j through something else (the fault-injecting
- * TCP proxy). Nodes can be crashed (`kill -9`), restarted and stopped one by one.
+ * chosen free up front so a node restarts on the same addresses. With `isProxied`, node
+ * i reaches node j through its own TcpProxy, so `partition` can cut links. Nodes can be
+ * crashed (`kill -9`), restarted and stopped one by one.
  *
  * `status(id)` reads a node's `GET /v2/cluster` report (admin mode is on), which names
  * each shard's leader and indexes. Every wait has a deadline.
@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TcpProxy } from './tcp-proxy.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startDeadlineMs = 30_000;
@@ -25,8 +26,8 @@ export interface ClusterOptions {
   readonly shards?: number;
   /** Zaqar options for every node's JSON config file (admin mode is added). */
   readonly config?: Record<string, unknown>;
-  /** The address node `from` uses to reach node `to`'s cluster port; default: the port itself. */
-  readonly peerAddress?: (from: number, to: number, clusterPort: number) => string;
+  /** Routes node `from`'s traffic to node `to` through a TcpProxy per ordered pair (see `partition`). */
+  readonly isProxied?: boolean;
 }
 
 export interface ShardReport {
@@ -136,7 +137,21 @@ export class ClusterLauncher {
   private constructor(
     readonly nodes: readonly ClusterNode[],
     private readonly dir: string,
+    private readonly proxies: ReadonlyMap<string, TcpProxy>,
   ) {}
+
+  /** Cuts every link between `side` and the other nodes (both directions); needs `isProxied`. */
+  partition(side: readonly number[]): void {
+    if (this.proxies.size === 0) throw new Error('partition needs a cluster started with isProxied');
+    for (const [pair, proxy] of this.proxies) {
+      const [from, to] = pair.split('->').map(Number);
+      if (side.includes(from ?? 0) !== side.includes(to ?? 0)) proxy.cut();
+    }
+  }
+
+  heal(): void {
+    for (const proxy of this.proxies.values()) proxy.heal();
+  }
 
   static async start(options: ClusterOptions): Promise<ClusterLauncher> {
     const dir = await mkdtemp(join(tmpdir(), 'zaqar-ts-cluster-'));
@@ -145,10 +160,20 @@ export class ClusterLauncher {
     const ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
     const ports = await Promise.all(ids.map(async () => ({ http: await freePort(), cluster: await freePort() })));
     const portOf = (id: number): { http: number; cluster: number } => ports[id - 1] ?? { http: 0, cluster: 0 };
-    const nodes = ids.map((id) => {
-      const peers = ids
-        .map((other) => `${other}=${other === id ? `127.0.0.1:${portOf(other).cluster}` : (options.peerAddress?.(id, other, portOf(other).cluster) ?? `127.0.0.1:${portOf(other).cluster}`)}`)
-        .join(',');
+    const proxies = new Map<string, TcpProxy>();
+    const nodes: ClusterNode[] = [];
+    for (const id of ids) {
+      const peerList: string[] = [];
+      for (const other of ids) {
+        let address = `127.0.0.1:${portOf(other).cluster}`;
+        if (options.isProxied === true && other !== id) {
+          const proxy = await TcpProxy.start({ host: '127.0.0.1', port: portOf(other).cluster });
+          proxies.set(`${id}->${other}`, proxy);
+          address = proxy.address;
+        }
+        peerList.push(`${other}=${address}`);
+      }
+      const peers = peerList.join(',');
       const args = [
         'serve',
         '--listen', `127.0.0.1:${portOf(id).http}`,
@@ -159,9 +184,9 @@ export class ClusterLauncher {
         '--raft-listen', `127.0.0.1:${portOf(id).cluster}`,
         ...(options.shards === undefined ? [] : ['--shards', String(options.shards)]),
       ];
-      return new ClusterNode(id, portOf(id).http, portOf(id).cluster, args);
-    });
-    const cluster = new ClusterLauncher(nodes, dir);
+      nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, args));
+    }
+    const cluster = new ClusterLauncher(nodes, dir, proxies);
     try {
       await Promise.all(nodes.map((node) => node.start()));
     } catch (error) {
@@ -217,6 +242,7 @@ export class ClusterLauncher {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.stop()));
+    await Promise.all([...this.proxies.values()].map((proxy) => proxy.close()));
     await rm(this.dir, { recursive: true, force: true });
   }
 }
