@@ -171,14 +171,20 @@ export function envNameOf(option: string): string {
 }
 
 /**
- * Options set in the environment. Values are read as JSON when they parse (numbers,
- * booleans, lists), else as strings, and then checked like the file's.
+ * Options set in the environment. A string option takes the value as it is (a numeric
+ * secret stays a string); others are read as JSON when they parse (numbers, booleans,
+ * lists), else as strings, and then checked like the file's.
  */
 function optionsFromEnv(env: ConfigSources['env']): Record<string, unknown> {
   const found: Record<string, unknown> = {};
-  for (const name of [...apiOptionTable.map(([option]) => option), ...Object.keys(nodeOptionKinds)]) {
+  const kinds = new Map<string, Kind>([...apiOptionTable.map(([option, , kind]) => [option, kind] as const), ...Object.entries(nodeOptionKinds)]);
+  for (const [name, kind] of kinds) {
     const raw = env[envNameOf(name)];
     if (raw === undefined) continue;
+    if (kind === 'string') {
+      found[name] = raw;
+      continue;
+    }
     try {
       found[name] = JSON.parse(raw) as unknown;
     } catch {
