@@ -22,7 +22,10 @@ function descriptionOf(run: () => unknown): string | undefined {
 
 describe('parseJsonBody', () => {
   test('parses documents exactly like JSON.parse', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+    // Integer literals beyond int64 (JSON.stringify writes 2**63 as 19+ digits) are
+    // rejected on purpose; the other test covers them.
+    const withinInt64 = (value: unknown): boolean => !/(^|[^\d.eE+-])-?\d{19,}(?![\d.eE])/.test(JSON.stringify(value));
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }).filter(withinInt64), (value) => {
       const text = JSON.stringify({ v: value });
       expect(parseJsonBody(bytes(text)).value).toStrictEqual(JSON.parse(text));
     }), { numRuns: 300 });
