@@ -76,6 +76,13 @@ describe('zaqar-ts serve refuses invalid configuration', () => {
 });
 
 describe('zaqar-ts config', () => {
+  test('a string option from the environment keeps its text, even when it looks like a number', async () => {
+    const child = OpsProcess.spawn(['config'], { ZAQAR_SIGNED_URL__SECRET_KEY: '12345', ZAQAR_ADMIN_MODE: 'true' });
+    const exit = await child.exit(30_000);
+    expect(exit.code, child.output).toBe(0);
+    expect(JSON.parse(child.output)).toMatchObject({ 'signed_url.secret_key': '<redacted>', admin_mode: true });
+  });
+
   test('prints the effective configuration: env over file, flags over env, secrets redacted', async () => {
     const path = await configFile('effective.json', {
       max_messages_post_size: 1000,
