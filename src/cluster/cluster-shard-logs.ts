@@ -165,8 +165,9 @@ export class ClusterShardLogs implements ShardLogSource {
   /**
    * Shutdown (ShardedBroker.transferLeadershipAway): every shard led here hands its
    * leadership to its most caught-up replica that answered recently; resolves once this
-   * node leads no shard, or after about ten seconds (the drain bounds it anyway). The
-   * balancer stops first so it cannot hand leadership back.
+   * node leads no shard, and rejects naming the shards still led here after about ten
+   * seconds (the drain bounds the wait anyway). The balancer stops first so it cannot
+   * hand leadership back.
    */
   async transferLeadershipAway(): Promise<void> {
     this.stopBalancer();
@@ -179,6 +180,8 @@ export class ClusterShardLogs implements ShardLogSource {
       }
       await new Promise<void>((resolve) => this.deps.delays.after(handOffPollMs, resolve));
     }
+    const stillLed = this.host.allGroups().filter((group) => group.isLeader()).map((group) => group.shardId);
+    if (stillLed.length > 0) throw new Error(`node ${this.options.nodeId} still leads shards ${stillLed.join(', ')}`);
   }
 
   private handOffTarget(group: ShardGroup): NodeId | undefined {
