@@ -87,7 +87,7 @@ export class InteractionEnv {
         this.isolated.clear();
         return '';
       case 'restart':
-        return this.restart(one());
+        return this.restart(one(), named(c.args, 'keep-msgs', 'false') === 'true');
       case 'corrupt-entry':
         return String(this.node(one()).store.corruptEntry(shardId, Number(words[0]) as LogIndex));
       case 'truncate-log':
@@ -218,13 +218,14 @@ export class InteractionEnv {
     return `compacted ${id} through ${term}/${index}`;
   }
 
-  private restart(id: NodeId): string {
+  /** Crash and restart; messages already on their way to the node arrive later if `isKeepingMessages`. */
+  private restart(id: NodeId, isKeepingMessages: boolean): string {
     const node = this.node(id);
     node.store.crash();
     node.core = newCore(node.config, node.store);
     const snapshot = node.store.snapshot(shardId);
     node.applied = snapshot === undefined ? [] : restoreList(snapshot);
-    this.mailboxes.set(id, []);
+    if (!isKeepingMessages) this.mailboxes.set(id, []);
     return this.status(id);
   }
 }

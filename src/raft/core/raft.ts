@@ -78,6 +78,10 @@ export class RaftCore implements CoreContext {
   private damageLastIndexSeen: LogIndex | undefined;
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
+  /** Wire id of each read this replica asked for → the caller's context. */
+  private readonly readContexts = new Map<string, string>();
+  private readNonce: string | undefined;
+  private readSeq = 0;
   readonly readIndexes: ReadIndexTracker;
   readonly replication: LeaderReplication;
   private readonly follower: FollowerReplication;
@@ -178,15 +182,36 @@ export class RaftCore implements CoreContext {
     return { ok: true, index, term: this.term };
   }
 
-  /** Asks for a read index; the answer arrives as a ReadState with the same context. */
+  /**
+   * Asks for a read index; the answer arrives as a ReadState with the same context. On
+   * the wire the request travels under an id unique to this run of this replica, so an
+   * answer (or heartbeat acknowledgement) still in flight from before a restart can
+   * never be taken for a new request that reuses the caller's context.
+   */
   readIndex(context: string): ReadIndexResult {
     this.assertIdle();
-    if (this.role !== 'leader') {
-      if (this.lead === 0) return { ok: false, reason: 'not_leader', leaderHint: undefined };
-      this.send({ to: this.lead, type: MessageType.ReadIndex, context });
+    const lead = this.lead;
+    if (this.role !== 'leader' && lead === 0) return { ok: false, reason: 'not_leader', leaderHint: undefined };
+    const wireId = this.newReadId(context);
+    if (this.role !== 'leader' && lead !== 0) {
+      this.send({ to: lead, type: MessageType.ReadIndex, context: wireId });
       return { ok: true };
     }
-    return this.readIndexes.request(context, this.id) ? { ok: true } : { ok: false, reason: 'overloaded' };
+    if (this.readIndexes.request(wireId, this.id)) return { ok: true };
+    this.readContexts.delete(wireId);
+    return { ok: false, reason: 'overloaded' };
+  }
+
+  private newReadId(context: string): string {
+    if (this.readNonce === undefined) this.readNonce = this.deps.random.int(0x7fffffff).toString(36);
+    const wireId = `${this.id}.${this.readNonce}.${++this.readSeq}`;
+    this.readContexts.set(wireId, context);
+    // Bounded: an answer that never came is forgotten once enough newer reads were asked.
+    if (this.readContexts.size > 2 * this.config.readsPendingMax) {
+      const oldest = this.readContexts.keys().next();
+      if (oldest.done !== true) this.readContexts.delete(oldest.value);
+    }
+    return wireId;
   }
 
   transferLeadership(to: NodeId): TransferResult {
@@ -298,7 +323,10 @@ export class RaftCore implements CoreContext {
 
   /** A ReadIndex answer for a local read. */
   addReadState(read: ReadState): void {
-    this.readStates.push(read);
+    const context = this.readContexts.get(read.context);
+    if (context === undefined) return;
+    this.readContexts.delete(read.context);
+    this.readStates.push({ index: read.index, context });
   }
 
   /** TimeoutNow from the leader: campaign at once, past the other replicas' lease. */
