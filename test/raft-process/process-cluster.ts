@@ -77,7 +77,7 @@ export async function killHard(node: RunningNode): Promise<void> {
   await node.exited;
 }
 
-export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
