@@ -105,6 +105,8 @@ export class ClusterShardLogs implements ShardLogSource {
       delays: this.deps.delays,
       routeWaitMs: this.options.routeWaitMs,
       retryMs: routeRetryMs,
+      // About one election: long enough to notice a healed partition's new leader.
+      unreachableWaitMs: this.options.tickMs * this.options.electionTicks,
     });
   }
 

@@ -35,11 +35,16 @@ export interface RouteDeps {
   readonly routeWaitMs: number;
   /** Pause between attempts while no leader is known. */
   readonly retryMs: number;
+  /** The shorter wait once the shard has been unreachable for a whole `routeWaitMs`. */
+  readonly unreachableWaitMs: number;
 }
 
 type Attempt = { readonly done: AnyCommandResult } | { readonly hint: NodeId | undefined };
 
 export class RoutedShardLog implements ShardLog {
+  /** When requests started failing to reach a leader (undefined while they succeed). */
+  private unreachableSinceMs: number | undefined;
+
   constructor(
     private readonly group: ShardGroup,
     private readonly deps: RouteDeps,
@@ -51,12 +56,15 @@ export class RoutedShardLog implements ShardLog {
 
   async propose<C extends ShardCommand>(command: C): Promise<ResultOf<C>> {
     const data = encodeCommand(command);
-    const deadlineMs = this.deps.clock.monotonicMs() + this.deps.routeWaitMs;
+    const deadlineMs = this.deadlineMs();
     let hint: NodeId | undefined;
     for (;;) {
       const target = hint ?? this.group.leader();
       const attempt = target === undefined ? { hint: undefined } : target === this.deps.nodeId ? await this.proposeLocal(data) : await this.proposeRemote(target, data, deadlineMs);
-      if ('done' in attempt) return attempt.done as ResultOf<C>;
+      if ('done' in attempt) {
+        this.unreachableSinceMs = undefined;
+        return attempt.done as ResultOf<C>;
+      }
       const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
       if (remainingMs <= 0) throw this.unavailable();
       // A fresh hint is tried at once; otherwise wait for an election to settle.
@@ -101,10 +109,11 @@ export class RoutedShardLog implements ShardLog {
   }
 
   async readBarrier(): Promise<void> {
-    const deadlineMs = this.deps.clock.monotonicMs() + this.deps.routeWaitMs;
+    const deadlineMs = this.deadlineMs();
     for (;;) {
       try {
         await this.group.readBarrier();
+        this.unreachableSinceMs = undefined;
         return;
       } catch (error) {
         const isRetryable = error instanceof NotLeaderError || (error instanceof ShardUnavailableError && this.group.failure === undefined);
@@ -116,7 +125,20 @@ export class RoutedShardLog implements ShardLog {
     }
   }
 
+  /**
+   * A request waits up to `routeWaitMs` for a leader; once the shard has been
+   * unreachable that long (a partitioned minority), later requests wait only
+   * `unreachableWaitMs`, so clients get their 503 quickly instead of each waiting in full.
+   */
+  private deadlineMs(): number {
+    const nowMs = this.deps.clock.monotonicMs();
+    const since = this.unreachableSinceMs;
+    const isLongUnreachable = since !== undefined && nowMs - since >= this.deps.routeWaitMs;
+    return nowMs + (isLongUnreachable ? this.deps.unreachableWaitMs : this.deps.routeWaitMs);
+  }
+
   private unavailable(): ShardUnavailableError {
+    this.unreachableSinceMs ??= this.deps.clock.monotonicMs() - this.deps.routeWaitMs;
     return new ShardUnavailableError(this.shardId, `shard ${this.shardId} has no reachable leader (waited ${this.deps.routeWaitMs} ms)`);
   }
 
