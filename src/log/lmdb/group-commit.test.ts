@@ -81,3 +81,18 @@ test('GroupCommit rejects every write of a batch whose transaction cannot start'
   for (const write of writes) await expect(write).rejects.toThrow(/closed/);
   env = openLmdbEnv(dir);
 });
+
+test('GroupCommit rolls back a write that throws half-way and commits the rest of its batch', async () => {
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  const commits = new GroupCommit(env);
+  const failing = commits.enqueue(() => {
+    db.putSync(1, 'half');
+    throw new Error('write failed half-way');
+  });
+  const fine = commits.enqueue(() => db.putSync(2, 'whole'));
+  await expect(failing).rejects.toThrow(/half-way/);
+  await fine;
+  expect(commits.transactions).toBe(1);
+  expect(db.get(1)).toBeUndefined();
+  expect(db.get(2)).toBe('whole');
+});

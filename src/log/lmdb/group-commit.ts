@@ -9,8 +9,11 @@
  *
  * The batch is closed on `setImmediate`, i.e. after the current turn's microtasks and
  * I/O callbacks: the node loops of many groups woken by one network frame all get in.
- * Invariant: a write's promise resolves only after its transaction is committed and the
+ * Invariants: a write's promise resolves only after its transaction is committed and the
  * environment reports it flushed; if the transaction fails every write in it rejects.
+ * Each write runs in its own child transaction: lmdb-js commits whatever a throwing
+ * transaction callback had written, so without it a write failing half-way would leave
+ * half its puts behind. A write that throws rejects alone; the rest of the batch commits.
  */
 import type { LmdbEnv } from './lmdb-env.js';
 
@@ -34,7 +37,7 @@ export class GroupCommit {
 
   /**
    * Queues `write` (synchronous puts/removes, run inside the batch's transaction) and
-   * resolves once it is durable. `write` must not throw: validate before queueing.
+   * resolves once it is durable; rejects, with nothing of it written, if it throws.
    */
   enqueue(write: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -51,11 +54,20 @@ export class GroupCommit {
     this.pending = [];
     this.isScheduled = false;
     this.transactionCount += 1;
+    const written: PendingWrite[] = [];
     let committed: Promise<unknown>;
     let flushed: Promise<unknown>;
     try {
       committed = this.env.transaction(() => {
-        for (const item of batch) item.write();
+        for (const item of batch) {
+          try {
+            // Synchronous inside a write transaction: commits or aborts before returning.
+            void this.env.childTransaction(item.write);
+            written.push(item);
+          } catch (error) {
+            item.reject(error);
+          }
+        }
       });
       // Taken synchronously after queueing so it is the flush of this batch (or later).
       flushed = new Promise((resolve, reject) => {
@@ -68,7 +80,7 @@ export class GroupCommit {
     }
     Promise.all([committed, flushed]).then(
       () => {
-        for (const item of batch) item.resolve();
+        for (const item of written) item.resolve();
       },
       (error: unknown) => {
         for (const item of batch) item.reject(error);
