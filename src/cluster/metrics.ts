@@ -1,24 +1,20 @@
 /**
  * What the shard layer reports. Events: messages the background gc removed because
- * their ttl ran out, messages moved to a dead-letter queue, proposals refused before
- * reaching the log (overloaded, shard failed). State, read at scrape time through
- * `ShardReport`: per shard held here, its message depth and claimed count.
+ * their ttl ran out, messages moved to a dead-letter queue (refused proposals are the
+ * raft metrics' concern). State, read at scrape time through `ShardReport`: per shard
+ * held here, its message depth and claimed count.
  */
 import type { NodeId, ShardId } from '../common/ids.js';
 import type { RaftGroupReport, RaftRole } from '../raft/metrics.js';
 
-export type ProposalRejection = 'overloaded' | 'unavailable';
-
 export interface ClusterMetrics {
   messagesExpired(shardId: ShardId, count: number): void;
   messagesDeadLettered(shardId: ShardId, count: number): void;
-  proposalRejected(shardId: ShardId, reason: ProposalRejection): void;
 }
 
 export const noClusterMetrics: ClusterMetrics = {
   messagesExpired: () => undefined,
   messagesDeadLettered: () => undefined,
-  proposalRejected: () => undefined,
 };
 
 /** One shard replica on this node, as sampled at scrape time. */

@@ -39,7 +39,6 @@ describe('NodeMetrics', () => {
     metrics.api.messagesDeleted(1);
     metrics.cluster.messagesExpired(shard(2), 4);
     metrics.cluster.messagesDeadLettered(shard(2), 1);
-    metrics.cluster.proposalRejected(shard(1), 'overloaded');
     metrics.raft.leaderChanged(shard(1));
     metrics.raft.proposalRejected(shard(1), 'not_leader');
     metrics.notifications.deliveryFailed('https');
@@ -51,7 +50,6 @@ describe('NodeMetrics', () => {
       'zaqar_api_messages_deleted_total 1',
       'zaqar_cluster_messages_expired_total{shard="2"} 4',
       'zaqar_cluster_messages_dead_lettered_total{shard="2"} 1',
-      'zaqar_cluster_proposals_rejected_total{shard="1",reason="overloaded"} 1',
       'zaqar_raft_leader_changes_total{shard="1"} 1',
       'zaqar_raft_proposals_rejected_total{shard="1",reason="not_leader"} 1',
       'zaqar_notification_failures_total{kind="https"} 1',

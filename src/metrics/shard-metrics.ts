@@ -7,7 +7,7 @@
  * a node id: both bounded by the cluster's layout.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ClusterMetrics, ProposalRejection, ShardReport } from '../cluster/metrics.js';
+import type { ClusterMetrics, ShardReport } from '../cluster/metrics.js';
 import type { ShardId } from '../common/ids.js';
 import type { LogMetrics } from '../log/metrics.js';
 import type { RaftGroupReport, RaftMetrics, RaftRole } from '../raft/metrics.js';
@@ -28,7 +28,6 @@ export interface ShardSources {
 export class PromClusterMetrics implements ClusterMetrics {
   private readonly expired: Counter<'shard'>;
   private readonly deadLettered: Counter<'shard'>;
-  private readonly rejected: Counter<'shard' | 'reason'>;
 
   constructor(registry: Registry, sources: Pick<ShardSources, 'shards'>) {
     const registers = [registry];
@@ -42,12 +41,6 @@ export class PromClusterMetrics implements ClusterMetrics {
       name: 'zaqar_cluster_messages_dead_lettered_total',
       help: 'Messages moved to a dead-letter queue after too many claims, by source shard.',
       labelNames: ['shard'],
-      registers,
-    });
-    this.rejected = new Counter({
-      name: 'zaqar_cluster_proposals_rejected_total',
-      help: 'Shard commands refused before reaching the log (overloaded, unavailable), by shard.',
-      labelNames: ['shard', 'reason'],
       registers,
     });
     sampledGauge(registry, {
@@ -72,9 +65,6 @@ export class PromClusterMetrics implements ClusterMetrics {
     this.deadLettered.inc({ shard: String(shardId) }, count);
   }
 
-  proposalRejected(shardId: ShardId, reason: ProposalRejection): void {
-    this.rejected.inc({ shard: String(shardId), reason });
-  }
 }
 
 export class PromRaftMetrics implements RaftMetrics {
