@@ -90,6 +90,7 @@ export class ClusterShardLogs implements ShardLogSource {
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
   }
 
+  /** `flushes`: persist rounds; `proposals`: group Readys persisted in them (more than rounds when shards share a flush). */
   get stats(): { readonly flushes: number; readonly proposals: number } {
     return { flushes: this.host.stats.rounds, proposals: this.host.stats.readys };
   }
