@@ -73,4 +73,19 @@ describe('LocalLog', () => {
     expect(await b.propose(postCommand(3))).toEqual({ seqs: [1] });
     await expect(b.readBarrier()).resolves.toBeUndefined();
   });
+
+  test('drops entries whose applied state is on disk, and reopens from the stored state', async () => {
+    const logStore = new MemoryLogStore();
+    const queueStore = new MemoryQueueStore();
+    const log = new LocalLog(logStore, { compactEveryEntries: 2 });
+    const shard = log.openShard(new QueueFsm(shardA, queueStore));
+    for (let n = 1; n <= 5; n++) await shard.propose(postCommand(n));
+    await log.drain();
+    expect(logStore.load(shardA).firstIndex).toBeGreaterThan(1);
+
+    const reopened = new QueueFsm(shardA, queueStore);
+    const again = new LocalLog(logStore).openShard(reopened);
+    expect(reopened.appliedIndex).toBe(5);
+    expect(await again.propose(postCommand(6))).toEqual({ seqs: [6] });
+  });
 });

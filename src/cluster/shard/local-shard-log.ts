@@ -25,6 +25,8 @@ import type { ShardLog } from './shard-log.js';
 export interface LocalLogOptions {
   /** Proposals waiting for persistence per shard before new ones are refused. */
   readonly proposalsPendingMax?: number;
+  /** Applied entries a shard accumulates before its log is compacted. */
+  readonly compactEveryEntries?: number;
 }
 
 interface Proposal {
@@ -39,14 +41,19 @@ interface ShardState {
   lastIndex: number;
   queued: Proposal[];
   failure: unknown;
+  /** Highest index compacted away (or being compacted). */
+  compactedIndex: number;
+  compaction: Promise<void> | undefined;
 }
 
 const defaultProposalsPendingMax = 10_000;
+const defaultCompactEveryEntries = 256;
 const replayBatchBytesMax = 8 * 1024 * 1024;
 
 export class LocalLog {
   private readonly shards = new Map<ShardId, ShardState>();
   private readonly proposalsPendingMax: number;
+  private readonly compactEveryEntries: number;
   private isFlushScheduled = false;
   private isFlushing = false;
   private flushDone: Promise<void> = Promise.resolve();
@@ -58,6 +65,7 @@ export class LocalLog {
     options: LocalLogOptions = {},
   ) {
     this.proposalsPendingMax = options.proposalsPendingMax ?? defaultProposalsPendingMax;
+    this.compactEveryEntries = options.compactEveryEntries ?? defaultCompactEveryEntries;
   }
 
   /** Persist rounds (each one flush) and proposals persisted so far. */
@@ -79,7 +87,8 @@ export class LocalLog {
       next += entries.length;
     }
     const term = Math.max(1, state.hardState.term) as Term;
-    this.shards.set(shardId, { fsm, term, lastIndex: state.lastIndex, queued: [], failure: undefined });
+    const compactedIndex = state.firstIndex - 1;
+    this.shards.set(shardId, { fsm, term, lastIndex: state.lastIndex, queued: [], failure: undefined, compactedIndex, compaction: undefined });
     return new LocalShardLog(this, shardId);
   }
 
@@ -106,6 +115,7 @@ export class LocalLog {
       await this.flushDone;
       await Promise.resolve();
     }
+    await Promise.all([...this.shards.values()].map((shard) => shard.compaction));
   }
 
   private scheduleFlush(): void {
@@ -177,7 +187,26 @@ export class LocalLog {
         return;
       }
       proposals.forEach((p, j) => p.resolve(results[j]));
+      this.maybeCompact(shardId, shard);
     });
+  }
+
+  /**
+   * The queue store is this log's snapshot: once the state of applied entries is on
+   * disk (with its applied index), those entries are never replayed again and are
+   * dropped, so the log does not keep a second copy of every body.
+   */
+  private maybeCompact(shardId: ShardId, shard: ShardState): void {
+    const target = shard.fsm.appliedIndex;
+    if (shard.compaction !== undefined || target - shard.compactedIndex < this.compactEveryEntries) return;
+    shard.compactedIndex = target;
+    shard.compaction = shard.fsm.store
+      .flushed()
+      .then(() => this.logStore.compact(shardId, target))
+      .catch((error: unknown) => this.failShard(shardId, shard, [], error))
+      .finally(() => {
+        shard.compaction = undefined;
+      });
   }
 
   /** A storage failure or broken invariant: the shard stops serving until restart. */

@@ -47,7 +47,9 @@ export class LmdbQueueStore implements QueueStore {
       onFailure(error);
     };
     this.queueDb = env.openDB<StoredQueue, Key>({ name: 'queue-records' });
-    this.messageDb = env.openDB<StoredMessage, Key>({ name: 'queue-messages' });
+    // Shared structures: message records are stored as msgpack records whose field
+    // names live once in the database, not in each of millions of records.
+    this.messageDb = env.openDB<StoredMessage, Key>({ name: 'queue-messages', sharedStructuresKey: Symbol.for('structures') });
     this.outboxDb = env.openDB<Uint8Array, Key>({ name: 'queue-outbox', encoding: 'binary' });
     this.queueRecords = new PendingWrites(this.queueDb, fail);
     this.messageRecords = new PendingWrites(this.messageDb, fail);
