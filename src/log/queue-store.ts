@@ -27,6 +27,22 @@ export interface StoredQueue {
   /** The seq the next posted message gets; starts at 1. */
   readonly nextSeq: number;
   readonly createdMs: number;
+  /** The queue's subscriptions in creation (id) order; absent: none. Bounded by the api. */
+  readonly subscriptions?: readonly StoredSubscription[];
+}
+
+/** One notification subscription of a queue, with its delivery cursor. */
+export interface StoredSubscription {
+  readonly id: string;
+  readonly subscriber: string;
+  readonly options: Record<string, unknown>;
+  readonly ttlSeconds: number;
+  readonly createdMs: number;
+  /** Gone at and after this instant (creation, or the last update that set a ttl, + ttl). */
+  readonly expiresMs: number;
+  readonly confirmed: boolean;
+  /** Messages with seq <= this are notified (delivered or given up on). */
+  readonly notifiedSeq: number;
 }
 
 export interface StoredMessage {

@@ -8,6 +8,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
+import type { SubscriptionCommand } from './subscription-writes.js';
 
 export interface PostedMessage {
   readonly id: string;
@@ -63,7 +64,9 @@ export type ShardCommand =
   /** Reclaims expired messages, at most `removalsMax` of them. */
   | { readonly type: 'gc'; readonly nowMs: number; readonly removalsMax: number }
   /** The outbox entry `outboxSeq` has been delivered: forget it. */
-  | { readonly type: 'outboxAck'; readonly nowMs: number; readonly outboxSeq: number };
+  | { readonly type: 'outboxAck'; readonly nowMs: number; readonly outboxSeq: number }
+  /** A change to a queue's subscriptions or their delivery cursors (subscription-writes.ts). */
+  | SubscriptionCommand;
 
 export type ShardCommandType = ShardCommand['type'];
 
@@ -83,6 +86,7 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
   'dlqInsert',
   'gc',
   'outboxAck',
+  'subscription',
 ]);
 
 // Records without shared structures: each entry carries its own record definitions, so

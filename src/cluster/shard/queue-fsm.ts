@@ -29,6 +29,7 @@ import {
 import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from './queue-writes.js';
 import type { AnyCommandResult } from './results.js';
 import type { ShardContext } from './shard-context.js';
+import { applySubscription } from './subscription-writes.js';
 
 export interface LogEntryData {
   readonly index: LogIndex;
@@ -125,6 +126,8 @@ export class QueueFsm {
       case 'outboxAck':
         this.store.removeOutbox(this.shardId, command.outboxSeq);
         return { acked: true };
+      case 'subscription':
+        return applySubscription(context, command, nowMs);
       default:
         return unreachable(command, 'shard command');
     }

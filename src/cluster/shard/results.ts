@@ -4,6 +4,7 @@
  */
 import type { ClaimRecord, DeleteMessageOutcome, MessageRecord } from '../records.js';
 import type { ShardCommand } from './commands.js';
+import type { SubscriptionResult } from './subscription-writes.js';
 
 export interface CommandResults {
   createQueue: { readonly created: boolean };
@@ -21,6 +22,7 @@ export interface CommandResults {
   dlqInsert: { readonly inserted: boolean };
   gc: { readonly removed: number };
   outboxAck: { readonly acked: boolean };
+  subscription: SubscriptionResult;
 }
 
 export type ResultOf<C extends ShardCommand> = CommandResults[C['type']];
