@@ -55,6 +55,7 @@ export class GrpcRaftTransport implements RaftTransport {
   private readonly dialers = new Map<NodeId, PeerDialer>();
   private handler: (message: RaftMessage) => void = () => {};
   private server: RaftGrpcServer | undefined;
+  private isClosed = false;
   private readonly limits: PeerLinkLimits;
   /** Messages dropped on receipt (malformed, misaddressed) or on send (unknown peer). */
   messagesRejected = 0;
@@ -90,6 +91,7 @@ export class GrpcRaftTransport implements RaftTransport {
    */
   connect(peers: ReadonlyMap<NodeId, string>): void {
     const { nodeId } = this.options;
+    assert(!this.isClosed, 'connect() after close()');
     for (const [peer, address] of peers) {
       if (peer === nodeId || this.links.has(peer)) continue;
       const link = new PeerLink(this.limits);
@@ -120,6 +122,7 @@ export class GrpcRaftTransport implements RaftTransport {
   }
 
   send(messages: readonly RaftMessage[]): void {
+    if (this.isClosed) return;
     for (const message of messages) {
       const link = this.links.get(message.to);
       if (link === undefined) {
@@ -146,6 +149,7 @@ export class GrpcRaftTransport implements RaftTransport {
   }
 
   async close(): Promise<void> {
+    this.isClosed = true;
     for (const dialer of this.dialers.values()) dialer.close();
     for (const link of this.links.values()) link.close();
     this.server?.close();
