@@ -20,6 +20,7 @@ import type {
   QueueStatsRecord,
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
+import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
 export interface ListQueuesOptions {
   readonly marker?: string;
@@ -84,6 +85,11 @@ export interface Broker {
   /** Renews an active claim; false when it is not active. */
   renewClaim(ref: QueueRef, request: { claimId: string; ttlSeconds: number; graceSeconds: number }): Promise<boolean>;
   releaseClaim(ref: QueueRef, claimId: string): Promise<void>;
+
+  /** Applies one change to the queue's subscriptions (creating a missing queue on create). */
+  changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult>;
+  /** The queue's unexpired subscriptions in id order; empty when the queue does not exist. */
+  listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]>;
 
   /** True when every shard this node serves can take writes. */
   isHealthy(): Promise<boolean>;

@@ -19,6 +19,7 @@ import type {
   QueueStatsRecord,
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
+import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
 export class MeasuredBroker implements Broker {
   constructor(
@@ -102,6 +103,14 @@ export class MeasuredBroker implements Broker {
 
   releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
     return this.broker.releaseClaim(ref, claimId);
+  }
+
+  changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult> {
+    return this.broker.changeSubscriptions(ref, change);
+  }
+
+  listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]> {
+    return this.broker.listSubscriptions(ref);
   }
 
   isHealthy(): Promise<boolean> {

@@ -42,6 +42,8 @@ import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
+import { liveSubscriptions } from './shard/subscription-reads.js';
+import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 
 export interface ShardedBrokerOptions {
   readonly dataDir: string;
@@ -302,6 +304,17 @@ export class ShardedBroker {
 
   async releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
     await this.shard(ref).log.propose({ type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
+  }
+
+  async changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult> {
+    const nowMs = this.deps.clock.nowMs();
+    const op = change.op === 'create' ? { ...change, id: newObjectId(nowMs) } : change;
+    return this.shard(ref).log.propose({ type: 'subscription', nowMs, ...ref, op });
+  }
+
+  async listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]> {
+    const shard = await this.readable(ref);
+    return liveSubscriptions(shard.fsm, ref, this.deps.clock.nowMs());
   }
 
   /** Each hosted shard's Raft state and the peers as this node sees them; undefined without a cluster. */
