@@ -174,8 +174,11 @@ export class ClusterShardLogs implements ShardLogSource {
    */
   async transferLeadershipAway(): Promise<void> {
     this.stopBalancer();
+    // A group with no other voter (a cluster of one) has no one to hand over to.
+    const ledHere = (): ShardGroup[] => this.host.allGroups()
+      .filter((group) => group.isLeader() && group.status().conf.voters.some((nodeId) => nodeId !== this.options.nodeId));
     for (let poll = 0; poll < handOffPollsMax; poll++) {
-      const led = this.host.allGroups().filter((group) => group.isLeader());
+      const led = ledHere();
       if (led.length === 0) return;
       for (const group of led) {
         const target = this.handOffTarget(group);
@@ -183,7 +186,7 @@ export class ClusterShardLogs implements ShardLogSource {
       }
       await new Promise<void>((resolve) => this.deps.delays.after(handOffPollMs, resolve));
     }
-    const stillLed = this.host.allGroups().filter((group) => group.isLeader()).map((group) => group.shardId);
+    const stillLed = ledHere().map((group) => group.shardId);
     if (stillLed.length > 0) throw new Error(`node ${this.options.nodeId} still leads shards ${stillLed.join(', ')}`);
   }
 
