@@ -4,6 +4,7 @@
  * (HTTP method + path, WS action) onto this one table and no rule is implemented twice.
  */
 import { createClaim, getClaim, releaseClaim, renewClaim } from './claims.js';
+import { addClusterNode, removeClusterNode } from './cluster-nodes.js';
 import { clusterStatus } from './cluster-status.js';
 import { health, ping, pingHead } from './health.js';
 import { getHome, getVersions } from './home.js';
@@ -20,6 +21,9 @@ export const operations = {
   check_node_health: health,
   /** zaqar-ts extension: GET /v2/cluster (admin). */
   cluster_status: clusterStatus,
+  /** zaqar-ts extensions: PUT / DELETE /v2/cluster/nodes/{node_id} (admin). */
+  cluster_node_add: addClusterNode,
+  cluster_node_remove: removeClusterNode,
   queue_list: listQueues,
   queue_create: createQueue,
   queue_get: getQueue,

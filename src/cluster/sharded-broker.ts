@@ -22,6 +22,7 @@ import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
 import type { QueueStore } from '../log/queue-store.js';
 import type { ClusterHealthReport } from './cluster-health.js';
+import type { MembershipChange } from './membership.js';
 import { ShardUnavailableError } from './errors.js';
 import { noClusterMetrics, type ClusterMetrics, type ShardReport } from './metrics.js';
 import type {
@@ -80,6 +81,8 @@ export interface ShardLogSource {
   transferLeadershipAway?(): Promise<void>;
   /** Replication state for the detailed health report; absent for the local log. */
   health?(): ClusterHealthReport;
+  /** Adds a node to, or removes it from, every shard's group; absent for the local log. */
+  changeMembership?(change: MembershipChange): Promise<void>;
 }
 
 /** The stores a broker runs on, and how to release them. */
@@ -315,6 +318,12 @@ export class ShardedBroker {
   async listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]> {
     const shard = await this.readable(ref);
     return liveSubscriptions(shard.fsm, ref, this.deps.clock.nowMs());
+  }
+
+  /** Adds or removes a cluster node in every shard (learner → caught up → voter; or removal). */
+  async changeMembership(change: MembershipChange): Promise<void> {
+    if (this.deps.localLog.changeMembership === undefined) throw new ShardUnavailableError(0, 'this node is not clustered');
+    await this.deps.localLog.changeMembership(change);
   }
 
   /** Each hosted shard's Raft state and the peers as this node sees them; undefined without a cluster. */

@@ -59,6 +59,7 @@ export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
   if (options.isAdminMode) {
     table.push(route('/v2/health', { GET: operations.check_node_health }));
     table.push(route('/v2/cluster', { GET: operations.cluster_status }));
+    table.push(route('/v2/cluster/nodes/{node_id}', { PUT: operations.cluster_node_add, DELETE: operations.cluster_node_remove }));
   }
   return table;
 }
