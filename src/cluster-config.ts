@@ -16,6 +16,8 @@ export interface ClusterConfig {
   readonly raftListen: string | undefined;
   /** Replicas per shard (capped at the member count). */
   readonly replicas: number;
+  /** Voters of brand-new shard groups; undefined: every member. A node outside them waits to be added. */
+  readonly initialMembers: readonly number[] | undefined;
   readonly tickMs: number;
   readonly electionTicks: number;
   /** How long a request waits for a shard's leader before answering 503. */
@@ -28,6 +30,7 @@ export interface ClusterConfigInput {
   readonly peers?: unknown;
   readonly raftListen?: unknown;
   readonly replicas?: unknown;
+  readonly initialMembers?: unknown;
 }
 
 export const defaultTickMs = 100;
@@ -48,11 +51,13 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
   if (Math.min(replicas, memberCount) < memberCount) {
     throw fail(`option replicas (${replicas}) below the member count (${memberCount}) is not supported yet: every node must host every shard`);
   }
+  const initialMembers = input.initialMembers === undefined ? undefined : parseIds('initial_members', input.initialMembers, fail);
   return {
     nodeId,
     peers: members,
     raftListen,
     replicas: Math.min(replicas, memberCount),
+    initialMembers,
     tickMs: defaultTickMs,
     electionTicks: defaultElectionTicks,
     routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
@@ -79,6 +84,13 @@ function parsePeers(value: unknown, fail: (message: string) => Error): Map<numbe
     peers.set(nodeId, address('peers', peerAddress, fail));
   }
   return peers;
+}
+
+/** `1,2,3` (or a JSON array in the file). */
+function parseIds(name: string, value: unknown, fail: (message: string) => Error): number[] {
+  const parts = typeof value === 'string' ? value.split(',').map((part) => part.trim()) : Array.isArray(value) ? (value as unknown[]) : [];
+  if (parts.length === 0) throw fail(`option ${name} must list node ids, got ${JSON.stringify(value)}`);
+  return parts.map((part) => positiveInteger(name, part, fail));
 }
 
 function positiveInteger(name: string, value: unknown, fail: (message: string) => Error): number {

@@ -14,7 +14,6 @@ import { SystemDelays, SystemTimers } from './common/timers.js';
 import type { ClusterConfig } from './cluster-config.js';
 import type { PeerHealth } from './cluster/cluster-health.js';
 import { ClusterShardLogs } from './cluster/cluster-shard-logs.js';
-import { serveForward } from './cluster/forward-protocol.js';
 import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder } from './cluster/grpc/forward-service.js';
 import type { BrokerStores, ShardLogSource } from './cluster/sharded-broker.js';
 import type { RaftMetrics } from './raft/metrics.js';
@@ -50,7 +49,7 @@ export class ClusterNetwork {
         extraServices: [
           {
             definition: forwardServiceDefinition,
-            implementation: forwardServiceImplementation((request) => serveForward(network?.logs?.group(request.shardId as ShardId), request)),
+            implementation: forwardServiceImplementation((request) => network?.logs?.serve(request) ?? Promise.resolve({ kind: 'not_leader', leaderHint: undefined })),
           },
         ],
       });
@@ -68,6 +67,7 @@ export class ClusterNetwork {
       {
         nodeId: config.nodeId as NodeId,
         members: [config.nodeId as NodeId, ...[...config.peers.keys()].map((id) => id as NodeId)],
+        ...(config.initialMembers === undefined ? {} : { initialMembers: config.initialMembers.map((id) => id as NodeId) }),
         shardCount,
         replicas: config.replicas,
         tickMs: config.tickMs,

@@ -95,4 +95,6 @@ export interface Broker {
   isHealthy(): Promise<boolean>;
   /** Replication state of the shards this node hosts and its view of its peers (clustered brokers). */
   clusterHealth?(): ClusterHealthReport | undefined;
+  /** Adds a node to, or removes it from, every shard's Raft group (clustered brokers). */
+  changeMembership?(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void>;
 }

@@ -120,4 +120,9 @@ export class MeasuredBroker implements Broker {
   clusterHealth(): ClusterHealthReport | undefined {
     return this.broker.clusterHealth?.();
   }
+
+  async changeMembership(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void> {
+    if (this.broker.changeMembership === undefined) throw new Error('membership changes are not supported by this broker');
+    await this.broker.changeMembership(change);
+  }
 }

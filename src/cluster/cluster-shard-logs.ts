@@ -3,13 +3,15 @@
  * group (RaftShardHost) whose state machine is the shard's QueueFsm, and the broker
  * talks to it through a RoutedShardLog, so any node serves any shard.
  *
- * Placement is static for now: every shard has min(replicas, members) replicas chosen
- * by `initialPlacement` (round robin, preferred leaders spread); a node hosts only the
- * shards it is a replica of. Until reads can be forwarded too, the node count must not
- * exceed the replica count (checked at start), so every node hosts every shard.
+ * Placement: every node hosts a replica of every shard (reads are served locally, so a
+ * node must hold the shards it serves). A new group's voters are `initialMembers`; a
+ * node outside them starts its groups empty and waits to be added (`changeMembership`:
+ * learner, catch up, promote, one shard at a time); a removed node is dropped from every
+ * group the same way. `members` is the address book of every node that may take part.
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
- * preferred replica hands leadership to it (a no-op while that replica is down).
+ * preferred voter (the current voters in id order, shard id modulo their count) hands
+ * leadership to it when that voter is up and caught up, so leaders follow membership.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
@@ -18,10 +20,11 @@ import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
-import type { Forwarder } from './forward-protocol.js';
+import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
-import { initialPlacement, type Placement } from './placement.js';
+import type { MembershipChange, MembershipDeps } from './membership.js';
+import { changeClusterMembership } from './membership-router.js';
 import { RaftShardHost } from './raft-shard-host.js';
 import { RoutedShardLog } from './routed-shard-log.js';
 import type { BrokerStores, ShardLogSource } from './sharded-broker.js';
@@ -31,8 +34,10 @@ import type { ShardLog } from './shard/shard-log.js';
 
 export interface ClusterShardLogsOptions {
   readonly nodeId: NodeId;
-  /** Every member of the static cluster, this node included. */
+  /** Every node of the address book, this node included. */
   readonly members: readonly NodeId[];
+  /** Voters of brand-new groups; default `members`. A node outside them joins later. */
+  readonly initialMembers?: readonly NodeId[];
   readonly shardCount: number;
   readonly replicas: number;
   readonly tickMs: number;
@@ -58,13 +63,14 @@ export interface ClusterShardLogsDeps {
 }
 
 const routeRetryMs = 50;
+/** How long adding or removing a node may take per shard (a learner catching up a long log). */
+const membershipTimeoutMs = 60_000;
 const transferLagEntriesMax = 64;
 /** Shutdown hand-off: how often to look whether this node still leads a shard, and for how long. */
 const handOffPollMs = 50;
 const handOffPollsMax = 200;
 
 export class ClusterShardLogs implements ShardLogSource {
-  readonly placement: Placement;
   private readonly host: RaftShardHost;
   private readonly stopBalancer: () => void;
 
@@ -74,7 +80,6 @@ export class ClusterShardLogs implements ShardLogSource {
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
-    this.placement = initialPlacement({ nodes: options.members, shardCount: options.shardCount, replicas: options.replicas });
     this.host = new RaftShardHost({
       nodeId: options.nodeId,
       logStore: stores.logStore,
@@ -96,9 +101,8 @@ export class ClusterShardLogs implements ShardLogSource {
   }
 
   openShard(fsm: QueueFsm): ShardLog {
-    const replicas = this.replicasOf(fsm.shardId);
-    assert(replicas.includes(this.options.nodeId), () => `shard ${fsm.shardId} is not placed on node ${this.options.nodeId}`);
-    const group = this.host.addGroup(fsm, replicas);
+    const initial = this.options.initialMembers ?? this.options.members;
+    const group = this.host.addGroup(fsm, initial.includes(this.options.nodeId) ? initial : []);
     return new RoutedShardLog(group, {
       nodeId: this.options.nodeId,
       forwarder: this.deps.forwarder,
@@ -146,17 +150,36 @@ export class ClusterShardLogs implements ShardLogSource {
     });
   }
 
-  private replicasOf(shardId: ShardId): readonly NodeId[] {
-    const shard = this.placement.find((p) => p.shardId === shardId);
-    assert(shard !== undefined, () => `shard ${shardId} has no placement`);
-    return shard.replicas;
+  /** The voter that should lead a shard: leaders spread evenly over the current voters. */
+  private preferredLeader(group: ShardGroup): NodeId | undefined {
+    const voters = [...group.status().conf.voters].sort((a, b) => a - b);
+    return voters[group.shardId % Math.max(voters.length, 1)];
+  }
+
+  /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
+  serve(request: ForwardRequest): Promise<ForwardReply> {
+    return serveForward(this.host.group(request.shardId), request, this.membershipDeps());
+  }
+
+  /** Adds a node to (or removes it from) every shard's group, one shard at a time. */
+  changeMembership(change: MembershipChange): Promise<void> {
+    return changeClusterMembership(this.host.allGroups(), change, {
+      nodeId: this.options.nodeId,
+      peers: this.options.members.filter((id) => id !== this.options.nodeId),
+      forwarder: this.deps.forwarder,
+      membership: this.membershipDeps(),
+    });
+  }
+
+  private membershipDeps(): MembershipDeps {
+    return { clock: this.deps.clock, delays: this.deps.delays, timeoutMs: membershipTimeoutMs, catchUpEntriesMax: transferLagEntriesMax };
   }
 
   /** Hands leadership of each shard this node leads to its preferred replica, if that is another node. */
   private spreadLeaders(): void {
     for (const group of this.host.allGroups()) {
       if (!group.isLeader()) continue;
-      const preferred = this.replicasOf(group.shardId)[0];
+      const preferred = this.preferredLeader(group);
       if (preferred === undefined || preferred === this.options.nodeId) continue;
       const progress = group.core.progress.get(preferred);
       // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.

@@ -9,18 +9,22 @@
  */
 import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
+import { changeShardMembership, type MembershipChange, type MembershipDeps } from './membership.js';
 import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
 import type { AnyCommandResult } from './shard/results.js';
 import type { ShardGroup } from './shard-group.js';
 
 export interface ForwardRequest {
   readonly shardId: ShardId;
-  /** An encoded ShardCommand. */
+  /** An encoded ShardCommand (empty when `membership` is set). */
   readonly command: Uint8Array;
+  /** Instead of a command: add or remove a node in the shard's group (membership.ts). */
+  readonly membership?: MembershipChange;
 }
 
 export type ForwardReply =
   | { readonly kind: 'applied'; readonly result: AnyCommandResult }
+  | { readonly kind: 'changed' }
   | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined }
   | { readonly kind: 'dropped' }
   | { readonly kind: 'overloaded'; readonly message: string }
@@ -33,8 +37,17 @@ export interface Forwarder {
 }
 
 /** The serving side: proposes on the local replica, once, and says what happened. */
-export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest): Promise<ForwardReply> {
+export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest, membership?: MembershipDeps): Promise<ForwardReply> {
   if (group === undefined) return { kind: 'not_leader', leaderHint: undefined };
+  if (request.membership !== undefined) {
+    if (membership === undefined) return { kind: 'unavailable', message: 'membership changes are not served here' };
+    try {
+      await changeShardMembership(group, request.membership, membership);
+      return { kind: 'changed' };
+    } catch (error) {
+      return replyForError(error);
+    }
+  }
   try {
     const result = await group.propose(request.command);
     if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };

@@ -97,6 +97,8 @@ export class RoutedShardLog implements ShardLog {
     switch (reply.kind) {
       case 'applied':
         return { done: reply.result };
+      case 'changed':
+        throw new ShardUnavailableError(this.shardId, 'a command was answered as a membership change');
       case 'not_leader':
         return { hint: reply.leaderHint };
       case 'dropped':

@@ -52,8 +52,14 @@ export function forwardServiceImplementation(handler: ForwardHandler): grpc.Unty
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command } = value as Record<string, unknown>;
-  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array;
+  const { shardId, command, membership } = value as Record<string, unknown>;
+  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array && (membership === undefined || isMembershipChange(membership));
+}
+
+function isMembershipChange(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, nodeId } = value as Record<string, unknown>;
+  return (kind === 'add' || kind === 'remove') && typeof nodeId === 'number' && Number.isSafeInteger(nodeId) && nodeId > 0;
 }
 
 export class GrpcForwarder implements Forwarder {

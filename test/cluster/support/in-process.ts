@@ -13,7 +13,7 @@ import type { NodeId } from '../../../src/common/ids.js';
 import { SeededRandom } from '../../../src/common/random.js';
 import { SystemDelays, SystemTimers } from '../../../src/common/timers.js';
 import { ClusterShardLogs } from '../../../src/cluster/cluster-shard-logs.js';
-import { serveForward, type Forwarder } from '../../../src/cluster/forward-protocol.js';
+import type { Forwarder } from '../../../src/cluster/forward-protocol.js';
 import { ShardedBroker } from '../../../src/cluster/sharded-broker.js';
 import type { RaftMessage, RaftTransport } from '../../../src/raft/types.js';
 
@@ -64,7 +64,7 @@ export class InProcessCluster {
         if (this.network.isolated.has(to) || this.network.isolated.has(id)) throw new Error(`node ${to} unreachable`);
         const target = this.nodes.get(to);
         if (target === undefined) throw new Error(`node ${to} is down`);
-        return serveForward(target.logs.group(request.shardId), request);
+        return target.logs.serve(request);
       },
       close: () => {},
     };
