@@ -26,10 +26,12 @@ zaqar-ts config [same flags] prints the effective configuration as JSON (secrets
   --peers ID=HOST:PORT,...  the cluster members' gRPC addresses (env ZAQAR_PEERS); none: a cluster of one
   --raft-listen HOST:PORT   where this node's cluster gRPC server listens (env ZAQAR_RAFT_LISTEN; default its own peers entry)
   --replicas N         replicas per shard (env ZAQAR_REPLICAS; default 3, at most the member count)
+  --initial-members ID,...  voters of a new cluster's shards (env ZAQAR_INITIAL_MEMBERS; default every peer);
+                       a node outside them waits until \`zaqar-ts cluster add\` adds it
   --shards N           shards per cluster, the same on every node (env ZAQAR_SHARDS; default 16)
 `;
 
-const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen', 'node-id', 'peers', 'raft-listen', 'replicas', 'shards']);
+const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen', 'node-id', 'peers', 'raft-listen', 'replicas', 'shards', 'initial-members']);
 
 function parseFlags(args: readonly string[]): Record<string, string> {
   const flags: Record<string, string> = {};

@@ -92,6 +92,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   peers: 'any',
   raft_listen: 'string',
   replicas: 'positiveOrString',
+  initial_members: 'any',
 };
 
 /** File option → WsLimits key. */
@@ -150,6 +151,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
         peers: sources.flags['peers'] ?? sources.env['ZAQAR_PEERS'] ?? file['peers'],
         raftListen: sources.flags['raft-listen'] ?? sources.env['ZAQAR_RAFT_LISTEN'] ?? file['raft_listen'],
         replicas: sources.flags['replicas'] ?? sources.env['ZAQAR_REPLICAS'] ?? file['replicas'],
+        initialMembers: sources.flags['initial-members'] ?? sources.env['ZAQAR_INITIAL_MEMBERS'] ?? file['initial_members'],
       },
       (message) => new ConfigError(message),
     ),
