@@ -10,6 +10,7 @@ import type { Broker } from './broker.js';
 import type { Clock } from '../common/clock.js';
 import type { JsonValue } from './json-body.js';
 import type { ApiOptions } from './api-options.js';
+import type { AuthStrategy, Identity } from './auth/auth-strategy.js';
 
 /** Query parameters in arrival order; a repeated key keeps every value. */
 export type QueryParams = ReadonlyMap<string, readonly string[]>;
@@ -31,6 +32,8 @@ export interface ApiRequest {
   readonly body: RequestBody | null;
   /** `req-<uuid>`, echoed as `x-openstack-request-id`. */
   readonly requestId: string;
+  /** Established by the transport (an authenticated WebSocket); HTTP requests carry a token instead. */
+  readonly identity?: Identity;
 }
 
 export interface ApiReply {
@@ -59,6 +62,8 @@ export interface ApiDeps {
   readonly broker: Broker;
   readonly clock: Clock;
   readonly options: ApiOptions;
+  /** `auth_strategy = keystone`; absent: no authentication (the client names its project). */
+  readonly auth?: AuthStrategy;
 }
 
 export interface Operation {

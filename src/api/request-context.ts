@@ -10,14 +10,17 @@ import { isValidSignedRequest } from './signed-urls.js';
 import { checkQueueName } from './validation.js';
 import type { ApiCall, ApiDeps, ApiReply, ApiRequest, CallerContext, Operation } from './operation.js';
 import type { ApiOptions } from './api-options.js';
+import { authenticateRequest } from './auth/authenticate-request.js';
 
 /** Policy rules that need the admin role; every other rule admits any caller (§1.9). */
 const adminRules = new Set(['health:get', 'pools:get_all', 'pools:create', 'pools:get', 'pools:update', 'pools:delete',
   'flavors:create', 'flavors:update', 'flavors:delete']);
 
 export async function executeOperation(api: ApiDeps, operation: Operation, request: ApiRequest): Promise<ApiReply> {
-  const caller = checkRequest(api, operation, request);
-  const call: ApiCall = { request, caller, api };
+  const authenticated = await authenticateRequest(api, { operation, request });
+  if (!authenticated.ok) return authenticated.reply;
+  const caller = checkRequest(api, operation, authenticated.request);
+  const call: ApiCall = { request: authenticated.request, caller, api };
   return operation.run(call);
 }
 
