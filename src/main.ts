@@ -135,8 +135,12 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       throw error;
     }
   }
-  logger.warn({ auth: 'none' }, 'no authentication: every client may act on any project it names in X-Project-Id; '
-    + 'serve it only behind an authenticating proxy or on a trusted network');
+  if (api.auth === undefined) {
+    logger.warn({ auth: 'none' }, 'no authentication: every client may act on any project it names in X-Project-Id; '
+      + 'serve it only behind an authenticating proxy or on a trusted network');
+  } else {
+    logger.info({ auth: api.auth.name }, 'clients authenticate with tokens');
+  }
   const closeAll = async (): Promise<void> => {
     wsListener?.close();
     httpSockets?.closeAll();
