@@ -27,6 +27,7 @@ import { buildRoutes } from './transport/http/routes.js';
 import { UwsHttpServer } from './transport/http/uws-app.js';
 import { mountWebSocket, WsListener, type MountedWebSocket, type WsSessionOptions } from './transport/ws/session.js';
 import { defaultWsLimits } from './transport/ws/ws-limits.js';
+import { advertisedHost } from './transport/ws/socket-subscriptions.js';
 
 export interface ClosableBroker extends Broker, ObservableBroker {
   close(): Promise<void>;
@@ -94,6 +95,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);
   const wsOptions: WsSessionOptions = { api, limits: config.ws ?? defaultWsLimits, log: logError, metrics: ops.metrics.transport };
   let httpSockets: MountedWebSocket | undefined;
+  let httpBaseUrl: string | undefined;
   let wsListener: WsListener | undefined;
   let server: UwsHttpServer;
   try {
@@ -108,13 +110,14 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       logger,
       plainRoutes: ops.plainRoutes(),
       configureApp: (app) => {
-        httpSockets = mountWebSocket(app, { ...wsOptions, pattern: '/' });
+        httpSockets = mountWebSocket(app, { ...wsOptions, pattern: '/', notificationBaseUrl: () => httpBaseUrl });
       },
     });
   } catch (error) {
     await broker.close();
     throw error;
   }
+  httpBaseUrl = `http://${advertisedHost(config.host)}:${server.port}`;
   if (config.wsListen !== undefined) {
     try {
       wsListener = await WsListener.listen({ ...wsOptions, ...config.wsListen });

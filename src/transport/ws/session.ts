@@ -16,12 +16,18 @@
  * with 1008, since its client would otherwise wait forever. Frames above
  * `maxPayloadBytes` make uWS close the connection. A closed socket is never touched
  * again: replies finishing after close are discarded.
+ *
+ * Socket subscriptions (socket-subscriptions.ts): each socket has a random `protoId`;
+ * the mount also answers `POST /ws-notifications/<protoId>` (bodies up to
+ * `maxPayloadBytes`) by pushing the body to that socket.
  */
+import { randomUUID } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import type { ApiDeps } from '../../api/operation.js';
 import type { ErrorLogger } from '../error-reply.js';
 import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
-import { encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
+import { checkEnvelope, encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
+import { advertisedHost, notificationPath, SocketSubscriptions } from './socket-subscriptions.js';
 import { WsDispatcher } from './ws-dispatcher.js';
 import { defaultWsLimits, policyCloseCode, type WsLimits } from './ws-limits.js';
 
@@ -34,6 +40,7 @@ export interface WsSessionOptions {
 }
 
 interface Session {
+  readonly protoId: string;
   isClosed: boolean;
   inFlight: number;
   writesInFlight: number;
@@ -60,8 +67,9 @@ class WsSessions implements MountedWebSocket {
   private readonly metrics: TransportMetrics;
   private readonly softBackpressureBytes: number;
   private readonly queuedBytesMax: number;
+  private readonly subscriptions = new SocketSubscriptions();
 
-  constructor(private readonly options: WsSessionOptions) {
+  constructor(private readonly options: WsMountOptions) {
     this.dispatcher = new WsDispatcher({ api: options.api, log: options.log });
     this.metrics = options.metrics ?? noTransportMetrics;
     this.softBackpressureBytes = Math.floor(options.limits.maxBackpressureBytes / 2);
@@ -75,6 +83,13 @@ class WsSessions implements MountedWebSocket {
   onOpen(ws: Socket): void {
     this.open.add(ws);
     this.metrics.wsSessionOpened();
+    const session = ws.getUserData();
+    this.subscriptions.register({
+      protoId: session.protoId,
+      push: (frame, isBinary) => {
+        if (!session.isClosed) this.sendFrame(ws, frame, isBinary);
+      },
+    });
   }
 
   onClose(ws: Socket): void {
@@ -84,6 +99,30 @@ class WsSessions implements MountedWebSocket {
     session.isClosed = true;
     session.queue = [];
     session.queuedBytes = 0;
+    for (const subscription of this.subscriptions.unregister(session.protoId)) {
+      const checked = checkEnvelope({ action: 'subscription_delete', headers: subscription.headers,
+        body: { queue_name: subscription.queue, subscription_id: subscription.id } });
+      if (checked.ok) void this.dispatcher.run(checked.value);
+    }
+  }
+
+  /** `POST /ws-notifications/<protoId>`: the notifier's delivery for a socket subscription. */
+  onNotification(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const protoId = req.getParameter(0) ?? '';
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let isAborted = false;
+    res.onAborted(() => {
+      isAborted = true;
+    });
+    res.onData((chunk, isLast) => {
+      received += chunk.byteLength;
+      if (received <= this.options.limits.maxPayloadBytes) chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses it
+      if (!isLast || isAborted) return;
+      const isTooLarge = received > this.options.limits.maxPayloadBytes;
+      if (!isTooLarge) this.subscriptions.deliver(protoId, Buffer.concat(chunks));
+      res.cork(() => res.writeStatus(isTooLarge ? '413 Payload Too Large' : '200 OK').end());
+    });
   }
 
   /** Runs inside the uWS callback: the frame is decoded before it returns (its memory is reused). */
@@ -136,8 +175,9 @@ class WsSessions implements MountedWebSocket {
     };
     const clock = this.options.api.clock;
     const startMs = clock.monotonicMs();
-    this.dispatcher.run(request).then((document) => {
+    this.dispatcher.run(request, { subscriberUrl: this.subscriberUrl(session) }).then((document) => {
       finished();
+      this.noteSocketSubscription(session, request, document, isBinary);
       // Actions passed the envelope check, so `action` is one of the known names.
       this.metrics.wsRequest({ action: request.action, status: document.headers.status, seconds: (clock.monotonicMs() - startMs) / 1000 });
       if (session.isClosed) return;
@@ -149,9 +189,27 @@ class WsSessions implements MountedWebSocket {
     }).catch((error: unknown) => this.options.log('websocket reply failed', error));
   }
 
-  /** Sends a reply; one uWS had to drop (buffer full) means the client would wait forever: close it. */
+  private subscriberUrl(session: Session): string | undefined {
+    const base = this.options.notificationBaseUrl?.();
+    if (base === undefined || !this.subscriptions.hasRoom(session.protoId)) return undefined;
+    return `${base}${notificationPath}/${session.protoId}`;
+  }
+
+  private noteSocketSubscription(session: Session, request: WsRequest, document: WsResponse, isBinary: boolean): void {
+    if (request.action !== 'subscription_create' || typeof request.body['subscriber'] === 'string') return;
+    const id = typeof document.body === 'object' && document.body !== null && !Array.isArray(document.body)
+      ? document.body['subscription_id'] : undefined;
+    if (document.headers.status !== 201 || typeof id !== 'string') return;
+    this.subscriptions.record(session.protoId, { queue: String(request.body['queue_name']), id, headers: request.headers },
+      isBinary);
+  }
+
   private send(ws: Socket, document: WsResponse, isBinary: boolean): void {
-    const frame = encodeFrame(document, isBinary);
+    this.sendFrame(ws, encodeFrame(document, isBinary), isBinary);
+  }
+
+  /** Sends a frame; one uWS had to drop (buffer full) means the client would wait forever: close it. */
+  private sendFrame(ws: Socket, frame: string | Uint8Array, isBinary: boolean): void {
     let status = 1;
     ws.cork(() => {
       status = ws.send(frame, isBinary);
@@ -163,6 +221,8 @@ class WsSessions implements MountedWebSocket {
 export interface WsMountOptions extends WsSessionOptions {
   /** URL pattern the sessions answer on (`/` on the HTTP app, `/*` on the WebSocket-only listener). */
   readonly pattern: string;
+  /** `http://host:port` of this app as other nodes reach it, once listening; undefined: no socket subscriptions. */
+  readonly notificationBaseUrl?: () => string | undefined;
 }
 
 /** Registers the WebSocket behaviour on an existing uWS app. */
@@ -180,7 +240,9 @@ export function mountWebSocket(app: uWS.TemplatedApp, options: WsMountOptions): 
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const session: Session = { isClosed: false, inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0 };
+      const session: Session = {
+        protoId: randomUUID(), isClosed: false, inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0,
+      };
       res.upgrade(session, key, protocol, extensions, context);
     },
     open: (ws) => sessions.onOpen(ws),
@@ -188,6 +250,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, options: WsMountOptions): 
     drain: (ws) => sessions.pump(ws),
     close: (ws) => sessions.onClose(ws),
   });
+  app.post(`${notificationPath}/:protoId`, (res, req) => sessions.onNotification(res, req));
   return sessions;
 }
 
@@ -202,11 +265,17 @@ export class WsListener {
   static listen(options: WsSessionOptions & { readonly host: string; readonly port: number }): Promise<WsListener> {
     const { host, port } = options;
     const app = uWS.App();
-    const sockets = mountWebSocket(app, { ...options, pattern: '/*' });
+    let baseUrl: string | undefined;
+    const sockets = mountWebSocket(app, { ...options, pattern: '/*', notificationBaseUrl: () => baseUrl });
     return new Promise((resolve, reject) => {
       app.listen(host, port, (socket) => {
-        if (socket === false) reject(new Error(`cannot listen for WebSocket on ${host}:${port}`));
-        else resolve(new WsListener(socket, uWS.us_socket_local_port(socket), sockets));
+        if (socket === false) {
+          reject(new Error(`cannot listen for WebSocket on ${host}:${port}`));
+          return;
+        }
+        const listener = new WsListener(socket, uWS.us_socket_local_port(socket), sockets);
+        baseUrl = `http://${advertisedHost(host)}:${listener.port}`;
+        resolve(listener);
       });
     });
   }

@@ -28,6 +28,12 @@ const droppedHeaders = new Set(['accept', 'content-type', 'content-length', 'tra
 
 const operationTable: Readonly<Record<string, Operation>> = operations;
 
+/** What the dispatcher needs from the socket a request came on. */
+export interface RequestSocket {
+  /** Subscriber URL that pushes to this socket (socket subscriptions, §8); undefined: not offered. */
+  readonly subscriberUrl: string | undefined;
+}
+
 export interface WsDispatcherOptions {
   readonly api: ApiDeps;
   readonly log: ErrorLogger;
@@ -50,25 +56,27 @@ export class WsDispatcher {
   }
 
   /** Steps 5–6: authentication gate and dispatch. Never rejects. */
-  async run(request: WsRequest): Promise<WsResponse> {
+  async run(request: WsRequest, socket?: RequestSocket): Promise<WsResponse> {
     if (request.action === 'authenticate') {
       // No auth strategy: acknowledge, as python-zaqarclient always authenticates first (§7.4).
       const echo = { action: 'authenticate', body: {}, headers: {}, api: 'v2' };
       return response(echo, { status: 200, body: { message: 'Authentified.' } });
     }
-    const reply = await this.runAction(request);
-    return response(request.echo, reply);
+    const isSocketSubscription = request.action === 'subscription_create' && typeof request.body['subscriber'] !== 'string';
+    if (!isSocketSubscription) return response(request.echo, await this.runAction(request));
+    if (socket?.subscriberUrl === undefined || !Object.hasOwn(operationTable, 'subscription_create')) {
+      // No way back to this socket (§8 step 2: the reference crashes here; answer 503 instead).
+      const queue = String(request.body['queue_name']);
+      return response(request.echo, { status: 503, body: { exception: 'Socket subscriptions are not available.',
+        error: `Subscription ${queue} could not be created.` } });
+    }
+    const subscribed: WsRequest = { ...request, body: { ...request.body, subscriber: socket.subscriberUrl } };
+    return response(request.echo, await this.runAction(subscribed));
   }
 
   private async runAction(request: WsRequest): Promise<WsReply> {
     const isSigned = Object.hasOwn(request.headers, 'URL-Signature');
     if (isSigned && !signableActions.has(request.action)) return notAuthentified;
-    if (request.action === 'subscription_create' && typeof request.body['subscriber'] !== 'string') {
-      // Socket subscriptions need the notification side-listener, which this server does not run (§8 step 2).
-      const queue = String(request.body['queue_name']);
-      return { status: 503, body: { exception: 'Socket subscriptions are not available.',
-        error: `Subscription ${queue} could not be created.` } };
-    }
     const route = actionRoutes[request.action];
     const operation = route === undefined ? undefined : operationTable[route.operation];
     if (route === undefined || operation === undefined || !Object.hasOwn(operationTable, route.operation)) {
