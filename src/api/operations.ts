@@ -12,6 +12,15 @@ import { deleteMessage, deleteMessages, getMessage, listMessages, postMessages }
 import type { Operation } from './operation.js';
 import { createQueue, deleteQueue, getQueue, listQueues, purgeQueue, queueStats, updateQueue } from './queues.js';
 import { shareQueue } from './share.js';
+import {
+  confirmSubscription,
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listSubscriptions,
+  updateSubscription,
+} from './subscriptions.js';
+import { onTopic, topicListing, topicMetadata, topicStats } from './topics.js';
 
 export const operations = {
   get_versions: getVersions,
@@ -43,6 +52,30 @@ export const operations = {
   claim_get: getClaim,
   claim_update: renewClaim,
   claim_delete: releaseClaim,
+  subscription_list: listSubscriptions,
+  subscription_create: createSubscription,
+  subscription_get: getSubscription,
+  subscription_update: updateSubscription,
+  subscription_delete: deleteSubscription,
+  subscription_confirm: confirmSubscription,
+  topic_list: onTopic('topics:get_all', listQueues, topicListing),
+  topic_create: onTopic('topics:create', createQueue),
+  topic_get: onTopic('topics:get', getQueue, topicMetadata),
+  topic_update: onTopic('topics:update', updateQueue, topicMetadata),
+  topic_delete: onTopic('topics:delete', deleteQueue),
+  topic_get_stats: onTopic('topics:stats', queueStats, topicStats),
+  topic_purge: onTopic('topics:purge', purgeQueue),
+  topic_message_post: onTopic('messages:create', postMessages),
+  topic_message_list: onTopic('messages:get_all', listMessages),
+  topic_message_get: onTopic('messages:get', getMessage),
+  topic_message_delete_many: onTopic('messages:delete_all', deleteMessages),
+  topic_message_delete: onTopic('messages:delete', deleteMessage),
+  topic_subscription_list: onTopic('subscription:get_all', listSubscriptions),
+  topic_subscription_create: onTopic('subscription:create', createSubscription),
+  topic_subscription_get: onTopic('subscription:get', getSubscription),
+  topic_subscription_update: onTopic('subscription:update', updateSubscription),
+  topic_subscription_delete: onTopic('subscription:delete', deleteSubscription),
+  topic_subscription_confirm: onTopic('subscription:confirm', confirmSubscription),
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof operations;

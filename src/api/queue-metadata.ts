@@ -82,7 +82,7 @@ export function validateReservedMetadata(metadata: Record<string, unknown>, opti
 const retryIntKeys = ['retries_with_no_delay', 'minimum_delay_retries', 'minimum_delay', 'maximum_delay', 'maximum_delay_retries'];
 const backoffFunctions = new Set(['linear', 'arithmetic', 'exponential', 'geometric']);
 
-function validateRetryPolicy(policy: unknown, fail: (description: string) => BrokerError): void {
+export function validateRetryPolicy(policy: unknown, fail: (description: string) => BrokerError): void {
   if (!isTruthy(policy)) return;
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw fail('retry_policy must be a dict.');
   const p = policy as Record<string, unknown>;

@@ -230,10 +230,9 @@ export class ShardedBroker {
     return (await this.readable(ref)).reader.stats(ref.project, ref.queue, this.deps.clock.nowMs());
   }
 
-  /** Subscriptions are not stored by the shards; only messages are purged here. */
   async purgeQueue(ref: QueueRef, what: { messages: boolean; subscriptions: boolean }): Promise<void> {
-    if (!what.messages) return;
-    await this.shard(ref).log.propose({ type: 'purge', nowMs: this.deps.clock.nowMs(), ...ref });
+    if (what.messages) await this.shard(ref).log.propose({ type: 'purge', nowMs: this.deps.clock.nowMs(), ...ref });
+    if (what.subscriptions) await this.changeSubscriptions(ref, { op: 'purge' });
   }
 
   async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {

@@ -3,7 +3,7 @@
  * (trailing slashes matter, only `/v2/` has one); path segments are percent-decoded
  * before they become parameters. A path that matches no template is a 404; a known
  * path with an unsupported method is a 405 listing the allowed methods plus OPTIONS
- * (zaqar-api-v2.md §1.1). Subscriptions, topics, pools and flavors are not routed yet.
+ * (zaqar-api-v2.md §1.1). Pools and flavors are not routed.
  */
 import { operations } from '../../api/operations.js';
 import type { Operation } from '../../api/operation.js';
@@ -55,6 +55,14 @@ export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
       PATCH: operations.claim_update,
       DELETE: operations.claim_delete,
     }),
+    route(`${q}/subscriptions`, { GET: operations.subscription_list, POST: operations.subscription_create }),
+    route(`${q}/subscriptions/{subscription_id}`, {
+      GET: operations.subscription_get,
+      PATCH: operations.subscription_update,
+      DELETE: operations.subscription_delete,
+    }),
+    route(`${q}/subscriptions/{subscription_id}/confirm`, { PUT: operations.subscription_confirm }),
+    ...topicRoutes(),
   ];
   if (options.isAdminMode) {
     table.push(route('/v2/health', { GET: operations.check_node_health }));
@@ -62,6 +70,30 @@ export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
     table.push(route('/v2/cluster/nodes/{node_id}', { PUT: operations.cluster_node_add, DELETE: operations.cluster_node_remove }));
   }
   return table;
+}
+
+/** `/v2/topics/...` (zaqar-api-v2.md §10); the name parameter is `queue_name` so the queue checks apply. */
+function topicRoutes(): Route[] {
+  const t = '/v2/topics/{queue_name}';
+  return [
+    route('/v2/topics', { GET: operations.topic_list }),
+    route(t, { GET: operations.topic_get, PUT: operations.topic_create, PATCH: operations.topic_update, DELETE: operations.topic_delete }),
+    route(`${t}/stats`, { GET: operations.topic_get_stats }),
+    route(`${t}/purge`, { POST: operations.topic_purge }),
+    route(`${t}/messages`, {
+      GET: operations.topic_message_list,
+      POST: operations.topic_message_post,
+      DELETE: operations.topic_message_delete_many,
+    }),
+    route(`${t}/messages/{message_id}`, { GET: operations.topic_message_get, DELETE: operations.topic_message_delete }),
+    route(`${t}/subscriptions`, { GET: operations.topic_subscription_list, POST: operations.topic_subscription_create }),
+    route(`${t}/subscriptions/{subscription_id}`, {
+      GET: operations.topic_subscription_get,
+      PATCH: operations.topic_subscription_update,
+      DELETE: operations.topic_subscription_delete,
+    }),
+    route(`${t}/subscriptions/{subscription_id}/confirm`, { PUT: operations.topic_subscription_confirm }),
+  ];
 }
 
 /** Finds the route for a raw (still percent-encoded) path; undefined for a 404. */
