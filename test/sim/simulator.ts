@@ -4,12 +4,14 @@
  * seed drives every choice (which message arrives, which store flushes, who ticks, who
  * crashes), so a failing seed replays exactly.
  *
- * Each step is one event: deliver a random in-flight message, flush a store, tick a node,
- * propose or read, or a fault: partitions (symmetric and one-way), drop/duplicate rates,
+ * Time is a SimClock advanced 5 ms per step; each host's injected ticker fires every
+ * 100 ms of it at its own phase. Each step is one event: deliver a random in-flight
+ * message, flush a store, stall a node's timer, propose or read, or a fault: partitions (symmetric and one-way), drop/duplicate rates,
  * crashes that lose unflushed writes, restarts, bit flips and truncation of one down
  * replica's stored entries or snapshot, membership changes on shard 1. Invariants are
  * checked after every step (see invariants.ts).
  */
+import { SimClock } from '../../src/common/clock.js';
 import { SeededRandom } from '../../src/common/random.js';
 import { MemoryLogStore } from '../../src/log/memory/memory-log-store.js';
 import { MemoryNetwork } from '../../src/raft/memory/memory-network.js';
@@ -34,11 +36,17 @@ interface SimNode {
   /** Initial voters per shard for a node that bootstraps it; empty for a joiner. */
   readonly peers: ReadonlyMap<ShardId, readonly NodeId[]>;
   isDamaged: boolean;
+  /** The host's ticker callback (set while started) and when it fires next, on the sim clock. */
+  onTick: (() => void) | undefined;
+  nextTickMs: number;
 }
 
 const membershipShard = 1 as ShardId;
 const initialVoters = [1, 2, 3] as NodeId[];
 const nodesMax = 8;
+/** Sim time per step and per Raft tick: every node ticks every 20 steps, at its own phase. */
+const stepMs = 5;
+const tickMs = 100;
 
 export class Simulator {
   readonly seed: number;
@@ -51,6 +59,7 @@ export class Simulator {
   private readonly removed = new Set<NodeId>();
   private readonly trace: string[] = [];
   private nextNodeId = initialVoters.length + 1;
+  private readonly clock = new SimClock(0);
   private valueCounter = 0;
   stepCount = 0;
 
@@ -70,12 +79,25 @@ export class Simulator {
     const roll = this.random.int(1000);
     if (roll < 300) this.network.deliverOne();
     else if (roll < 500) this.flushOne();
-    else if (roll < 650) this.tickOne();
+    else if (roll < 650) this.pauseOne();
     else if (roll < 850) this.proposeOne();
     else if (roll < 880) this.readOne();
     else this.fault(roll);
+    this.clock.advance(stepMs);
+    this.fireTimers();
     await settle();
     this.check();
+  }
+
+  /** Each host's ticker fires whenever the sim clock passed its next tick time. */
+  private fireTimers(): void {
+    const now = this.clock.monotonicMs();
+    for (const node of this.upNodes()) {
+      while (node.onTick !== undefined && node.nextTickMs <= now) {
+        node.nextTickMs += tickMs;
+        node.onTick();
+      }
+    }
   }
 
   /** Heals every fault, restarts every node and runs until all groups agree. */
@@ -88,7 +110,8 @@ export class Simulator {
       this.network.deliverAll(this.network.inFlightCount());
       for (const node of this.upNodes()) node.store.flush();
       await settle();
-      for (const node of this.upNodes()) node.host?.tick();
+      this.clock.advance(tickMs);
+      this.fireTimers();
       await settle();
       this.check();
       if (this.isConverged()) {
@@ -130,8 +153,12 @@ export class Simulator {
     else this.pick(this.upNodes())?.store.flush();
   }
 
-  private tickOne(): void {
-    this.pick(this.upNodes())?.host?.tick();
+  /** A stall (GC pause, starved timer): one node's clock-driven ticks come late, rarely by a lot. */
+  private pauseOne(): void {
+    const node = this.pick(this.upNodes());
+    if (node === undefined || this.random.int(10) !== 0) return;
+    const pauseMs = this.random.int(this.random.int(4) === 0 ? 2000 : 300);
+    this.note(`pause ${node.id} ${pauseMs}ms`, () => (node.nextTickMs += pauseMs));
   }
 
   private proposeOne(): void {
@@ -275,7 +302,7 @@ export class Simulator {
   // ---- nodes ------------------------------------------------------------------------
 
   private addNode(id: NodeId, peers: ReadonlyMap<ShardId, readonly NodeId[]>): void {
-    const node: SimNode = { id, store: new MemoryLogStore({ isAutoFlush: false }), host: undefined, shards: new Set(peers.keys()), fsms: new Map(), peers, isDamaged: false };
+    const node: SimNode = { id, store: new MemoryLogStore({ isAutoFlush: false }), host: undefined, shards: new Set(peers.keys()), fsms: new Map(), peers, isDamaged: false, onTick: undefined, nextTickMs: 0 };
     this.nodes.set(id, node);
     this.start(node);
   }
@@ -292,6 +319,13 @@ export class Simulator {
       random: new SeededRandom(this.random.int(0x7fffffff)),
       raft: { electionTicks: 6, heartbeatTicks: 1, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5 },
       node: { compactionEntries: 30 },
+      ticker: (onTick) => {
+        node.onTick = onTick;
+        node.nextTickMs = this.clock.monotonicMs() + this.random.int(tickMs);
+        return () => {
+          if (node.onTick === onTick) node.onTick = undefined;
+        };
+      },
       onGroupFailure: (shardId, error) => this.problems.push(`node ${node.id} shard ${shardId} failed: ${String(error)}`),
     });
     node.host = host;
@@ -304,6 +338,7 @@ export class Simulator {
       node.fsms.set(shardId, fsm);
       host.addGroup({ shardId, peers: node.peers.get(shardId) ?? [], fsm });
     }
+    host.start();
   }
 
   /**
