@@ -42,6 +42,8 @@ export interface PeerDialerOptions {
   readonly delays: Delays;
   readonly backoff: BackoffPolicy;
   readonly channelOptions: grpc.ChannelOptions;
+  /** Mutual TLS (peer-tls.ts); plaintext when absent. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export class PeerDialer {
@@ -69,7 +71,7 @@ export class PeerDialer {
   private dial(): void {
     if (this.isClosed) return;
     const { self, peer, address, link } = this.options;
-    const client = new grpc.Client(address, grpc.credentials.createInsecure(), this.options.channelOptions);
+    const client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), this.options.channelOptions);
     const call = client.makeBidiStreamRequest(raftStreamPath, serializeFrame, deserializeFrame);
     this.client = client;
     this.call = call;

@@ -20,6 +20,7 @@ import { PeerDialer, type BackoffPolicy } from './client.js';
 import { encodeMessage, helloFrame, isRaftMessage, parseHello, type Frame } from './frame-codec.js';
 import { PeerLink, type PeerLinkCounters, type PeerLinkLimits } from './peer-link.js';
 import { RaftGrpcServer, type ExtraGrpcService, type RaftServerStream } from './server.js';
+import { channelCredentials, serverCredentials, type PeerTls } from './peer-tls.js';
 
 export interface GrpcRaftTransportOptions {
   readonly nodeId: NodeId;
@@ -31,6 +32,8 @@ export interface GrpcRaftTransportOptions {
   readonly backoff?: BackoffPolicy;
   /** More gRPC services served on the same port. */
   readonly extraServices?: readonly ExtraGrpcService[];
+  /** Mutual TLS with the cluster CA on both the server and the dialers; plaintext when absent. */
+  readonly tls?: PeerTls;
 }
 
 export interface PeerStats extends PeerLinkCounters {
@@ -76,6 +79,7 @@ export class GrpcRaftTransport implements RaftTransport {
         ...keepalive,
       },
       ...(options.extraServices === undefined ? {} : { extraServices: options.extraServices }),
+      credentials: serverCredentials(options.tls),
     });
     return transport;
   }
@@ -107,6 +111,7 @@ export class GrpcRaftTransport implements RaftTransport {
         delays: this.options.delays,
         backoff: this.options.backoff ?? defaultBackoff,
         channelOptions: channelOptions(),
+        credentials: channelCredentials(this.options.tls),
       });
       this.dialers.set(peer, dialer);
       dialer.start();

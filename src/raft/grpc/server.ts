@@ -30,13 +30,15 @@ export class RaftGrpcServer {
       onStream: (stream: RaftServerStream) => void;
       serverOptions: grpc.ServerOptions;
       extraServices?: readonly ExtraGrpcService[];
+      /** Mutual TLS (peer-tls.ts); plaintext when absent. */
+      credentials?: grpc.ServerCredentials;
     },
   ): Promise<RaftGrpcServer> {
     const server = new grpc.Server(options.serverOptions);
     server.addService(raftServiceDefinition, { stream: options.onStream });
     for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
     return new Promise((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      server.bindAsync(address, options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, port) => {
         if (error !== null) {
           server.forceShutdown();
           reject(new Error(`raft gRPC server cannot listen on ${address}`, { cause: error }));
