@@ -12,6 +12,7 @@ import { defaultWsLimits, type WsLimits } from './transport/ws/ws-limits.js';
 import { logLevels, type LogLevel } from './logger.js';
 import { loadClusterConfig, type ClusterConfig } from './cluster-config.js';
 import { defaultShardCount } from './cluster/shard-map.js';
+import { loadSecurityConfig, securityOptionKinds, type SecurityConfig } from './security-config.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -39,6 +40,8 @@ export interface NodeConfig {
   readonly drainTimeoutSeconds?: number;
   /** Node id, peers and replication; absent: a cluster of one. */
   readonly cluster?: ClusterConfig;
+  /** Authentication and TLS (security-config.ts); absent: noauth, plaintext. */
+  readonly security?: SecurityConfig;
 }
 
 export interface ConfigSources {
@@ -92,6 +95,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   peers: 'any',
   raft_listen: 'string',
   replicas: 'positiveOrString',
+  ...securityOptionKinds,
   initial_members: 'any',
 };
 
@@ -157,7 +161,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     ),
   };
   checkConsistency(config.api);
-  return config;
+  return { ...config, security: loadSecurityConfig(file, (message) => new ConfigError(message)) };
 }
 
 /** Shards per node: --shards, ZAQAR_SHARDS, or the file's shard_count (default 16, ShardMap's). */

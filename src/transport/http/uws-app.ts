@@ -41,6 +41,28 @@ export interface HttpServerOptions {
    * no Zaqar headers checked, not counted in the request metrics.
    */
   readonly plainRoutes?: ReadonlyMap<string, PlainHandler>;
+  /** HTTPS and WSS on this port (uWS SSLApp); plaintext when absent. */
+  readonly tls?: ClientTlsFiles;
+}
+
+/**
+ * PEM files of the client port's certificate and key; with `caFile` clients must
+ * present a certificate that CA signed (mutual TLS), checked by uWS at the handshake.
+ */
+export interface ClientTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string;
+}
+
+/** The uWS app of a listener: SSLApp with the given files, else App. Used by the WebSocket listener too. */
+export function createUwsApp(tls: ClientTlsFiles | undefined): uWS.TemplatedApp {
+  if (tls === undefined) return uWS.App();
+  return uWS.SSLApp({
+    cert_file_name: tls.certFile,
+    key_file_name: tls.keyFile,
+    ...(tls.caFile === undefined ? {} : { ca_file_name: tls.caFile }),
+  });
 }
 
 export interface PlainReply {
@@ -83,7 +105,7 @@ export class UwsHttpServer {
   }
 
   static listen(options: HttpServerOptions): Promise<UwsHttpServer> {
-    const app = uWS.App();
+    const app = createUwsApp(options.tls);
     options.configureApp?.(app);
     for (const [path, handler] of options.plainRoutes ?? []) app.get(path, (res) => servePlain(res, handler));
     let server: UwsHttpServer | undefined;
