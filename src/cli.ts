@@ -74,7 +74,8 @@ async function serve(config: NodeConfig): Promise<number> {
     process.stdout.write(`websocket listening on ws://${config.wsListen.host}:${node.wsPort}/\n`);
   }
   if (node.metricsPort !== undefined) process.stdout.write(`metrics listening on port ${node.metricsPort}\n`);
-  process.stdout.write(`listening on http://${config.host}:${node.port}\n`);
+  const scheme = config.security?.tls === undefined ? 'http' : 'https';
+  process.stdout.write(`listening on ${scheme}://${config.host}:${node.port}\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

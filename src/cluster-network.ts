@@ -18,6 +18,7 @@ import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder }
 import type { BrokerStores, ShardLogSource } from './cluster/sharded-broker.js';
 import type { RaftMetrics } from './raft/metrics.js';
 import { GrpcRaftTransport } from './raft/grpc/grpc-raft-transport.js';
+import { channelCredentials, type PeerTls } from './raft/grpc/peer-tls.js';
 
 const balanceIntervalMs = 5_000;
 
@@ -33,7 +34,9 @@ export class ClusterNetwork {
     private readonly forwarder: GrpcForwarder,
   ) {}
 
-  static async start(config: ClusterConfig, clock: Clock): Promise<ClusterNetwork> {
+  /** `peerTls`: mutual TLS on the cluster port for Raft streams and forwarding alike; plaintext when absent. */
+  static async start(config: ClusterConfig, options: { readonly clock: Clock; readonly peerTls?: PeerTls }): Promise<ClusterNetwork> {
+    const { clock, peerTls } = options;
     // Election jitter must differ between nodes; the seed is printed nowhere on purpose
     // (a real cluster is not replayed), simulations seed their own Random.
     const random = new SeededRandom(randomInt(2 ** 31));
@@ -46,6 +49,7 @@ export class ClusterNetwork {
         listenAddress: config.raftListen,
         random,
         delays: new SystemDelays(),
+        ...(peerTls === undefined ? {} : { tls: peerTls }),
         extraServices: [
           {
             definition: forwardServiceDefinition,
@@ -55,7 +59,7 @@ export class ClusterNetwork {
       });
       transport.connect(peers);
     }
-    network = new ClusterNetwork(config, clock, random, transport, new GrpcForwarder(peers, clock));
+    network = new ClusterNetwork(config, clock, random, transport, new GrpcForwarder(peers, { clock, credentials: channelCredentials(peerTls) }));
     return network;
   }
 

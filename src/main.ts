@@ -27,6 +27,8 @@ import { buildRoutes } from './transport/http/routes.js';
 import { UwsHttpServer } from './transport/http/uws-app.js';
 import { mountWebSocket, WsListener, type MountedWebSocket, type WsSessionOptions } from './transport/ws/session.js';
 import { defaultWsLimits } from './transport/ws/ws-limits.js';
+import { KeystoneAuth } from './api/auth/keystone-auth.js';
+import { loadPeerTls } from './raft/grpc/peer-tls.js';
 import { advertisedHost } from './transport/ws/socket-subscriptions.js';
 
 export interface ClosableBroker extends Broker, ObservableBroker {
@@ -69,7 +71,10 @@ export interface RunningNode {
  * cluster of the config. The broker's close stops the groups, then the cluster network.
  */
 const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
-  const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), clock);
+  const clusterTls = config.security?.clusterTls;
+  const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), {
+    clock, ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+  });
   try {
     return await ShardedBroker.open({
       dataDir: config.dataDir,
@@ -91,7 +96,11 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
   const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft });
   ops.observe(broker, config.dataDir);
-  const api: ApiDeps = { broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api };
+  const keystone = config.security?.keystone;
+  const api: ApiDeps = {
+    broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api,
+    ...(keystone === undefined ? {} : { auth: new KeystoneAuth(keystone, clock) }),
+  };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);
   const wsOptions: WsSessionOptions = { api, limits: config.ws ?? defaultWsLimits, log: logError, metrics: ops.metrics.transport };
   let httpSockets: MountedWebSocket | undefined;
@@ -104,6 +113,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       port: config.port,
       api,
       routes: buildRoutes({ isAdminMode: config.api.adminMode }),
+      ...(config.security?.tls === undefined ? {} : { tls: config.security.tls }),
       bodyBytesMax: maxBodyBytes(config.api),
       log: logError,
       metrics: ops.metrics.transport,

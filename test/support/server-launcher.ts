@@ -49,7 +49,7 @@ export class LaunchedServer {
       const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${this.output}`)), startDeadlineMs);
       const onData = (chunk: Buffer): void => {
         this.output += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(this.output);
+        const match = /listening on (https?:\/\/\S+)/.exec(this.output);
         if (match?.[1] !== undefined) {
           clearTimeout(timer);
           resolve(match[1]);

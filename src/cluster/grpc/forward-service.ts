@@ -65,11 +65,20 @@ function isMembershipChange(value: unknown): boolean {
 export class GrpcForwarder implements Forwarder {
   private readonly clients = new Map<NodeId, grpc.Client>();
 
-  /** `addresses`: each peer's forwarding address (host:port); read on every call, so it may change. */
+  private readonly clock: Clock;
+  private readonly credentials: grpc.ChannelCredentials;
+
+  /**
+   * `addresses`: each peer's forwarding address (host:port); read on every call, so it may change.
+   * `credentials`: the cluster's mutual TLS (raft/grpc/peer-tls.ts); plaintext when absent.
+   */
   constructor(
     private readonly addresses: ReadonlyMap<NodeId, string>,
-    private readonly clock: Clock,
-  ) {}
+    options: { readonly clock: Clock; readonly credentials?: grpc.ChannelCredentials },
+  ) {
+    this.clock = options.clock;
+    this.credentials = options.credentials ?? grpc.credentials.createInsecure();
+  }
 
   forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply> {
     const client = this.client(to);
@@ -95,7 +104,7 @@ export class GrpcForwarder implements Forwarder {
     if (existing !== undefined) return existing;
     const address = this.addresses.get(to);
     if (address === undefined) return undefined;
-    const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    const client = new grpc.Client(address, this.credentials, {
       'grpc.max_receive_message_length': messageBytesMax,
       'grpc.max_send_message_length': messageBytesMax,
       // Reconnect quickly after a peer restarts: failover latency depends on it.
