@@ -1,0 +1,99 @@
+/**
+ * End-to-end bench (npm run bench:e2e): starts zaqar-ts itself, a single node (1 replica)
+ * then a 3-node cluster (3 replicas) on 127.0.0.1, and drives each with the shared Zaqar
+ * API loaders (../shared/bench): HTTP producers (batches of 10), msgpack WebSocket
+ * producers (pipelined, batches of 10), consumers claiming 20 and deleting with claim
+ * ids, and end-to-end latency at 1,000 msg/s. Then, when installed, the peers (NATS
+ * JetStream R3/R1, RabbitMQ quorum queues R3) through run-peers.sh in the same run, and
+ * prints every row plus the targets with ratios. Every measurement is bounded.
+ *
+ *   npm run bench:e2e                 # ~8-10 min: 10 s per measurement, peers included
+ *   npm run bench:e2e -- --quick      # smoke: 2 s per measurement, no peers, no timing checks
+ *   options: --duration S  --no-peers  --no-cluster  --no-single  --no-build
+ *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
+ *            --json FILE (every row as JSON lines)
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { loadersInstalled, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
+import { procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { rowsTable, targetsTable } from './e2e/report.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const quick = flag('quick');
+const durationS = Number(option('duration') ?? (quick ? 2 : 10));
+const profileDir = option('profile');
+const durability = 'LMDB fsync on a majority before 201/ack';
+
+function build(): void {
+  if (flag('no-build')) return;
+  const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (result.status !== 0) console.error('build failed: measuring the dist/ already there');
+}
+
+async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const cluster = await startZaqar({ nodes, nodeArgs });
+  const replication = nodes === 1 ? '1 replica, single node' : '3 replicas, 3-node cluster (Raft)';
+  const pids = cluster.nodes.map((node) => node.pid);
+  const first = cluster.nodes[0];
+  const rows: ResultRow[] = [];
+  try {
+    if (first === undefined) return rows;
+    for (const loader of ['http', 'ws'] as const) {
+      const produced = await runZaqarLoader({
+        loader, url: loader === 'http' ? first.url : first.wsUrl, workload: 'all', durationS,
+        system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
+      });
+      for (const row of produced) {
+        row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
+        rows.push(row);
+        console.log(rowsTable([row]).split('\n')[2]);
+      }
+    }
+  } finally {
+    await stopZaqar(cluster);
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  console.log(`e2e bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
+    `${durationS} s per measurement${quick ? ' (quick smoke: no timing checks, no peers)' : ''}, loaders from ${sharedBench}`);
+  if (!loadersInstalled()) {
+    console.error(`the shared loaders need their dependencies: cd ${sharedBench} && npm install`);
+    process.exitCode = 2;
+    return;
+  }
+  build();
+  const rows: ResultRow[] = [];
+  if (!flag('no-single')) rows.push(...await measureZaqar(1));
+  if (!flag('no-cluster')) rows.push(...await measureZaqar(3));
+  const peersWanted = !quick && !flag('no-peers');
+  const natsInstalled = spawnSync('sh', ['-c', 'command -v nats-server']).status === 0;
+  if (peersWanted && natsInstalled) {
+    const suites = spawnSync('sh', ['-c', 'test -x /usr/lib/rabbitmq/bin/rabbitmq-server']).status === 0 ? 'nats-r3 nats-r1 rabbit-3' : 'nats-r3 nats-r1';
+    console.log(`peers: run-peers.sh --only "${suites}" --duration ${durationS}`);
+    rows.push(...await runPeers(suites, durationS));
+  } else if (peersWanted) {
+    console.log('peers: nats-server not installed (apt-get install -y nats-server rabbitmq-server redis-server wrk): zaqar-ts only');
+  }
+  console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(rowsTable(rows));
+  console.log(`\n${targetsTable(rows)}`);
+  const jsonFile = option('json');
+  if (jsonFile !== undefined) writeFileSync(jsonFile, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  const failed = rows.filter((row) => row.error !== undefined || row.msgs_per_s === null || row.msgs_per_s === 0);
+  if (rows.length === 0 || failed.length > 0) {
+    console.error(`${failed.length} measurement(s) failed or measured nothing`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

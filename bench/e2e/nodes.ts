@@ -1,0 +1,118 @@
+/**
+ * Starts and stops zaqar-ts nodes for the end-to-end bench: the compiled CLI
+ * (dist/src/cli.js) as child processes on 127.0.0.1 with free ports and temp data dirs,
+ * one node (1 replica) or a 3-node cluster (3 replicas). Ready means every shard took a
+ * write (queues created on node 1 until all answer), so loads never measure elections.
+ * Nodes are stopped by their own pid (SIGTERM, then SIGKILL after a bound); peak RSS is
+ * the kernel's VmHWM read just before the stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../test/support/cluster-launcher.js';
+
+export interface ZaqarNode {
+  readonly id: number;
+  readonly pid: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly process: ChildProcess;
+}
+
+export interface ZaqarCluster {
+  readonly nodes: readonly ZaqarNode[];
+  readonly dir: string;
+}
+
+export interface StartOptions {
+  readonly nodes: 1 | 3;
+  /** Extra node arguments, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
+  readonly nodeArgs?: readonly string[];
+  readonly cli?: string;
+}
+
+const benchConfig = { message_delete_with_claim_id: true, log_level: 'warn' };
+
+function waitForListening(child: ChildProcess, label: string, deadlineMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${label} did not listen within ${deadlineMs} ms:\n${out}`)), deadlineMs);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const match = /^listening on (http:\S+)$/m.exec(out);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited with ${String(code)} before listening:\n${out}`));
+    });
+  });
+}
+
+export async function startZaqar(options: StartOptions): Promise<ZaqarCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'zaqar-e2e-bench-'));
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(benchConfig));
+  const ids = options.nodes === 1 ? [1] : [1, 2, 3];
+  const raftPorts = await Promise.all(ids.map(() => freePort()));
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i] ?? 0}`).join(',');
+  const nodes = await Promise.all(ids.map(async (id) => {
+    const args = [...(options.nodeArgs ?? []), options.cli ?? 'dist/src/cli.js', 'serve', '--listen', '127.0.0.1:0',
+      '--data-dir', join(dir, `node${id}`), '--config', configFile];
+    if (options.nodes === 3) args.push('--node-id', String(id), '--peers', peers, '--replicas', '3');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await waitForListening(child, `node ${id}`, 60_000);
+    return { id, pid: child.pid ?? 0, url, wsUrl: url.replace(/^http/, 'ws') + '/', process: child };
+  }));
+  const cluster = { nodes, dir };
+  await waitWritable(cluster, 90_000);
+  return cluster;
+}
+
+/** Creates queues through node 1 until 48 of them (every shard, with high odds) were accepted. */
+async function waitWritable(cluster: ZaqarCluster, deadlineMs: number): Promise<void> {
+  const first = cluster.nodes[0];
+  if (first === undefined) return;
+  const headers = { 'Client-ID': '3381af92-2b9e-11e3-b191-71861300734c', 'X-Project-ID': 'bench-ready' };
+  const pending = new Set(Array.from({ length: 48 }, (_, i) => `ready-${i}`));
+  const deadline = Date.now() + deadlineMs;
+  while (pending.size > 0) {
+    if (Date.now() > deadline) throw new Error(`cluster not writable after ${deadlineMs} ms (${pending.size} queues refused)`);
+    for (const queue of [...pending]) {
+      const response = await fetch(`${first.url}/v2/queues/${queue}`, { method: 'PUT', headers }).catch(() => undefined);
+      if (response !== undefined && response.status < 300) pending.delete(queue);
+    }
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await Promise.all([...Array(48).keys()].map((i) => fetch(`${first.url}/v2/queues/ready-${i}`, { method: 'DELETE', headers }).catch(() => undefined)));
+}
+
+/** A memory figure of a live process from /proc (VmHWM: peak RSS, VmRSS: current), MiB; undefined once it is gone. */
+export function procMemoryMb(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] === undefined ? undefined : Math.round(Number(match[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopNode(node: ZaqarNode, boundMs: number): Promise<void> {
+  if (node.process.exitCode !== null || node.process.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => node.process.once('exit', () => resolve()));
+  node.process.kill('SIGTERM');
+  const timer = setTimeout(() => node.process.kill('SIGKILL'), boundMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopZaqar(cluster: ZaqarCluster): Promise<void> {
+  await Promise.all(cluster.nodes.map((node) => stopNode(node, 20_000)));
+  rmSync(cluster.dir, { recursive: true, force: true });
+}
