@@ -42,6 +42,21 @@ export interface NodeConfig {
   readonly cluster?: ClusterConfig;
   /** Authentication and TLS (security-config.ts); absent: noauth, plaintext. */
   readonly security?: SecurityConfig;
+  /** `[notification]`: subscription delivery; defaults when absent. */
+  readonly notification?: NotificationConfig;
+}
+
+/** `[notification]` options: confirmation, SMTP for mailto: subscribers, webhook timeout. */
+export interface NotificationConfig {
+  /** `require_confirmation`: deliver only to confirmed subscriptions, send confirmation requests. */
+  readonly requireConfirmation: boolean;
+  /** `smtp_host` / `smtp_port`; no host: mailto: deliveries fail (and are retried, then given up). */
+  readonly smtpHost?: string;
+  readonly smtpPort: number;
+  /** `smtp_sender`: `From` of notification mails without `options.from`. */
+  readonly smtpSender: string;
+  /** `webhook_timeout_seconds`: one webhook attempt's limit (default 5). */
+  readonly webhookTimeoutSeconds: number;
 }
 
 export interface ConfigSources {
@@ -97,6 +112,11 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   replicas: 'positiveOrString',
   ...securityOptionKinds,
   initial_members: 'any',
+  'notification.require_confirmation': 'boolean',
+  'notification.smtp_host': 'string',
+  'notification.smtp_port': 'positive',
+  'notification.smtp_sender': 'string',
+  'notification.webhook_timeout_seconds': 'positive',
 };
 
 /** File option → WsLimits key. */
@@ -159,6 +179,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
       },
       (message) => new ConfigError(message),
     ),
+    notification: notificationConfig(file),
   };
   checkConsistency(config.api);
   return { ...config, security: loadSecurityConfig(file, (message) => new ConfigError(message)) };
@@ -273,6 +294,19 @@ export function parseListen(listen: string, option = 'listen'): { host: string; 
     throw new ConfigError(`option ${option} must be HOST:PORT, got ${JSON.stringify(listen)}`);
   }
   return { host, port };
+}
+
+function notificationConfig(file: Readonly<Record<string, unknown>>): NotificationConfig {
+  const value = (name: string): unknown =>
+    Object.hasOwn(file, `notification.${name}`) ? checkValue(`notification.${name}`, file[`notification.${name}`], nodeOptionKinds[`notification.${name}`] ?? 'string') : undefined;
+  const smtpHost = value('smtp_host');
+  return {
+    requireConfirmation: value('require_confirmation') === true,
+    ...(typeof smtpHost === 'string' ? { smtpHost } : {}),
+    smtpPort: (value('smtp_port') as number | undefined) ?? 25,
+    smtpSender: (value('smtp_sender') as string | undefined) ?? 'zaqar@localhost',
+    webhookTimeoutSeconds: (value('webhook_timeout_seconds') as number | undefined) ?? 5,
+  };
 }
 
 function checkConsistency(api: ApiOptions): void {

@@ -45,22 +45,31 @@ function objectOf(body: JsonValue | undefined): { [key: string]: JsonValue } | u
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
 }
 
-/** `{queues, links, count?}` → `{topics, links}`. */
+/** `{queues, links, count?}` → `{topics, links}`, detailed metadata shown by the topic rule. */
 export function topicListing(result: ApiReply): ApiReply {
   const body = objectOf(result.body);
   if (body === undefined) return result;
-  return { ...result, body: { topics: body['queues'] ?? [], links: body['links'] ?? [] } };
+  const queues = body['queues'];
+  const topics = Array.isArray(queues) ? queues.map((item) => {
+    const entry = objectOf(item);
+    const metadata = objectOf(entry?.['metadata']);
+    return entry === undefined || metadata === undefined ? item : { ...entry, metadata: topicDisplay(metadata) };
+  }) : [];
+  return { ...result, body: { topics, links: body['links'] ?? [] } };
 }
 
 /** Drops the reserved keys a topic does not display, unless set to something else. */
-export function topicMetadata(result: ApiReply): ApiReply {
-  const body = objectOf(result.body);
-  if (body === undefined) return result;
-  const shown = { ...body };
+function topicDisplay(metadata: { [key: string]: JsonValue }): { [key: string]: JsonValue } {
+  const shown = { ...metadata };
   for (const [key, value] of Object.entries(queueOnlyReserved)) {
     if (shown[key] === value) delete shown[key];
   }
-  return { ...result, body: shown };
+  return shown;
+}
+
+export function topicMetadata(result: ApiReply): ApiReply {
+  const body = objectOf(result.body);
+  return body === undefined ? result : { ...result, body: topicDisplay(body) };
 }
 
 /** Stats of an existing topic carry `total` (and oldest/newest, topic hrefs) but no claimed/free counts. */

@@ -45,6 +45,7 @@ import type { ShardLog } from './shard/shard-log.js';
 import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { liveSubscriptions } from './shard/subscription-reads.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
+import type { NotificationSource } from './notify/notifier.js';
 
 export interface ShardedBrokerOptions {
   readonly dataDir: string;
@@ -323,6 +324,15 @@ export class ShardedBroker {
   async changeMembership(change: MembershipChange): Promise<void> {
     if (this.deps.localLog.changeMembership === undefined) throw new ShardUnavailableError(0, 'this node is not clustered');
     await this.deps.localLog.changeMembership(change);
+  }
+
+  /** What the notifier reads and writes: the queue store, the shards led here, subscription changes. */
+  notificationSource(): NotificationSource {
+    return {
+      store: this.deps.stores.queueStore,
+      ledShards: () => (this.isClosed ? [] : this.raftReports().filter((r) => r.role === 'leader').map((r) => r.shardId)),
+      changeSubscriptions: (ref, change) => this.changeSubscriptions(ref, change),
+    };
   }
 
   /** Each hosted shard's Raft state and the peers as this node sees them; undefined without a cluster. */

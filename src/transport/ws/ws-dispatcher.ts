@@ -18,6 +18,8 @@ import type { ErrorLogger } from '../error-reply.js';
 import { actionRoutes, type ActionContext, type ActionRoute, type RouteRequest, type WsReply } from './action-table.js';
 import { checkEnvelope, decodeFrame, response, type Checked, type JsonObject, type WsRequest, type WsResponse } from './protocol.js';
 import { notAuthentified, notImplementedReply, wsErrorReply } from './ws-error-reply.js';
+import { authenticateEcho, authenticateSocket, gateFrame, type WsAuthState } from './ws-auth.js';
+import type { Identity } from '../../api/auth/auth-strategy.js';
 
 /** Actions a pre-signed request may perform (§7.3); the method is the route's. */
 const signableActions = new Set(['message_list', 'message_get', 'message_get_many', 'message_post', 'message_delete',
@@ -32,6 +34,8 @@ const operationTable: Readonly<Record<string, Operation>> = operations;
 export interface RequestSocket {
   /** Subscriber URL that pushes to this socket (socket subscriptions, §8); undefined: not offered. */
   readonly subscriberUrl: string | undefined;
+  /** The socket's authentication (`auth_strategy = keystone`); absent: only signed frames pass. */
+  readonly auth?: WsAuthState;
 }
 
 export interface WsDispatcherOptions {
@@ -57,13 +61,21 @@ export class WsDispatcher {
 
   /** Steps 5–6: authentication gate and dispatch. Never rejects. */
   async run(request: WsRequest, socket?: RequestSocket): Promise<WsResponse> {
+    const auth = this.options.api.auth;
     if (request.action === 'authenticate') {
+      if (auth !== undefined) return response(authenticateEcho, await authenticateSocket(auth, request, socket?.auth));
       // No auth strategy: acknowledge, as python-zaqarclient always authenticates first (§7.4).
       const echo = { action: 'authenticate', body: {}, headers: {}, api: 'v2' };
       return response(echo, { status: 200, body: { message: 'Authentified.' } });
     }
+    let identity: Identity | undefined;
+    if (auth !== undefined) {
+      const gate = gateFrame(request, socket?.auth, Object.hasOwn(request.headers, 'URL-Signature'));
+      if ('refusal' in gate) return response(request.echo, gate.refusal);
+      identity = gate.identity;
+    }
     const isSocketSubscription = request.action === 'subscription_create' && typeof request.body['subscriber'] !== 'string';
-    if (!isSocketSubscription) return response(request.echo, await this.runAction(request));
+    if (!isSocketSubscription) return response(request.echo, await this.runAction(request, identity));
     if (socket?.subscriberUrl === undefined || !Object.hasOwn(operationTable, 'subscription_create')) {
       // No way back to this socket (§8 step 2: the reference crashes here; answer 503 instead).
       const queue = String(request.body['queue_name']);
@@ -71,10 +83,10 @@ export class WsDispatcher {
         error: `Subscription ${queue} could not be created.` } });
     }
     const subscribed: WsRequest = { ...request, body: { ...request.body, subscriber: socket.subscriberUrl } };
-    return response(request.echo, await this.runAction(subscribed));
+    return response(request.echo, await this.runAction(subscribed, identity));
   }
 
-  private async runAction(request: WsRequest): Promise<WsReply> {
+  private async runAction(request: WsRequest, identity: Identity | undefined): Promise<WsReply> {
     const isSigned = Object.hasOwn(request.headers, 'URL-Signature');
     if (isSigned && !signableActions.has(request.action)) return notAuthentified;
     const route = actionRoutes[request.action];
@@ -84,7 +96,8 @@ export class WsDispatcher {
     }
     const requestId = `req-${randomUUID()}`;
     try {
-      const apiRequest = this.apiRequest(request, route.toRequest(request), requestId);
+      const base = this.apiRequest(request, route.toRequest(request), requestId);
+      const apiRequest = identity === undefined ? base : { ...base, identity };
       const reply = await executeOperation(this.options.api, operation, apiRequest);
       if (route.adapt !== undefined) return await route.adapt(request, reply, this.context);
       return { status: reply.status, body: reply.body ?? {} };

@@ -1,0 +1,239 @@
+/**
+ * Delivers notifications from the replicated queue state, on the node that leads each
+ * shard (zaqar-semantics.md §9; the reference's fire-and-forget notifier replaced).
+ *
+ * Progress is log state: each subscription has a cursor `notifiedSeq` (StoredSubscription)
+ * and a message is notified when the leader, after delivering it (or giving up after the
+ * whole retry schedule), proposes a `progress` op moving the cursor past it. A leader
+ * that dies mid-delivery leaves the cursor where it was, so the next leader delivers
+ * again: at least once, duplicates possible, exactly one deliverer at a time per shard
+ * (the one whose log reports it leader; a deposed leader stops before its next attempt).
+ *
+ * Isolation: each subscription has its own line (one message at a time, in seq order), at
+ * most `linesMax` lines run at once, so a slow or dead subscriber delays only its own
+ * notifications. Posting never waits for delivery. Bounded work: a subscription further
+ * than `backlogMax` messages behind skips ahead (counted as failures), and only queues
+ * found to hold subscriptions (rescanned every `rescanMs`, at most `watchedMax`) are looked at.
+ *
+ * Messages deleted or expired before their turn are skipped: their bodies are gone.
+ */
+import type { Clock } from '../../common/clock.js';
+import type { ShardId } from '../../common/ids.js';
+import type { Delays, Timers } from '../../common/timers.js';
+import type { QueueKey, QueueStore, StoredSubscription } from '../../log/queue-store.js';
+import type { QueueRef } from '../records.js';
+import { decodeBody } from '../shard/body-codec.js';
+import type { SubscriptionChange, SubscriptionResult } from '../subscription-records.js';
+import { notificationDocument, subscriberKind, type NotificationDocument, type NotificationSender } from './notification.js';
+import { retryDelaysSeconds, selectRetryPolicy } from './retry-policy.js';
+
+/** What the notifier needs from the broker. */
+export interface NotificationSource {
+  readonly store: QueueStore;
+  /** Shards this node leads now: only their subscriptions are delivered here. */
+  ledShards(): readonly ShardId[];
+  changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult>;
+}
+
+/** Same shape as the api's NotificationMetrics (the consumer declares its interface). */
+export interface NotifierMetrics {
+  delivered(subscriberKind: string): void;
+  deliveryFailed(subscriberKind: string): void;
+  backlog(count: number): void;
+}
+
+export interface NotifierOptions {
+  readonly tickMs: number;
+  readonly rescanMs: number;
+  readonly linesMax: number;
+  readonly backlogMax: number;
+  readonly watchedMax: number;
+  /** Deliver to unconfirmed subscriptions only when false (`require_confirmation`). */
+  readonly requireConfirmation: boolean;
+}
+
+export const defaultNotifierOptions: NotifierOptions = {
+  tickMs: 100,
+  rescanMs: 2000,
+  linesMax: 64,
+  backlogMax: 10_000,
+  watchedMax: 100_000,
+  requireConfirmation: false,
+};
+
+export interface NotifierDeps {
+  readonly source: NotificationSource;
+  readonly sender: NotificationSender;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly delays: Delays;
+  readonly metrics: NotifierMetrics;
+  readonly log: (message: string, error: unknown) => void;
+  /** A confirmation request for a new unconfirmed subscription (require_confirmation); none when absent. */
+  readonly confirmation?: (key: QueueKey, subscription: StoredSubscription) => NotificationDocument | undefined;
+}
+
+function keyText(key: QueueKey): string {
+  return `${key.shardId}\u0000${key.project}\u0000${key.queue}`;
+}
+
+export class Notifier {
+  private readonly watched = new Map<string, QueueKey>();
+  private readonly lines = new Map<string, Promise<void>>();
+  private readonly expiring = new Set<string>();
+  private readonly confirmationsSent = new Set<string>();
+  /** Wakes each pending retry sleep early (stop). */
+  private readonly sleepers = new Set<() => void>();
+  private lastRescanMs = Number.NEGATIVE_INFINITY;
+  private isStopped = false;
+  private readonly stopTimer: () => void;
+  private readonly options: NotifierOptions;
+
+  constructor(private readonly deps: NotifierDeps, options: Partial<NotifierOptions> = {}) {
+    this.options = { ...defaultNotifierOptions, ...options };
+    this.stopTimer = deps.timers.every(this.options.tickMs, () => this.tick());
+  }
+
+  /** One round: rescan when due, start lines for subscriptions behind, report the backlog. */
+  tick(): void {
+    if (this.isStopped) return;
+    const led = new Set(this.deps.source.ledShards());
+    const nowMs = this.deps.clock.nowMs();
+    if (nowMs - this.lastRescanMs >= this.options.rescanMs) this.rescan(led, nowMs);
+    let backlog = 0;
+    for (const [text, key] of this.watched) {
+      if (!led.has(key.shardId)) continue;
+      const queue = this.deps.source.store.getQueue(key);
+      const subscriptions = queue?.subscriptions ?? [];
+      if (queue === undefined || subscriptions.length === 0) {
+        this.watched.delete(text);
+        continue;
+      }
+      const lastSeq = queue.nextSeq - 1;
+      if (subscriptions.some((s) => s.expiresMs <= nowMs)) this.expire(text, key);
+      for (const subscription of subscriptions) {
+        if (subscription.expiresMs <= nowMs) continue;
+        backlog += Math.max(0, lastSeq - subscription.notifiedSeq);
+        this.maybeConfirm(key, subscription);
+        if (subscription.notifiedSeq < lastSeq) this.startLine(key, subscription.id);
+      }
+    }
+    this.deps.metrics.backlog(backlog);
+  }
+
+  /** Stops starting work; resolves when running lines have stopped (they stop before their next attempt). */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    this.stopTimer();
+    for (const wake of [...this.sleepers]) wake();
+    await Promise.all(this.lines.values());
+  }
+
+  private rescan(led: ReadonlySet<ShardId>, nowMs: number): void {
+    this.lastRescanMs = nowMs;
+    for (const shardId of led) {
+      for (const { project, name, queue } of this.deps.source.store.allQueues(shardId)) {
+        if ((queue.subscriptions ?? []).length === 0) continue;
+        const key = { shardId, project, queue: name };
+        if (this.watched.size >= this.options.watchedMax) return;
+        this.watched.set(keyText(key), key);
+      }
+    }
+  }
+
+  private expire(text: string, key: QueueKey): void {
+    if (this.expiring.has(text)) return;
+    this.expiring.add(text);
+    void this.deps.source.changeSubscriptions(key, { op: 'expire' })
+      .catch((error: unknown) => this.deps.log('expiring subscriptions failed', error))
+      .finally(() => this.expiring.delete(text));
+  }
+
+  private maybeConfirm(key: QueueKey, subscription: StoredSubscription): void {
+    if (this.deps.confirmation === undefined || subscription.confirmed || this.confirmationsSent.has(subscription.id)) return;
+    const document = this.deps.confirmation(key, subscription);
+    if (document === undefined) return;
+    if (this.confirmationsSent.size >= this.options.watchedMax) this.confirmationsSent.clear();
+    this.confirmationsSent.add(subscription.id);
+    void this.deps.sender.send({ subscriber: subscription.subscriber, options: subscription.options, project: key.project, queue: key.queue }, document)
+      .catch((error: unknown) => this.deps.log('confirmation request failed', error));
+  }
+
+  private startLine(key: QueueKey, id: string): void {
+    const text = `${keyText(key)}\u0000${id}`;
+    if (this.lines.has(text) || this.lines.size >= this.options.linesMax) return;
+    const line = this.runLine(key, id)
+      .catch((error: unknown) => this.deps.log('notification line stopped', error))
+      .finally(() => this.lines.delete(text));
+    this.lines.set(text, line);
+  }
+
+  private isLeading(key: QueueKey): boolean {
+    return !this.isStopped && this.deps.source.ledShards().includes(key.shardId);
+  }
+
+  /** Delivers the subscription's pending messages in seq order until caught up or no longer leading. */
+  private async runLine(key: QueueKey, id: string): Promise<void> {
+    while (this.isLeading(key)) {
+      const queue = this.deps.source.store.getQueue(key);
+      const subscription = queue?.subscriptions?.find((s) => s.id === id);
+      if (queue === undefined || subscription === undefined || subscription.expiresMs <= this.deps.clock.nowMs()) return;
+      const lastSeq = queue.nextSeq - 1;
+      if (subscription.notifiedSeq >= lastSeq) return;
+      let seq = subscription.notifiedSeq + 1;
+      if (lastSeq - subscription.notifiedSeq > this.options.backlogMax) {
+        seq = lastSeq - this.options.backlogMax + 1;
+        this.deps.metrics.deliveryFailed(subscriberKind(subscription.subscriber));
+      } else {
+        const isDone = await this.deliverSeq(key, subscription, { seq, retryPolicy: queue.metadata['_retry_policy'] });
+        if (!isDone) return;
+      }
+      await this.deps.source.changeSubscriptions(key, { op: 'progress', id, notifiedSeq: seq });
+    }
+  }
+
+  /** Delivers message `seq` (if it still exists) on the retry schedule; false when leadership was lost first. */
+  private async deliverSeq(key: QueueKey, subscription: StoredSubscription, at: { seq: number; retryPolicy: unknown }): Promise<boolean> {
+    const store = this.deps.source.store;
+    const message = store.getMessage(key, at.seq);
+    const body = message === undefined ? undefined : store.getBody(key, at.seq);
+    if (message === undefined || body === undefined || message.expiresMs <= this.deps.clock.nowMs()) return true;
+    if (this.options.requireConfirmation && !subscription.confirmed) return true;
+    const document = notificationDocument(key.queue, {
+      body: decodeBody(body),
+      ttlSeconds: message.ttlSeconds,
+      delaySeconds: Math.round((message.visibleMs - message.createdMs) / 1000),
+    });
+    const target = { subscriber: subscription.subscriber, options: subscription.options, project: key.project, queue: key.queue };
+    const kind = subscriberKind(subscription.subscriber);
+    const delays = [0, ...retryDelaysSeconds(selectRetryPolicy(subscription.options['_retry_policy'], at.retryPolicy))];
+    for (const delaySeconds of delays) {
+      if (delaySeconds > 0) await this.sleep(delaySeconds * 1000);
+      if (!this.isLeading(key)) return false;
+      try {
+        await this.deps.sender.send(target, document);
+        this.deps.metrics.delivered(kind);
+        return true;
+      } catch (error) {
+        this.deps.log(`notification to a ${kind} subscriber failed`, error);
+      }
+    }
+    this.deps.metrics.deliveryFailed(kind);
+    return true;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const cancel = this.deps.delays.after(ms, done);
+      const wake = (): void => {
+        cancel();
+        done();
+      };
+      this.sleepers.add(wake);
+    });
+  }
+}
