@@ -29,6 +29,8 @@ import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
 import { checkEnvelope, encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
 import { advertisedHost, notificationPath, SocketSubscriptions } from './socket-subscriptions.js';
 import { WsDispatcher } from './ws-dispatcher.js';
+import type { WsAuthState } from './ws-auth.js';
+import type { Identity } from '../../api/auth/auth-strategy.js';
 import { defaultWsLimits, policyCloseCode, type WsLimits } from './ws-limits.js';
 
 export interface WsSessionOptions {
@@ -46,7 +48,14 @@ interface Session {
   writesInFlight: number;
   queue: { request: WsRequest; isBinary: boolean; bytes: number }[];
   queuedBytes: number;
+  /** Keystone authentication of this socket; undefined without an auth strategy. */
+  auth?: WsAuthState;
+  /** Closes the socket with 4003 when its token expires (zaqar-websocket.md §7.1 step 5). */
+  expiryTimer?: ReturnType<typeof setTimeout>;
 }
+
+/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
+const timerDelayMaxMs = 2 ** 31 - 1;
 
 /** Actions without effects: they wait for the socket's earlier writes. */
 const readActions = new Set(['queue_list', 'queue_get', 'queue_get_stats', 'message_list', 'message_get',
@@ -84,6 +93,9 @@ class WsSessions implements MountedWebSocket {
     this.open.add(ws);
     this.metrics.wsSessionOpened();
     const session = ws.getUserData();
+    if (this.options.api.auth !== undefined) {
+      session.auth = { identity: undefined, isPending: false, onAuthenticated: (identity) => this.armExpiry(ws, identity) };
+    }
     this.subscriptions.register({
       protoId: session.protoId,
       push: (frame, isBinary) => {
@@ -97,12 +109,13 @@ class WsSessions implements MountedWebSocket {
     this.metrics.wsSessionClosed();
     const session = ws.getUserData();
     session.isClosed = true;
+    clearTimeout(session.expiryTimer);
     session.queue = [];
     session.queuedBytes = 0;
     for (const subscription of this.subscriptions.unregister(session.protoId)) {
       const checked = checkEnvelope({ action: 'subscription_delete', headers: subscription.headers,
         body: { queue_name: subscription.queue, subscription_id: subscription.id } });
-      if (checked.ok) void this.dispatcher.run(checked.value);
+      if (checked.ok) void this.dispatcher.run(checked.value, { subscriberUrl: undefined, auth: session.auth });
     }
   }
 
@@ -175,7 +188,7 @@ class WsSessions implements MountedWebSocket {
     };
     const clock = this.options.api.clock;
     const startMs = clock.monotonicMs();
-    this.dispatcher.run(request, { subscriberUrl: this.subscriberUrl(session) }).then((document) => {
+    this.dispatcher.run(request, { subscriberUrl: this.subscriberUrl(session), auth: session.auth }).then((document) => {
       finished();
       this.noteSocketSubscription(session, request, document, isBinary);
       // Actions passed the envelope check, so `action` is one of the known names.
@@ -187,6 +200,22 @@ class WsSessions implements MountedWebSocket {
       finished();
       this.options.log('websocket dispatch failed', error); // run() never rejects; this is a bug
     }).catch((error: unknown) => this.options.log('websocket reply failed', error));
+  }
+
+  /** (Re)arms the close at the token's expiry; an `authenticate` before then replaces the deadline. */
+  private armExpiry(ws: Socket, identity: Identity): void {
+    const session = ws.getUserData();
+    clearTimeout(session.expiryTimer);
+    const delayMs = identity.expiresAtMs - this.options.api.clock.nowMs();
+    session.expiryTimer = setTimeout(() => {
+      if (session.isClosed || session.auth?.identity !== identity) return;
+      if (identity.expiresAtMs > this.options.api.clock.nowMs()) {
+        this.armExpiry(ws, identity);
+        return;
+      }
+      session.auth.identity = undefined;
+      ws.end(4003, 'Authentication expired.');
+    }, Math.min(Math.max(delayMs, 0), timerDelayMaxMs));
   }
 
   private subscriberUrl(session: Session): string | undefined {
