@@ -20,6 +20,9 @@ import { NodeMetrics } from './metrics/node-metrics.js';
 import { NodeOps, type ObservableBroker } from './node-ops.js';
 import { drainNode, type DrainReport } from './shutdown.js';
 import { ShardedBroker } from './cluster/sharded-broker.js';
+import type { NotificationSource } from './cluster/notify/notifier.js';
+import { startNotifications, type NotificationService } from './cluster/notify/notification-service.js';
+import { confirmationDocument } from './api/subscription-confirmation.js';
 import { loadClusterConfig } from './cluster-config.js';
 import { ClusterNetwork } from './cluster-network.js';
 import type { NodeConfig } from './config.js';
@@ -35,6 +38,31 @@ export interface ClosableBroker extends Broker, ObservableBroker {
   close(): Promise<void>;
   /** Hands leadership of the shards led here to other replicas (shutdown); absent: nothing to hand over. */
   transferLeadershipAway?(): Promise<void>;
+  /** Subscription state and leadership for the notifier; absent: notifications are not delivered. */
+  notificationSource?(): NotificationSource;
+}
+
+/** Client-ID of messages the notifier forwards into `zaqar://` subscriber queues. */
+const forwarderClientId = '00000000-0000-4000-8000-000000000000';
+
+/** Delivers subscriptions' notifications from the shards this node leads (none without a source). */
+function startNodeNotifications(config: NodeConfig, deps: { broker: ClosableBroker; clock: Clock; ops: NodeOps; log: (message: string, error: unknown) => void }): NotificationService | undefined {
+  const source = deps.broker.notificationSource?.();
+  if (source === undefined) return undefined;
+  const settings = config.notification ?? { requireConfirmation: false, smtpPort: 25, smtpSender: 'zaqar@localhost', webhookTimeoutSeconds: 5 };
+  const secretKey = config.api.signedUrlSecretKey;
+  return startNotifications(settings, {
+    source,
+    clock: deps.clock,
+    metrics: deps.ops.metrics.notifications,
+    log: deps.log,
+    post: async (ref, message) => {
+      await deps.broker.postMessages(ref, { clientId: forwarderClientId, messages: [{ ...message, delaySeconds: 0 }] });
+    },
+    ...(settings.requireConfirmation
+      ? { confirmation: (key, s) => confirmationDocument(secretKey, { project: key.project, queue: key.queue, id: s.id, expiresMs: s.expiresMs }) }
+      : {}),
+  });
 }
 
 /** What the broker reports into. */
@@ -148,6 +176,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       throw error;
     }
   }
+  const notifications = startNodeNotifications(config, { broker, clock, ops, log: logError });
   if (api.auth === undefined) {
     logger.warn({ auth: 'none' }, 'no authentication: every client may act on any project it names in X-Project-Id; '
       + 'serve it only behind an authenticating proxy or on a trusted network');
@@ -159,6 +188,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
     httpSockets?.closeAll();
     server.close();
     await metricsListener?.close();
+    await notifications?.stop();
     await broker.close();
   };
   return {
