@@ -1,0 +1,92 @@
+/**
+ * Memory of a zaqar-ts node holding many queued messages: starts one node (1 replica),
+ * fills it over msgpack WebSocket (pipelined message_post, batches of 100 bodies of 256
+ * bytes, ttl 1 day) and reads the node's RSS (VmRSS, and the peak VmHWM) when empty, after
+ * filling and after a settle. Two layouts with the same message count, each on a fresh node:
+ * one deep queue, and QUEUES queues of PER_QUEUE messages. Prints MiB and bytes per message.
+ *
+ *   npx tsx bench/memory-depth.ts                     # 1,000,000 deep vs 10,000 × 100
+ *   npx tsx bench/memory-depth.ts --messages 100000   # smaller (queues scale: messages / 100)
+ *   npx tsx bench/memory-depth.ts --quick             # 20,000 messages, a smoke run
+ * Needs dist/ (npm run build). Bounded: each fill stops after --max-seconds (default 600).
+ */
+import { cpus, loadavg } from 'node:os';
+import { pack, unpack } from 'msgpackr';
+import WebSocket from 'ws';
+import { procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const total = Number(option('messages') ?? (argv.includes('--quick') ? 20_000 : 1_000_000));
+const perQueue = 100;
+const batch = 100;
+const window = 32;
+const maxSeconds = Number(option('max-seconds') ?? 600);
+const headers = { 'Client-ID': '3381af92-2b9e-11e3-b191-71861300734c', 'X-Project-ID': 'memory-bench' };
+const body = { pad: 'a'.repeat(256 - 12) };
+
+/** Posts `total` messages, `batch` per request, `window` requests in flight; queue picked per request. */
+async function fill(wsUrl: string, queueOf: (request: number) => string): Promise<{ posted: number; seconds: number }> {
+  const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const requests = Math.ceil(total / batch);
+  const started = Date.now();
+  let sent = 0;
+  let answered = 0;
+  let posted = 0;
+  const messages = Array.from({ length: batch }, () => ({ ttl: 86_400, body }));
+  await new Promise<void>((resolve, reject) => {
+    const sendMore = (): void => {
+      while (sent < requests && sent - answered < window && Date.now() - started < maxSeconds * 1000) {
+        ws.send(pack({ action: 'message_post', headers, body: { queue_name: queueOf(sent), messages } }));
+        sent++;
+      }
+      if (answered === sent) resolve();
+    };
+    ws.on('message', (data: Buffer) => {
+      answered++;
+      const reply = unpack(data) as { headers?: { status?: number }; body?: unknown };
+      if (reply.headers?.status !== 201) {
+        reject(new Error(`message_post answered ${String(reply.headers?.status)}: ${JSON.stringify(reply.body).slice(0, 300)}`));
+        return;
+      }
+      posted += batch;
+      sendMore();
+    });
+    ws.once('close', () => reject(new Error('socket closed')));
+    sendMore();
+  });
+  ws.removeAllListeners('close');
+  ws.close();
+  return { posted, seconds: (Date.now() - started) / 1000 };
+}
+
+async function layout(name: string, queueOf: (request: number) => string): Promise<void> {
+  const cluster = await startZaqar({ nodes: 1 });
+  const node = cluster.nodes[0];
+  try {
+    if (node === undefined) return;
+    const emptyMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
+    const { posted, seconds } = await fill(node.wsUrl, queueOf);
+    const filledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const settledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
+    const peakMb = procMemoryMb(node.pid, 'VmHWM') ?? 0;
+    const perMessage = ((settledMb - emptyMb) * 1024 * 1024) / Math.max(1, posted);
+    console.log(`| ${name} | ${posted.toLocaleString('en')} | ${Math.round(posted / seconds).toLocaleString('en')} | ${emptyMb} | ` +
+      `${filledMb} | ${settledMb} | ${peakMb} | ${perMessage.toFixed(0)} |`);
+  } finally {
+    await stopZaqar(cluster);
+  }
+}
+
+console.log(`memory bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
+  `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout`);
+console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB | peak RSS MB | bytes/message above empty |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+await layout('1 queue', () => 'deep');
+const queues = Math.max(1, Math.round(total / perQueue));
+await layout(`${queues.toLocaleString('en')} queues × ${perQueue}`, (request) => `q${request % queues}`);
