@@ -184,6 +184,15 @@ export class ClaimIndex {
     return found;
   }
 
+  /** Forgets every queue and claim (a snapshot replaced the shard's state). */
+  clear(): void {
+    for (const index of this.queues.values()) {
+      for (const claim of index.claims.values()) this.expiries.remove(claim);
+    }
+    this.queues.clear();
+    assert(this.expiries.size === 0, 'a claim outside every queue index');
+  }
+
   private dropClaim(claim: ClaimEntry): void {
     const index = this.queues.get(claim.queueKey);
     assert(index !== undefined, 'claim of an unindexed queue');

@@ -11,10 +11,14 @@
  * event-loop turn (hence the same LMDB transaction) as the batch's state writes, so on
  * restart `recover()` finds state matching `appliedIndex` and the owner replays the log
  * from `appliedIndex + 1`.
+ *
+ * Snapshots: `snapshot()` encodes the shard's stored state as a ShardImage and
+ * `restore()` replaces it with one. Both read the store's committed state, so they may
+ * only run once `awaitCommitted()` resolved with nothing applied since (asserted).
  */
 import { assert, unreachable } from '../../common/assert.js';
 import type { LogIndex, ShardId } from '../../common/ids.js';
-import type { QueueStore, ShardMeta } from '../../log/queue-store.js';
+import type { QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
 import { ClaimIndex, queueKeyOf } from './claim-index.js';
 import { applyClaim, applyRelease, applyRenew } from './claim-writes.js';
 import { decodeCommand, type ShardCommand } from './commands.js';
@@ -29,6 +33,7 @@ import {
 import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from './queue-writes.js';
 import type { AnyCommandResult } from './results.js';
 import type { ShardContext } from './shard-context.js';
+import { captureShardImage, decodeShardImage, encodeShardImage, installShardImage } from './shard-image.js';
 import { applySubscription } from './subscription-writes.js';
 
 export interface LogEntryData {
@@ -43,6 +48,10 @@ export class QueueFsm {
   readonly index = new ClaimIndex();
   private meta: ShardMeta;
   private readonly context: ShardContext;
+  /** Counts apply/restore calls, so awaitCommitted knows whether any ran meanwhile. */
+  private writeCount = 0;
+  /** Writes were issued since the store last reported them committed. */
+  private hasUncommittedWrites = true;
 
   constructor(
     readonly shardId: ShardId,
@@ -88,7 +97,42 @@ export class QueueFsm {
       this.meta = { ...this.meta, appliedIndex: entry.index };
     }
     this.store.putShardMeta(this.shardId, this.meta);
+    this.wrote();
     return results;
+  }
+
+  /** Resolves once every write so far is committed; snapshot/restore need that state. */
+  async awaitCommitted(): Promise<void> {
+    const writesBefore = this.writeCount;
+    await this.store.committed();
+    // A write issued while waiting is not covered: the caller has to wait again.
+    if (this.writeCount === writesBefore) this.hasUncommittedWrites = false;
+  }
+
+  /** Whether the store's committed state is this FSM's state (snapshot/restore may run). */
+  get isCommitted(): boolean {
+    return !this.hasUncommittedWrites;
+  }
+
+  /** An encoded image of the shard's state as of `appliedIndex`. */
+  snapshot(): { index: LogIndex; data: Uint8Array } {
+    assert(this.isCommitted, () => `shard ${this.shardId}: snapshot before the applied state is committed`);
+    const image = captureShardImage(this.store, this.shardId, this.meta);
+    return { index: this.appliedIndex, data: encodeShardImage(image) };
+  }
+
+  /** Replaces the shard's state with an image from `snapshot()` (of any replica). */
+  restore(data: Uint8Array): void {
+    assert(this.isCommitted, () => `shard ${this.shardId}: restore before the applied state is committed`);
+    const image = decodeShardImage(data);
+    assert(image.shardId === this.shardId, () => `shard ${this.shardId}: image of shard ${image.shardId}`);
+    installShardImage(this.store, image);
+    this.meta = image.meta;
+    this.wrote();
+    this.index.clear();
+    for (const { project, name, messages } of image.queues) {
+      for (const message of messages) this.indexMessage(queueKeyOf(project, name), message);
+    }
   }
 
   private applyCommand(command: ShardCommand): AnyCommandResult {
@@ -138,19 +182,25 @@ export class QueueFsm {
    * after the state machine's clock; older ones were already returned to the free set.
    */
   private rebuildIndex(): void {
-    const nowMs = this.meta.lastNowMs;
     for (const { project, name } of this.store.allQueues(this.shardId)) {
       const key = { shardId: this.shardId, project, queue: name };
       const indexKey = queueKeyOf(project, name);
-      for (const message of this.store.messages(key, 0)) {
-        const entry = { seq: message.seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs };
-        if (message.claimId !== null && message.claimExpiresMs > nowMs) {
-          const claim = { id: message.claimId, expiresMs: message.claimExpiresMs, updatedMs: message.claimUpdatedMs, ttlSeconds: message.claimTtlSeconds };
-          this.index.restoreClaimed(indexKey, claim, entry);
-        } else {
-          this.index.addFree(indexKey, entry);
-        }
-      }
+      for (const message of this.store.messages(key, 0)) this.indexMessage(indexKey, message);
+    }
+  }
+
+  private wrote(): void {
+    this.writeCount++;
+    this.hasUncommittedWrites = true;
+  }
+
+  private indexMessage(indexKey: string, message: StoredMessage): void {
+    const entry = { seq: message.seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs };
+    if (message.claimId !== null && message.claimExpiresMs > this.meta.lastNowMs) {
+      const claim = { id: message.claimId, expiresMs: message.claimExpiresMs, updatedMs: message.claimUpdatedMs, ttlSeconds: message.claimTtlSeconds };
+      this.index.restoreClaimed(indexKey, claim, entry);
+    } else {
+      this.index.addFree(indexKey, entry);
     }
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * A shard's state as one self-checking image: what a Raft snapshot of the shard carries.
+ *
+ * Content: the shard meta (applied index, state-machine clock, outbox/inbox counters),
+ * every queue record (metadata, next seq, subscriptions with their cursors), every
+ * message record with its body (claims live on the message records), and the outbox
+ * (dead-letter entries still to deliver). That is everything a QueueStore keeps for a
+ * shard; the claim index is derived and rebuilt from it.
+ *
+ * Encoding: msgpackr, framed as u32 CRC-32 (little endian, over the rest) + u8 version +
+ * payload, so a damaged or mis-assembled image is refused instead of installed.
+ *
+ * Consistency: `captureShardImage` reads range reads of the store, which see committed
+ * state only; the caller must have awaited `store.committed()` with no write to the shard
+ * since (QueueFsm checks this). Capture and install are synchronous: on LMDB every read
+ * of one capture runs in the same event-loop turn, so no commit of this shard can land
+ * in between, and every write of one install lands in one transaction (atomic).
+ *
+ * Memory: the image is proportional to the shard's live state (not to its log), built
+ * whole in memory, once as records and once encoded. Streaming it in chunks would need
+ * the StateMachine/RaftLogStore interfaces to carry chunks, which they do not yet.
+ */
+import { crc32 } from 'node:zlib';
+import { pack, unpack } from 'msgpackr';
+import { assert } from '../../common/assert.js';
+import type { ShardId } from '../../common/ids.js';
+import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
+
+export interface ImageQueue {
+  readonly project: string;
+  readonly name: string;
+  readonly queue: StoredQueue;
+  /** In seq order; `bodies[i]` belongs to `messages[i]`. */
+  readonly messages: readonly StoredMessage[];
+  readonly bodies: readonly Uint8Array[];
+}
+
+export interface ShardImage {
+  readonly shardId: ShardId;
+  readonly meta: ShardMeta;
+  readonly queues: readonly ImageQueue[];
+  readonly outbox: readonly OutboxRecord[];
+}
+
+const imageVersion = 1;
+const headerBytes = 5;
+
+/** Reads one shard's committed state (see the file header for the caller's duty). */
+export function captureShardImage(store: QueueStore, shardId: ShardId, meta: ShardMeta): ShardImage {
+  const queues: ImageQueue[] = [];
+  for (const { project, name, queue } of store.allQueues(shardId)) {
+    const key: QueueKey = { shardId, project, queue: name };
+    const messages = [...store.messages(key, 0)];
+    const bodies = messages.map((message) => {
+      const body = store.getBody(key, message.seq);
+      assert(body !== undefined, () => `shard ${shardId}: message ${message.id} has no body`);
+      return body;
+    });
+    queues.push({ project, name, queue, messages, bodies });
+  }
+  // Canonical order (stores may list queues differently), so equal states give equal images.
+  queues.sort((a, b) => Buffer.compare(Buffer.from(`${a.project}\u0000${a.name}`), Buffer.from(`${b.project}\u0000${b.name}`)));
+  const outbox = [...store.outbox(shardId)].map((record) => ({ seq: record.seq, data: record.data }));
+  return { shardId, meta, queues, outbox };
+}
+
+/**
+ * Replaces everything the store holds for the image's shard with the image: removes the
+ * shard's committed records, then writes the image's (one transaction on LMDB).
+ */
+export function installShardImage(store: QueueStore, image: ShardImage): void {
+  const { shardId } = image;
+  for (const { project, name } of [...store.allQueues(shardId)]) {
+    const key: QueueKey = { shardId, project, queue: name };
+    for (const message of [...store.messages(key, 0)]) store.removeMessage(key, message);
+    store.removeQueue(key);
+  }
+  for (const { seq } of [...store.outbox(shardId)]) store.removeOutbox(shardId, seq);
+  for (const { project, name, queue, messages, bodies } of image.queues) {
+    const key: QueueKey = { shardId, project, queue: name };
+    store.putQueue(key, queue);
+    messages.forEach((message, i) => {
+      const body = bodies[i];
+      assert(body !== undefined, () => `shard ${shardId}: image lacks the body of message ${message.id}`);
+      store.insertMessage(key, message, body);
+    });
+  }
+  for (const record of image.outbox) store.putOutbox(shardId, record);
+  store.putShardMeta(shardId, image.meta);
+}
+
+export function encodeShardImage(image: ShardImage): Uint8Array {
+  const payload = pack(image);
+  const frame = Buffer.allocUnsafe(headerBytes + payload.byteLength);
+  frame[4] = imageVersion;
+  frame.set(payload, headerBytes);
+  frame.writeUInt32LE(crc32(frame.subarray(4)) >>> 0, 0);
+  return frame;
+}
+
+/** Decodes an image; throws ShardImageError when it is damaged or of another version. */
+export function decodeShardImage(data: Uint8Array): ShardImage {
+  if (data.byteLength < headerBytes || data[4] !== imageVersion) throw new ShardImageError('unknown shard image format');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint32(0, true) !== crc32(data.subarray(4)) >>> 0) throw new ShardImageError('shard image fails its checksum');
+  const image = unpack(data.subarray(headerBytes)) as ShardImage;
+  assert(typeof image.shardId === 'number' && Array.isArray(image.queues) && Array.isArray(image.outbox), 'malformed shard image');
+  return image;
+}
+
+export class ShardImageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShardImageError';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Shared by the shard state machine suites: a seeded random command sequence that
+ * exercises every command kind (posts, claims with dead-lettering, renewals, releases,
+ * deletes, pops, purges, gc, queue deletes, outbox acks; clocks that sometimes step
+ * back), and a dump of everything a QueueFsm holds (stored state and claim index) for
+ * comparing replicas.
+ */
+import { SeededRandom } from '../../../src/common/random.js';
+import type { ShardId } from '../../../src/common/ids.js';
+import { encodeBody } from '../../../src/cluster/shard/body-codec.js';
+import type { ShardCommand } from '../../../src/cluster/shard/commands.js';
+import type { QueueFsm } from '../../../src/cluster/shard/queue-fsm.js';
+
+export function randomCommands(seed: number, count: number): ShardCommand[] {
+  const random = new SeededRandom(seed);
+  const queues = ['a', 'b', 'dlq'];
+  const commands: ShardCommand[] = [];
+  const claimIds: string[] = [];
+  let nowMs = 1_000_000;
+  let idCounter = 0;
+  const pick = <T>(items: readonly T[]): T => {
+    const item = items[random.int(items.length)];
+    if (item === undefined) throw new Error('empty pick');
+    return item;
+  };
+  commands.push({ type: 'createQueue', nowMs, project: 'p', queue: 'a', metadata: { _max_claim_count: 2, _dead_letter_queue: 'dlq', _dead_letter_queue_messages_ttl: 120 } });
+  for (let i = 0; i < count; i++) {
+    nowMs += random.int(20_000) - 2_000;
+    const base = { nowMs, project: random.int(5) === 0 ? 'other' : 'p', queue: pick(queues) };
+    const roll = random.int(100);
+    if (roll < 35) {
+      const messages = Array.from({ length: 1 + random.int(4) }, () => ({
+        id: (idCounter++).toString(16).padStart(24, '0'),
+        body: encodeBody({ n: idCounter, text: 'x'.repeat(random.int(40)) }),
+        ttlSeconds: 60 + random.int(600),
+        delaySeconds: random.int(4) === 0 ? random.int(60) : 0,
+        checksum: null,
+      }));
+      commands.push({ ...base, type: 'post', clientId: pick(['c1', 'c2']), messages });
+    } else if (roll < 55) {
+      const claimId = `claim${i}`;
+      claimIds.push(claimId);
+      commands.push({ ...base, type: 'claim', claimId, limit: 1 + random.int(5), ttlSeconds: 60 + random.int(120), graceSeconds: 60 });
+    } else if (roll < 62 && claimIds.length > 0) {
+      commands.push({ ...base, type: 'renew', claimId: pick(claimIds), ttlSeconds: 60 + random.int(120), graceSeconds: 30 });
+    } else if (roll < 68 && claimIds.length > 0) {
+      commands.push({ ...base, type: 'release', claimId: pick(claimIds) });
+    } else if (roll < 78) {
+      const id = random.int(idCounter + 1).toString(16).padStart(24, '0');
+      commands.push({ ...base, type: 'deleteMessage', id, claimId: random.int(2) === 0 ? null : (claimIds[claimIds.length - 1] ?? null) });
+    } else if (roll < 83) {
+      const ids = [0, 1, 2].map(() => random.int(idCounter + 1).toString(16).padStart(24, '0'));
+      commands.push({ ...base, type: 'deleteMessages', ids, claimIds: null });
+    } else if (roll < 88) {
+      commands.push({ ...base, type: 'pop', limit: 1 + random.int(3) });
+    } else if (roll < 92) {
+      commands.push({ type: 'gc', nowMs, removalsMax: 1 + random.int(10) });
+    } else if (roll < 94) {
+      commands.push({ ...base, type: 'purge' });
+    } else if (roll < 95) {
+      commands.push({ ...base, type: 'deleteQueue' });
+    } else if (roll < 97) {
+      commands.push({ type: 'outboxAck', nowMs, outboxSeq: 1 + random.int(5) });
+    } else {
+      commands.push({ ...base, type: 'setMetadata', metadata: { _max_claim_count: 1, _dead_letter_queue: 'dlq' } });
+    }
+  }
+  return commands;
+}
+
+export function dumpState(fsm: QueueFsm): unknown {
+  const shard: ShardId = fsm.shardId;
+  const store = fsm.store;
+  const queues = [...store.allQueues(shard)]
+    .sort((x, y) => `${x.project}/${x.name}`.localeCompare(`${y.project}/${y.name}`))
+    .map(({ project, name, queue }) => {
+      const key = { shardId: shard, project, queue: name };
+      const messages = [...store.messages(key, 0)].map((m) => ({ ...m, body: [...(store.getBody(key, m.seq) ?? [])] }));
+      const free = [...(fsm.index.free(`${project}\u0000${name}`)?.entries() ?? [])];
+      const claims = [...fsm.index.claims(`${project}\u0000${name}`).values()]
+        .map((c) => ({ id: c.id, expiresMs: c.expiresMs, updatedMs: c.updatedMs, ttlSeconds: c.ttlSeconds, messages: c.messages }))
+        .sort((x, y) => x.id.localeCompare(y.id));
+      return { project, name, queue, messages, free, claims };
+    });
+  const outbox = [...store.outbox(shard)].map((o) => ({ seq: o.seq, data: [...o.data] }));
+  return { queues, outbox, meta: store.getShardMeta(shard) };
+}
