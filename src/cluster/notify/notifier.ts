@@ -86,11 +86,17 @@ export class Notifier {
   private readonly sleepers = new Set<() => void>();
   private lastRescanMs = Number.NEGATIVE_INFINITY;
   private isStopped = false;
+  /** Resolves at stop: a send in flight is abandoned (not acknowledged) rather than awaited. */
+  private readonly stopped: Promise<'stopped'>;
+  private signalStopped: () => void = () => undefined;
   private readonly stopTimer: () => void;
   private readonly options: NotifierOptions;
 
   constructor(private readonly deps: NotifierDeps, options: Partial<NotifierOptions> = {}) {
     this.options = { ...defaultNotifierOptions, ...options };
+    this.stopped = new Promise((resolve) => {
+      this.signalStopped = () => resolve('stopped');
+    });
     this.stopTimer = deps.timers.every(this.options.tickMs, () => this.tick());
   }
 
@@ -125,6 +131,7 @@ export class Notifier {
   async stop(): Promise<void> {
     this.isStopped = true;
     this.stopTimer();
+    this.signalStopped();
     for (const wake of [...this.sleepers]) wake();
     await Promise.all(this.lines.values());
   }
@@ -211,7 +218,7 @@ export class Notifier {
       if (delaySeconds > 0) await this.sleep(delaySeconds * 1000);
       if (!this.isLeading(key)) return false;
       try {
-        await this.deps.sender.send(target, document);
+        if ((await Promise.race([this.deps.sender.send(target, document), this.stopped])) === 'stopped') return false;
         this.deps.metrics.delivered(kind);
         return true;
       } catch (error) {
@@ -224,16 +231,17 @@ export class Notifier {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      let cancel = (): void => undefined;
       const done = (): void => {
         this.sleepers.delete(wake);
         resolve();
       };
-      const cancel = this.deps.delays.after(ms, done);
       const wake = (): void => {
         cancel();
         done();
       };
       this.sleepers.add(wake);
+      cancel = this.deps.delays.after(ms, done);
     });
   }
 }
