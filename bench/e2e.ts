@@ -12,6 +12,7 @@
  *   options: --duration S  --no-peers  --no-cluster  --no-single  --no-build
  *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
  *            --json FILE (every row as JSON lines)
+ *            --workload post|claim|e2e|all (default all)  --loaders http,ws (default both)
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -46,10 +47,16 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   try {
     if (first === undefined) return rows;
-    for (const loader of ['http', 'ws'] as const) {
+    const loaders = (option('loaders') ?? 'http,ws').split(',').filter((name): name is 'http' | 'ws' => name === 'http' || name === 'ws');
+    const workload = option('workload') ?? 'all';
+    if (workload !== 'post' && workload !== 'claim' && workload !== 'e2e' && workload !== 'all') throw new Error(`unknown --workload ${workload}`);
+    for (const loader of loaders) {
       const produced = await runZaqarLoader({
-        loader, url: loader === 'http' ? first.url : first.wsUrl, workload: 'all', durationS,
+        loader, url: loader === 'http' ? first.url : first.wsUrl, workload, durationS,
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
+        // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
+        // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
+        extra: loader === 'ws' ? ['--producers', '4', '--window', '25'] : [],
       });
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
