@@ -1,6 +1,6 @@
 /**
  * Micro benchmarks of the hot path (tinybench), one process, no network:
- *   - shard command encode/decode (msgpackr records) of a post of 10 × 256-byte bodies;
+ *   - message id minting (newObjectId) and shard command encode/decode (msgpackr records) of a post of 10 × 256-byte bodies;
  *   - QueueFsm.apply of that post on an LMDB queue store (writes buffered into the
  *     store's next transaction, as on a replica);
  *   - ClaimIndex: claim 20 + delete 20 with 1,000 and with 1,000,000 messages queued
@@ -61,6 +61,12 @@ bench.add('encode post command (10 msgs)', () => {
 perOp.set('decode post command (10 msgs)', batch);
 bench.add('decode post command (10 msgs)', () => {
   decodeCommand(encodedPost);
+});
+
+// --- id minting (every posted message and claim gets one)
+perOp.set('newObjectId × 10', 10);
+bench.add('newObjectId × 10', () => {
+  for (let i = 0; i < 10; i++) newObjectId(1_700_000_000_000);
 });
 
 // --- FSM apply on LMDB
