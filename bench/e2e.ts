@@ -13,6 +13,7 @@
  *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
  *            --json FILE (every row as JSON lines)
  *            --workload post|claim|e2e|all (default all)  --loaders http,ws (default both)
+ *            --size BYTES (message body size, default 256)
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
         // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
         // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
-        extra: loader === 'ws' ? ['--producers', '4', '--window', '25'] : [],
+        extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
       });
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
