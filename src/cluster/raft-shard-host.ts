@@ -10,6 +10,12 @@
  *
  * Incoming peer messages are routed by shard id; messages for a shard this node does
  * not host are dropped (the sender's Raft retries or gives up).
+ *
+ * Snapshots: after each round every group's ShardCompactor may snapshot its QueueFsm and
+ * compact the log (policy in shard-compactor.ts). A leader's snapshot arriving in a
+ * Ready is stored first, then restored into the QueueFsm once its applied state is
+ * committed, before the Ready's entries are persisted. At start, a replica whose queue
+ * state is older than its stored snapshot restores the snapshot.
  */
 import { assert } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
@@ -18,7 +24,8 @@ import type { Delays, Timers } from '../common/timers.js';
 import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import type { Ready } from '../raft/core/ready.js';
-import type { RaftLogStore, RaftMessage, RaftTransport } from '../raft/types.js';
+import type { RaftLogStore, RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
 import type { RaftMetrics } from '../raft/metrics.js';
@@ -37,12 +44,15 @@ export interface RaftShardHostOptions {
   readonly limits?: Partial<ShardGroupLimits>;
   /** Leader changes and refused proposals of every group; none when absent. */
   readonly metrics?: RaftMetrics;
+  /** When groups snapshot and compact their logs; defaultCompactionPolicy for what is absent. */
+  readonly compaction?: Partial<CompactionPolicy>;
 }
 
 export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
 
 export class RaftShardHost {
   private readonly groups = new Map<ShardId, ShardGroup>();
+  private readonly compactors = new Map<ShardId, ShardCompactor>();
   private readonly limits: ShardGroupLimits;
   private wakeup: (() => void) | undefined;
   private isWakeRequested = false;
@@ -81,13 +91,18 @@ export class RaftShardHost {
       state,
       random: this.options.random,
     });
-    const group = new ShardGroup(core, new ShardFsmAdapter(fsm, logStore), {
+    const adapter = new ShardFsmAdapter(fsm, logStore);
+    // The queue state lost (or never had) what the stored snapshot covers.
+    const stored = state.snapshotMeta === undefined ? undefined : logStore.snapshot(shardId);
+    if (stored !== undefined && fsm.appliedIndex < stored.meta.index) adapter.restore(stored);
+    const group = new ShardGroup(core, adapter, {
       delays: this.options.delays,
       limits: this.limits,
       wake: () => this.wake(),
       ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
+    this.compactors.set(shardId, new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction }));
     // A group of one elects itself at once instead of after an election timeout.
     const voters = core.status().conf.voters;
     if (voters.length === 1 && voters[0] === nodeId) group.requestCampaign();
@@ -101,6 +116,11 @@ export class RaftShardHost {
 
   allGroups(): ShardGroup[] {
     return [...this.groups.values()];
+  }
+
+  /** Snapshots stored by this node's replica of a shard so far. */
+  compactions(shardId: ShardId): number {
+    return this.compactors.get(shardId)?.compactions ?? 0;
   }
 
   private receive(message: RaftMessage): void {
@@ -129,17 +149,37 @@ export class RaftShardHost {
         continue;
       }
       await this.handleRound(round);
+      await this.compact(round.map(({ group }) => group));
     }
+  }
+
+  private async compact(groups: readonly ShardGroup[]): Promise<void> {
+    await Promise.all(groups.map(async (group) => {
+      if (group.failure !== undefined) return;
+      try {
+        await this.compactors.get(group.shardId)?.maybeCompact();
+      } catch (error) {
+        group.fail(error);
+      }
+    }));
+  }
+
+  /** Installs a leader's snapshot: stored durably, then restored into the QueueFsm. */
+  private async installSnapshot(group: ShardGroup, snapshot: Snapshot): Promise<void> {
+    await this.options.logStore.persistSnapshot(group.shardId, snapshot);
+    await group.fsm.fsm.awaitCommitted();
+    group.fsm.restore(snapshot);
+    this.compactors.get(group.shardId)?.noteInstalled(snapshot);
   }
 
   private async handleRound(round: { group: ShardGroup; ready: Ready }[]): Promise<void> {
     const { logStore } = this.options;
     // Issued in one turn: one LMDB transaction and one flush for every group.
     const outcomes = await Promise.allSettled(
-      round.map(({ group, ready }) => {
-        assert(ready.snapshot === undefined, () => `shard ${group.shardId}: snapshots are not supported (logs are never compacted)`);
-        if (ready.entries.length === 0 && ready.hardState === undefined) return Promise.resolve();
-        return logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+      round.map(async ({ group, ready }) => {
+        if (ready.snapshot !== undefined) await this.installSnapshot(group, ready.snapshot);
+        if (ready.entries.length === 0 && ready.hardState === undefined) return;
+        await logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
       }),
     );
     this.stats.rounds++;
@@ -152,6 +192,7 @@ export class RaftShardHost {
       }
       if (ready.messages.length > 0) this.options.transport?.send(ready.messages);
       try {
+        this.compactors.get(group.shardId)?.noteApplied(ready.committed);
         group.applyReady(ready);
       } catch (error) {
         group.fail(error);

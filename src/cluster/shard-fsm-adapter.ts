@@ -11,9 +11,10 @@
  *    and never delivered; the gap before the first delivered entry is read back from
  *    the log store (it is durable: it was persisted in an earlier Ready).
  *
- * Snapshots: the shard logs are never compacted yet, so a lagging replica always
- * catches up from the log and the core never asks for a snapshot; `snapshot` and
- * `restore` therefore refuse (an assertion) rather than pretend.
+ * Snapshots are the QueueFsm's ShardImage (see shard-image.ts). Both directions read
+ * the queue store's committed state, so the host awaits `fsm.awaitCommitted()` before
+ * calling them (asserted by the QueueFsm). The image's applied index is the snapshot's
+ * index because ConfChanges and no-ops count as applied entries here too.
  */
 import { assert } from '../common/assert.js';
 import type { LogIndex, ShardId } from '../common/ids.js';
@@ -68,11 +69,12 @@ export class ShardFsmAdapter implements StateMachine {
   }
 
   snapshot(): { index: LogIndex; data: Uint8Array } {
-    assert(false, `shard ${this.shardId}: snapshots are not produced (logs are never compacted)`);
+    return this.fsm.snapshot();
   }
 
   restore(snapshot: Snapshot): void {
-    assert(false, `shard ${this.shardId}: cannot restore snapshot at ${snapshot.meta.index} (logs are never compacted)`);
+    this.fsm.restore(snapshot.data);
+    assert(this.fsm.appliedIndex === snapshot.meta.index, () => `shard ${this.shardId}: image applied to ${this.fsm.appliedIndex}, snapshot at ${snapshot.meta.index}`);
   }
 }
 

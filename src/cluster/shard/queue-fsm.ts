@@ -50,8 +50,8 @@ export class QueueFsm {
   private readonly context: ShardContext;
   /** Counts apply/restore calls, so awaitCommitted knows whether any ran meanwhile. */
   private writeCount = 0;
-  /** Writes were issued since the store last reported them committed. */
-  private hasUncommittedWrites = true;
+  /** Writes were issued since the store last reported them committed (none at start: the index is rebuilt from committed state too). */
+  private hasUncommittedWrites = false;
 
   constructor(
     readonly shardId: ShardId,
