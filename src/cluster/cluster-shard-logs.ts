@@ -26,6 +26,7 @@ import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
 import { changeClusterMembership } from './membership-router.js';
 import { RaftShardHost } from './raft-shard-host.js';
+import type { CompactionPolicy } from './shard-compactor.js';
 import { RoutedShardLog } from './routed-shard-log.js';
 import type { BrokerStores, ShardLogSource } from './sharded-broker.js';
 import type { ShardGroup } from './shard-group.js';
@@ -45,6 +46,8 @@ export interface ClusterShardLogsOptions {
   /** How long a request may wait for a shard's leader before failing as unavailable. */
   readonly routeWaitMs: number;
   readonly balanceIntervalMs: number;
+  /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
+  readonly compaction?: Partial<CompactionPolicy>;
 }
 
 export interface ClusterShardLogsDeps {
@@ -91,6 +94,7 @@ export class ClusterShardLogs implements ShardLogSource {
       raft: { electionTicks: options.electionTicks },
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
       ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+      ...(options.compaction === undefined ? {} : { compaction: options.compaction }),
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
   }
@@ -113,6 +117,11 @@ export class ClusterShardLogs implements ShardLogSource {
       // About one election: long enough to notice a healed partition's new leader.
       unreachableWaitMs: this.options.tickMs * this.options.electionTicks,
     });
+  }
+
+  /** Snapshots this node's replica of a shard has stored (log compactions). */
+  compactions(shardId: ShardId): number {
+    return this.host.compactions(shardId);
   }
 
   /** This node's replica of a shard (the forwarding service proposes on it). */
