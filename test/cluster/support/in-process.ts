@@ -12,7 +12,7 @@ import { SystemClock } from '../../../src/common/clock.js';
 import type { NodeId } from '../../../src/common/ids.js';
 import { SeededRandom } from '../../../src/common/random.js';
 import { SystemDelays, SystemTimers } from '../../../src/common/timers.js';
-import { ClusterShardLogs } from '../../../src/cluster/cluster-shard-logs.js';
+import { ClusterShardLogs, type ClusterShardLogsOptions } from '../../../src/cluster/cluster-shard-logs.js';
 import type { Forwarder } from '../../../src/cluster/forward-protocol.js';
 import { ShardedBroker } from '../../../src/cluster/sharded-broker.js';
 import type { RaftMessage, RaftTransport } from '../../../src/raft/types.js';
@@ -55,6 +55,8 @@ export class InProcessCluster {
   constructor(
     private readonly members: readonly number[],
     private readonly shardCount: number,
+    /** Extra ClusterShardLogs options for every node (e.g. a compaction policy). */
+    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction'>> = {},
   ) {}
 
   /** Opens (or reopens on its data dir) node `id`. */
@@ -76,7 +78,7 @@ export class InProcessCluster {
       shardLogs: (stores) => {
         logs = new ClusterShardLogs(
           stores,
-          { nodeId: id as NodeId, members: this.members as NodeId[], shardCount: this.shardCount, replicas: this.members.length, tickMs: 10, electionTicks: 10, routeWaitMs: 2_000, balanceIntervalMs: 60_000 },
+          { nodeId: id as NodeId, members: this.members as NodeId[], shardCount: this.shardCount, replicas: this.members.length, tickMs: 10, electionTicks: 10, routeWaitMs: 2_000, balanceIntervalMs: 60_000, ...this.extra },
           { transport: this.network.transport(id), forwarder, clock: new SystemClock(), random: new SeededRandom(id), timers: new SystemTimers(), delays: new SystemDelays() },
         );
         return logs;
