@@ -46,8 +46,9 @@ export interface HttpServerOptions {
 }
 
 /**
- * PEM files of the client port's certificate and key; with `caFile` clients must
- * present a certificate that CA signed (mutual TLS), checked by uWS at the handshake.
+ * PEM files of the client port's certificate and key. With `caFile` uWS verifies a
+ * client certificate against that CA at the handshake (a foreign one is refused), but
+ * it cannot make one mandatory: a client presenting none is still served.
  */
 export interface ClientTlsFiles {
   readonly certFile: string;
