@@ -3,12 +3,14 @@
  * receivers: a node:http webhook receiver and an aiosmtpd SMTP server. Proves the
  * webhook format (headers, body, post_data template), retries of a receiver answering
  * 500 (attempt count, not timing), mailto: through SMTP, topic fan-out to every
- * subscription kind (two webhooks and a zaqar:// queue), and that a node killed with
+ * subscription kind (two webhooks and a zaqar:// queue), WebSocket socket subscribers
+ * (pushed frames for messages posted over HTTP), and that a node killed with
  * kill -9 mid-delivery notifies every message once restarted on its data.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LaunchedServer } from '../support/server-launcher.js';
 import { ZaqarHttp } from '../support/zaqar-http.js';
+import { exchange, RawWs } from '../ws/raw-ws.js';
 import { SmtpServer, waitFor, WebhookReceiver } from './support/receivers.js';
 
 let server: LaunchedServer;
@@ -101,6 +103,18 @@ describe('notification delivery', () => {
     // Topics are not queues: the topic is not listed among the project's queues.
     const queues = (await zaqar.get('/v2/queues')).body as { queues: { name: string }[] };
     expect(queues.queues.map((q) => q.name)).toEqual(['news-copy']);
+  });
+
+  test('a socket subscription gets every message posted to its queue pushed as a frame', async () => {
+    const zaqar = new ZaqarHttp(server.url);
+    const headers = { 'Client-ID': zaqar.clientId, 'X-Project-ID': zaqar.project };
+    const socket = await RawWs.open(`${server.url.replace(/^http/, 'ws')}/`);
+    const created = await exchange(socket, { action: 'subscription_create', headers, body: { queue_name: 'pushed', ttl: 600 } }, 'json');
+    expect((created.document as { headers: { status: number } }).headers.status).toBe(201);
+    await zaqar.postMessages('pushed', [{ body: { n: 1 }, ttl: 60 }, { body: { n: 2 }, ttl: 60 }]);
+    const frames = [await socket.next(), await socket.next()];
+    expect(frames.map((f) => f.document)).toEqual([1, 2].map((n) => ({ body: { n }, ttl: 60, queue_name: 'pushed', Message_Type: 'Notification' })));
+    await socket.close();
   });
 
   test('kill -9 mid-delivery: after a restart every message is notified', async () => {
