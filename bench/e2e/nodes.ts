@@ -93,8 +93,12 @@ async function waitWritable(cluster: ZaqarCluster, deadlineMs: number): Promise<
   await Promise.all([...Array(48).keys()].map((i) => fetch(`${first.url}/v2/queues/ready-${i}`, { method: 'DELETE', headers }).catch(() => undefined)));
 }
 
-/** A memory figure of a live process from /proc (VmHWM: peak RSS, VmRSS: current), MiB; undefined once it is gone. */
-export function procMemoryMb(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number | undefined {
+/**
+ * A memory figure of a live process from /proc, MiB (undefined once it is gone): VmHWM peak
+ * RSS, VmRSS current, split into RssAnon (heap, native) and RssFile (LMDB's mapped pages,
+ * which the kernel can drop and re-read).
+ */
+export function procMemoryMb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmHWM'): number | undefined {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match?.[1] === undefined ? undefined : Math.round(Number(match[1]) / 1024);
