@@ -46,12 +46,13 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
   if (members.size > 0 && raftListen === undefined) {
     throw fail(`option raft_listen is required with peers (or list node ${nodeId} itself in peers)`);
   }
-  const memberCount = members.size + 1;
+  const initialMembers = input.initialMembers === undefined ? undefined : parseIds('initial_members', input.initialMembers, fail);
+  // Every voter holds every shard: the replica count is the number of initial voters.
+  const memberCount = initialMembers?.length ?? members.size + 1;
   const replicas = input.replicas === undefined ? Math.min(defaultReplicas, memberCount) : positiveInteger('replicas', input.replicas, fail);
   if (Math.min(replicas, memberCount) < memberCount) {
-    throw fail(`option replicas (${replicas}) below the member count (${memberCount}) is not supported yet: every node must host every shard`);
+    throw fail(`option replicas (${replicas}) below the number of initial members (${memberCount}) is not supported yet: every node must host every shard`);
   }
-  const initialMembers = input.initialMembers === undefined ? undefined : parseIds('initial_members', input.initialMembers, fail);
   return {
     nodeId,
     peers: members,

@@ -28,6 +28,10 @@ export interface ClusterOptions {
   readonly config?: Record<string, unknown>;
   /** Routes node `from`'s traffic to node `to` through a TcpProxy per ordered pair (see `partition`). */
   readonly isProxied?: boolean;
+  /** Voters of the new shard groups (`--initial-members`); the others wait to be added. */
+  readonly initialMembers?: readonly number[];
+  /** Nodes started by `start` (default all); the others are started by the test. */
+  readonly startNodes?: readonly number[];
 }
 
 export interface ShardReport {
@@ -39,6 +43,7 @@ export interface ShardReport {
   readonly applied: number;
   readonly lastIndex: number;
   readonly isFailed: boolean;
+  readonly voters: readonly number[];
 }
 
 export interface ClusterReport {
@@ -183,12 +188,13 @@ export class ClusterLauncher {
         '--peers', peers,
         '--raft-listen', `127.0.0.1:${portOf(id).cluster}`,
         ...(options.shards === undefined ? [] : ['--shards', String(options.shards)]),
+        ...(options.initialMembers === undefined ? [] : ['--initial-members', options.initialMembers.join(',')]),
       ];
       nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, args));
     }
     const cluster = new ClusterLauncher(nodes, dir, proxies);
     try {
-      await Promise.all(nodes.map((node) => node.start()));
+      await Promise.all(nodes.filter((node) => options.startNodes?.includes(node.id) ?? true).map((node) => node.start()));
     } catch (error) {
       await cluster.stop();
       throw error;

@@ -114,8 +114,8 @@ export class ClusterLoad {
       this.posts.push({ shard: queue.shard, sentMs, doneMs: Date.now(), status: reply.status });
       if (reply.status === 201) {
         for (const href of (reply.body as { resources: string[] }).resources) this.acked.add(href.split('/').pop() ?? '');
-      } else if (reply.status !== 0) {
-        await pause(20); // 503 during an election: the server already waited; breathe
+      } else {
+        await pause(20); // 503 during an election, or no node reachable: breathe
       }
     }
   }
@@ -126,7 +126,7 @@ export class ClusterLoad {
       if (queue === undefined) return;
       const reply = await this.request('POST', `/v2/queues/${queue.name}/claims?limit=5`, { ttl: claimTtlSeconds, grace: 60 });
       if (reply.status !== 201) {
-        if (reply.status !== 204) await pause(20);
+        await pause(20);
         continue;
       }
       const href = reply.headers.get('location') ?? '';
