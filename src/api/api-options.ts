@@ -30,6 +30,10 @@ export interface ApiOptions {
    * for clients that look for them; only v2 is served.
    */
   readonly deprecatedApiVersions: readonly string[];
+  /** `max_queues_per_project` (beyond Zaqar, quotas.ts); undefined: no limit. */
+  readonly maxQueuesPerProject?: number;
+  /** `max_messages_per_project` (beyond Zaqar, quotas.ts); undefined: no limit. */
+  readonly maxMessagesPerProject?: number;
 }
 
 export const defaultApiOptions: ApiOptions = {

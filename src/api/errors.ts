@@ -31,6 +31,7 @@ export const errorCatalogue = {
   message_not_claimed: { status: 400, title: 'Unable to delete' },
   message_claimed: { status: 403, title: 'Unable to delete' },
   not_authorized: { status: 403, title: 'Not authorized' },
+  quota_exceeded: { status: 403, title: 'Quota exceeded' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: '404 Not Found', bare: true },
   signature_rejected: { status: 404, title: '404 Not Found', bare: true },

@@ -11,6 +11,7 @@ import { checkQueueName } from './validation.js';
 import type { ApiCall, ApiDeps, ApiReply, ApiRequest, CallerContext, Operation } from './operation.js';
 import type { ApiOptions } from './api-options.js';
 import { authenticateRequest } from './auth/authenticate-request.js';
+import { checkQuotas } from './quotas.js';
 
 /** Policy rules that need the admin role; every other rule admits any caller (§1.9). */
 const adminRules = new Set(['health:get', 'pools:get_all', 'pools:create', 'pools:get', 'pools:update', 'pools:delete',
@@ -21,6 +22,7 @@ export async function executeOperation(api: ApiDeps, operation: Operation, reque
   if (!authenticated.ok) return authenticated.reply;
   const caller = checkRequest(api, operation, authenticated.request);
   const call: ApiCall = { request: authenticated.request, caller, api };
+  await checkQuotas(call, operation.policy);
   return operation.run(call);
 }
 

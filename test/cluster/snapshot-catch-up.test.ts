@@ -8,10 +8,12 @@
  *    back, is sent the leader's snapshot, installs it and applies the rest; every replica
  *    then holds identical shard state (stored records and claim index) and serves the
  *    same listings and stats through the broker;
- *  - a replica restarted after compacting its own log recovers from its snapshot.
+ *  - a replica restarted after compacting its own log recovers from its snapshot;
+ *  - a node added to the shard after its log was compacted (bootstrap entries gone) is
+ *    brought up by the snapshot as a learner, promoted, and holds the same state.
  */
 import { afterEach, expect, test } from 'vitest';
-import type { ShardId } from '../../src/common/ids.js';
+import type { NodeId, ShardId } from '../../src/common/ids.js';
 import { dumpState } from '../engine/support/fsm-commands.js';
 import { InProcessCluster, type InProcessNode, waitFor } from './support/in-process.js';
 
@@ -103,4 +105,23 @@ test('a follower behind the compacted log catches up by snapshot and all replica
   await postSteadily(leader, 10, 320);
   await waitFor('the restarted follower to apply', 20_000, () => (groupOf(reopened).fsm.appliedIndex === groupOf(leader).fsm.appliedIndex ? true : undefined));
   expect(await dumpOf(reopened)).toEqual(await dumpOf(leader));
+});
+
+test('a node added after the log was compacted is brought up by snapshot', async () => {
+  const c = new InProcessCluster([1, 2, 3, 4], 1, { compaction: policy, initialMembers: [1, 2, 3] as NodeId[] });
+  cluster = c;
+  for (const id of [1, 2, 3]) await c.open(id);
+  const leader = await waitFor('a leader', 10_000, () => c.leaderOf(shard));
+  await leader.broker.createQueue(ref, {});
+  await postSteadily(leader, 100, 0);
+  expect(groupOf(leader).core.log.firstIndex()).toBeGreaterThan(policy.snapshotEveryEntries);
+
+  const newcomer = await c.open(4);
+  await leader.broker.changeMembership({ kind: 'add', nodeId: 4 as NodeId });
+  expect(groupOf(leader).status().conf.voters).toContain(4);
+  await postSteadily(leader, 5, 100);
+  await waitFor('the new node to catch up', 20_000, () => (groupOf(newcomer).fsm.appliedIndex === groupOf(leader).fsm.appliedIndex ? true : undefined));
+  expect(groupOf(newcomer).core.log.storedSnapshot()).toBeDefined();
+  expect(await dumpOf(newcomer)).toEqual(await dumpOf(leader));
+  expect(await newcomer.broker.listMessages(ref, listOptions)).toEqual(await leader.broker.listMessages(ref, listOptions));
 });

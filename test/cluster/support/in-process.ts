@@ -56,7 +56,7 @@ export class InProcessCluster {
     private readonly members: readonly number[],
     private readonly shardCount: number,
     /** Extra ClusterShardLogs options for every node (e.g. a compaction policy). */
-    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction'>> = {},
+    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers'>> = {},
   ) {}
 
   /** Opens (or reopens on its data dir) node `id`. */
