@@ -89,6 +89,8 @@ export const apiOptionTable: ReadonlyArray<readonly [string, keyof ApiOptions, K
   ['admin_mode', 'adminMode', 'boolean'],
   ['signed_url.secret_key', 'signedUrlSecretKey', 'string'],
   ['enable_deprecated_api_versions', 'deprecatedApiVersions', 'apiVersions'],
+  ['max_queues_per_project', 'maxQueuesPerProject', 'positive'],
+  ['max_messages_per_project', 'maxMessagesPerProject', 'positive'],
 ];
 
 const nodeOptionKinds: Readonly<Record<string, Kind>> = {
