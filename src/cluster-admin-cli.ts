@@ -1,0 +1,61 @@
+/**
+ * `zaqar-ts cluster status|add ID|remove ID [--url URL]`: the operator's side of the
+ * admin endpoints (`GET /v2/cluster`, `PUT|DELETE /v2/cluster/nodes/{id}`) of any node
+ * running in admin mode. The URL defaults to ZAQAR_URL, else http://127.0.0.1:8888.
+ * Prints one line per shard replica for `status`; exits non-zero when the node refuses.
+ */
+
+const adminHeaders = { 'Client-ID': '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'X-Project-ID': 'admin', 'X-Roles': 'admin' };
+const changeTimeoutMs = 300_000;
+
+export const clusterUsage = `usage: zaqar-ts cluster status [--url URL]
+       zaqar-ts cluster add ID [--url URL]      add a running node (in every peer list) to every shard
+       zaqar-ts cluster remove ID [--url URL]   remove a node from every shard, then stop it
+  --url URL   any node's API in admin mode (env ZAQAR_URL, default http://127.0.0.1:8888)
+`;
+
+interface ShardLine {
+  readonly shardId: number;
+  readonly role: string;
+  readonly leader: number;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly voters: readonly number[];
+  readonly lagEntries: Readonly<Record<string, number>>;
+}
+
+export async function runClusterCommand(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const urlAt = args.indexOf('--url');
+  const url = (urlAt >= 0 ? args[urlAt + 1] : undefined) ?? env['ZAQAR_URL'] ?? 'http://127.0.0.1:8888';
+  const positional = args.filter((_, i) => i !== urlAt && i !== urlAt + 1);
+  const [action, id] = positional;
+  if (action === 'status' && id === undefined) return printStatus(url);
+  if ((action === 'add' || action === 'remove') && id !== undefined && /^\d+$/.test(id)) {
+    const response = await fetch(`${url}/v2/cluster/nodes/${id}`, { method: action === 'add' ? 'PUT' : 'DELETE', headers: adminHeaders, signal: AbortSignal.timeout(changeTimeoutMs) });
+    if (response.status === 204) {
+      process.stdout.write(`node ${id} ${action === 'add' ? 'added to' : 'removed from'} every shard\n`);
+      return 0;
+    }
+    process.stderr.write(`zaqar-ts: ${action} node ${id} failed: ${response.status} ${await response.text()}\n`);
+    return 1;
+  }
+  process.stderr.write(clusterUsage);
+  return 2;
+}
+
+async function printStatus(url: string): Promise<number> {
+  const response = await fetch(`${url}/v2/cluster`, { headers: adminHeaders });
+  if (response.status !== 200) {
+    process.stderr.write(`zaqar-ts: GET /v2/cluster answered ${response.status} ${await response.text()}\n`);
+    return 1;
+  }
+  const report = (await response.json()) as { nodeId: number; shards: ShardLine[]; peers: { nodeId: number; address: string; isConnected: boolean }[] };
+  process.stdout.write(`node ${report.nodeId}\n`);
+  for (const peer of report.peers) process.stdout.write(`  peer ${peer.nodeId} ${peer.address} ${peer.isConnected ? 'connected' : 'not connected'}\n`);
+  for (const s of report.shards) {
+    const lag = Object.entries(s.lagEntries).map(([node, entries]) => `${node}:${entries}`).join(' ');
+    process.stdout.write(`  shard ${s.shardId} ${s.role} leader=${s.leader} term=${s.term} commit=${s.commit} applied=${s.applied} voters=${s.voters.join(',')}${lag === '' ? '' : ` lag=${lag}`}\n`);
+  }
+  return 0;
+}
