@@ -5,12 +5,14 @@
  * Once listening it prints one line `listening on http://HOST:PORT` on stdout, which
  * launchers (and the black-box tests) wait for. SIGINT/SIGTERM close it cleanly.
  */
+import { runClusterCommand } from './cluster-admin-cli.js';
 import { ConfigError, loadConfig, type NodeConfig } from './config.js';
 import { describeConfig } from './config-view.js';
 import { createLogger } from './logger.js';
 import { startNode } from './main.js';
 
 const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--ws-listen HOST:PORT]
+       zaqar-ts cluster status|add ID|remove ID [--url URL]   (admin endpoints of a running node)
 
   --listen HOST:PORT   address to serve HTTP on (env ZAQAR_LISTEN, default 127.0.0.1:8888)
   --data-dir DIR       where the node keeps its LMDB data (env ZAQAR_DATA_DIR, default ./data)
@@ -53,6 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  if (command === 'cluster') return runClusterCommand(rest, process.env);
   if (command === 'config') {
     const config = loadConfig({ flags: parseFlags(rest), env: process.env });
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
