@@ -5,11 +5,11 @@
  * the seed and the failing inputs.
  */
 import { randomInt } from 'node:crypto';
-import { runFuzz } from './fuzz-session.js';
+import { runFuzz, seedFromEnv } from './fuzz-session.js';
 
-const rounds = Number(process.env['FUZZ_ROUNDS'] ?? (process.env['SEED'] === undefined ? 5 : 1));
+const rounds = Number(process.env['FUZZ_ROUNDS'] ?? (seedFromEnv() === undefined ? 5 : 1));
 for (let round = 0; round < rounds; round++) {
-  const seed = Number(process.env['SEED'] ?? randomInt(2 ** 31));
+  const seed = seedFromEnv() ?? randomInt(2 ** 31);
   const report = await runFuzz({ seed, httpRequests: 3000, wsFrames: 2000, grpcInputs: 300 });
   const codes = [...report.wsCloseCodes].map(([code, count]) => `${code}×${count}`).join(' ');
   process.stdout.write(`seed ${seed}: ${report.failures.length} failures, ${report.missing.length}/${report.acknowledged} `

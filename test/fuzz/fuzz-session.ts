@@ -77,6 +77,15 @@ export async function runFuzz(plan: FuzzPlan): Promise<FuzzReport> {
   }
 }
 
+/** SEED from the environment; unset or empty: none (an empty SEED= is not seed 0). */
+export function seedFromEnv(): number | undefined {
+  const raw = process.env['SEED'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seed = Number(raw);
+  if (!Number.isSafeInteger(seed)) throw new Error(`SEED must be an integer, got ${raw}`);
+  return seed;
+}
+
 function pickTarget(rng: FuzzRandom, left: { http: number; ws: number; grpc: number }): 'http' | 'ws' | 'grpc' {
   const total = left.http + left.ws + left.grpc;
   const roll = rng.int(total);

@@ -6,10 +6,10 @@
  */
 import { randomInt } from 'node:crypto';
 import { expect, test } from 'vitest';
-import { runFuzz } from './fuzz-session.js';
+import { runFuzz, seedFromEnv } from './fuzz-session.js';
 
 test('fuzzed HTTP, WebSocket and cluster-port input gets well-formed answers and loses nothing', async () => {
-  const seed = Number(process.env['SEED'] ?? randomInt(2 ** 31));
+  const seed = seedFromEnv() ?? randomInt(2 ** 31);
   const report = await runFuzz({ seed, httpRequests: 300, wsFrames: 200, grpcInputs: 40 });
   expect(report.failures, `seed ${seed}`).toEqual([]);
   expect(report.missing, `seed ${seed}`).toEqual([]);
