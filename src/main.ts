@@ -143,6 +143,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       routes: buildRoutes({ isAdminMode: config.api.adminMode }),
       ...(config.security?.tls === undefined ? {} : { tls: config.security.tls }),
       bodyBytesMax: maxBodyBytes(config.api),
+      bodyTimeoutMs: (config.security?.bodyTimeoutSeconds ?? 30) * 1000,
       log: logError,
       metrics: ops.metrics.transport,
       logger,

@@ -21,6 +21,8 @@ export interface SecurityConfig {
   readonly tls?: TlsFilesConfig;
   /** Mutual TLS between members; all three files required. */
   readonly clusterTls?: Required<TlsFilesConfig>;
+  /** `http_body_timeout_seconds`: a request body must arrive within this (slow-client protection); default 30. */
+  readonly bodyTimeoutSeconds?: number;
 }
 
 /** Option name → kind, for config.ts's list of known options. */
@@ -41,6 +43,7 @@ export const securityOptionKinds = {
   'cluster_tls.cert_file': 'string',
   'cluster_tls.key_file': 'string',
   'cluster_tls.ca_file': 'string',
+  http_body_timeout_seconds: 'positive',
 } as const;
 
 type Fail = (message: string) => Error;
@@ -57,7 +60,12 @@ export function loadSecurityConfig(file: Readonly<Record<string, unknown>>, fail
   const tls = tlsFiles('tls', text, fail);
   const clusterTls = tlsFiles('cluster_tls', text, fail);
   if (clusterTls !== undefined && clusterTls.caFile === undefined) throw fail('option cluster_tls.ca_file is required with cluster_tls');
+  const bodyTimeoutSeconds = file['http_body_timeout_seconds'];
+  if (bodyTimeoutSeconds !== undefined && (typeof bodyTimeoutSeconds !== 'number' || !Number.isSafeInteger(bodyTimeoutSeconds) || bodyTimeoutSeconds < 1)) {
+    throw fail(`option http_body_timeout_seconds must be a positive integer, got ${JSON.stringify(bodyTimeoutSeconds)}`);
+  }
   return {
+    ...(bodyTimeoutSeconds === undefined ? {} : { bodyTimeoutSeconds }),
     ...(strategy === 'keystone' ? { keystone: keystoneOptions(file, text, fail) } : {}),
     ...(tls === undefined ? {} : { tls }),
     ...(clusterTls?.caFile === undefined ? {} : { clusterTls: { ...clusterTls, caFile: clusterTls.caFile } }),

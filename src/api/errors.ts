@@ -37,6 +37,7 @@ export const errorCatalogue = {
   signature_rejected: { status: 404, title: '404 Not Found', bare: true },
   method_not_allowed: { status: 405, title: '405 Method Not Allowed', bare: true },
   not_acceptable: { status: 406, title: '406 Not Acceptable' },
+  request_timeout: { status: 408, title: 'Request Timeout' },
   resource_conflict: { status: 409, title: 'Resource conflict' },
   unsupported_media_type: { status: 415, title: '415 Unsupported Media Type' },
   service_unavailable: { status: 503, title: 'Service temporarily unavailable' },

@@ -29,6 +29,12 @@ export interface HttpServerOptions {
   readonly routes: RouteTable;
   /** Request bodies beyond this many bytes are never buffered. */
   readonly bodyBytesMax: number;
+  /**
+   * A body must arrive completely within this long after its headers, else 408 and the
+   * connection is closed (slow-body clients; uWS itself times out slow headers and idle
+   * connections after about 10 s). Default 30 s.
+   */
+  readonly bodyTimeoutMs?: number;
   readonly log: ErrorLogger;
   /** Lets another transport (the WebSocket sessions) register on this app before the HTTP catch-all route. */
   readonly configureApp?: (app: uWS.TemplatedApp) => void;
@@ -93,6 +99,8 @@ interface Exchange {
   /** No longer counted in `requestsInFlight`. */
   isSettled: boolean;
 }
+
+const defaultBodyTimeoutMs = 30_000;
 
 export class UwsHttpServer {
   private listenSocket: uWS.us_listen_socket | undefined;
@@ -193,11 +201,24 @@ export class UwsHttpServer {
     const chunks: Buffer[] = [];
     let received = 0;
     let isDone = false;
+    const timer = setTimeout(() => {
+      if (isDone || exchange.isAborted) return;
+      isDone = true;
+      chunks.length = 0;
+      exchange.isDispatched = true;
+      const error = new BrokerError('request_timeout', 'The request body did not arrive in time.');
+      this.finish(exchange, head, errorReplyFor(head, error), true);
+    }, this.options.bodyTimeoutMs ?? defaultBodyTimeoutMs);
     exchange.res.onData((chunk, isLast) => {
       if (isDone) return;
+      if (exchange.isAborted) {
+        clearTimeout(timer);
+        return;
+      }
       received += chunk.byteLength;
       if (received > this.options.bodyBytesMax) {
         isDone = true;
+        clearTimeout(timer);
         chunks.length = 0; // drop what we held: the operation only needs the length
         head.headers['content-length'] = String(received);
         this.dispatchSafely(exchange, head, new Uint8Array(0), true);
@@ -206,6 +227,7 @@ export class UwsHttpServer {
       chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the chunk's memory
       if (isLast) {
         isDone = true;
+        clearTimeout(timer);
         this.dispatchSafely(exchange, head, Buffer.concat(chunks, received), false);
       }
     });
