@@ -23,6 +23,7 @@ import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
+import { MessageType } from '../raft/core/messages.js';
 import type { Ready } from '../raft/core/ready.js';
 import type { RaftLogStore, RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
@@ -169,11 +170,13 @@ export class RaftShardHost {
     await this.options.logStore.persistSnapshot(group.shardId, snapshot);
     await group.fsm.fsm.awaitCommitted();
     group.fsm.restore(snapshot);
+    group.snapshotInstalled(snapshot.meta.index);
     this.compactors.get(group.shardId)?.noteInstalled(snapshot);
   }
 
   private async handleRound(round: { group: ShardGroup; ready: Ready }[]): Promise<void> {
     const { logStore } = this.options;
+    const lateMessages = round.map(({ group, ready }) => this.sendReplicationEarly(group, ready));
     // Issued in one turn: one LMDB transaction and one flush for every group.
     const outcomes = await Promise.allSettled(
       round.map(async ({ group, ready }) => {
@@ -190,7 +193,8 @@ export class RaftShardHost {
         group.fail(outcome?.reason);
         return;
       }
-      if (ready.messages.length > 0) this.options.transport?.send(ready.messages);
+      const late = lateMessages[i] ?? [];
+      if (late.length > 0) this.options.transport?.send(late);
       try {
         this.compactors.get(group.shardId)?.noteApplied(ready.committed);
         group.applyReady(ready);
@@ -202,6 +206,23 @@ export class RaftShardHost {
     });
   }
 
+  /**
+   * A steady leader replicates in parallel with its own fsync (Raft thesis §10.2.1): its
+   * App and Heartbeat messages go out before the persist, so the followers' round overlaps
+   * the leader's instead of following it. Safe because the leader's term was persisted in
+   * an earlier round (no role change in this Ready), and a commit counting this leader can
+   * only be taken in a later round, which starts after this persist resolved. Everything
+   * else (votes, answers) still goes after the persist. Returns the messages left to send.
+   */
+  private sendReplicationEarly(group: ShardGroup, ready: Ready): readonly RaftMessage[] {
+    const steadyLeader = group.core.role === 'leader' && ready.softState === undefined && ready.snapshot === undefined;
+    if (!steadyLeader || ready.messages.length === 0) return ready.messages;
+    const early = ready.messages.filter(isLeaderReplication);
+    if (early.length === 0) return ready.messages;
+    this.options.transport?.send(early);
+    return ready.messages.filter((message) => !isLeaderReplication(message));
+  }
+
   /** Stops ticking and the loop; in-flight waiters fail by their deadlines. */
   async close(): Promise<void> {
     this.isClosed = true;
@@ -209,4 +230,8 @@ export class RaftShardHost {
     this.wake();
     await this.loop;
   }
+}
+
+function isLeaderReplication(message: RaftMessage): boolean {
+  return message.type === MessageType.App || message.type === MessageType.Heartbeat;
 }

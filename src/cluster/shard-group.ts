@@ -255,6 +255,18 @@ export class ShardGroup {
     }
   }
 
+  /**
+   * A leader's snapshot replaced this replica's state up to `index`: proposals waiting
+   * for an entry it covers will never see their result applied here (outcome unknown).
+   */
+  snapshotInstalled(index: LogIndex): void {
+    for (const [at, { waiter }] of this.applyWaiters) {
+      if (at > index) continue;
+      this.applyWaiters.delete(at);
+      this.settle(waiter, () => waiter.reject(new ShardUnavailableError(this.shardId, `shard ${this.shardId}: entry ${at} is covered by an installed snapshot, its outcome is unknown`)));
+    }
+  }
+
   /** A storage failure: the group stops (no votes, no service) until the node restarts. */
   fail(cause: unknown): void {
     this.failure ??= cause ?? new Error('unknown failure');
