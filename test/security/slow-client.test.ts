@@ -1,0 +1,64 @@
+/**
+ * Slow-client protection against the real server process: a request whose body stalls,
+ * or trickles in a byte at a time (which would keep an idle timer alive forever), gets
+ * `408 {"title": "Request Timeout", ...}` once `http_body_timeout_seconds` (1 s here)
+ * has passed since its headers, and its connection is closed; the server keeps
+ * serving others.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { LaunchedServer } from '../support/server-launcher.js';
+import { ZaqarHttp } from '../support/zaqar-http.js';
+
+let server: LaunchedServer;
+
+beforeAll(async () => {
+  server = await LaunchedServer.start({ config: { http_body_timeout_seconds: 1 } });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Sends headers and `firstBytes`, then one more byte every `trickleMs` (0: none) until the server closes. */
+function slowPost(options: { firstBytes: string; trickleMs: number }): Promise<string> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect({ host: url.hostname, port: Number(url.port) }, () => {
+      socket.write(`POST /v2/queues/slow/messages HTTP/1.1\r\nHost: x\r\nClient-ID: ${randomUUID()}\r\nX-Project-ID: slow\r\n`
+        + `Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n${options.firstBytes}`);
+    });
+    const trickle = options.trickleMs > 0 ? setInterval(() => socket.write(' '), options.trickleMs) : undefined;
+    const deadline = setTimeout(() => socket.destroy(new Error('no answer within 30 s')), 30_000);
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+    });
+    socket.on('close', () => {
+      clearInterval(trickle);
+      clearTimeout(deadline);
+      resolve(answer);
+    });
+    socket.on('error', (error) => {
+      clearInterval(trickle);
+      clearTimeout(deadline);
+      reject(error);
+    });
+  });
+}
+
+test('a stalled body gets 408 Request Timeout and its connection closed', async () => {
+  const answer = await slowPost({ firstBytes: '{"messages": [', trickleMs: 0 });
+  expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+    title: 'Request Timeout', description: 'The request body did not arrive in time.',
+  });
+});
+
+test('a body trickling in a byte at a time is cut off the same way; others are still served', async () => {
+  const answer = await slowPost({ firstBytes: '{', trickleMs: 200 });
+  expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  const http = new ZaqarHttp(server.url);
+  expect((await http.post('/v2/queues/fast/messages', { json: { messages: [{ body: 1, ttl: 60 }] } })).status).toBe(201);
+});
