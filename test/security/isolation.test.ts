@@ -4,7 +4,7 @@
  * routed operation — HTTP and WebSocket — naming B's queue, message ids and claim id.
  * A must see nothing of B's (no names, bodies, ids, metadata or counts) and change
  * nothing of B's; afterwards B finds its queue, metadata, messages and claim exactly as
- * it left them. Subscriptions and topics are not routed yet, so they are not walked.
+ * it left them. B's subscription and topic (with its messages) are walked the same way.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -19,6 +19,8 @@ let messageIds: string[] = [];
 let claimId = '';
 let claimedIds: string[] = [];
 const marker = `secret-${randomUUID()}`;
+let subscriptionId = '';
+let topicMessageIds: string[] = [];
 
 beforeAll(async () => {
   server = await LaunchedServer.start({ config: { signed_url: { secret_key: 'isolation-key' } } });
@@ -29,6 +31,14 @@ beforeAll(async () => {
   const claim = await owner.post('/v2/queues/q/claims?limit=2', { json: { ttl: 600, grace: 60 } });
   expect(claim.status).toBe(201);
   claimId = (claim.headers.get('location') ?? '').split('/').pop() ?? '';
+  const subscription = await owner.post('/v2/queues/q/subscriptions',
+    { json: { subscriber: `http://127.0.0.1:9/${marker}`, ttl: 3600, options: { marker } } });
+  expect(subscription.status).toBe(201);
+  subscriptionId = (subscription.body as { subscription_id: string }).subscription_id;
+  expect((await owner.put('/v2/topics/t', { json: { description: marker } })).status).toBe(201);
+  const topicPost = await owner.post('/v2/topics/t/messages', { json: { messages: [{ body: { marker }, ttl: 900 }] } });
+  expect(topicPost.status).toBe(201);
+  topicMessageIds = (topicPost.body as { resources: string[] }).resources.map((href) => href.split('/').pop() ?? '');
   claimedIds = (claim.body as { messages: Array<{ href: string }> }).messages.map((m) => m.href.split('/').pop()?.split('?')[0] ?? '');
 }, 60_000);
 
@@ -41,7 +51,7 @@ afterAll(async () => {
  * description may repeat it): `what` is the request as text.
  */
 function expectNothingOfB(reply: HttpReply | { text: string }, what: string): void {
-  for (const secret of [marker, claimId, ...messageIds, owner.project]) {
+  for (const secret of [marker, claimId, ...messageIds, owner.project, subscriptionId, ...topicMessageIds]) {
     if (what.includes(secret)) continue;
     expect(reply.text.includes(secret), `${what} leaked ${secret}: ${reply.text}`).toBe(false);
   }
@@ -59,6 +69,13 @@ async function expectBIntact(): Promise<void> {
   expect(claimed).toEqual([...claimedIds].sort());
   const stats = await owner.get('/v2/queues/q/stats');
   expect((stats.body as { messages: { total: number; claimed: number } }).messages).toMatchObject({ total: 4, claimed: 2 });
+  const subscription = await owner.get(`/v2/queues/q/subscriptions/${subscriptionId}`);
+  expect(subscription.status).toBe(200);
+  expect(subscription.text).toContain(marker);
+  const topic = await owner.get('/v2/topics/t');
+  expect((topic.body as { description?: string }).description).toBe(marker);
+  const topicMessages = await owner.get(`/v2/topics/t/messages?ids=${topicMessageIds.join(',')}`);
+  expect((topicMessages.body as { messages: unknown[] }).messages).toHaveLength(topicMessageIds.length);
 }
 
 describe('project A against project B over HTTP', () => {
@@ -73,6 +90,15 @@ describe('project A against project B over HTTP', () => {
       ['GET', `/v2/queues/q/messages?ids=${messageIds.join(',')}`],
       ...messageIds.map((id): [string, string] => ['GET', `/v2/queues/q/messages/${id}`]),
       ['GET', `/v2/queues/q/claims/${claimId}`],
+      ['GET', '/v2/queues/q/subscriptions'],
+      ['GET', `/v2/queues/q/subscriptions/${subscriptionId}`],
+      ['GET', '/v2/topics'],
+      ['GET', '/v2/topics/t'],
+      ['GET', '/v2/topics/t/stats'],
+      ['GET', '/v2/topics/t/messages?echo=true&include_claimed=true'],
+      ['GET', `/v2/topics/t/messages?ids=${topicMessageIds.join(',')}`],
+      ...topicMessageIds.map((id): [string, string] => ['GET', `/v2/topics/t/messages/${id}`]),
+      ['GET', '/v2/topics/t/subscriptions'],
     ];
     for (const [method, path] of reads) {
       const reply = await intruder.call(method, path);
@@ -98,6 +124,14 @@ describe('project A against project B over HTTP', () => {
         headers: { 'Content-Type': 'application/openstack-messaging-v2.0-json-patch' } },
       { method: 'POST', path: '/v2/queues/q/purge', json: { resource_types: ['messages'] } },
       { method: 'POST', path: '/v2/queues/q/share', json: { paths: ['messages'], methods: ['GET', 'DELETE'] } },
+      { method: 'PATCH', path: `/v2/queues/q/subscriptions/${subscriptionId}`, json: { ttl: 100 } },
+      { method: 'PUT', path: `/v2/queues/q/subscriptions/${subscriptionId}/confirm`, json: { confirmed: false } },
+      { method: 'DELETE', path: `/v2/queues/q/subscriptions/${subscriptionId}` },
+      ...topicMessageIds.map((id) => ({ method: 'DELETE', path: `/v2/topics/t/messages/${id}` })),
+      { method: 'DELETE', path: `/v2/topics/t/messages?ids=${topicMessageIds.join(',')}` },
+      { method: 'POST', path: '/v2/topics/t/purge', json: { resource_types: ['messages', 'subscriptions'] } },
+      { method: 'DELETE', path: '/v2/topics/t' },
+      { method: 'POST', path: '/v2/queues/q/purge', json: { resource_types: ['messages', 'subscriptions'] } },
       { method: 'DELETE', path: '/v2/queues/q' },
     ];
     for (const write of writes) {
@@ -140,6 +174,9 @@ describe('project A against project B over WebSocket', () => {
       ['message_delete_many', { queue_name: 'q', message_ids: messageIds }],
       ['message_delete_many', { queue_name: 'q', pop: 20 }],
       ['claim_create', { queue_name: 'q', limit: 20, ttl: 60, grace: 60 }],
+      ['subscription_list', { queue_name: 'q' }],
+      ['subscription_get', { queue_name: 'q', subscription_id: subscriptionId }],
+      ['subscription_delete', { queue_name: 'q', subscription_id: subscriptionId }],
       ['queue_purge', { queue_name: 'q' }],
       ['queue_delete', { queue_name: 'q' }],
     ];
