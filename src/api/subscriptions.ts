@@ -15,7 +15,8 @@ import { validateRetryPolicy } from './queue-metadata.js';
 import { queueRef } from './queues.js';
 import { nextLinks } from './render.js';
 import { deserializeBody, hasContent } from './request-body.js';
-import { isPlainObject, queryInt, queryString } from './validation.js';
+import { topicNamespaceSuffix } from './topics.js';
+import { isPlainObject, isValidQueueName, queryInt, queryString } from './validation.js';
 import type { SubscriptionRecord } from '../cluster/subscription-records.js';
 
 /** Subscriber URI schemes accepted (`zaqar` is this server's queue forwarding, see README). */
@@ -55,6 +56,7 @@ function validateFields(call: ApiCall, parsed: ParsedJson): SubscriptionFields {
       throw invalidRequest(`The subscriber type of subscription must be supported in the list ${pythonList(subscriberTypes)}.`);
     }
     fields.subscriber = subscriber as string;
+    if (scheme === 'zaqar') checkForward(call, fields.subscriber);
   }
   const options = document['options'];
   if (isTruthy(options) && !isPlainObject(options)) throw invalidRequest('Options must be a dict.');
@@ -78,6 +80,19 @@ function validateFields(call: ApiCall, parsed: ParsedJson): SubscriptionFields {
     fields.ttlSeconds = ttl;
   }
   return fields;
+}
+
+/**
+ * `zaqar://<queue>` must name a valid queue other than the subscription's own (a queue
+ * forwarding to itself would notify forever). Longer cycles are the operator's concern.
+ */
+function checkForward(call: ApiCall, subscriber: string): void {
+  const target = subscriber.replace(/^zaqar:(\/\/)?/i, '');
+  if (!isValidQueueName(target)) throw invalidRequest('A zaqar:// subscriber must name a queue: zaqar://<queue_name>.');
+  const ref = queueRef(call);
+  if (!ref.project.endsWith(topicNamespaceSuffix) && target === ref.queue) {
+    throw invalidRequest('A queue cannot forward its notifications to itself.');
+  }
 }
 
 /** Python truthiness of a JSON value. */

@@ -79,6 +79,15 @@ describe('subscriptions API', () => {
     expect(((await zaqar.get('/v2/queues/q/subscriptions')).body as { subscriptions: unknown[] }).subscriptions).toEqual([]);
   });
 
+  test('a zaqar:// subscriber must name another valid queue', async () => {
+    const zaqar = new ZaqarHttp(server.url);
+    expect((await create(zaqar, 'zaqar://q')).status).toBe(400);
+    expect((await create(zaqar, 'zaqar://not a queue')).status).toBe(400);
+    expect((await create(zaqar, 'zaqar://elsewhere')).status).toBe(201);
+    // A topic may forward into the project's queue of the same name.
+    expect((await zaqar.post('/v2/topics/q/subscriptions', { json: { subscriber: 'zaqar://q' } })).status).toBe(201);
+  });
+
   test('subscriptions of other projects and queues are invisible', async () => {
     const zaqar = new ZaqarHttp(server.url);
     const a = await create(zaqar, 'http://a.example/');
