@@ -144,6 +144,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
       ...(config.security?.tls === undefined ? {} : { tls: config.security.tls }),
       bodyBytesMax: maxBodyBytes(config.api),
       bodyTimeoutMs: (config.security?.bodyTimeoutSeconds ?? 30) * 1000,
+      ...(config.security?.httpRequestsInFlightMax === undefined ? {} : { requestsInFlightMax: config.security.httpRequestsInFlightMax }),
       log: logError,
       metrics: ops.metrics.transport,
       logger,

@@ -23,6 +23,8 @@ export interface SecurityConfig {
   readonly clusterTls?: Required<TlsFilesConfig>;
   /** `http_body_timeout_seconds`: a request body must arrive within this (slow-client protection); default 30. */
   readonly bodyTimeoutSeconds?: number;
+  /** `http_requests_in_flight_max`: HTTP requests the node works on at once; beyond it 503 (default 10000). */
+  readonly httpRequestsInFlightMax?: number;
 }
 
 /** Option name → kind, for config.ts's list of known options. */
@@ -44,6 +46,7 @@ export const securityOptionKinds = {
   'cluster_tls.key_file': 'string',
   'cluster_tls.ca_file': 'string',
   http_body_timeout_seconds: 'positive',
+  http_requests_in_flight_max: 'positive',
 } as const;
 
 type Fail = (message: string) => Error;
@@ -60,16 +63,24 @@ export function loadSecurityConfig(file: Readonly<Record<string, unknown>>, fail
   const tls = tlsFiles('tls', text, fail);
   const clusterTls = tlsFiles('cluster_tls', text, fail);
   if (clusterTls !== undefined && clusterTls.caFile === undefined) throw fail('option cluster_tls.ca_file is required with cluster_tls');
-  const bodyTimeoutSeconds = file['http_body_timeout_seconds'];
-  if (bodyTimeoutSeconds !== undefined && (typeof bodyTimeoutSeconds !== 'number' || !Number.isSafeInteger(bodyTimeoutSeconds) || bodyTimeoutSeconds < 1)) {
-    throw fail(`option http_body_timeout_seconds must be a positive integer, got ${JSON.stringify(bodyTimeoutSeconds)}`);
-  }
+  const bodyTimeoutSeconds = positiveOption(file, 'http_body_timeout_seconds', fail);
+  const httpRequestsInFlightMax = positiveOption(file, 'http_requests_in_flight_max', fail);
   return {
     ...(bodyTimeoutSeconds === undefined ? {} : { bodyTimeoutSeconds }),
+    ...(httpRequestsInFlightMax === undefined ? {} : { httpRequestsInFlightMax }),
     ...(strategy === 'keystone' ? { keystone: keystoneOptions(file, text, fail) } : {}),
     ...(tls === undefined ? {} : { tls }),
     ...(clusterTls?.caFile === undefined ? {} : { clusterTls: { ...clusterTls, caFile: clusterTls.caFile } }),
   };
+}
+
+function positiveOption(file: Readonly<Record<string, unknown>>, name: string, fail: Fail): number | undefined {
+  const value = file[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw fail(`option ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function tlsFiles(section: string, text: (name: string) => string | undefined, fail: Fail): TlsFilesConfig | undefined {

@@ -35,6 +35,12 @@ export interface HttpServerOptions {
    * connections after about 10 s). Default 30 s.
    */
   readonly bodyTimeoutMs?: number;
+  /**
+   * Requests worked on at once (including those still receiving their body); one
+   * beyond it is answered 503 with Retry-After and its connection closed, instead of
+   * queueing without bound behind pipelining or slow clients. Default 10000.
+   */
+  readonly requestsInFlightMax?: number;
   readonly log: ErrorLogger;
   /** Lets another transport (the WebSocket sessions) register on this app before the HTTP catch-all route. */
   readonly configureApp?: (app: uWS.TemplatedApp) => void;
@@ -101,6 +107,7 @@ interface Exchange {
 }
 
 const defaultBodyTimeoutMs = 30_000;
+const defaultRequestsInFlightMax = 10_000;
 
 export class UwsHttpServer {
   private listenSocket: uWS.us_listen_socket | undefined;
@@ -175,6 +182,12 @@ export class UwsHttpServer {
   /** Reads the body (bounded) if there is one, then dispatches. Runs inside the uWS handler. */
   private accept(exchange: Exchange, head: RequestHead): void {
     this.inFlight++;
+    if (this.inFlight > (this.options.requestsInFlightMax ?? defaultRequestsInFlightMax)) {
+      exchange.isDispatched = true;
+      const error = new BrokerError('overloaded', 'Too many requests in flight. Please try again in a few seconds.', { retryAfterSeconds: 1 });
+      this.finish(exchange, head, errorReplyFor(head, error), true);
+      return;
+    }
     const declared = head.headers['content-length'];
     const isChunked = head.headers['transfer-encoding'] !== undefined;
     if (declared === undefined && !isChunked) {
