@@ -22,6 +22,15 @@ export interface ClusterConfig {
   readonly electionTicks: number;
   /** How long a request waits for a shard's leader before answering 503. */
   readonly routeWaitMs: number;
+  /** Raft log compaction (raft.snapshot_* options); absent: the defaults of shard-compactor.ts. */
+  readonly compaction?: RaftCompactionOptions;
+}
+
+/** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries. */
+export interface RaftCompactionOptions {
+  readonly snapshotEveryEntries?: number;
+  readonly snapshotEveryBytes?: number;
+  readonly tailEntriesMax?: number;
 }
 
 /** Raw values as found (strings from flags and env, JSON values from the file). */
@@ -31,6 +40,8 @@ export interface ClusterConfigInput {
   readonly raftListen?: unknown;
   readonly replicas?: unknown;
   readonly initialMembers?: unknown;
+  /** Already checked by config.ts. */
+  readonly compaction?: RaftCompactionOptions;
 }
 
 export const defaultTickMs = 100;
@@ -62,6 +73,7 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
     tickMs: defaultTickMs,
     electionTicks: defaultElectionTicks,
     routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
+    ...(input.compaction === undefined ? {} : { compaction: input.compaction }),
   };
 }
 
