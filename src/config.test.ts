@@ -46,4 +46,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: fileWith({ default_message_ttl: 30 }) }, env: {} })).toThrow(/default_message_ttl/);
     expect(() => loadConfig({ flags: { config: join(dir, 'missing.json') }, env: {} })).toThrow(/cannot read config file/);
   });
+
+  test('reads the raft section\'s snapshot options into the cluster compaction policy', () => {
+    const config = loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 500, snapshot_tail_entries: 0 } }) }, env: {} });
+    expect(config.cluster?.compaction).toEqual({ snapshotEveryEntries: 500, tailEntriesMax: 0 });
+    expect(loadConfig({ flags: {}, env: {} }).cluster?.compaction).toEqual({});
+    expect(() => loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 0 } }) }, env: {} })).toThrow(/raft.snapshot_every_entries/);
+  });
 });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { defaultApiOptions, type ApiOptions } from './api/api-options.js';
 import { defaultWsLimits, type WsLimits } from './transport/ws/ws-limits.js';
 import { logLevels, type LogLevel } from './logger.js';
-import { loadClusterConfig, type ClusterConfig } from './cluster-config.js';
+import { loadClusterConfig, type ClusterConfig, type RaftCompactionOptions } from './cluster-config.js';
 import { defaultShardCount } from './cluster/shard-map.js';
 import { loadSecurityConfig, securityOptionKinds, type SecurityConfig } from './security-config.js';
 
@@ -114,6 +114,9 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   replicas: 'positiveOrString',
   ...securityOptionKinds,
   initial_members: 'any',
+  'raft.snapshot_every_entries': 'positive',
+  'raft.snapshot_every_bytes': 'positive',
+  'raft.snapshot_tail_entries': 'nonNegative',
   'notification.require_confirmation': 'boolean',
   'notification.smtp_host': 'string',
   'notification.smtp_port': 'positive',
@@ -178,6 +181,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
         raftListen: sources.flags['raft-listen'] ?? sources.env['ZAQAR_RAFT_LISTEN'] ?? file['raft_listen'],
         replicas: sources.flags['replicas'] ?? sources.env['ZAQAR_REPLICAS'] ?? file['replicas'],
         initialMembers: sources.flags['initial-members'] ?? sources.env['ZAQAR_INITIAL_MEMBERS'] ?? file['initial_members'],
+        compaction: raftCompactionOf(file),
       },
       (message) => new ConfigError(message),
     ),
@@ -296,6 +300,18 @@ export function parseListen(listen: string, option = 'listen'): { host: string; 
     throw new ConfigError(`option ${option} must be HOST:PORT, got ${JSON.stringify(listen)}`);
   }
   return { host, port };
+}
+
+/** The file's raft.snapshot_* options (units in the names; defaults in shard-compactor.ts). */
+function raftCompactionOf(file: Readonly<Record<string, unknown>>): RaftCompactionOptions {
+  const value = (name: string): number | undefined =>
+    Object.hasOwn(file, `raft.${name}`) ? (checkValue(`raft.${name}`, file[`raft.${name}`], nodeOptionKinds[`raft.${name}`] ?? 'positive') as number) : undefined;
+  const [snapshotEveryEntries, snapshotEveryBytes, tailEntriesMax] = [value('snapshot_every_entries'), value('snapshot_every_bytes'), value('snapshot_tail_entries')];
+  return {
+    ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
+    ...(snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes }),
+    ...(tailEntriesMax === undefined ? {} : { tailEntriesMax }),
+  };
 }
 
 function notificationConfig(file: Readonly<Record<string, unknown>>): NotificationConfig {
