@@ -78,6 +78,7 @@ export class ClusterNetwork {
         electionTicks: config.electionTicks,
         routeWaitMs: config.routeWaitMs,
         balanceIntervalMs,
+        ...(config.compaction === undefined ? {} : { compaction: config.compaction }),
       },
       {
         transport: this.transport,
