@@ -3,11 +3,13 @@
  * or trickles in a byte at a time (which would keep an idle timer alive forever), gets
  * `408 {"title": "Request Timeout", ...}` once `http_body_timeout_seconds` (1 s here)
  * has passed since its headers, and its connection is closed; the server keeps
- * serving others.
+ * serving others. With `http_requests_in_flight_max` = 1, a request arriving while a
+ * stalled one holds the only slot gets 503 with Retry-After, and is served once the
+ * stalled client has gone.
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LaunchedServer } from '../support/server-launcher.js';
 import { ZaqarHttp } from '../support/zaqar-http.js';
 
@@ -19,6 +21,47 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+});
+
+function stalledPost(baseUrl: string): Socket {
+  const url = new URL(baseUrl);
+  const socket = connect({ host: url.hostname, port: Number(url.port) }, () => {
+    socket.write(`POST /v2/queues/held/messages HTTP/1.1\r\nHost: x\r\nClient-ID: ${randomUUID()}\r\nX-Project-ID: slow\r\n`
+      + 'Content-Length: 1000\r\n\r\n{');
+  });
+  socket.on('error', () => undefined);
+  return socket;
+}
+
+async function waitForStatus(http: ZaqarHttp, status: number): Promise<Headers> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const reply = await http.get('/v2/queues');
+    if (reply.status === status) return reply.headers;
+    if (Date.now() > deadline) throw new Error(`no ${status} within the deadline (last ${reply.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('requests in flight', () => {
+  let bounded: LaunchedServer;
+
+  beforeAll(async () => {
+    bounded = await LaunchedServer.start({ config: { http_requests_in_flight_max: 1 } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await bounded?.stop();
+  });
+
+  test('beyond http_requests_in_flight_max a request gets 503 with Retry-After until the slot frees', async () => {
+    const http = new ZaqarHttp(bounded.url);
+    const stalled = stalledPost(bounded.url);
+    const headers = await waitForStatus(http, 503);
+    expect(headers.get('retry-after')).toBe('1');
+    stalled.destroy();
+    await waitForStatus(http, 200);
+  });
 });
 
 /** Sends headers and `firstBytes`, then one more byte every `trickleMs` (0: none) until the server closes. */
