@@ -73,7 +73,6 @@ export class ClusterNetwork {
         members: [config.nodeId as NodeId, ...[...config.peers.keys()].map((id) => id as NodeId)],
         ...(config.initialMembers === undefined ? {} : { initialMembers: config.initialMembers.map((id) => id as NodeId) }),
         shardCount,
-        replicas: config.replicas,
         tickMs: config.tickMs,
         electionTicks: config.electionTicks,
         routeWaitMs: config.routeWaitMs,

@@ -40,7 +40,6 @@ export interface ClusterShardLogsOptions {
   /** Voters of brand-new groups; default `members`. A node outside them joins later. */
   readonly initialMembers?: readonly NodeId[];
   readonly shardCount: number;
-  readonly replicas: number;
   readonly tickMs: number;
   readonly electionTicks: number;
   /** How long a request may wait for a shard's leader before failing as unavailable. */

@@ -285,9 +285,4 @@ export class ShardGroup {
     waiter.cancelDeadline();
     settle();
   }
-
-  hasWork(): boolean {
-    assert(this.failure === undefined || this.inbox.length === 0, 'a failed group queues nothing');
-    return this.inbox.length > 0 || this.ticks > 0 || this.queuedProposals.length > 0 || this.queuedReads.length > 0;
-  }
 }

@@ -78,7 +78,7 @@ export class InProcessCluster {
       shardLogs: (stores) => {
         logs = new ClusterShardLogs(
           stores,
-          { nodeId: id as NodeId, members: this.members as NodeId[], shardCount: this.shardCount, replicas: this.members.length, tickMs: 10, electionTicks: 10, routeWaitMs: 2_000, balanceIntervalMs: 60_000, ...this.extra },
+          { nodeId: id as NodeId, members: this.members as NodeId[], shardCount: this.shardCount, tickMs: 10, electionTicks: 10, routeWaitMs: 2_000, balanceIntervalMs: 60_000, ...this.extra },
           { transport: this.network.transport(id), forwarder, clock: new SystemClock(), random: new SeededRandom(id), timers: new SystemTimers(), delays: new SystemDelays() },
         );
         return logs;
