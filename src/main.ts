@@ -60,7 +60,13 @@ function startNodeNotifications(config: NodeConfig, deps: { broker: ClosableBrok
       await deps.broker.postMessages(ref, { clientId: forwarderClientId, messages: [{ ...message, delaySeconds: 0 }] });
     },
     ...(settings.requireConfirmation
-      ? { confirmation: (key, s) => confirmationDocument(secretKey, { project: key.project, queue: key.queue, id: s.id, expiresMs: s.expiresMs }) }
+      ? {
+          confirmation: (key, s, kind) => confirmationDocument(secretKey, {
+            project: key.project, queue: key.queue, id: s.id, kind,
+            // An unsubscribe notice's link lives a default subscription ttl (spec §9.6).
+            expiresMs: kind === 'subscribe' ? s.expiresMs : (s.pendingNotice?.requestedMs ?? s.expiresMs) + 3_600_000,
+          }),
+        }
       : {}),
   });
 }

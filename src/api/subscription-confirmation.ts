@@ -14,6 +14,7 @@ export interface ConfirmationSubject {
   readonly queue: string;
   readonly id: string;
   readonly expiresMs: number;
+  readonly kind: 'subscribe' | 'unsubscribe';
 }
 
 export function confirmationDocument(secretKey: string | undefined, subject: ConfirmationSubject): { [key: string]: JsonValue } | undefined {
@@ -23,8 +24,12 @@ export function confirmationDocument(secretKey: string | undefined, subject: Con
   const path = `/v2/${isTopic ? 'topics' : 'queues'}/${subject.queue}/subscriptions/${subject.id}/confirm`;
   const expiresText = formatExpires(subject.expiresMs);
   return {
-    Message_Type: 'SubscriptionConfirmation',
-    Message: `You have chosen to subscribe to the queue: ${subject.queue}`,
+    ...(subject.kind === 'subscribe'
+      ? { Message_Type: 'SubscriptionConfirmation', Message: `You have chosen to subscribe to the queue: ${subject.queue}` }
+      : {
+          Message_Type: 'UnsubscribeConfirmation',
+          Message: `You have unsubscribed successfully to the queue: ${subject.queue}, you can resubscribe it by using confirmed=True.`,
+        }),
     'URL-Signature': signUrl(secretKey, { paths: [path], methods: ['PUT'], project, expiresText }),
     'URL-Methods': 'PUT',
     'URL-Paths': path,

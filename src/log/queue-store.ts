@@ -43,6 +43,8 @@ export interface StoredSubscription {
   readonly confirmed: boolean;
   /** Messages with seq <= this are notified (delivered or given up on). */
   readonly notifiedSeq: number;
+  /** A (un)subscribe confirmation document owed to the subscriber, until sent. */
+  readonly pendingNotice?: { readonly kind: 'subscribe' | 'unsubscribe'; readonly requestedMs: number };
 }
 
 export interface StoredMessage {

@@ -1,9 +1,10 @@
 /**
  * The confirmation flow with `[notification] require_confirmation` on, against a real
  * server process and a real webhook receiver: a new subscription gets a signed
- * SubscriptionConfirmation document and no notifications; the subscriber confirms with
- * the pre-signed headers it received (nothing else), after which messages are
- * delivered; a tampered signature is refused.
+ * SubscriptionConfirmation document (again on a repeated POST) and no notifications;
+ * the subscriber confirms with the pre-signed headers it received (nothing else), after
+ * which messages are delivered; a tampered signature is refused; `confirmed: false`
+ * sends an UnsubscribeConfirmation and stops the notifications.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LaunchedServer } from '../support/server-launcher.js';
@@ -39,7 +40,10 @@ test('only a subscriber that confirmed with the signed URL gets notifications', 
   expect(created.status).toBe(201);
   const id = (created.body as { subscription_id: string }).subscription_id;
   await waitFor('the confirmation request', () => receiver.to('/confirm-me').length >= 1);
-  const request = JSON.parse(receiver.to('/confirm-me')[0]?.text ?? '{}') as Confirmation;
+  const again = await zaqar.post('/v2/queues/confirmed/subscriptions', { json: { subscriber: `${receiver.url}/confirm-me` } });
+  expect(again.body).toEqual({ subscription_id: id });
+  await waitFor('the repeated confirmation request', () => receiver.to('/confirm-me').length >= 2);
+  const request = JSON.parse(receiver.to('/confirm-me')[1]?.text ?? '{}') as Confirmation;
   expect(request).toMatchObject({ Message_Type: 'SubscriptionConfirmation', 'URL-Methods': 'PUT', 'X-Project-ID': zaqar.project,
     'URL-Paths': `/v2/queues/confirmed/subscriptions/${id}/confirm`, SubscribeBody: { confirmed: true } });
 
@@ -59,8 +63,12 @@ test('only a subscriber that confirmed with the signed URL gets notifications', 
   const confirmed = await subscriber.put(request['URL-Paths'], { json: request.SubscribeBody, headers: signed });
   expect(confirmed.status).toBe(204);
   await zaqar.postMessages('confirmed', [{ body: 'after' }]);
-  await waitFor('the notification after confirmation', () => receiver.to('/confirm-me').length >= 2);
-  const notified = receiver.to('/confirm-me').slice(1).map((r) => (JSON.parse(r.text) as { body: unknown }).body);
+  await waitFor('the notification after confirmation', () => receiver.to('/confirm-me').length >= 3);
+  const notified = receiver.to('/confirm-me').slice(2).map((r) => (JSON.parse(r.text) as { body: unknown }).body);
   expect(notified).toEqual(['after']);
   expect((await zaqar.get(`/v2/queues/confirmed/subscriptions/${id}`)).body).toMatchObject({ confirmed: true });
+
+  expect((await subscriber.put(request['URL-Paths'], { json: { confirmed: false }, headers: signed })).status).toBe(204);
+  await waitFor('the unsubscribe confirmation', () => receiver.to('/confirm-me').length >= 4);
+  expect(JSON.parse(receiver.to('/confirm-me')[3]?.text ?? '{}')).toMatchObject({ Message_Type: 'UnsubscribeConfirmation', 'URL-Paths': request['URL-Paths'] });
 });

@@ -69,8 +69,11 @@ export interface NotifierDeps {
   readonly delays: Delays;
   readonly metrics: NotifierMetrics;
   readonly log: (message: string, error: unknown) => void;
-  /** A confirmation request for a new unconfirmed subscription (require_confirmation); none when absent. */
-  readonly confirmation?: (key: QueueKey, subscription: StoredSubscription) => NotificationDocument | undefined;
+  /**
+   * The (un)subscribe confirmation document a subscription's pending notice asks for
+   * (require_confirmation); notices are not sent when absent.
+   */
+  readonly confirmation?: (key: QueueKey, subscription: StoredSubscription, kind: 'subscribe' | 'unsubscribe') => NotificationDocument | undefined;
 }
 
 function keyText(key: QueueKey): string {
@@ -81,7 +84,8 @@ export class Notifier {
   private readonly watched = new Map<string, QueueKey>();
   private readonly lines = new Map<string, Promise<void>>();
   private readonly expiring = new Set<string>();
-  private readonly confirmationsSent = new Set<string>();
+  /** Notices being sent (subscription id and request time), so a tick does not send one twice. */
+  private readonly noticesInFlight = new Set<string>();
   /** Wakes each pending retry sleep early (stop). */
   private readonly sleepers = new Set<() => void>();
   private lastRescanMs = Number.NEGATIVE_INFINITY;
@@ -120,7 +124,7 @@ export class Notifier {
       for (const subscription of subscriptions) {
         if (subscription.expiresMs <= nowMs) continue;
         backlog += Math.max(0, lastSeq - subscription.notifiedSeq);
-        this.maybeConfirm(key, subscription);
+        this.sendNotice(key, subscription);
         if (subscription.notifiedSeq < lastSeq) this.startLine(key, subscription.id);
       }
     }
@@ -156,14 +160,25 @@ export class Notifier {
       .finally(() => this.expiring.delete(text));
   }
 
-  private maybeConfirm(key: QueueKey, subscription: StoredSubscription): void {
-    if (this.deps.confirmation === undefined || subscription.confirmed || this.confirmationsSent.has(subscription.id)) return;
-    const document = this.deps.confirmation(key, subscription);
+  /**
+   * Sends the confirmation notice a subscription owes (log state, so a new leader sends
+   * one its predecessor did not record as sent), once, then records it as sent. Like the
+   * reference, a failed send is not retried.
+   */
+  private sendNotice(key: QueueKey, subscription: StoredSubscription): void {
+    const notice = subscription.pendingNotice;
+    if (this.deps.confirmation === undefined || notice === undefined) return;
+    const text = `${subscription.id}\u0000${notice.requestedMs}`;
+    if (this.noticesInFlight.has(text) || this.noticesInFlight.size >= this.options.linesMax) return;
+    const document = this.deps.confirmation(key, subscription, notice.kind);
     if (document === undefined) return;
-    if (this.confirmationsSent.size >= this.options.watchedMax) this.confirmationsSent.clear();
-    this.confirmationsSent.add(subscription.id);
-    void this.deps.sender.send({ subscriber: subscription.subscriber, options: subscription.options, project: key.project, queue: key.queue }, document)
-      .catch((error: unknown) => this.deps.log('confirmation request failed', error));
+    this.noticesInFlight.add(text);
+    const target = { subscriber: subscription.subscriber, options: subscription.options, project: key.project, queue: key.queue };
+    void this.deps.sender.send(target, document)
+      .catch((error: unknown) => this.deps.log('confirmation notice failed', error))
+      .then(() => this.deps.source.changeSubscriptions(key, { op: 'noticeSent', id: subscription.id, requestedMs: notice.requestedMs }))
+      .catch((error: unknown) => this.deps.log('recording a confirmation notice failed', error))
+      .finally(() => this.noticesInFlight.delete(text));
   }
 
   private startLine(key: QueueKey, id: string): void {

@@ -84,6 +84,20 @@ describe('subscription command', () => {
     expect(cursor()).toBeUndefined();
   });
 
+  test('confirmation notices: owed on create and on a repeated create, cleared only by the matching noticeSent', () => {
+    const { fsm, run } = driver();
+    const notice = (): unknown => fsm.store.getQueue(key)?.subscriptions?.[0]?.pendingNotice;
+    run(10, create('s1', 'http://a'));
+    expect(notice()).toEqual({ kind: 'subscribe', requestedMs: 10 });
+    run(20, create('s2', 'http://a'));
+    run(21, { op: 'noticeSent', id: 's1', requestedMs: 10 });
+    expect(notice()).toEqual({ kind: 'subscribe', requestedMs: 20 });
+    run(22, { op: 'noticeSent', id: 's1', requestedMs: 20 });
+    expect(notice()).toBeUndefined();
+    run(30, { op: 'confirm', id: 's1', confirmed: false });
+    expect(notice()).toEqual({ kind: 'unsubscribe', requestedMs: 30 });
+  });
+
   test('replaying the same commands on another replica gives the same subscriptions', () => {
     const first = driver();
     first.post(0, 2);

@@ -37,7 +37,9 @@ export type SubscriptionOp =
   /** Removes subscriptions expired at the command's time (and nothing else). */
   | { readonly op: 'expire' }
   /** Every message with seq <= notifiedSeq is notified to subscription `id`. */
-  | { readonly op: 'progress'; readonly id: string; readonly notifiedSeq: number };
+  | { readonly op: 'progress'; readonly id: string; readonly notifiedSeq: number }
+  /** The notice requested at `requestedMs` was sent: forget it (a newer request stays). */
+  | { readonly op: 'noticeSent'; readonly id: string; readonly requestedMs: number };
 
 export type SubscriptionOutcome = 'created' | 'existing' | 'conflict' | 'full' | 'updated' | 'missing' | 'done';
 
@@ -75,9 +77,15 @@ export function applySubscription(context: ShardContext, command: SubscriptionCo
   if (op.op === 'create') {
     const base = queue ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
     const same = live.find((s) => s.subscriber === op.subscriber);
-    if (same !== undefined) {
+    if (same !== undefined && same.confirmed) {
       if (expired > 0) save(base, live);
-      return same.confirmed ? result('conflict', same.id) : result('existing', same.id);
+      return result('conflict', same.id);
+    }
+    if (same !== undefined) {
+      // A repeated create of an unconfirmed subscription asks for the confirmation again.
+      const renewed: StoredSubscription = { ...same, pendingNotice: { kind: 'subscribe', requestedMs: nowMs } };
+      save(base, live.map((s) => (s.id === same.id ? renewed : s)));
+      return result('existing', same.id);
     }
     if (live.length >= op.subscriptionsMax) return result('full');
     const created: StoredSubscription = {
@@ -89,6 +97,7 @@ export function applySubscription(context: ShardContext, command: SubscriptionCo
       expiresMs: nowMs + op.ttlSeconds * 1000,
       confirmed: false,
       notifiedSeq: base.nextSeq - 1,
+      pendingNotice: { kind: 'subscribe', requestedMs: nowMs },
     };
     save(base, [...live, created]);
     return result('created', op.id);
@@ -119,8 +128,16 @@ function applyToLive(live: readonly StoredSubscription[], op: Exclude<Subscripti
   switch (op.op) {
     case 'delete':
       return replace(null, 'done');
-    case 'confirm':
-      return replace({ ...target, confirmed: op.confirmed }, 'updated');
+    case 'confirm': {
+      const { pendingNotice: _owed, ...rest } = target;
+      const notice = op.confirmed ? {} : { pendingNotice: { kind: 'unsubscribe' as const, requestedMs: nowMs } };
+      return replace({ ...rest, confirmed: op.confirmed, ...notice }, 'updated');
+    }
+    case 'noticeSent': {
+      if (target.pendingNotice?.requestedMs !== op.requestedMs) return unchanged('done', op.id);
+      const { pendingNotice: _sent, ...rest } = target;
+      return replace(rest, 'updated');
+    }
     case 'progress':
       return replace({ ...target, notifiedSeq: Math.max(target.notifiedSeq, op.notifiedSeq) }, 'updated');
     case 'update': {
