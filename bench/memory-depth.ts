@@ -75,6 +75,16 @@ async function fill(wsUrl: string, queueOf: (request: number) => string): Promis
   return { posted, seconds: (Date.now() - started) / 1000 };
 }
 
+/** The node's own view of its memory (prom-client process metrics): JS heap used / external buffers, MiB. */
+async function heapFigures(url: string): Promise<string> {
+  const text = await fetch(`${url}/metrics`).then((response) => response.text(), () => '');
+  const mb = (name: string): string => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? '?' : String(Math.round(Number(line.split(' ').pop()) / 1048576));
+  };
+  return `${mb('nodejs_heap_size_used_bytes')} / ${mb('nodejs_external_memory_bytes')}`;
+}
+
 async function layout(name: string, queueOf: (request: number) => string): Promise<void> {
   const cluster = await startZaqar({ nodes: 1 });
   const node = cluster.nodes[0];
@@ -88,9 +98,10 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
     const anonMb = procMemoryMb(node.pid, 'RssAnon') ?? 0;
     const fileMb = procMemoryMb(node.pid, 'RssFile') ?? 0;
     const peakMb = procMemoryMb(node.pid, 'VmHWM') ?? 0;
+    const heap = await heapFigures(node.url);
     const perMessage = ((settledMb - emptyMb) * 1024 * 1024) / Math.max(1, posted);
     console.log(`| ${name} | ${posted.toLocaleString('en')} | ${Math.round(posted / seconds).toLocaleString('en')} | ${emptyMb} | ` +
-      `${filledMb} | ${settledMb} (${anonMb} anon + ${fileMb} file) | ${peakMb} | ${perMessage.toFixed(0)} |`);
+      `${filledMb} | ${settledMb} (${anonMb} anon + ${fileMb} file) | ${heap} | ${peakMb} | ${perMessage.toFixed(0)} |`);
   } finally {
     await stopZaqar(cluster);
   }
@@ -98,8 +109,8 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
 
 console.log(`memory bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
   `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout`);
-console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | peak RSS MB | bytes/message above empty |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | JS heap used / external MB | peak RSS MB | bytes/message above empty |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 await layout('1 queue', () => 'deep');
 const queues = Math.max(1, Math.round(total / perQueue));
 await layout(`${queues.toLocaleString('en')} queues × ${perQueue}`, (request) => `q${request % queues}`);

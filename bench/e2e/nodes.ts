@@ -62,16 +62,30 @@ export async function startZaqar(options: StartOptions): Promise<ZaqarCluster> {
   const ids = options.nodes === 1 ? [1] : [1, 2, 3];
   const raftPorts = await Promise.all(ids.map(() => freePort()));
   const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i] ?? 0}`).join(',');
-  const nodes = await Promise.all(ids.map(async (id) => {
+  const children = ids.map((id) => {
     const args = [...(options.nodeArgs ?? []), options.cli ?? 'dist/src/cli.js', 'serve', '--listen', '127.0.0.1:0',
       '--data-dir', join(dir, `node${id}`), '--config', configFile];
     if (options.nodes === 3) args.push('--node-id', String(id), '--peers', peers, '--replicas', '3');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await waitForListening(child, `node ${id}`, 60_000);
-    return { id, pid: child.pid ?? 0, url, wsUrl: url.replace(/^http/, 'ws') + '/', process: child };
-  }));
+    return { id, child: spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }) };
+  });
+  let nodes: ZaqarNode[];
+  try {
+    nodes = await Promise.all(children.map(async ({ id, child }) => {
+      const url = await waitForListening(child, `node ${id}`, 60_000);
+      return { id, pid: child.pid ?? 0, url, wsUrl: url.replace(/^http/, 'ws') + '/', process: child };
+    }));
+  } catch (error) {
+    for (const { child } of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const cluster = { nodes, dir };
-  await waitWritable(cluster, 90_000);
+  try {
+    await waitWritable(cluster, 90_000);
+  } catch (error) {
+    await stopZaqar(cluster);
+    throw error;
+  }
   return cluster;
 }
 
