@@ -69,7 +69,7 @@ describe('subscription command', () => {
     expect(run(60_002, create('s2', 'http://a'))).toMatchObject({ outcome: 'created', id: 's2' });
   });
 
-  test('the cursor starts at the last posted seq and only moves forward; purge removes every subscription', () => {
+  test('the cursor starts at the last posted seq, only moves forward, jumps to the last seq on confirmation; purge removes all', () => {
     const { fsm, run, post } = driver();
     post(0, 3);
     run(1, create('s1', 'http://a'));
@@ -80,7 +80,10 @@ describe('subscription command', () => {
     run(4, { op: 'progress', id: 's1', notifiedSeq: 4 });
     expect(cursor()).toBe(5);
     expect(fsm.store.getQueue(key)?.nextSeq).toBe(6);
-    expect(run(5, { op: 'purge' })).toMatchObject({ outcome: 'done', removed: 1 });
+    post(5, 2);
+    run(6, { op: 'confirm', id: 's1', confirmed: true });
+    expect(cursor()).toBe(7);
+    expect(run(7, { op: 'purge' })).toMatchObject({ outcome: 'done', removed: 1 });
     expect(cursor()).toBeUndefined();
   });
 

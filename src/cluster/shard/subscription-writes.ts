@@ -10,7 +10,10 @@
  * by every op on the queue before it runs, so an op never sees or collides with one.
  *
  * Cursor invariant: `notifiedSeq` only grows, and starts at the queue's last seq when the
- * subscription is created, so only messages posted after creation are notified.
+ * subscription is created, so only messages posted after creation are notified. Confirming
+ * an unconfirmed subscription moves it to the queue's last seq too: as in the reference,
+ * a subscription is notified of messages posted while it is confirmed (with confirmation
+ * off, confirming is rare and drops at most that subscription's undelivered backlog).
  */
 import type { StoredQueue, StoredSubscription } from '../../log/queue-store.js';
 import { queueKey, type ShardContext } from './shard-context.js';
@@ -103,7 +106,7 @@ export function applySubscription(context: ShardContext, command: SubscriptionCo
     return result('created', op.id);
   }
   if (queue === undefined) return result(op.op === 'purge' || op.op === 'expire' ? 'done' : 'missing');
-  const changed = applyToLive(live, op, nowMs);
+  const changed = applyToLive(live, op, { nowMs, lastSeq: queue.nextSeq - 1 });
   if (changed.outcome !== 'missing' && changed.outcome !== 'conflict') save(queue, changed.subscriptions);
   else if (expired > 0) save(queue, live);
   return { ...changed.result, removed: changed.result.removed + expired };
@@ -115,7 +118,8 @@ interface Changed {
   readonly result: SubscriptionResult;
 }
 
-function applyToLive(live: readonly StoredSubscription[], op: Exclude<SubscriptionOp, { op: 'create' }>, nowMs: number): Changed {
+function applyToLive(live: readonly StoredSubscription[], op: Exclude<SubscriptionOp, { op: 'create' }>, at: { nowMs: number; lastSeq: number }): Changed {
+  const nowMs = at.nowMs;
   const unchanged = (outcome: SubscriptionOutcome, id: string | null = null): Changed => ({ outcome, subscriptions: live, result: result(outcome, id) });
   if (op.op === 'purge') return { outcome: 'done', subscriptions: [], result: result('done', null, live.length) };
   if (op.op === 'expire') return unchanged('done');
@@ -131,7 +135,9 @@ function applyToLive(live: readonly StoredSubscription[], op: Exclude<Subscripti
     case 'confirm': {
       const { pendingNotice: _owed, ...rest } = target;
       const notice = op.confirmed ? {} : { pendingNotice: { kind: 'unsubscribe' as const, requestedMs: nowMs } };
-      return replace({ ...rest, confirmed: op.confirmed, ...notice }, 'updated');
+      const isNewlyConfirmed = op.confirmed && !target.confirmed;
+      const notifiedSeq = isNewlyConfirmed ? Math.max(target.notifiedSeq, at.lastSeq) : target.notifiedSeq;
+      return replace({ ...rest, confirmed: op.confirmed, notifiedSeq, ...notice }, 'updated');
     }
     case 'noticeSent': {
       if (target.pendingNotice?.requestedMs !== op.requestedMs) return unchanged('done', op.id);
