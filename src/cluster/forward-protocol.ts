@@ -30,7 +30,11 @@ export type ForwardReply =
   | { readonly kind: 'overloaded'; readonly message: string }
   | { readonly kind: 'unavailable'; readonly message: string };
 
-/** Sends a request to a peer; rejects when the peer cannot be reached in time. */
+/**
+ * Sends a request to a peer. Rejects with PeerUnreachableError only when the request
+ * was certainly not delivered (safe to retry); any other rejection means it may have
+ * been served.
+ */
 export interface Forwarder {
   forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply>;
   close(): void;

@@ -11,16 +11,18 @@
  *  - readBarrier: ReadIndex on the local replica (a follower asks the leader for the
  *    commit index and waits to apply it), so reads are linearizable on every node.
  *
- * A forward that times out or fails after reaching the leader is ambiguous (the entry
- * may commit); only unreachable peers and not-leader answers are retried, so an
- * acknowledged write is never applied twice by this router.
+ * A forward that times out or fails after it was sent is ambiguous (the entry may
+ * commit) and answers unavailable; only forwards the Forwarder reports as never sent
+ * (PeerUnreachableError), not-leader and dropped answers are retried, so a command is
+ * never proposed twice by this router (commands carry ids minted once: a second post
+ * would store two messages with one id, which two claims could then hold).
  */
 import type { Clock } from '../common/clock.js';
 import type { NodeId, ShardId } from '../common/ids.js';
 import type { Delays } from '../common/timers.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
 import type { Forwarder, ForwardReply } from './forward-protocol.js';
-import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
+import { NotLeaderError, PeerUnreachableError, ProposalDroppedError } from './routing-errors.js';
 import type { ShardGroup } from './shard-group.js';
 import { type ShardCommand, encodeCommand } from './shard/commands.js';
 import type { AnyCommandResult, ResultOf } from './shard/results.js';
@@ -90,9 +92,12 @@ export class RoutedShardLog implements ShardLog {
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
       reply = await this.deps.forwarder.forward(target, { shardId: this.shardId, command: data }, { deadlineMs: remainingMs });
-    } catch {
-      // Unreachable (dead, partitioned, restarting): ask the local replica again later.
-      return { hint: undefined };
+    } catch (error) {
+      // Never sent (dead, partitioned, restarting): ask the local replica again later.
+      if (error instanceof PeerUnreachableError) return { hint: undefined };
+      // Sent, then lost (connection dropped, deadline): the leader may have proposed the
+      // command and it may still commit; proposing it again could apply it twice.
+      throw new ShardUnavailableError(this.shardId, `shard ${this.shardId}: forward to node ${target} failed after it was sent; its outcome is unknown`, { cause: error });
     }
     switch (reply.kind) {
       case 'applied':

@@ -23,3 +23,20 @@ export class ProposalDroppedError extends Error {
     this.name = 'ProposalDroppedError';
   }
 }
+
+/**
+ * A forward that provably never reached the peer (no connection to it could be used),
+ * so the peer cannot have proposed it and a retry is safe. Any other forward failure
+ * (connection lost mid-call, deadline, peer error) has an unknown outcome: the leader
+ * may have proposed the command and it may commit, so it must not be proposed again.
+ */
+export class PeerUnreachableError extends Error {
+  constructor(
+    readonly nodeId: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PeerUnreachableError';
+  }
+}

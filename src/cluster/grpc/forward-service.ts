@@ -4,13 +4,16 @@
  * commands and results are already msgpack-safe records).
  *
  * GrpcForwarder keeps one client (one HTTP/2 channel) per peer, created on first use;
- * every call has a deadline so a partitioned or dead peer costs a bounded wait.
+ * every call has a deadline so a partitioned or dead peer costs a bounded wait. A failed
+ * call rejects with PeerUnreachableError only when the request was certainly never sent
+ * (the router retries those); any other failure leaves the outcome unknown.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Packr } from 'msgpackr';
 import type { Clock } from '../../common/clock.js';
 import type { NodeId } from '../../common/ids.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
+import { PeerUnreachableError } from '../routing-errors.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const forwardPath = '/zaqar.cluster.Forward/Propose';
@@ -82,7 +85,7 @@ export class GrpcForwarder implements Forwarder {
 
   forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply> {
     const client = this.client(to);
-    if (client === undefined) return Promise.reject(new Error(`no address for node ${to}`));
+    if (client === undefined) return Promise.reject(new PeerUnreachableError(to, `no address for node ${to}`));
     return new Promise((resolve, reject) => {
       client.makeUnaryRequest(
         forwardPath,
@@ -92,8 +95,9 @@ export class GrpcForwarder implements Forwarder {
         new grpc.Metadata(),
         { deadline: this.clock.nowMs() + options.deadlineMs },
         (error, reply) => {
-          if (error !== null || reply === undefined) reject(new Error(`forward to node ${to} failed`, { cause: error }));
-          else resolve(reply);
+          if (error === null && reply !== undefined) resolve(reply);
+          else if (error !== null && isNeverSent(error)) reject(new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error }));
+          else reject(new Error(`forward to node ${to} failed`, { cause: error }));
         },
       );
     });
@@ -119,4 +123,15 @@ export class GrpcForwarder implements Forwarder {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
   }
+}
+
+/**
+ * Whether a failed call certainly never reached the peer: grpc-js fails a call that found
+ * no connection to use (the channel's pick failed: refused, unresolvable, backing off)
+ * with UNAVAILABLE "No connection established…" before writing anything. Any other
+ * failure (a connection dropped mid-call, a deadline, a peer error) may come after the
+ * peer received the request, so the caller must treat its outcome as unknown.
+ */
+function isNeverSent(error: grpc.ServiceError): boolean {
+  return error.code === grpc.status.UNAVAILABLE && error.details.startsWith('No connection established');
 }

@@ -14,6 +14,7 @@ import { SeededRandom } from '../../../src/common/random.js';
 import { SystemDelays, SystemTimers } from '../../../src/common/timers.js';
 import { ClusterShardLogs, type ClusterShardLogsOptions } from '../../../src/cluster/cluster-shard-logs.js';
 import type { Forwarder } from '../../../src/cluster/forward-protocol.js';
+import { PeerUnreachableError } from '../../../src/cluster/routing-errors.js';
 import { ShardedBroker } from '../../../src/cluster/sharded-broker.js';
 import type { RaftMessage, RaftTransport } from '../../../src/raft/types.js';
 
@@ -50,6 +51,12 @@ export interface InProcessNode {
 export class InProcessCluster {
   readonly nodes = new Map<number, InProcessNode>();
   readonly network = new LoopbackNetwork();
+  /**
+   * Forwards whose reply is lost after the leader served them (the connection dropped
+   * with the request delivered, as when the leader is killed): the next this many
+   * forwards fail with an outcome the sender cannot know.
+   */
+  lostForwardReplies = 0;
   private readonly dirs: string[] = [];
 
   constructor(
@@ -63,10 +70,15 @@ export class InProcessCluster {
   async open(id: number, dataDir = this.newDir()): Promise<InProcessNode> {
     const forwarder: Forwarder = {
       forward: async (to, request) => {
-        if (this.network.isolated.has(to) || this.network.isolated.has(id)) throw new Error(`node ${to} unreachable`);
+        if (this.network.isolated.has(to) || this.network.isolated.has(id)) throw new PeerUnreachableError(to, `node ${to} unreachable`);
         const target = this.nodes.get(to);
-        if (target === undefined) throw new Error(`node ${to} is down`);
-        return target.logs.serve(request);
+        if (target === undefined) throw new PeerUnreachableError(to, `node ${to} is down`);
+        const reply = await target.logs.serve(request);
+        if (this.lostForwardReplies > 0) {
+          this.lostForwardReplies--;
+          throw new Error(`connection to node ${to} dropped before its reply`);
+        }
+        return reply;
       },
       close: () => {},
     };
