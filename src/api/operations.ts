@@ -6,10 +6,12 @@
 import { createClaim, getClaim, releaseClaim, renewClaim } from './claims.js';
 import { addClusterNode, removeClusterNode } from './cluster-nodes.js';
 import { clusterStatus } from './cluster-status.js';
+import { createFlavor, deleteFlavor, getFlavor, listFlavors, updateFlavor } from './flavors.js';
 import { health, ping, pingHead } from './health.js';
 import { getHome, getVersions } from './home.js';
 import { deleteMessage, deleteMessages, getMessage, listMessages, postMessages } from './messages.js';
 import type { Operation } from './operation.js';
+import { createPool, deletePool, getPool, listPools, updatePool } from './pools.js';
 import { createQueue, deleteQueue, getQueue, listQueues, purgeQueue, queueStats, updateQueue } from './queues.js';
 import { shareQueue } from './share.js';
 import {
@@ -58,6 +60,16 @@ export const operations = {
   subscription_update: updateSubscription,
   subscription_delete: deleteSubscription,
   subscription_confirm: confirmSubscription,
+  pool_list: listPools,
+  pool_create: createPool,
+  pool_get: getPool,
+  pool_update: updatePool,
+  pool_delete: deletePool,
+  flavor_list: listFlavors,
+  flavor_create: createFlavor,
+  flavor_get: getFlavor,
+  flavor_update: updateFlavor,
+  flavor_delete: deleteFlavor,
   topic_list: onTopic('topics:get_all', listQueues, topicListing),
   topic_create: onTopic('topics:create', createQueue),
   topic_get: onTopic('topics:get', getQueue, topicMetadata),

@@ -6,6 +6,7 @@
  * creates one.
  */
 import { brokerCall } from './broker-call.js';
+import { Catalog } from './catalog.js';
 import { BrokerError, invalidBody, invalidRequest } from './errors.js';
 import type { JsonValue } from './json-body.js';
 import { reply, type ApiCall, type ApiReply, type Operation } from './operation.js';
@@ -91,12 +92,25 @@ export const createQueue = queueOperation('queues:create', async (call) => {
       const v = object[key];
       return typeof v === 'boolean' || (typeof v === 'number' && Number.isInteger(v) && !parsed.isFloat(object, key));
     }, 'invalid_api_request');
+    await checkFlavor(call, object['_flavor']);
     metadata = object;
   }
   const ref = queueRef(call);
   const { created } = await brokerCall('Queue could not be created.', () => call.api.broker.createQueue(ref, metadata));
   return reply(created ? 201 : 204, undefined, { location: call.request.path });
 });
+
+/**
+ * `_flavor` must name a flavor of the caller's project when pooling is on (admin mode
+ * here, as for the routes). It is recorded with the metadata; placement does not read
+ * it yet (every queue is placed by the hash of its name).
+ */
+async function checkFlavor(call: ApiCall, flavor: JsonValue | undefined): Promise<void> {
+  if (!call.api.options.adminMode || typeof flavor !== 'string' || flavor === '') return;
+  if (!await new Catalog(call.api.broker).hasFlavor(call.caller.project, flavor)) {
+    throw invalidRequest(`Flavor ${flavor} does not exist`);
+  }
+}
 
 /** `GET /v2/queues/{q}`: stored metadata with the reserved defaults; 200 even when missing (§5.3). */
 export const getQueue = queueOperation('queues:get', async (call) => {

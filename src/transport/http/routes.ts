@@ -3,7 +3,7 @@
  * (trailing slashes matter, only `/v2/` has one); path segments are percent-decoded
  * before they become parameters. A path that matches no template is a 404; a known
  * path with an unsupported method is a 405 listing the allowed methods plus OPTIONS
- * (zaqar-api-v2.md §1.1). Pools and flavors are not routed.
+ * (zaqar-api-v2.md §1.1). Health, pools and flavors are routed only in admin mode.
  */
 import { operations } from '../../api/operations.js';
 import type { Operation } from '../../api/operation.js';
@@ -68,6 +68,15 @@ export function buildRoutes(options: { isAdminMode: boolean }): RouteTable {
     table.push(route('/v2/health', { GET: operations.check_node_health }));
     table.push(route('/v2/cluster', { GET: operations.cluster_status }));
     table.push(route('/v2/cluster/nodes/{node_id}', { PUT: operations.cluster_node_add, DELETE: operations.cluster_node_remove }));
+    // zaqar-ts always places queues itself, so pooling is on whenever admin mode is.
+    table.push(route('/v2/pools', { GET: operations.pool_list }));
+    table.push(route('/v2/pools/{pool_name}', {
+      GET: operations.pool_get, PUT: operations.pool_create, PATCH: operations.pool_update, DELETE: operations.pool_delete,
+    }));
+    table.push(route('/v2/flavors', { GET: operations.flavor_list }));
+    table.push(route('/v2/flavors/{flavor_name}', {
+      GET: operations.flavor_get, PUT: operations.flavor_create, PATCH: operations.flavor_update, DELETE: operations.flavor_delete,
+    }));
   }
   return table;
 }
