@@ -43,5 +43,5 @@ for _ in $(seq 1 100); do
 done
 
 API=v2 \
-EXCLUDE="${EXCLUDE:-pools|flavors|health|Pooled|TestSubscriptionsMongoDB|TestTopicLifecycleMongoDB\.test_list_returns_503_on_nopoolfound_exception}" \
+EXCLUDE="${EXCLUDE:-TestTopicLifecycleMongoDB\.test_list_returns_503_on_nopoolfound_exception}" \
   bash "$shared/conformance/run-conformance.sh" "$follower" "${follower/http:/ws:}/"
