@@ -5,12 +5,26 @@
  */
 import { BrokerError, invalidRequest } from './errors.js';
 import type { JsonValue } from './json-body.js';
-import type { ApiCall } from './operation.js';
+import type { ApiCall, ApiReply, Operation } from './operation.js';
 import { nextLinks } from './render.js';
 import { isValidQueueName, queryBool, queryInt, queryString } from './validation.js';
 
 const catalogPageMax = 20;
 const catalogPageDefault = 10;
+
+/**
+ * Pools and flavors exist only in admin mode (zaqar-api-v2.md §1.1): HTTP does not route
+ * them otherwise, and a WebSocket action for them gets the same 404.
+ */
+export function catalogOperation(policy: string, run: (call: ApiCall) => Promise<ApiReply>): Operation {
+  return {
+    policy, hasQueue: false, isScoped: true,
+    run: async (call) => {
+      if (!call.api.options.adminMode) throw new BrokerError('route_not_found');
+      return run(call);
+    },
+  };
+}
 
 export interface CatalogListing {
   readonly limit: number;

@@ -6,19 +6,15 @@
  * first pool (by name); client-supplied ones are ignored, as in the reference.
  */
 import { Catalog } from './catalog.js';
-import { catalogLinks, catalogListing, catalogName } from './catalog-params.js';
+import { catalogLinks, catalogListing, catalogName, catalogOperation } from './catalog-params.js';
 import { BrokerError, invalidBody } from './errors.js';
 import type { JsonValue } from './json-body.js';
-import { reply, type ApiCall, type ApiReply, type Operation } from './operation.js';
+import { reply } from './operation.js';
 import { capabilitiesOfUri } from './pools.js';
 import { objectBody } from './request-body.js';
 import { isPlainObject } from './validation.js';
 
 const flavorFields = ['pool_list', 'capabilities'];
-
-function flavorOperation(policy: string, run: (call: ApiCall) => Promise<ApiReply>): Operation {
-  return { policy, hasQueue: false, isScoped: true, run };
-}
 
 function flavorPath(name: string): string {
   return `/v2/flavors/${name}`;
@@ -66,7 +62,7 @@ async function assignPools(catalog: Catalog, flavor: string, pools: readonly str
 }
 
 /** `GET /v2/flavors` (§12.1): the caller's project's flavors. */
-export const listFlavors = flavorOperation('flavors:get_all', async (call) => {
+export const listFlavors = catalogOperation('flavors:get_all', async (call) => {
   const listing = catalogListing(call);
   const catalog = new Catalog(call.api.broker);
   const flavors = await catalog.listFlavors(call.caller.project, listing);
@@ -76,7 +72,7 @@ export const listFlavors = flavorOperation('flavors:get_all', async (call) => {
 });
 
 /** `PUT /v2/flavors/{f}` (§12.2). */
-export const createFlavor = flavorOperation('flavors:create', async (call) => {
+export const createFlavor = catalogOperation('flavors:create', async (call) => {
   const name = catalogName(call, 'flavor_name');
   const { object } = objectBody(call.request);
   const extra = Object.keys(object).find((k) => !flavorFields.includes(k));
@@ -95,7 +91,7 @@ export const createFlavor = flavorOperation('flavors:create', async (call) => {
 });
 
 /** `GET /v2/flavors/{f}` (§12.3). */
-export const getFlavor = flavorOperation('flavors:get', async (call) => {
+export const getFlavor = catalogOperation('flavors:get', async (call) => {
   const name = catalogName(call, 'flavor_name');
   const catalog = new Catalog(call.api.broker);
   if (!await catalog.hasFlavor(call.caller.project, name)) throw notFound(name);
@@ -103,7 +99,7 @@ export const getFlavor = flavorOperation('flavors:get', async (call) => {
 });
 
 /** `PATCH /v2/flavors/{f}`: replaces the pool list (§12.4). */
-export const updateFlavor = flavorOperation('flavors:update', async (call) => {
+export const updateFlavor = catalogOperation('flavors:update', async (call) => {
   const name = catalogName(call, 'flavor_name');
   const { object } = objectBody(call.request);
   if (!Object.hasOwn(object, 'pool_list')) throw invalidBody('`pool_list` needs to be specified');
@@ -116,7 +112,7 @@ export const updateFlavor = flavorOperation('flavors:update', async (call) => {
 });
 
 /** `DELETE /v2/flavors/{f}`: releases its pools, then forgets it; 204 also when missing (§12.5). */
-export const deleteFlavor = flavorOperation('flavors:delete', async (call) => {
+export const deleteFlavor = catalogOperation('flavors:delete', async (call) => {
   const name = catalogName(call, 'flavor_name');
   const catalog = new Catalog(call.api.broker);
   if (await catalog.hasFlavor(call.caller.project, name)) {

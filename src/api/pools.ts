@@ -6,10 +6,10 @@
  * a scheme". The scheme decides the capabilities a flavor derives from its first pool.
  */
 import { Catalog, type PoolRecord } from './catalog.js';
-import { catalogLinks, catalogListing, catalogName } from './catalog-params.js';
+import { catalogLinks, catalogListing, catalogName, catalogOperation } from './catalog-params.js';
 import { BrokerError, invalidBody } from './errors.js';
 import type { JsonValue, ParsedJson } from './json-body.js';
-import { reply, type ApiCall, type ApiReply, type Operation } from './operation.js';
+import { reply } from './operation.js';
 import { objectBody } from './request-body.js';
 import { isPlainObject, queryBool } from './validation.js';
 
@@ -30,10 +30,6 @@ export function capabilitiesOfUri(uri: string): string[] {
   const scheme = uri.slice(0, Math.max(0, uri.indexOf(':'))).toLowerCase();
   if (scheme === 'redis') return allCapabilities.filter((c) => c !== 'DURABILITY');
   return [...allCapabilities];
-}
-
-function poolOperation(policy: string, run: (call: ApiCall) => Promise<ApiReply>): Operation {
-  return { policy, hasQueue: false, isScoped: true, run };
 }
 
 export function poolPath(name: string): string {
@@ -107,7 +103,7 @@ async function checkPlacement(catalog: Catalog, pool: PoolRecord): Promise<void>
 }
 
 /** `GET /v2/pools` (§11.1). */
-export const listPools = poolOperation('pools:get_all', async (call) => {
+export const listPools = catalogOperation('pools:get_all', async (call) => {
   const listing = catalogListing(call);
   const pools = await new Catalog(call.api.broker).listPools(listing);
   const body = {
@@ -118,7 +114,7 @@ export const listPools = poolOperation('pools:get_all', async (call) => {
 });
 
 /** `PUT /v2/pools/{p}`: create or overwrite (§11.2). */
-export const createPool = poolOperation('pools:create', async (call) => {
+export const createPool = catalogOperation('pools:create', async (call) => {
   const name = catalogName(call, 'pool_name');
   const { parsed, object } = objectBody(call.request);
   const extra = Object.keys(object).find((k) => !(poolFields as readonly string[]).includes(k));
@@ -137,7 +133,7 @@ export const createPool = poolOperation('pools:create', async (call) => {
 });
 
 /** `GET /v2/pools/{p}` (§11.3). */
-export const getPool = poolOperation('pools:get', async (call) => {
+export const getPool = catalogOperation('pools:get', async (call) => {
   const name = catalogName(call, 'pool_name');
   const detailed = queryBool(call.request.query, 'detailed', false);
   const pool = await new Catalog(call.api.broker).getPool(name);
@@ -146,7 +142,7 @@ export const getPool = poolOperation('pools:get', async (call) => {
 });
 
 /** `PATCH /v2/pools/{p}`: changes the given fields; others are ignored (§11.4). */
-export const updatePool = poolOperation('pools:update', async (call) => {
+export const updatePool = catalogOperation('pools:update', async (call) => {
   const name = catalogName(call, 'pool_name');
   const { parsed, object } = objectBody(call.request);
   if (!poolFields.some((f) => Object.hasOwn(object, f))) {
@@ -163,7 +159,7 @@ export const updatePool = poolOperation('pools:update', async (call) => {
 });
 
 /** `DELETE /v2/pools/{p}`: 204 also when missing; 403 for the last pool of a flavor (§11.5). */
-export const deletePool = poolOperation('pools:delete', async (call) => {
+export const deletePool = catalogOperation('pools:delete', async (call) => {
   const name = catalogName(call, 'pool_name');
   const catalog = new Catalog(call.api.broker);
   const pool = await catalog.getPool(name);

@@ -6,12 +6,27 @@
  * the admin policy, the routes being absent without admin mode, and the catalogue
  * surviving a restart (it lives in the shard logs, not in process memory).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exchange, RawWs } from '../ws/raw-ws.js';
 import { LaunchedServer } from '../support/server-launcher.js';
 import { errorOf, ZaqarHttp, type HttpReply } from '../support/zaqar-http.js';
 
 const admin = { 'X-Roles': 'admin' };
 let server: LaunchedServer;
+
+/** One WebSocket action on `url`'s node; the reply's status and body. */
+async function wsAction(url: string, action: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+  const ws = await RawWs.open(`${url.replace(/^http:/, 'ws:')}/`);
+  try {
+    const headers = { 'Client-ID': randomUUID(), 'X-Project-ID': 'ws-project', ...admin };
+    const frame = await exchange(ws, { action, headers, body }, 'json');
+    const reply = frame.document as { headers: { status: number }; body: unknown };
+    return { status: reply.headers.status, body: reply.body };
+  } finally {
+    await ws.close();
+  }
+}
 beforeAll(async () => {
   server = await LaunchedServer.start({ config: { DEFAULT: { admin_mode: true } } });
 });
@@ -159,6 +174,18 @@ describe('flavors API', () => {
   });
 });
 
+describe('WebSocket actions', () => {
+  test('pool and flavor actions run the same operations', async () => {
+    expect((await wsAction(server.url, 'pool_create', { pool_name: 'wsp', uri: 'redis://h:1/wsp', weight: 7 })).status).toBe(201);
+    expect(await wsAction(server.url, 'pool_get', { pool_name: 'wsp' }))
+      .toEqual({ status: 200, body: { name: 'wsp', uri: 'redis://h:1/wsp', weight: 7, flavor: null, href: '/v2/pools/wsp' } });
+    expect((await wsAction(server.url, 'flavor_create', { flavor_name: 'wsf', pool_name: 'wsp' })).status).toBe(201);
+    expect((await wsAction(server.url, 'flavor_get', { flavor_name: 'wsf' })).body).toMatchObject({ pool_list: ['wsp'] });
+    expect((await wsAction(server.url, 'flavor_delete', { flavor_name: 'wsf' })).status).toBe(204);
+    expect((await wsAction(server.url, 'pool_delete', { pool_name: 'wsp' })).status).toBe(204);
+  });
+});
+
 describe('without admin mode', () => {
   test('pools and flavors are not routed', async () => {
     const plain = await LaunchedServer.start();
@@ -166,6 +193,7 @@ describe('without admin mode', () => {
       const zaqar = new ZaqarHttp(plain.url);
       expect((await zaqar.get('/v2/pools', { headers: admin })).status).toBe(404);
       expect((await zaqar.get('/v2/flavors', { headers: admin })).status).toBe(404);
+      expect((await wsAction(plain.url, 'pool_get', { pool_name: 'x' })).status).toBe(404);
       // `_flavor` is then plain metadata, as without pooling in the reference.
       expect((await zaqar.put('/v2/queues/q', { json: { _flavor: 'none' } })).status).toBe(201);
     } finally {
