@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { assert } from '../../common/assert.js';
 import { GroupCommit } from './group-commit.js';
 import { openLmdbEnv, type LmdbEnv } from './lmdb-env.js';
 
@@ -52,6 +53,25 @@ test('GroupCommit puts the writes of one turn in one transaction', async () => {
   expect(commits.transactions).toBe(2);
   expect(Array.from(db.getRange(), ({ value }) => value)).toHaveLength(51);
 });
+
+test('GroupCommit shares the LMDB transaction (and its flush) with the asynchronous puts of the same turn', async () => {
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  const applied = env.openDB<string, number>('applied', { encoding: 'string' });
+  const commits = new GroupCommit(env);
+  await commits.enqueue(() => db.putSync(0, 'v0'));
+  const txnBefore = lastTxnId(env);
+  // A round's apply (queue-store puts) followed in the same turn by the next persist.
+  const puts = Array.from({ length: 30 }, (_, i) => applied.put(i, 'x'.repeat(300)));
+  await Promise.all([...puts, commits.enqueue(() => db.putSync(1, 'v1'))]);
+  expect(applied.get(29)).toHaveLength(300);
+  expect(lastTxnId(env) - txnBefore).toBe(1);
+});
+
+function lastTxnId(lmdb: LmdbEnv): number {
+  const stats = lmdb.getStats() as { lastTxnId?: unknown };
+  assert(typeof stats.lastTxnId === 'number', 'lmdb-js stats carry lastTxnId');
+  return stats.lastTxnId;
+}
 
 test('GroupCommit resolves a write only after its transaction is flushed', async () => {
   const db = env.openDB<string, number>('t', { encoding: 'string' });
