@@ -3,8 +3,11 @@
  * what it sends, in which order, how often on failure (the retry schedule, asserted on
  * the sequence of sleeps it asks for, never on wall-clock time), that progress survives
  * a reopen (nothing re-sent), that a node not leading sends nothing, and that a stuck
- * subscriber does not hold back another one. The sender is a recording double: the
- * webhook, SMTP and kill -9 paths are covered against real receivers in the other suites.
+ * subscriber does not hold back another one. With require_confirmation: a message posted
+ * while unconfirmed is never sent, whether the confirmation applies before or after the
+ * line reaches it, and a retry waiting when the subscription is unconfirmed is dropped.
+ * The sender is a recording double: the webhook, SMTP and kill -9 paths are covered
+ * against real receivers in the other suites.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Clock } from '../../src/common/clock.js';
@@ -50,7 +53,24 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((n) => n.stop()));
 });
 
-function startNotifier(fixture: { broker: ShardedBroker; clock: Clock }, sender: NotificationSender, options: { source?: NotificationSource; delays?: Delays } = {}) {
+/** Holds every requested sleep until `wake` (a retry wait the test can interleave with). */
+class HeldDelays implements Delays {
+  private readonly sleeping: (() => void)[] = [];
+  get count(): number {
+    return this.sleeping.length;
+  }
+  after(_delayMs: number, task: () => void): () => void {
+    this.sleeping.push(task);
+    return () => undefined;
+  }
+  wake(): void {
+    for (const task of this.sleeping.splice(0)) task();
+  }
+}
+
+interface StartOptions { source?: NotificationSource; delays?: Delays; requireConfirmation?: boolean }
+
+function startNotifier(fixture: { broker: ShardedBroker; clock: Clock }, sender: NotificationSender, options: StartOptions = {}) {
   const broker = fixture.broker;
   const timers = new ManualTimers();
   const metrics = { delivered: vi.fn(), deliveryFailed: vi.fn(), backlog: vi.fn() };
@@ -62,7 +82,7 @@ function startNotifier(fixture: { broker: ShardedBroker; clock: Clock }, sender:
     delays: options.delays ?? new RecordingDelays(),
     metrics,
     log: () => undefined,
-  });
+  }, { requireConfirmation: options.requireConfirmation ?? false });
   running.push(notifier);
   return { notifier, timers, metrics };
 }
@@ -175,6 +195,61 @@ describe('Notifier', () => {
     expect(sender.attempts.filter((a) => a.subscriber === 'http://stuck.example/hook')).toHaveLength(1);
     // Once the fine subscriber's progress is applied, only the stuck one's three remain.
     await driveUntil(timers, () => metrics.backlog.mock.lastCall?.[0] === 3);
+  });
+});
+
+describe('Notifier with require_confirmation', () => {
+  const confirm = (broker: ShardedBroker, id: string, confirmed: boolean) => broker.changeSubscriptions(ref, { op: 'confirm', id, confirmed });
+  const bodies = (sender: RecordingSender) => sender.attempts.map((a) => a.document['body']);
+
+  test('a message posted while unconfirmed is not sent when the confirmation applies before the line reaches it', async () => {
+    const fixture = await openFixture();
+    const broker = fixture.broker;
+    const id = await subscribe(broker, 'http://a.example/hook');
+    await post(broker, ['before']);
+    // No round has run: the line first reads the subscription already confirmed.
+    await confirm(broker, id, true);
+    await post(broker, ['after']);
+    const sender = new RecordingSender();
+    const { timers } = startNotifier(fixture, sender, { requireConfirmation: true });
+    await driveUntil(timers, () => sender.delivered.length >= 1);
+    await vi.waitFor(() => {
+      expect(storedCursors(broker)).toEqual([2]);
+    });
+    timers.runAll();
+    expect(bodies(sender)).toEqual(['after']);
+  });
+
+  test('a message posted while unconfirmed is not sent when the line passed over it before the confirmation', async () => {
+    const fixture = await openFixture();
+    const broker = fixture.broker;
+    const id = await subscribe(broker, 'http://a.example/hook');
+    await post(broker, ['before']);
+    const sender = new RecordingSender();
+    const { timers } = startNotifier(fixture, sender, { requireConfirmation: true });
+    await driveUntil(timers, () => storedCursors(broker)[0] === 1);
+    await confirm(broker, id, true);
+    await post(broker, ['after']);
+    await driveUntil(timers, () => storedCursors(broker)[0] === 2);
+    expect(bodies(sender)).toEqual(['after']);
+  });
+
+  test('a retry waiting when the subscription is unconfirmed is not attempted', async () => {
+    const fixture = await openFixture();
+    const broker = fixture.broker;
+    const policy = { retries_with_no_delay: 0, minimum_delay_retries: 1, minimum_delay: 2, maximum_delay: 12, maximum_delay_retries: 1, retry_backoff_function: 'arithmetic' };
+    const id = await subscribe(broker, 'http://a.example/hook', { _retry_policy: policy });
+    await confirm(broker, id, true);
+    await post(broker, ['m1']);
+    const sender = new RecordingSender({ failures: 1 });
+    const delays = new HeldDelays();
+    const { timers } = startNotifier(fixture, sender, { requireConfirmation: true, delays });
+    await driveUntil(timers, () => delays.count === 1);
+    await confirm(broker, id, false);
+    delays.wake();
+    await driveUntil(timers, () => storedCursors(broker)[0] === 1);
+    expect(bodies(sender)).toEqual(['m1']);
+    expect(sender.delivered).toEqual([]);
   });
 });
 

@@ -16,6 +16,12 @@
  * found to hold subscriptions (rescanned every `rescanMs`, at most `watchedMax`) are looked at.
  *
  * Messages deleted or expired before their turn are skipped: their bodies are gone.
+ *
+ * Confirmation (`requireConfirmation`): a message is sent only while its subscription is
+ * confirmed, checked on the stored subscription before each attempt; an unconfirmed
+ * line passes over its messages. Confirming moves the cursor to the queue's last seq in
+ * the log (subscription-writes.ts), so a message posted while unconfirmed is never sent,
+ * whether the line reached it before or after the confirmation applied.
  */
 import type { Clock } from '../../common/clock.js';
 import type { ShardId } from '../../common/ids.js';
@@ -214,13 +220,15 @@ export class Notifier {
     }
   }
 
-  /** Delivers message `seq` (if it still exists) on the retry schedule; false when leadership was lost first. */
+  /**
+   * Delivers message `seq` (if it still exists and the subscription still takes it) on the
+   * retry schedule; false when leadership was lost first.
+   */
   private async deliverSeq(key: QueueKey, subscription: StoredSubscription, at: { seq: number; retryPolicy: unknown }): Promise<boolean> {
     const store = this.deps.source.store;
     const message = store.getMessage(key, at.seq);
     const body = message === undefined ? undefined : store.getBody(key, at.seq);
     if (message === undefined || body === undefined || message.expiresMs <= this.deps.clock.nowMs()) return true;
-    if (this.options.requireConfirmation && !subscription.confirmed) return true;
     const document = notificationDocument(key.queue, {
       body: decodeBody(body),
       ttlSeconds: message.ttlSeconds,
@@ -232,6 +240,9 @@ export class Notifier {
     for (const delaySeconds of delays) {
       if (delaySeconds > 0) await this.sleep(delaySeconds * 1000);
       if (!this.isLeading(key)) return false;
+      // Checked on the stored subscription before every attempt, not on the copy the line
+      // read: a retry can wait minutes, during which it may be unconfirmed or deleted.
+      if (!this.isOwed(key, subscription.id)) return true;
       try {
         if ((await Promise.race([this.deps.sender.send(target, document), this.stopped])) === 'stopped') return false;
         this.deps.metrics.delivered(kind);
@@ -242,6 +253,13 @@ export class Notifier {
     }
     this.deps.metrics.deliveryFailed(kind);
     return true;
+  }
+
+  /** Whether subscription `id` takes notifications now (exists, live, confirmed when required). */
+  private isOwed(key: QueueKey, id: string): boolean {
+    const subscription = this.deps.source.store.getQueue(key)?.subscriptions?.find((s) => s.id === id);
+    if (subscription === undefined || subscription.expiresMs <= this.deps.clock.nowMs()) return false;
+    return subscription.confirmed || !this.options.requireConfirmation;
   }
 
   private sleep(ms: number): Promise<void> {
