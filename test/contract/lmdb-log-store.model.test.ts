@@ -2,8 +2,8 @@
  * LmdbLogStore against a dumb in-test model: random sequences of appends (with suffix
  * overwrites), hard-state writes, compactions, snapshots and reopens on two groups, some
  * issued concurrently in one turn (group commit), must leave load(), entries(), term()
- * and snapshot() exactly where the model says. Terms only grow, as under Raft, so a
- * correct store never reports damage here.
+ * and snapshot() exactly where the model says. Terms only grow and committed entries are
+ * never overwritten, as under Raft, so a correct store never reports damage here.
  */
 import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -112,7 +112,8 @@ class Runner {
     const shardId = op.shard as ShardId;
     if (op.kind === 'append') {
       if (op.isNewTerm) this.term += 1;
-      const start = Math.max(model.firstIndex, model.lastIndex + 1 - op.back);
+      // Raft never overwrites a committed entry: suffixes are replaced above the commit only.
+      const start = Math.max(model.firstIndex, model.hardState.commit + 1, model.lastIndex + 1 - op.back);
       const entries = Array.from({ length: op.count }, (_, i) => makeEntry(start + i, this.term));
       model.append(entries);
       this.pending.push(this.store.persist(shardId, { entries }));
@@ -126,8 +127,10 @@ class Runner {
       this.pending.push(this.store.compact(shardId, index as LogIndex));
     } else {
       const index = Math.max(0, model.lastIndex + op.offset);
-      const term = op.isMatching ? (model.term(index) ?? this.term) : this.term + 1;
-      if (!op.isMatching) this.term += 1;
+      // A snapshot never contradicts a committed entry: at or below the commit it matches.
+      const isMatching = op.isMatching || index <= model.hardState.commit;
+      const term = isMatching ? (model.term(index) ?? this.term) : this.term + 1;
+      if (!isMatching) this.term += 1;
       const conf = { voters: [1, 2, 3] as NodeId[], learners: [] as NodeId[], votersOutgoing: [] as NodeId[] };
       const meta = { index: index as LogIndex, term: term as Term, conf };
       const snapshot: Snapshot = { meta, data: Uint8Array.of(index & 0xff) };
