@@ -14,6 +14,14 @@ base_port="${BASE_PORT:-$((20000 + RANDOM % 20000))}"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
+  status=$?
+  if [ "$status" != 0 ]; then
+    # A failed run shows what each node said (its log is removed with the work dir).
+    for id in 1 2 3; do
+      echo "--- node $id (last 40 lines)" >&2
+      tail -n 40 "$work/node$id.log" >&2 2>/dev/null || true
+    done
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -38,8 +46,12 @@ done
 follower="http://127.0.0.1:$((base_port + 2))"
 # Until every shard has a leader, writes wait (bounded) and could make the first tests slow.
 for _ in $(seq 1 100); do
-  curl -sf -o /dev/null -H 'X-Project-ID: warmup' "$follower/v2/ping" && break
+  curl -sf -o /dev/null -H 'X-Project-ID: warmup' -H 'Client-ID: 3381af92-2b9e-11e3-b191-71861300734c' \
+    "$follower/v2/ping" && break
   sleep 0.1
+done
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "a node exited before the run" >&2; exit 1; }
 done
 
 API=v2 \
