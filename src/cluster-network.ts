@@ -8,6 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Clock } from './common/clock.js';
+import type { Logger } from './common/logger.js';
 import type { NodeId, ShardId } from './common/ids.js';
 import { SeededRandom, type Random } from './common/random.js';
 import { SystemDelays, SystemTimers } from './common/timers.js';
@@ -64,7 +65,8 @@ export class ClusterNetwork {
   }
 
   /** The ShardedBroker's log source; its drain stops the groups and then this network. */
-  openShardLogs(stores: BrokerStores, shardCount: number, metrics?: RaftMetrics): ShardLogSource {
+  openShardLogs(stores: BrokerStores, options: { readonly shardCount: number; readonly metrics?: RaftMetrics; readonly logger?: Logger }): ShardLogSource {
+    const { shardCount, metrics, logger } = options;
     const { config } = this;
     const logs = new ClusterShardLogs(
       stores,
@@ -90,6 +92,7 @@ export class ClusterNetwork {
         peerView: () => this.peerView(),
         onDrained: () => this.close(),
         ...(metrics === undefined ? {} : { metrics }),
+        ...(logger === undefined ? {} : { logger }),
       },
     );
     this.logs = logs;

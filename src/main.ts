@@ -76,6 +76,8 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
+  /** Cluster events (replicas gained, dropped, rebalanced); silent when absent. */
+  readonly logger?: Logger;
 }
 
 export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
@@ -115,8 +117,12 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
-      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
-      ...observers,
+      shardLogs: (stores) => network.openShardLogs(stores, {
+        shardCount: config.shardCount,
+        ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),
+        ...(observers?.logger === undefined ? {} : { logger: observers.logger }),
+      }),
+      ...(observers === undefined ? {} : { metrics: observers.metrics, logMetrics: observers.logMetrics }),
     });
   } catch (error) {
     await network.close();
@@ -128,7 +134,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const clock = new SystemClock();
   const logger = runtime.logger ?? silentLogger;
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
-  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft });
+  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft, logger });
   ops.observe(broker, config.dataDir);
   const keystone = config.security?.keystone;
   const api: ApiDeps = {

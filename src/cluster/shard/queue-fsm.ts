@@ -135,6 +135,14 @@ export class QueueFsm {
     }
   }
 
+  /**
+   * Drops the shard's whole state, as if nothing had been applied: this node no longer
+   * holds a replica of the shard. Same precondition as restore (committed state).
+   */
+  forget(): void {
+    this.restore(encodeShardImage({ shardId: this.shardId, meta: initialMeta, queues: [], outbox: [] }));
+  }
+
   private applyCommand(command: ShardCommand): AnyCommandResult {
     const nowMs = Math.max(command.nowMs, this.meta.lastNowMs);
     this.meta = { ...this.meta, lastNowMs: nowMs };
