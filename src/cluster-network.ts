@@ -154,20 +154,22 @@ export class ClusterNetwork {
 
   /** Brings the transport's and the forwarder's peer maps in line with changed book entries. */
   private applyAddresses(changed: readonly AddressEntry[]): void {
-    if (this.isClosed) return;
+    const book = this.addressBook;
+    if (this.isClosed || book === undefined) return;
     for (const entry of changed) {
       if (entry.nodeId === this.config.nodeId) continue;
       const nodeId = entry.nodeId as NodeId;
+      const address = book.dialAddress(entry);
       const current = this.addresses.get(nodeId);
-      if (current === (entry.address ?? undefined)) continue;
+      if (current === address) continue;
       if (current !== undefined) {
         this.transport?.removePeer(nodeId);
         this.forwarder.forget(nodeId);
         this.addresses.delete(nodeId);
       }
-      if (entry.address !== null) {
-        this.addresses.set(nodeId, entry.address);
-        this.transport?.connect(new Map([[nodeId, entry.address]]));
+      if (address !== undefined) {
+        this.addresses.set(nodeId, address);
+        this.transport?.connect(new Map([[nodeId, address]]));
       }
     }
     this.members.splice(1, this.members.length - 1, ...[...this.addresses.keys()].sort((a, b) => a - b));

@@ -80,6 +80,15 @@ describe('AddressBookSync', () => {
     expect(store.load().find((entry) => entry.nodeId === 2)).toEqual({ nodeId: 2, address: address(2), counter: 11, writer: 1 });
   });
 
+  test('this node dials its own --peers address even when a newer book entry names another, until a removal', async () => {
+    const sync = await openNode(new MemoryExchangers(), 1, { peers: [2] });
+    await sync.serve({ from: 3, entries: [{ nodeId: 2, address: '10.0.0.2:7000', counter: 50, writer: 3 }] });
+    expect(sync.entries().find((entry) => entry.nodeId === 2)?.address).toBe('10.0.0.2:7000');
+    expect(sync.peers()).toEqual(new Map([[2, address(2)]]));
+    await sync.serve({ from: 3, entries: [{ nodeId: 2, address: null, counter: 51, writer: 3 }] });
+    expect(sync.peers()).toEqual(new Map());
+  });
+
   test('a recorded node is persisted, applied and pushed to every node in the book', async () => {
     const net = new MemoryExchangers();
     const store = new MemoryAddressBookStore();

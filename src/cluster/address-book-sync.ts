@@ -94,9 +94,23 @@ export class AddressBookSync {
     return this.book.entries();
   }
 
-  /** Live addresses of the other nodes. */
+  /** Where this node dials each other live node (see `dialAddress`). */
   peers(): Map<number, string> {
-    return this.book.peers();
+    const peers = new Map<number, string>();
+    for (const entry of this.book.entries()) {
+      const address = this.dialAddress(entry);
+      if (entry.nodeId !== this.options.nodeId && address !== undefined) peers.set(entry.nodeId, address);
+    }
+    return peers;
+  }
+
+  /**
+   * Where this node dials the entry's node: its own `--peers` entry when it has one (a
+   * proxy, another network path) even if the book, shared by all, says otherwise; the
+   * book's address else; undefined once the node was removed (a removal wins).
+   */
+  dialAddress(entry: AddressEntry): string | undefined {
+    return entry.address === null ? undefined : (this.options.peers.get(entry.nodeId) ?? entry.address);
   }
 
   /** The node's live address, if known. */
@@ -123,10 +137,10 @@ export class AddressBookSync {
   /** Exchanges with the seeds, then the known peers, until one answers (retrying with back-off until closed). */
   async pullUntilAnswered(): Promise<boolean> {
     for (let attempt = 0; !this.isClosed; attempt++) {
-      const targets = [...new Set([...this.options.seeds, ...this.book.peers().values()])];
+      const targets = [...new Set([...this.options.seeds, ...this.peers().values()])];
       for (const address of targets) {
         if (await this.exchangeWith(address)) {
-          this.deps.logger.info({ address, nodes: this.book.peers().size }, 'address book pulled');
+          this.deps.logger.info({ address, nodes: this.peers().size }, 'address book pulled');
           return true;
         }
       }
@@ -172,7 +186,7 @@ export class AddressBookSync {
 
   /** One exchange with every node in the book, concurrently; resolves once all answered or failed. */
   private async exchangeWithAll(): Promise<void> {
-    await Promise.all([...this.book.peers().values()].map((address) => this.exchangeWith(address)));
+    await Promise.all([...this.peers().values()].map((address) => this.exchangeWith(address)));
   }
 
   private async exchangeWith(address: string): Promise<boolean> {
