@@ -119,16 +119,19 @@ export class ClusterNetwork {
   openShardLogs(stores: BrokerStores, shardCount: number, metrics?: RaftMetrics): ShardLogSource {
     const { config } = this;
     const self = config.nodeId as NodeId;
-    // Voters of brand-new groups come from the flags only, never from the book, so every
-    // node of a new cluster starts its groups alike; a joining node waits to be added.
+    // Voters of brand-new groups come from the flags, never from the book, so every node
+    // of a new cluster places its groups alike. A joining node is outside them (it waits
+    // to be added); the nodes its seed's book names stand in for them, as routing hints.
     const initialMembers = config.initialMembers?.map((id) => id as NodeId)
-      ?? (config.join.length > 0 ? [] : [self, ...[...config.peers.keys()].map((id) => id as NodeId)]);
+      ?? (config.join.length > 0 ? this.members.slice(1) : [self, ...[...config.peers.keys()].map((id) => id as NodeId)]);
+    if (initialMembers.length === 0) throw new Error(`node ${self} joined, but its seeds' address book names no other node`);
     const logs = new ClusterShardLogs(
       stores,
       {
         nodeId: self,
         members: this.members,
         initialMembers,
+        replicas: config.replicas,
         shardCount,
         tickMs: config.tickMs,
         electionTicks: config.electionTicks,

@@ -29,6 +29,11 @@ export interface StoredQueue {
   readonly createdMs: number;
   /** The queue's subscriptions in creation (id) order; absent: none. Bounded by the api. */
   readonly subscriptions?: readonly StoredSubscription[];
+  /**
+   * The queue was deleted and the record is kept only for its subscriptions (F029): not
+   * a queue for any read; absent: a live queue (cluster/shard/queue-existence.ts).
+   */
+  readonly isDeleted?: boolean;
 }
 
 /** One notification subscription of a queue, with its delivery cursor. */

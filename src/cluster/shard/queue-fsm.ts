@@ -146,7 +146,7 @@ export class QueueFsm {
       case 'setMetadata':
         return applySetMetadata(context, command);
       case 'deleteQueue':
-        return applyDeleteQueue(context, command);
+        return applyDeleteQueue(context, command, nowMs);
       case 'purge':
         return applyPurge(context, command);
       case 'post':

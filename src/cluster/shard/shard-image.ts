@@ -2,7 +2,9 @@
  * A shard's state as one self-checking image: what a Raft snapshot of the shard carries.
  *
  * Content: the shard meta (applied index, state-machine clock, outbox/inbox counters),
- * every queue record (metadata, next seq, subscriptions with their cursors), every
+ * every queue record (metadata, next seq, subscriptions with their cursors, the mark of
+ * a deleted queue kept for its subscriptions; an older image without it reads as not
+ * deleted), every
  * message record with its body (claims live on the message records), and the outbox
  * (dead-letter entries still to deliver). That is everything a QueueStore keeps for a
  * shard; the claim index is derived and rebuilt from it.
