@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { Broker } from './api/broker.js';
 import { MeasuredBroker } from './api/measured-broker.js';
 import type { ApiDeps } from './api/operation.js';
+import type { ClusterAddressBook } from './api/cluster-address-book.js';
 import { maxBodyBytes } from './api/api-options.js';
 import { SystemClock, type Clock } from './common/clock.js';
 import { silentLogger, type Logger } from './common/logger.js';
@@ -40,6 +41,8 @@ export interface ClosableBroker extends Broker, ObservableBroker {
   transferLeadershipAway?(): Promise<void>;
   /** Subscription state and leadership for the notifier; absent: notifications are not delivered. */
   notificationSource?(): NotificationSource;
+  /** The cluster's persisted address book (admin add/remove); absent: not clustered. */
+  readonly addressBook?: ClusterAddressBook;
 }
 
 /** Client-ID of messages the notifier forwards into `zaqar://` subscriber queues. */
@@ -76,7 +79,7 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
-  /** Cluster events (replicas gained, dropped, rebalanced); silent when absent. */
+  /** Cluster events worth an operator's attention (joining, address book pulls, replicas gained, dropped, rebalanced). */
   readonly logger?: Logger;
 }
 
@@ -108,11 +111,15 @@ export interface RunningNode {
  */
 const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
   const clusterTls = config.security?.clusterTls;
+  const { logger, ...brokerObservers } = observers ?? {};
   const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), {
-    clock, ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    clock,
+    dataDir: config.dataDir,
+    ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    ...(logger === undefined ? {} : { logger }),
   });
   try {
-    return await ShardedBroker.open({
+    const broker = await ShardedBroker.open({
       dataDir: config.dataDir,
       shardCount: config.shardCount,
       clock,
@@ -120,10 +127,12 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardLogs: (stores) => network.openShardLogs(stores, {
         shardCount: config.shardCount,
         ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),
-        ...(observers?.logger === undefined ? {} : { logger: observers.logger }),
+        ...(logger === undefined ? {} : { logger }),
       }),
-      ...(observers === undefined ? {} : { metrics: observers.metrics, logMetrics: observers.logMetrics }),
+      ...brokerObservers,
     });
+    // The broker knows nothing of addresses; the admin API reaches the book through it.
+    return network.addressBook === undefined ? broker : Object.assign(broker, { addressBook: network.addressBook });
   } catch (error) {
     await network.close();
     throw error;
@@ -139,6 +148,7 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const keystone = config.security?.keystone;
   const api: ApiDeps = {
     broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api,
+    ...(broker.addressBook === undefined ? {} : { addressBook: broker.addressBook }),
     ...(keystone === undefined ? {} : { auth: new KeystoneAuth(keystone, clock) }),
   };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);
