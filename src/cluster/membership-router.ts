@@ -46,6 +46,8 @@ export interface MembershipRouteDeps {
 }
 
 const retryMs = 100;
+/** How long telling a removed replica to drop its state may take (it drops it itself later otherwise). */
+const releaseDeadlineMs = 5_000;
 const noCommand = new Uint8Array(0);
 
 export async function changeClusterMembership(change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
@@ -94,7 +96,7 @@ async function removeReplica(shardId: ShardId, nodeId: NodeId, deps: MembershipR
   const request: ForwardRequest = { shardId, command: noCommand, release: true };
   const released = nodeId === deps.nodeId
     ? deps.serveHere(request)
-    : deps.forwarder.forward(nodeId, request, { deadlineMs: deps.timeoutMs });
+    : deps.forwarder.forward(nodeId, request, { deadlineMs: releaseDeadlineMs });
   await released.catch((error: unknown) => deps.logger.warn({ err: error, shardId, nodeId }, 'a removed replica was not told to drop its state'));
 }
 

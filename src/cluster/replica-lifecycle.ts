@@ -6,11 +6,12 @@
  *    first App, Heartbeat or Snap message for a shard not hosted here starts the group
  *    empty (no voters: its configuration arrives with the leader's log or snapshot).
  *    Votes never create a group: only a leader brings a replica to life.
- *  - Losing: once a group this node was a member of applies a configuration without it,
- *    or the node running the rebalance says the leader removed it (`release`: a removed
- *    replica may never learn that its removal committed, since the leader stops
- *    replicating to it), the group stops and its Raft state and queue state are deleted;
- *    the shard becomes remote for this node (reads and writes go to its replicas).
+ *  - Losing: once a group this node was a member of has applied all it knows committed
+ *    and its configuration no longer has this node, or the node running the rebalance
+ *    says the leader removed it (`release`: a removed replica may never learn that its
+ *    removal committed, since the leader stops replicating to it), the group stops and
+ *    its Raft state and queue state are deleted; the shard becomes remote for this node
+ *    (reads and writes go to its replicas).
  *
  * Invariants: a leader never drops its own replica (it hands leadership over first,
  * membership.ts); a group still catching up (empty configuration, or one that does not
@@ -66,10 +67,12 @@ export class ReplicaLifecycle {
   sweep(): void {
     const self = this.deps.nodeId;
     for (const group of this.deps.host.allGroups()) {
-      const { conf } = group.status();
+      const { conf, applied, commit } = group.status();
       if (conf.voters.includes(self) || conf.learners.includes(self)) {
         this.memberOf.add(group.shardId);
-      } else if (this.memberOf.has(group.shardId) && conf.voters.length > 0) {
+      } else if (this.memberOf.has(group.shardId) && conf.voters.length > 0 && applied >= commit) {
+        // Only a fully applied configuration counts: a restarted replica replaying its log
+        // passes through older ones (e.g. before it was added back) on its way to the latest.
         void this.release(group.shardId, 'its configuration no longer contains this node').catch((error: unknown) => {
           this.deps.logger.error({ err: error, shardId: group.shardId }, 'dropping a replica failed');
         });
