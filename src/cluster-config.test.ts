@@ -1,6 +1,6 @@
 /**
  * loadClusterConfig: defaults for a cluster of one, peer lists from flags/env strings and
- * from the file, the raft address taken from the node's own peer entry, initial members,
+ * from the file, the raft address taken from the node's own peer entry, initial members, the replica count,
  * and the errors that stop a bad deployment at start.
  */
 import { describe, expect, test } from 'vitest';
@@ -34,13 +34,21 @@ describe('loadClusterConfig', () => {
     expect(config.replicas).toBe(3);
   });
 
+  test('replicas below the member count are kept, above it capped', () => {
+    const peers = '1=a:1,2=a:2,3=a:3,4=a:4';
+    expect(loadClusterConfig({ peers, replicas: '3' }, fail).replicas).toBe(3);
+    expect(loadClusterConfig({ peers, replicas: '2' }, fail).replicas).toBe(2);
+    expect(loadClusterConfig({ peers, replicas: '7' }, fail).replicas).toBe(4);
+    expect(loadClusterConfig({ peers }, fail).replicas).toBe(3);
+  });
+
   test.each([
     [{ nodeId: '0' }, /node_id/],
     [{ nodeId: 'x' }, /node_id/],
     [{ peers: '1=127.0.0.1:7001,1=127.0.0.1:7002' }, /twice/],
     [{ peers: 'nonsense' }, /ID=HOST:PORT/],
     [{ nodeId: '3', peers: '1=a:1,2=a:2' }, /raft_listen is required/],
-    [{ peers: '1=a:1,2=a:2,3=a:3', replicas: '2' }, /replicas/],
+    [{ peers: '1=a:1,2=a:2,3=a:3', replicas: '0' }, /replicas/],
     [{ peers: '1=a:1', initialMembers: '' }, /initial_members/],
   ])('refuses %j', (input, message) => {
     expect(() => loadClusterConfig(input, fail)).toThrow(message);

@@ -14,7 +14,7 @@ export interface ClusterConfig {
   readonly peers: ReadonlyMap<number, string>;
   /** Where this node's cluster gRPC server listens; undefined for a cluster of one. */
   readonly raftListen: string | undefined;
-  /** Replicas per shard (capped at the member count). */
+  /** Voters per shard group (capped at the initial member count); below it, each node hosts only some shards. */
   readonly replicas: number;
   /** Voters of brand-new shard groups; undefined: every member. A node outside them waits to be added. */
   readonly initialMembers: readonly number[] | undefined;
@@ -58,12 +58,9 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
     throw fail(`option raft_listen is required with peers (or list node ${nodeId} itself in peers)`);
   }
   const initialMembers = input.initialMembers === undefined ? undefined : parseIds('initial_members', input.initialMembers, fail);
-  // Every voter holds every shard: the replica count is the number of initial voters.
+  // Each shard's group has this many voters, placed over the initial members (placement.ts).
   const memberCount = initialMembers?.length ?? members.size + 1;
-  const replicas = input.replicas === undefined ? Math.min(defaultReplicas, memberCount) : positiveInteger('replicas', input.replicas, fail);
-  if (Math.min(replicas, memberCount) < memberCount) {
-    throw fail(`option replicas (${replicas}) below the number of initial members (${memberCount}) is not supported yet: every node must host every shard`);
-  }
+  const replicas = input.replicas === undefined ? defaultReplicas : positiveInteger('replicas', input.replicas, fail);
   return {
     nodeId,
     peers: members,

@@ -72,6 +72,7 @@ export class ClusterNetwork {
         nodeId: config.nodeId as NodeId,
         members: [config.nodeId as NodeId, ...[...config.peers.keys()].map((id) => id as NodeId)],
         ...(config.initialMembers === undefined ? {} : { initialMembers: config.initialMembers.map((id) => id as NodeId) }),
+        replicas: config.replicas,
         shardCount,
         tickMs: config.tickMs,
         electionTicks: config.electionTicks,

@@ -3,35 +3,48 @@
  * group (RaftShardHost) whose state machine is the shard's QueueFsm, and the broker
  * talks to it through a RoutedShardLog, so any node serves any shard.
  *
- * Placement: every node hosts a replica of every shard (reads are served locally, so a
- * node must hold the shards it serves). A new group's voters are `initialMembers`; a
- * node outside them starts its groups empty and waits to be added (`changeMembership`:
- * learner, catch up, promote, one shard at a time); a removed node is dropped from every
- * group the same way. `members` is the address book of every node that may take part.
+ * Placement: each shard's group has min(replicas, initial members) voters, placed by
+ * initialPlacement over `initialMembers` (placement.ts). A node opens a group for a shard
+ * when its store already holds the shard's Raft state (a restart: the stored
+ * configuration is the truth), or, on a brand-new node (no Raft state for any shard),
+ * when it is in the shard's initial replica set. Deciding on the whole store, not per
+ * shard, keeps a node that once left a shard from bootstrapping it again from the
+ * placement. A brand-new node outside `initialMembers` starts every group empty and
+ * waits to be added (`changeMembership`: learner, catch up, promote, one shard at a time).
+ * `members` is the address book of every node that may take part.
+ *
+ * Every node serves every shard: a shard without a local replica is written through its
+ * leader (RoutedShardLog) and read from a replica (RoutedShardReads), both found through
+ * the shard's ShardReplicaView.
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
- * preferred voter (the current voters in id order, shard id modulo their count) hands
- * leadership to it when that voter is up and caught up, so leaders follow membership.
+ * preferred voter (the placement's first replica while the voters are the placement's
+ * set, else the current voters in id order, shard id modulo their count) hands leadership to it when that
+ * voter is up and caught up, so leaders follow membership.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
 import type { NodeId, ShardId } from '../common/ids.js';
 import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
-import type { RaftTransport } from '../raft/types.js';
+import type { RaftGroupState, RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { initialPlacement, type Placement } from './placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
 import { changeClusterMembership } from './membership-router.js';
 import { RaftShardHost } from './raft-shard-host.js';
 import type { CompactionPolicy } from './shard-compactor.js';
-import { RoutedShardLog } from './routed-shard-log.js';
+import { RoutedShardLog, type RouteDeps } from './routed-shard-log.js';
+import { RoutedShardReads } from './routed-shard-reads.js';
+import { ShardReplicaView } from './shard-replica-view.js';
 import type { BrokerStores, ShardLogSource } from './sharded-broker.js';
 import type { ShardGroup } from './shard-group.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
+import type { ShardReads } from './shard/shard-query.js';
 
 export interface ClusterShardLogsOptions {
   readonly nodeId: NodeId;
@@ -39,6 +52,8 @@ export interface ClusterShardLogsOptions {
   readonly members: readonly NodeId[];
   /** Voters of brand-new groups; default `members`. A node outside them joins later. */
   readonly initialMembers?: readonly NodeId[];
+  /** Voters per shard group (capped at the initial member count); default: every initial member. */
+  readonly replicas?: number;
   readonly shardCount: number;
   readonly tickMs: number;
   readonly electionTicks: number;
@@ -75,13 +90,22 @@ const handOffPollsMax = 200;
 export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
   private readonly stopBalancer: () => void;
+  /** Replica sets of brand-new groups; each set's first node is the shard's preferred leader. */
+  private readonly placement: Placement;
+  /** Where each shard's replicas are, for reaching shards without a local replica. */
+  private readonly views = new Map<ShardId, ShardReplicaView>();
+  /** Whether this node's store held Raft state for no shard at all when it opened. */
+  private readonly isBrandNew: boolean;
 
   constructor(
-    stores: BrokerStores,
+    private readonly stores: BrokerStores,
     private readonly options: ClusterShardLogsOptions,
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
+    const initial = options.initialMembers ?? options.members;
+    this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
+    this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId).every((shardId) => !hasRaftState(stores.logStore.load(shardId)));
     this.host = new RaftShardHost({
       nodeId: options.nodeId,
       logStore: stores.logStore,
@@ -104,9 +128,40 @@ export class ClusterShardLogs implements ShardLogSource {
   }
 
   openShard(fsm: QueueFsm): ShardLog {
+    const shardId = fsm.shardId;
+    const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
     const initial = this.options.initialMembers ?? this.options.members;
-    const group = this.host.addGroup(fsm, initial.includes(this.options.nodeId) ? initial : []);
-    return new RoutedShardLog(group, {
+    const isPlacedHere = replicas.includes(this.options.nodeId);
+    // A brand-new node outside the initial members waits, empty, for the leaders to add it.
+    const isJoining = this.isBrandNew && !initial.includes(this.options.nodeId);
+    const isHosted = this.isBrandNew ? isPlacedHere || isJoining : hasRaftState(this.stores.logStore.load(shardId));
+    // A restarted group's stored configuration wins over these initial voters (RaftCore).
+    if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
+    this.views.set(shardId, new ShardReplicaView(replicas, this.options.members));
+    return new RoutedShardLog(shardId, () => this.host.group(shardId), this.viewOf(shardId), this.routeDeps());
+  }
+
+  openReads(fsm: QueueFsm, local: ShardReads): ShardReads {
+    const shardId = fsm.shardId;
+    return new RoutedShardReads(shardId, () => this.host.group(shardId), local, this.viewOf(shardId), this.routeDeps());
+  }
+
+  /** Whether this node holds a replica of the shard now. */
+  isHosted(shardId: ShardId): boolean {
+    return this.host.group(shardId) !== undefined;
+  }
+
+  private viewOf(shardId: ShardId): ShardReplicaView {
+    let view = this.views.get(shardId);
+    if (view === undefined) {
+      view = new ShardReplicaView([], this.options.members);
+      this.views.set(shardId, view);
+    }
+    return view;
+  }
+
+  private routeDeps(): RouteDeps {
+    return {
       nodeId: this.options.nodeId,
       forwarder: this.deps.forwarder,
       clock: this.deps.clock,
@@ -115,7 +170,7 @@ export class ClusterShardLogs implements ShardLogSource {
       retryMs: routeRetryMs,
       // About one election: long enough to notice a healed partition's new leader.
       unreachableWaitMs: this.options.tickMs * this.options.electionTicks,
-    });
+    };
   }
 
   /** Snapshots this node's replica of a shard has stored (log compactions). */
@@ -158,15 +213,23 @@ export class ClusterShardLogs implements ShardLogSource {
     });
   }
 
-  /** The voter that should lead a shard: leaders spread evenly over the current voters. */
+  /**
+   * The voter that should lead a shard: the placement's first replica while the voters
+   * are the placement's replica set, else leaders spread evenly over the current voters.
+   */
   private preferredLeader(group: ShardGroup): NodeId | undefined {
     const voters = [...group.status().conf.voters].sort((a, b) => a - b);
+    const placed = this.placement.find((shard) => shard.shardId === group.shardId)?.replicas ?? [];
+    if (placed.length === voters.length && placed.every((nodeId) => voters.includes(nodeId))) return placed[0];
     return voters[group.shardId % Math.max(voters.length, 1)];
   }
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
   serve(request: ForwardRequest): Promise<ForwardReply> {
-    return serveForward(this.host.group(request.shardId), request, this.membershipDeps());
+    return serveForward(this.host.group(request.shardId), request, {
+      membership: this.membershipDeps(),
+      knownReplicas: this.viewOf(request.shardId).known,
+    });
   }
 
   /** Adds a node to (or removes it from) every shard's group, one shard at a time. */
@@ -238,4 +301,9 @@ export class ClusterShardLogs implements ShardLogSource {
     await this.host.close();
     await this.deps.onDrained?.();
   }
+}
+
+/** Whether a store holds anything of a group: a restart, not a brand-new replica. */
+function hasRaftState(state: RaftGroupState): boolean {
+  return state.lastIndex > 0 || state.snapshotMeta !== undefined || state.hardState.term > 0;
 }

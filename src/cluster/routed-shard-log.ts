@@ -10,6 +10,12 @@
  *    a bounded time instead of hanging.
  *  - readBarrier: ReadIndex on the local replica (a follower asks the leader for the
  *    commit index and waits to apply it), so reads are linearizable on every node.
+ *    A node without a replica reads through RoutedShardReads instead.
+ *
+ * A node that holds no replica of the shard (replicas below the node count) has no
+ * local leader to ask: it forwards to the shard's replicas as its ShardReplicaView knows
+ * them, the leader first, the others in turn, and learns from their answers. Forwarding
+ * to a non-leader is harmless (it answers not-leader and proposes nothing).
  *
  * A forward that times out or fails after it was sent is ambiguous (the entry may
  * commit) and answers unavailable; only forwards the Forwarder reports as never sent
@@ -24,6 +30,7 @@ import { OverloadedError, ShardUnavailableError } from './errors.js';
 import type { Forwarder, ForwardReply } from './forward-protocol.js';
 import { NotLeaderError, PeerUnreachableError, ProposalDroppedError } from './routing-errors.js';
 import type { ShardGroup } from './shard-group.js';
+import type { ShardReplicaView } from './shard-replica-view.js';
 import { type ShardCommand, encodeCommand } from './shard/commands.js';
 import type { AnyCommandResult, ResultOf } from './shard/results.js';
 import type { ShardLog } from './shard/shard-log.js';
@@ -47,24 +54,31 @@ export class RoutedShardLog implements ShardLog {
   /** When requests started failing to reach a leader (undefined while they succeed). */
   private unreachableSinceMs: number | undefined;
 
+  /**
+   * `groupOf`: this node's replica of the shard, read on every attempt (a node gains and
+   * loses replicas as membership changes); `view`: where the replicas are when it has none.
+   */
   constructor(
-    private readonly group: ShardGroup,
+    readonly shardId: ShardId,
+    private readonly groupOf: () => ShardGroup | undefined,
+    private readonly view: ShardReplicaView,
     private readonly deps: RouteDeps,
   ) {}
-
-  get shardId(): ShardId {
-    return this.group.shardId;
-  }
 
   async propose<C extends ShardCommand>(command: C): Promise<ResultOf<C>> {
     const data = encodeCommand(command);
     const deadlineMs = this.deadlineMs();
     let hint: NodeId | undefined;
     for (;;) {
-      const target = hint ?? this.group.leader();
-      const attempt = target === undefined ? { hint: undefined } : target === this.deps.nodeId ? await this.proposeLocal(data) : await this.proposeRemote(target, data, deadlineMs);
+      const group = this.groupOf();
+      // With a local replica its leader is authoritative; without one, the view guesses.
+      const target = hint ?? (group === undefined ? this.view.next(this.deps.nodeId) : group.leader());
+      const attempt = target === undefined || (target === this.deps.nodeId && group === undefined)
+        ? { hint: undefined }
+        : target === this.deps.nodeId && group !== undefined ? await this.proposeLocal(group, data) : await this.proposeRemote(target, data, deadlineMs);
       if ('done' in attempt) {
         this.unreachableSinceMs = undefined;
+        if (target !== undefined) this.view.noteLeader(target);
         return attempt.done as ResultOf<C>;
       }
       const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
@@ -75,9 +89,9 @@ export class RoutedShardLog implements ShardLog {
     }
   }
 
-  private async proposeLocal(data: Uint8Array): Promise<Attempt> {
+  private async proposeLocal(group: ShardGroup, data: Uint8Array): Promise<Attempt> {
     try {
-      const result = await this.group.propose(data);
+      const result = await group.propose(data);
       if (result === undefined) throw new ShardUnavailableError(this.shardId, 'a command entry produced no result');
       return { done: result };
     } catch (error) {
@@ -93,8 +107,11 @@ export class RoutedShardLog implements ShardLog {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
       reply = await this.deps.forwarder.forward(target, { shardId: this.shardId, command: data }, { deadlineMs: remainingMs });
     } catch (error) {
-      // Never sent (dead, partitioned, restarting): ask the local replica again later.
-      if (error instanceof PeerUnreachableError) return { hint: undefined };
+      // Never sent (dead, partitioned, restarting): ask the local replica (or the next one) later.
+      if (error instanceof PeerUnreachableError) {
+        this.view.noteMiss(target);
+        return { hint: undefined };
+      }
       // Sent, then lost (connection dropped, deadline): the leader may have proposed the
       // command and it may still commit; proposing it again could apply it twice.
       throw new ShardUnavailableError(this.shardId, `shard ${this.shardId}: forward to node ${target} failed after it was sent; its outcome is unknown`, { cause: error });
@@ -104,7 +121,12 @@ export class RoutedShardLog implements ShardLog {
         return { done: reply.result };
       case 'changed':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a membership change');
+      case 'answered':
+        throw new ShardUnavailableError(this.shardId, 'a command was answered as a query');
       case 'not_leader':
+        this.view.noteMiss(target);
+        if (reply.replicas !== undefined) this.view.noteReplicas(reply.replicas);
+        this.view.noteLeader(reply.leaderHint);
         return { hint: reply.leaderHint };
       case 'dropped':
         return { hint: undefined };
@@ -118,12 +140,14 @@ export class RoutedShardLog implements ShardLog {
   async readBarrier(): Promise<void> {
     const deadlineMs = this.deadlineMs();
     for (;;) {
+      const group = this.groupOf();
+      if (group === undefined) throw new ShardUnavailableError(this.shardId, `shard ${this.shardId} has no replica on node ${this.deps.nodeId}`);
       try {
-        await this.group.readBarrier();
+        await group.readBarrier();
         this.unreachableSinceMs = undefined;
         return;
       } catch (error) {
-        const isRetryable = error instanceof NotLeaderError || (error instanceof ShardUnavailableError && this.group.failure === undefined);
+        const isRetryable = error instanceof NotLeaderError || (error instanceof ShardUnavailableError && group.failure === undefined);
         if (!isRetryable) throw error;
       }
       const remainingMs = deadlineMs - this.deps.clock.monotonicMs();

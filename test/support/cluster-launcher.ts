@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readonly isProxied?: boolean;
   /** Voters of the new shard groups (`--initial-members`); the others wait to be added. */
   readonly initialMembers?: readonly number[];
+  /** Voters per shard group (`--replicas`); default: the server's (3, capped at the member count). */
+  readonly replicas?: number;
   /** Nodes started by `start` (default all); the others are started by the test. */
   readonly startNodes?: readonly number[];
 }
@@ -189,6 +191,7 @@ export class ClusterLauncher {
         '--raft-listen', `127.0.0.1:${portOf(id).cluster}`,
         ...(options.shards === undefined ? [] : ['--shards', String(options.shards)]),
         ...(options.initialMembers === undefined ? [] : ['--initial-members', options.initialMembers.join(',')]),
+        ...(options.replicas === undefined ? [] : ['--replicas', String(options.replicas)]),
       ];
       nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, args));
     }
