@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { Broker } from './api/broker.js';
 import { MeasuredBroker } from './api/measured-broker.js';
 import type { ApiDeps } from './api/operation.js';
+import type { ClusterAddressBook } from './api/cluster-address-book.js';
 import { maxBodyBytes } from './api/api-options.js';
 import { SystemClock, type Clock } from './common/clock.js';
 import { silentLogger, type Logger } from './common/logger.js';
@@ -41,6 +42,8 @@ export interface ClosableBroker extends Broker, ObservableBroker {
   transferLeadershipAway?(): Promise<void>;
   /** Subscription state and leadership for the notifier; absent: notifications are not delivered. */
   notificationSource?(): NotificationSource;
+  /** The cluster's persisted address book (admin add/remove); absent: not clustered. */
+  readonly addressBook?: ClusterAddressBook;
 }
 
 /** Client-ID of messages the notifier forwards into `zaqar://` subscriber queues. */
@@ -86,6 +89,8 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
+  /** Cluster events worth an operator's attention (joining, address book pulls). */
+  readonly logger?: Logger;
 }
 
 export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
@@ -116,18 +121,24 @@ export interface RunningNode {
  */
 const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
   const clusterTls = config.security?.clusterTls;
+  const { logger, ...brokerObservers } = observers ?? {};
   const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), {
-    clock, ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    clock,
+    dataDir: config.dataDir,
+    ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    ...(logger === undefined ? {} : { logger }),
   });
   try {
-    return await ShardedBroker.open({
+    const broker = await ShardedBroker.open({
       dataDir: config.dataDir,
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
       shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
-      ...observers,
+      ...brokerObservers,
     });
+    // The broker knows nothing of addresses; the admin API reaches the book through it.
+    return network.addressBook === undefined ? broker : Object.assign(broker, { addressBook: network.addressBook });
   } catch (error) {
     await network.close();
     throw error;
@@ -138,11 +149,12 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const clock = new SystemClock();
   const logger = runtime.logger ?? silentLogger;
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
-  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft });
+  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft, logger });
   ops.observe(broker, config.dataDir);
   const keystone = config.security?.keystone;
   const api: ApiDeps = {
     broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api,
+    ...(broker.addressBook === undefined ? {} : { addressBook: broker.addressBook }),
     ...(keystone === undefined ? {} : { auth: new KeystoneAuth(keystone, clock) }),
   };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);

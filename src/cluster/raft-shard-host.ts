@@ -11,11 +11,12 @@
  * Incoming peer messages are routed by shard id; messages for a shard this node does
  * not host are dropped (the sender's Raft retries or gives up).
  *
- * Snapshots: after each round every group's ShardCompactor may snapshot its QueueFsm and
- * compact the log (policy in shard-compactor.ts). A leader's snapshot arriving in a
- * Ready is stored first, then restored into the QueueFsm once its applied state is
- * committed, before the Ready's entries are persisted. At start, a replica whose queue
- * state is older than its stored snapshot restores the snapshot.
+ * Snapshots: after each round every group's ShardCompactor may compact the log behind the
+ * flushed queue state, and builds the images followers are sent (shard-compactor.ts). A
+ * leader's snapshot arriving in a Ready is stored first, then restored into the QueueFsm
+ * once its applied state is committed, before the Ready's entries are persisted. At start,
+ * a replica whose queue state is older than a leader's snapshot it stored (a crash between
+ * the two) restores the snapshot.
  */
 import { assert } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
@@ -83,11 +84,13 @@ export class RaftShardHost {
     assert(!this.groups.has(shardId), () => `shard ${shardId} hosted twice`);
     const { logStore, nodeId } = this.options;
     const state = logStore.load(shardId);
+    // Snapshots for followers come from the compactor (built from the queue state on demand).
+    let compactor: ShardCompactor | undefined;
     const core = new RaftCore(raftConfig({ id: nodeId, shardId, peers, ...this.options.raft }), {
       reader: {
         entries: (range) => logStore.entries(shardId, range),
         term: (index) => logStore.term(shardId, index),
-        snapshot: () => logStore.snapshot(shardId),
+        snapshot: () => compactor?.snapshotToSend(),
       },
       state,
       random: this.options.random,
@@ -103,7 +106,8 @@ export class RaftShardHost {
       ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
-    this.compactors.set(shardId, new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction }));
+    compactor = new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction });
+    this.compactors.set(shardId, compactor);
     // A group of one elects itself at once instead of after an election timeout.
     const voters = core.status().conf.voters;
     if (voters.length === 1 && voters[0] === nodeId) group.requestCampaign();

@@ -128,6 +128,12 @@ export class GrpcForwarder implements Forwarder {
     return client;
   }
 
+  /** Drops the client of a peer whose address changed or that was removed; the next call dials anew. */
+  forget(to: NodeId): void {
+    this.clients.get(to)?.close();
+    this.clients.delete(to);
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
