@@ -89,7 +89,7 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
-  /** Cluster events worth an operator's attention (joining, address book pulls). */
+  /** Cluster events worth an operator's attention (joining, address book pulls, replicas gained, dropped, rebalanced). */
   readonly logger?: Logger;
 }
 
@@ -134,7 +134,11 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
-      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
+      shardLogs: (stores) => network.openShardLogs(stores, {
+        shardCount: config.shardCount,
+        ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),
+        ...(logger === undefined ? {} : { logger }),
+      }),
       ...brokerObservers,
     });
     // The broker knows nothing of addresses; the admin API reaches the book through it.

@@ -148,6 +148,14 @@ export class QueueFsm {
     }
   }
 
+  /**
+   * Drops the shard's whole state, as if nothing had been applied: this node no longer
+   * holds a replica of the shard. Same precondition as restore (committed state).
+   */
+  forget(): void {
+    this.restore(encodeShardImage({ shardId: this.shardId, meta: initialMeta, queues: [], outbox: [] }));
+  }
+
   /** Commands in the dedup window per entry (a gauge for tests and metrics). */
   get windowSize(): number {
     return this.window.size;
