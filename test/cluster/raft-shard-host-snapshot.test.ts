@@ -3,7 +3,8 @@
  * proposals keeps its log within the compaction bound, and a restart whose queue state
  * is gone entirely (a fresh queue store, as after losing the state's unflushed tail or
  * its files) restores the stored snapshot at start and replays the log after it, ending
- * in exactly the state it had.
+ * in exactly the state it had. Run with synchronous rounds and with asynchronous storage
+ * writes (rounds pipelined).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +41,9 @@ function withoutAppliedIndex(dump: unknown): unknown {
   return { ...rest, meta: { ...meta, appliedIndex: 0 } };
 }
 
-function openHost(logStore: LmdbLogStore): RaftShardHost {
+function openHost(logStore: LmdbLogStore, isAsyncStorageWrites: boolean): RaftShardHost {
   return new RaftShardHost({
+    raft: { isAsyncStorageWrites },
     nodeId: 1 as NodeId,
     logStore,
     transport: undefined,
@@ -53,11 +55,11 @@ function openHost(logStore: LmdbLogStore): RaftShardHost {
   });
 }
 
-test('a group restarted without its queue state restores its stored snapshot and replays the rest', async () => {
+test.each([false, true])('a group restarted without its queue state restores its stored snapshot and replays the rest (async storage writes: %s)', async (isAsync) => {
   dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
   const lmdb = openLmdbEnv(dir);
   env = lmdb;
-  const host = openHost(new LmdbLogStore(lmdb));
+  const host = openHost(new LmdbLogStore(lmdb), isAsync);
   const fsm = new QueueFsm(shard, new LmdbQueueStore(lmdb));
   const group = host.addGroup(fsm, [1 as NodeId]);
   await waitFor('the group to lead', 5_000, () => (group.isLeader() ? true : undefined));
@@ -77,7 +79,7 @@ test('a group restarted without its queue state restores its stored snapshot and
   const before = dumpState(fsm);
   await host.close();
 
-  const restarted = openHost(new LmdbLogStore(lmdb));
+  const restarted = openHost(new LmdbLogStore(lmdb), isAsync);
   const fresh = new QueueFsm(shard, new MemoryQueueStore());
   const again = restarted.addGroup(fresh, [1 as NodeId]);
   expect(fresh.appliedIndex).toBeGreaterThan(applied - policy.snapshotEveryEntries - 2);
