@@ -53,4 +53,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ flags: {}, env: {} }).cluster?.compaction).toEqual({});
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 0 } }) }, env: {} })).toThrow(/raft.snapshot_every_entries/);
   });
+
+  test('reads raft.persist_rounds_in_flight from the file and the environment', () => {
+    expect(loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 2 } }) }, env: {} }).cluster?.persistRoundsInFlightMax).toBe(2);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_RAFT__PERSIST_ROUNDS_IN_FLIGHT: '1' } }).cluster?.persistRoundsInFlightMax).toBe(1);
+    expect(loadConfig({ flags: {}, env: {} }).cluster?.persistRoundsInFlightMax).toBeUndefined();
+    expect(() => loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 0 } }) }, env: {} })).toThrow(/raft.persist_rounds_in_flight/);
+  });
 });
