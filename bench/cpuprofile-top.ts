@@ -1,7 +1,9 @@
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time per function, top N, and the
  * share of time in each top-level area (src/ module folder, node internals, native,
- * GC, idle). Usage: npx tsx bench/cpuprofile-top.ts FILE.cpuprofile [N]
+ * GC, idle), then the top N of our own functions (src/) by total time, i.e. including what
+ * they call (each function counted once per sample, however deep it recurses).
+ * Usage: npx tsx bench/cpuprofile-top.ts FILE.cpuprofile [N]
  */
 import { readFileSync } from 'node:fs';
 
@@ -57,3 +59,21 @@ console.log('\nself time by area:');
 for (const [name, us] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us).padStart(6)}  ${name}`);
 console.log(`\ntop ${top} functions by self time:`);
 for (const [name, us] of [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us).padStart(6)}  ${name}`);
+
+// Total (inclusive) time: walk each sampled node's stack up to the root.
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+const totalByLabel = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    const node = byId.get(at);
+    if (node === undefined || !/\/src\//.test(node.callFrame.url)) continue;
+    const name = label(node);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    totalByLabel.set(name, (totalByLabel.get(name) ?? 0) + us);
+  }
+}
+console.log(`\ntop ${top} of our functions by total time (self + callees):`);
+for (const [name, us] of [...totalByLabel].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us).padStart(6)}  ${name}`);

@@ -14,12 +14,16 @@
  *            --json FILE (every row as JSON lines)
  *            --workload post|claim|e2e|all (default all)  --loaders http,ws (default both)
  *            --size BYTES (message body size, default 256)
+ *            --cli PATH (another build's cli.js, for before/after runs; default dist/src/cli.js)
+ * The "server CPU µs/msg" column is the nodes' CPU time (all threads, /proc) over one
+ * loader run divided by the messages it acknowledged: contention changes it far less than
+ * the rates, so it is the number to compare before/after on a shared machine.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { loadersInstalled, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -41,7 +45,8 @@ function build(): void {
 
 async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const cluster = await startZaqar({ nodes, nodeArgs });
+  const cli = option('cli');
+  const cluster = await startZaqar({ nodes, nodeArgs, ...(cli === undefined ? {} : { cli }) });
   const replication = nodes === 1 ? '1 replica, single node' : '3 replicas, 3-node cluster (Raft)';
   const pids = cluster.nodes.map((node) => node.pid);
   const first = cluster.nodes[0];
@@ -51,16 +56,23 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     const loaders = (option('loaders') ?? 'http,ws').split(',').filter((name): name is 'http' | 'ws' => name === 'http' || name === 'ws');
     const workload = option('workload') ?? 'all';
     if (workload !== 'post' && workload !== 'claim' && workload !== 'e2e' && workload !== 'all') throw new Error(`unknown --workload ${workload}`);
+    const serverCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? 0), 0);
     for (const loader of loaders) {
       const before = await persistCounters(cluster.nodes);
       const startedMs = performance.now();
+      const cpuBefore = serverCpuSeconds();
       const produced = await runZaqarLoader({
         loader, url: loader === 'http' ? first.url : first.wsUrl, workload, durationS,
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
         // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
         // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
-        extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
+        // A post-only run keeps its queue, so the nodes' CPU time is the producers' alone (no queue delete).
+        extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(workload === 'post' ? ['--keep'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
       });
+      const cpuSeconds = serverCpuSeconds() - cpuBefore;
+      // Messages acknowledged ≈ rate × duration; only meaningful when one workload ran.
+      const only = produced.length === 1 ? produced[0] : undefined;
+      if (only?.msgs_per_s) only.server_cpu_us_per_msg = (cpuSeconds * 1e6) / (only.msgs_per_s * durationS);
       printPersistRates(before, await persistCounters(cluster.nodes), (performance.now() - startedMs) / 1000);
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));

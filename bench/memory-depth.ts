@@ -8,6 +8,7 @@
  *   npx tsx bench/memory-depth.ts                     # 1,000,000 deep vs 10,000 × 100
  *   npx tsx bench/memory-depth.ts --messages 100000   # smaller (queues scale: messages / 100)
  *   npx tsx bench/memory-depth.ts --quick             # 20,000 messages, a smoke run
+ *   options: --layouts deep,wide (default both)  --cli PATH (another build's cli.js, for before/after)
  * Needs dist/ (npm run build). Bounded: each fill stops after --max-seconds (default 600).
  */
 import { cpus, loadavg } from 'node:os';
@@ -25,6 +26,8 @@ const perQueue = 100;
 const batch = 100;
 const window = 16;
 const maxSeconds = Number(option('max-seconds') ?? 600);
+const cli = option('cli');
+const layouts = (option('layouts') ?? 'deep,wide').split(',');
 const headers = { 'Client-ID': '3381af92-2b9e-11e3-b191-71861300734c', 'X-Project-ID': 'memory-bench' };
 const body = { pad: 'a'.repeat(256 - 12) };
 
@@ -86,7 +89,7 @@ async function heapFigures(url: string): Promise<string> {
 }
 
 async function layout(name: string, queueOf: (request: number) => string): Promise<void> {
-  const cluster = await startZaqar({ nodes: 1 });
+  const cluster = await startZaqar({ nodes: 1, ...(cli === undefined ? {} : { cli }) });
   const node = cluster.nodes[0];
   try {
     if (node === undefined) return;
@@ -108,9 +111,9 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
 }
 
 console.log(`memory bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
-  `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout`);
+  `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout, ${cli ?? 'dist/src/cli.js'}`);
 console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | JS heap used / external MB | peak RSS MB | bytes/message above empty |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-await layout('1 queue', () => 'deep');
+if (layouts.includes('deep')) await layout('1 queue', () => 'deep');
 const queues = Math.max(1, Math.round(total / perQueue));
-await layout(`${queues.toLocaleString('en')} queues × ${perQueue}`, (request) => `q${request % queues}`);
+if (layouts.includes('wide')) await layout(`${queues.toLocaleString('en')} queues × ${perQueue}`, (request) => `q${request % queues}`);

@@ -22,6 +22,8 @@ export interface ResultRow {
   readonly error?: string;
   /** Added here: peak RSS per node, MiB. */
   node_rss_mb?: (number | undefined)[];
+  /** Added here: CPU time of all nodes over the run ÷ messages acknowledged, µs (single-workload runs only). */
+  server_cpu_us_per_msg?: number;
 }
 
 export const sharedBench = resolve(process.env['ZAQAR_SHARED_BENCH'] ?? join(import.meta.dirname, '../../../shared/bench'));

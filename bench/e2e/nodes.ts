@@ -121,6 +121,21 @@ export function procMemoryMb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' |
   }
 }
 
+/**
+ * CPU time (user + system, every thread) a live process has used so far, seconds; undefined
+ * once it is gone. Fields 14 and 15 of /proc/PID/stat, in clock ticks (USER_HZ, 100 on Linux).
+ */
+export function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function stopNode(node: ZaqarNode, boundMs: number): Promise<void> {
   if (node.process.exitCode !== null || node.process.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => node.process.once('exit', () => resolve()));

@@ -3,35 +3,53 @@
  * group (RaftShardHost) whose state machine is the shard's QueueFsm, and the broker
  * talks to it through a RoutedShardLog, so any node serves any shard.
  *
- * Placement: every node hosts a replica of every shard (reads are served locally, so a
- * node must hold the shards it serves). A new group's voters are `initialMembers`; a
- * node outside them starts its groups empty and waits to be added (`changeMembership`:
- * learner, catch up, promote, one shard at a time); a removed node is dropped from every
- * group the same way. `members` is the address book of every node that may take part.
+ * Placement: each shard's group has min(replicas, initial members) voters, placed by
+ * initialPlacement over `initialMembers` (placement.ts). A node opens a group for a shard
+ * when its store already holds the shard's Raft state (a restart: the stored
+ * configuration is the truth), or, on a brand-new node (neither Raft nor queue state for
+ * any shard), when it is in the shard's initial replica set. Deciding on the whole store,
+ * not per shard, keeps a node that once left a shard (its queue state keeps the shard's
+ * reset meta) from bootstrapping it again from the placement. While running, a node
+ * gains and loses replicas as leaders add and remove it (ReplicaLifecycle), and
+ * `changeMembership` rebalances the replicas over the new node set (membership-router.ts).
+ * `members` is the address book of every node that may take part.
+ *
+ * Every node serves every shard: a shard without a local replica is written through its
+ * leader (RoutedShardLog) and read from a replica (RoutedShardReads), both found through
+ * the shard's ShardReplicaView.
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
- * preferred voter (the current voters in id order, shard id modulo their count) hands
- * leadership to it when that voter is up and caught up, so leaders follow membership.
+ * preferred voter hands leadership to it when that voter is up and caught up, so leaders
+ * follow membership. The preferred voter is a function of the shard id and its voters
+ * only (the first voter at or after position `shardId` in the cyclic order of the address
+ * book), so every node computes the same one (no hand-back and forth), and for the
+ * initial placement it is each shard's first replica: leaders start evenly spread.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
 import type { NodeId, ShardId } from '../common/ids.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
-import type { RaftTransport } from '../raft/types.js';
+import type { RaftGroupState, RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { initialPlacement, type Placement } from './placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
 import { changeClusterMembership } from './membership-router.js';
 import { RaftShardHost } from './raft-shard-host.js';
+import { ReplicaLifecycle } from './replica-lifecycle.js';
 import type { CompactionPolicy } from './shard-compactor.js';
-import { RoutedShardLog } from './routed-shard-log.js';
+import { RoutedShardLog, type RouteDeps } from './routed-shard-log.js';
+import { RoutedShardReads } from './routed-shard-reads.js';
+import { ShardReplicaView } from './shard-replica-view.js';
 import type { BrokerStores, ShardLogSource } from './sharded-broker.js';
 import type { ShardGroup } from './shard-group.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
+import type { ShardReads } from './shard/shard-query.js';
 
 export interface ClusterShardLogsOptions {
   readonly nodeId: NodeId;
@@ -39,6 +57,8 @@ export interface ClusterShardLogsOptions {
   readonly members: readonly NodeId[];
   /** Voters of brand-new groups; default `members`. A node outside them joins later. */
   readonly initialMembers?: readonly NodeId[];
+  /** Voters per shard group (capped at the initial member count); default: every initial member. */
+  readonly replicas?: number;
   readonly shardCount: number;
   readonly tickMs: number;
   readonly electionTicks: number;
@@ -69,6 +89,8 @@ export interface ClusterShardLogsDeps {
   readonly onDrained?: () => Promise<void>;
   /** Leader changes and refused proposals; none when absent. */
   readonly metrics?: RaftMetrics;
+  /** Rebalancing progress and replicas gained or dropped; silent when absent. */
+  readonly logger?: Logger;
 }
 
 const routeRetryMs = 50;
@@ -78,18 +100,32 @@ const transferLagEntriesMax = 64;
 /** Shutdown hand-off: how often to look whether this node still leads a shard, and for how long. */
 const handOffPollMs = 50;
 const handOffPollsMax = 200;
+/** How often hosted groups are checked for a configuration without this node. */
+const sweepIntervalMs = 500;
 
 export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
   private readonly stopBalancer: () => void;
+  private readonly stopSweeper: () => void;
+  private readonly lifecycle: ReplicaLifecycle;
+  /** Replica sets of brand-new groups; each set's first node is the shard's preferred leader. */
+  private readonly placement: Placement;
+  /** Where each shard's replicas are, for reaching shards without a local replica. */
+  private readonly views = new Map<ShardId, ShardReplicaView>();
+  /** Whether this node's store held Raft state for no shard at all when it opened. */
+  private readonly isBrandNew: boolean;
 
   constructor(
-    stores: BrokerStores,
+    private readonly stores: BrokerStores,
     private readonly options: ClusterShardLogsOptions,
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
     const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax;
+    const initial = options.initialMembers ?? options.members;
+    this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
+    this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
+      .every((shardId) => !hasRaftState(stores.logStore.load(shardId)) && stores.queueStore.getShardMeta(shardId) === undefined);
     this.host = new RaftShardHost({
       nodeId: options.nodeId,
       logStore: stores.logStore,
@@ -103,8 +139,19 @@ export class ClusterShardLogs implements ShardLogSource {
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
       ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       ...(options.compaction === undefined ? {} : { compaction: options.compaction }),
+      onUnknownShard: (message) => this.lifecycle.adopt(message),
+    });
+    this.lifecycle = new ReplicaLifecycle({
+      nodeId: options.nodeId,
+      host: this.host,
+      clock: deps.clock,
+      viewOf: (shardId) => this.viewOf(shardId),
+      // A few election timeouts: longer than the removed replica's old leader keeps sending.
+      quarantineMs: 3 * options.tickMs * options.electionTicks,
+      logger: deps.logger ?? silentLogger,
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
+    this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
   }
 
   /** `flushes`: persist rounds; `proposals`: group Readys persisted in them (more than rounds when shards share a flush). */
@@ -113,9 +160,39 @@ export class ClusterShardLogs implements ShardLogSource {
   }
 
   openShard(fsm: QueueFsm): ShardLog {
-    const initial = this.options.initialMembers ?? this.options.members;
-    const group = this.host.addGroup(fsm, initial.includes(this.options.nodeId) ? initial : []);
-    return new RoutedShardLog(group, {
+    const shardId = fsm.shardId;
+    const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
+    const isPlacedHere = replicas.includes(this.options.nodeId);
+    // A brand-new node outside the initial members hosts nothing until leaders add it.
+    const isHosted = this.isBrandNew ? isPlacedHere : hasRaftState(this.stores.logStore.load(shardId));
+    // A restarted group's stored configuration wins over these initial voters (RaftCore).
+    if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
+    this.lifecycle.register(fsm);
+    this.views.set(shardId, new ShardReplicaView(replicas, this.options.members));
+    return new RoutedShardLog(shardId, () => this.host.group(shardId), this.viewOf(shardId), this.routeDeps());
+  }
+
+  openReads(fsm: QueueFsm, local: ShardReads): ShardReads {
+    const shardId = fsm.shardId;
+    return new RoutedShardReads(shardId, () => this.host.group(shardId), local, this.viewOf(shardId), this.routeDeps());
+  }
+
+  /** Whether this node holds a replica of the shard now. */
+  isHosted(shardId: ShardId): boolean {
+    return this.host.group(shardId) !== undefined;
+  }
+
+  private viewOf(shardId: ShardId): ShardReplicaView {
+    let view = this.views.get(shardId);
+    if (view === undefined) {
+      view = new ShardReplicaView([], this.options.members);
+      this.views.set(shardId, view);
+    }
+    return view;
+  }
+
+  private routeDeps(): RouteDeps {
+    return {
       nodeId: this.options.nodeId,
       forwarder: this.deps.forwarder,
       clock: this.deps.clock,
@@ -124,7 +201,7 @@ export class ClusterShardLogs implements ShardLogSource {
       retryMs: routeRetryMs,
       // About one election: long enough to notice a healed partition's new leader.
       unreachableWaitMs: this.options.tickMs * this.options.electionTicks,
-    });
+    };
   }
 
   /** Snapshots this node's replica of a shard has stored (log compactions). */
@@ -167,24 +244,48 @@ export class ClusterShardLogs implements ShardLogSource {
     });
   }
 
-  /** The voter that should lead a shard: leaders spread evenly over the current voters. */
+  /**
+   * The voter that should lead a shard: the first voter at or after position `shardId`
+   * in the cyclic order of the address book. Depends only on the shard and its voters,
+   * so every leader agrees; for the initial placement it is the shard's first replica.
+   */
   private preferredLeader(group: ShardGroup): NodeId | undefined {
-    const voters = [...group.status().conf.voters].sort((a, b) => a - b);
-    return voters[group.shardId % Math.max(voters.length, 1)];
+    const ring = [...this.options.members].sort((a, b) => a - b);
+    const voters = group.status().conf.voters;
+    for (let step = 0; step < ring.length; step++) {
+      const candidate = ring[(group.shardId + step) % ring.length];
+      if (candidate !== undefined && voters.includes(candidate)) return candidate;
+    }
+    return undefined;
   }
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
-  serve(request: ForwardRequest): Promise<ForwardReply> {
-    return serveForward(this.host.group(request.shardId), request, this.membershipDeps());
+  async serve(request: ForwardRequest): Promise<ForwardReply> {
+    if (request.release === true) {
+      const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
+      return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };
+    }
+    return serveForward(this.host.group(request.shardId), request, {
+      membership: this.membershipDeps(),
+      knownReplicas: this.viewOf(request.shardId).known,
+    });
   }
 
-  /** Adds a node to (or removes it from) every shard's group, one shard at a time. */
+  /** Adds a node to or removes it from the cluster: replicas are rebalanced over the new node set, one move at a time. */
   changeMembership(change: MembershipChange): Promise<void> {
-    return changeClusterMembership(this.host.allGroups(), change, {
+    const initialCount = (this.options.initialMembers ?? this.options.members).length;
+    return changeClusterMembership(change, {
       nodeId: this.options.nodeId,
-      peers: this.options.members.filter((id) => id !== this.options.nodeId),
+      shardIds: Array.from({ length: this.options.shardCount }, (_, shardId) => shardId as ShardId),
+      replicas: this.options.replicas ?? Math.max(initialCount, this.options.members.length),
       forwarder: this.deps.forwarder,
-      membership: this.membershipDeps(),
+      serveHere: (request) => this.serve(request),
+      leaderHere: (shardId) => this.host.group(shardId)?.leader(),
+      viewOf: (shardId) => this.viewOf(shardId),
+      clock: this.deps.clock,
+      delays: this.deps.delays,
+      timeoutMs: membershipTimeoutMs,
+      logger: this.deps.logger ?? silentLogger,
     });
   }
 
@@ -214,6 +315,7 @@ export class ClusterShardLogs implements ShardLogSource {
    */
   async transferLeadershipAway(): Promise<void> {
     this.stopBalancer();
+    this.stopSweeper();
     // A group with no other voter (a cluster of one) has no one to hand over to.
     const ledHere = (): ShardGroup[] => this.host.allGroups()
       .filter((group) => group.isLeader() && group.status().conf.voters.some((nodeId) => nodeId !== this.options.nodeId));
@@ -244,7 +346,13 @@ export class ClusterShardLogs implements ShardLogSource {
   /** Stops the groups; called by the broker's close before the stores close. */
   async drain(): Promise<void> {
     this.stopBalancer();
+    this.stopSweeper();
     await this.host.close();
     await this.deps.onDrained?.();
   }
+}
+
+/** Whether a store holds anything of a group: a restart, not a brand-new replica. */
+function hasRaftState(state: RaftGroupState): boolean {
+  return state.lastIndex > 0 || state.snapshotMeta !== undefined || state.hardState.term > 0;
 }

@@ -4,14 +4,20 @@
  * so the leader proposes exactly what the follower built; the answer carries the apply
  * result (plain msgpack-safe data, see shard/results.ts) or why it was not applied.
  *
- * The serving side never forwards again: it answers `not_leader` with its hint and the
- * asking side follows it, so a request cannot loop between nodes.
+ * A node that holds no replica of a shard also sends its reads (a ShardQuery) here: any
+ * replica answers one after its own read barrier (ReadIndex), so the answer is as
+ * linearizable as a local read; it fails with the same answers as a proposal.
+ *
+ * The serving side never forwards again: it answers `not_leader` with its hint (and,
+ * when it holds no replica, the replicas it knows of) and the asking side follows it,
+ * so a request cannot loop between nodes.
  */
 import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
 import { changeShardMembership, type MembershipChange, type MembershipDeps } from './membership.js';
 import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
 import type { AnyCommandResult } from './shard/results.js';
+import { answerShardQuery, type ShardQuery } from './shard/shard-query.js';
 import type { ShardGroup } from './shard-group.js';
 
 export interface ForwardRequest {
@@ -20,12 +26,23 @@ export interface ForwardRequest {
   readonly command: Uint8Array;
   /** Instead of a command: add or remove a node in the shard's group (membership.ts). */
   readonly membership?: MembershipChange;
+  /** Instead of a command: a read, answered after the serving replica's read barrier. */
+  readonly query?: ShardQuery;
+  /** Instead of a command: the shard's configuration, as its leader has applied it. */
+  readonly describe?: true;
+  /** Instead of a command: the shard's leader no longer counts the serving node, which drops its replica. */
+  readonly release?: true;
 }
 
 export type ForwardReply =
   | { readonly kind: 'applied'; readonly result: AnyCommandResult }
   | { readonly kind: 'changed' }
-  | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined }
+  /** A query's answer (shard/shard-query.ts AnswerOf the query's kind). */
+  | { readonly kind: 'answered'; readonly answer: unknown }
+  /** The leader's applied configuration (answer to `describe`). */
+  | { readonly kind: 'described'; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
+  /** `replicas`: from a node without a replica of the shard, the replicas it knows of. */
+  | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined; readonly replicas?: readonly NodeId[] }
   | { readonly kind: 'dropped' }
   | { readonly kind: 'overloaded'; readonly message: string }
   | { readonly kind: 'unavailable'; readonly message: string };
@@ -40,9 +57,30 @@ export interface Forwarder {
   close(): void;
 }
 
-/** The serving side: proposes on the local replica, once, and says what happened. */
-export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest, membership?: MembershipDeps): Promise<ForwardReply> {
-  if (group === undefined) return { kind: 'not_leader', leaderHint: undefined };
+export interface ServeOptions {
+  /** Lets the node run membership changes of groups it leads; refused when absent. */
+  readonly membership?: MembershipDeps;
+  /** The shard's replicas as this node knows them, for askers when it holds none. */
+  readonly knownReplicas?: readonly NodeId[];
+}
+
+/** The serving side: proposes (or reads) on the local replica, once, and says what happened. */
+export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest, options: ServeOptions = {}): Promise<ForwardReply> {
+  if (group === undefined) return { kind: 'not_leader', leaderHint: undefined, ...(options.knownReplicas === undefined ? {} : { replicas: options.knownReplicas }) };
+  const { membership } = options;
+  if (request.describe === true) {
+    if (!group.isLeader()) return { kind: 'not_leader', leaderHint: group.leader() };
+    const { conf } = group.status();
+    return { kind: 'described', voters: [...conf.voters], learners: [...conf.learners] };
+  }
+  if (request.query !== undefined) {
+    try {
+      await group.readBarrier();
+      return { kind: 'answered', answer: await answerShardQuery(group.fsm.fsm, request.query) };
+    } catch (error) {
+      return replyForError(error);
+    }
+  }
   if (request.membership !== undefined) {
     if (membership === undefined) return { kind: 'unavailable', message: 'membership changes are not served here' };
     try {

@@ -13,14 +13,18 @@
  * `persistRoundsInFlightMax` rounds in flight (see pipelined-rounds.ts for what is sent
  * and applied when).
  *
- * Incoming peer messages are routed by shard id; messages for a shard this node does
- * not host are dropped (the sender's Raft retries or gives up).
+ * Incoming peer messages are routed by shard id; a message for a shard this node does
+ * not host goes to `onUnknownShard` first (which may add the group: a leader bringing
+ * up a new learner), and is dropped when there is still no group (the sender's Raft
+ * retries or gives up). `removeGroup` stops a replica that left its group and forgets
+ * its Raft state.
  *
- * Snapshots: after each round every group's ShardCompactor may snapshot its QueueFsm and
- * compact the log (policy in shard-compactor.ts). A leader's snapshot arriving in a
- * Ready is stored first, then restored into the QueueFsm once its applied state is
- * committed, before the Ready's entries are persisted. At start, a replica whose queue
- * state is older than its stored snapshot restores the snapshot.
+ * Snapshots: after each round every group's ShardCompactor may compact the log behind the
+ * flushed queue state, and builds the images followers are sent (shard-compactor.ts). A
+ * leader's snapshot arriving in a Ready is stored first, then restored into the QueueFsm
+ * once its applied state is committed, before the Ready's entries are persisted. At start,
+ * a replica whose queue state is older than a leader's snapshot it stored (a crash between
+ * the two) restores the snapshot.
  */
 import { assert } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
@@ -30,7 +34,8 @@ import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import { MessageType } from '../raft/core/messages.js';
 import type { Ready } from '../raft/core/ready.js';
-import type { RaftLogStore, RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { PipelinedRounds } from './pipelined-rounds.js';
@@ -40,7 +45,7 @@ import type { QueueFsm } from './shard/queue-fsm.js';
 
 export interface RaftShardHostOptions {
   readonly nodeId: NodeId;
-  readonly logStore: RaftLogStore;
+  readonly logStore: LogStore;
   /** Absent for a cluster of one. */
   readonly transport: RaftTransport | undefined;
   readonly random: Random;
@@ -55,6 +60,8 @@ export interface RaftShardHostOptions {
   readonly metrics?: RaftMetrics;
   /** When groups snapshot and compact their logs; defaultCompactionPolicy for what is absent. */
   readonly compaction?: Partial<CompactionPolicy>;
+  /** Hears a peer message for a shard not hosted here; may call addGroup before it is delivered. */
+  readonly onUnknownShard?: (message: RaftMessage) => void;
 }
 
 export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
@@ -103,11 +110,13 @@ export class RaftShardHost {
     assert(!this.groups.has(shardId), () => `shard ${shardId} hosted twice`);
     const { logStore, nodeId } = this.options;
     const state = logStore.load(shardId);
+    // Snapshots for followers come from the compactor (built from the queue state on demand).
+    let compactor: ShardCompactor | undefined;
     const core = new RaftCore(raftConfig({ id: nodeId, shardId, peers, ...this.options.raft }), {
       reader: {
         entries: (range) => logStore.entries(shardId, range),
         term: (index) => logStore.term(shardId, index),
-        snapshot: () => logStore.snapshot(shardId),
+        snapshot: () => compactor?.snapshotToSend(),
       },
       state,
       random: this.options.random,
@@ -123,7 +132,8 @@ export class RaftShardHost {
       ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
-    this.compactors.set(shardId, new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction }));
+    compactor = new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction });
+    this.compactors.set(shardId, compactor);
     // A group of one elects itself at once instead of after an election timeout.
     const voters = core.status().conf.voters;
     if (voters.length === 1 && voters[0] === nodeId) group.requestCampaign();
@@ -145,7 +155,24 @@ export class RaftShardHost {
   }
 
   private receive(message: RaftMessage): void {
+    if (!this.groups.has(message.shardId) && !this.isClosed) this.options.onUnknownShard?.(message);
     this.groups.get(message.shardId)?.receive(message);
+  }
+
+  /**
+   * Stops this node's replica of a shard (it is no longer in the group's configuration)
+   * and forgets its Raft log, hard state and snapshot. The group is failed first, so the
+   * loop neither feeds, applies nor compacts it again, and the store removes it only
+   * after the group's queued writes. Resolves with the stopped group (undefined if none).
+   */
+  async removeGroup(shardId: ShardId): Promise<ShardGroup | undefined> {
+    const group = this.groups.get(shardId);
+    if (group === undefined) return undefined;
+    group.fail(new Error(`node ${this.options.nodeId} left the group of shard ${shardId}`));
+    this.groups.delete(shardId);
+    this.compactors.delete(shardId);
+    await this.options.logStore.removeGroup(shardId);
+    return group;
   }
 
   private wake(): void {

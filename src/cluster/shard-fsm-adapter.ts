@@ -19,6 +19,7 @@
 import { assert } from '../common/assert.js';
 import type { LogIndex, ShardId } from '../common/ids.js';
 import { type Entry, EntryType, type RaftLogStore, type Snapshot, type StateMachine } from '../raft/types.js';
+import { isLocalSnapshot } from './local-snapshot.js';
 import type { LogEntryData, QueueFsm } from './shard/queue-fsm.js';
 import type { AnyCommandResult } from './shard/results.js';
 
@@ -73,6 +74,9 @@ export class ShardFsmAdapter implements StateMachine {
   }
 
   restore(snapshot: Snapshot): void {
+    // A local snapshot (no data) is stored only once the queue state covering it is on
+    // disk, so the queue state can never be behind it.
+    assert(!isLocalSnapshot(snapshot), () => `shard ${this.shardId}: queue state at ${this.fsm.appliedIndex} is behind the local snapshot at ${snapshot.meta.index} (state lost)`);
     this.fsm.restore(snapshot.data);
     assert(this.fsm.appliedIndex === snapshot.meta.index, () => `shard ${this.shardId}: image applied to ${this.fsm.appliedIndex}, snapshot at ${snapshot.meta.index}`);
   }

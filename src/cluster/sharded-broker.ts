@@ -6,16 +6,20 @@
  * Writes mint their ids and take their time here (the proposer), then propose one
  * command to the queue's shard and resolve with its apply result only once the entry is
  * durable: a resolved post survives kill -9. Reads wait for the shard's read barrier
- * and answer from applied state with this node's clock.
+ * and answer from applied state with this node's clock. Every read is a ShardQuery on
+ * the shard's ShardReads, so the broker never asks where a shard's replicas are: in a
+ * cluster whose shards have fewer replicas than nodes, the source routes reads of a shard
+ * held elsewhere to one of its replicas (RoutedShardReads) and proposals to its leader.
  *
- * Background: every `gcIntervalMs` each shard with expired messages gets a gc command,
- * and dead-letter outbox lines that stopped on an error are retried.
+ * Background: every `gcIntervalMs` each shard held here with expired messages gets a gc
+ * command, and dead-letter outbox lines that stopped on an error are retried; shards held
+ * elsewhere are their replicas' business.
  */
 import type { Clock } from '../common/clock.js';
 import { newObjectId, type ShardId } from '../common/ids.js';
 import { SystemTimers, type Timers } from '../common/timers.js';
 import type { RaftGroupReport } from '../raft/metrics.js';
-import type { RaftLogStore } from '../raft/types.js';
+import type { LogStore } from '../log/log-store.js';
 import { MeasuredLogStore, noLogMetrics, type LogMetrics } from '../log/metrics.js';
 import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
@@ -42,8 +46,8 @@ import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
-import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
-import { liveSubscriptions } from './shard/subscription-reads.js';
+import type { MessageListing, QueueListing } from './shard/shard-reads.js';
+import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 import type { NotificationSource } from './notify/notifier.js';
 
@@ -72,6 +76,10 @@ export interface ShardedBrokerOptions {
  */
 export interface ShardLogSource {
   openShard(fsm: QueueFsm): ShardLog;
+  /** How the shard is read; absent: `local` (the log's read barrier, then this node's state). */
+  openReads?(fsm: QueueFsm, local: ShardReads): ShardReads;
+  /** Whether this node holds a replica of the shard (background work runs only there); absent: every shard. */
+  isHosted?(shardId: ShardId): boolean;
   drain(): Promise<void>;
   readonly stats: { readonly flushes: number; readonly proposals: number };
   /** Raft position of each group held here (metrics); absent: single node, every shard led here. */
@@ -82,13 +90,13 @@ export interface ShardLogSource {
   transferLeadershipAway?(): Promise<void>;
   /** Replication state for the detailed health report; absent for the local log. */
   health?(): ClusterHealthReport;
-  /** Adds a node to, or removes it from, every shard's group; absent for the local log. */
+  /** Adds a node to, or removes it from, the cluster (rebalancing the replicas); absent for the local log. */
   changeMembership?(change: MembershipChange): Promise<void>;
 }
 
 /** The stores a broker runs on, and how to release them. */
 export interface BrokerStores {
-  readonly logStore: RaftLogStore;
+  readonly logStore: LogStore;
   readonly queueStore: QueueStore;
   close(): Promise<void>;
 }
@@ -96,7 +104,7 @@ export interface BrokerStores {
 interface Shard {
   readonly fsm: QueueFsm;
   readonly log: ShardLog;
-  readonly reader: ShardReader;
+  readonly reads: ShardReads;
 }
 
 /** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
@@ -145,11 +153,13 @@ export class ShardedBroker {
   /** Opens on given stores (memory stores in simulations). */
   static async openOn(stores: BrokerStores, options: Omit<ShardedBrokerOptions, 'dataDir'>): Promise<ShardedBroker> {
     const shardMap = new ShardMap(options.shardCount);
-    const localLog = options.shardLogs?.(stores) ?? new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
+    const localLog: ShardLogSource = options.shardLogs?.(stores) ?? new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
     const shards = new Map<ShardId, Shard>();
     for (const shardId of shardMap.shardIds) {
       const fsm = new QueueFsm(shardId, stores.queueStore);
-      shards.set(shardId, { fsm, log: localLog.openShard(fsm), reader: new ShardReader(fsm) });
+      const log = localLog.openShard(fsm);
+      const local = localShardReads(log, fsm);
+      shards.set(shardId, { fsm, log, reads: localLog.openReads?.(fsm, local) ?? local });
     }
     const logOf = (shardId: ShardId): ShardLog => {
       const shard = shards.get(shardId);
@@ -160,6 +170,8 @@ export class ShardedBroker {
       store: stores.queueStore,
       clock: options.clock,
       logOf,
+      // A line of a shard held elsewhere is read from one of its replicas.
+      readOutbox: async (shardId, seq) => (await shards.get(shardId)?.reads.query({ kind: 'outbox', seq })) ?? undefined,
       shardOf: (project, queue) => shardMap.shardOf(project, queue),
     });
     const broker = new ShardedBroker(shardMap, shards, {
@@ -174,7 +186,7 @@ export class ShardedBroker {
       metrics: options.metrics ?? noClusterMetrics,
     });
     // Dead-letter moves interrupted by a crash complete before the broker serves.
-    await Promise.all(shardMap.shardIds.map((shardId) => courier.retry(shardId)));
+    await Promise.all(shardMap.shardIds.filter((shardId) => localLog.isHosted?.(shardId) ?? true).map((shardId) => courier.retry(shardId)));
     return broker;
   }
 
@@ -190,19 +202,13 @@ export class ShardedBroker {
     return { ...shard, shardId };
   }
 
-  private async readable(ref: QueueRef): Promise<Shard> {
-    const shard = this.shard(ref);
-    await shard.log.readBarrier();
-    return shard;
+  /** The shards this node holds a replica of. */
+  private hostedShards(): [ShardId, Shard][] {
+    return [...this.shards.entries()].filter(([shardId]) => this.deps.localLog.isHosted?.(shardId) ?? true);
   }
 
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
-    const pages = await Promise.all(
-      [...this.shards.values()].map(async (shard) => {
-        await shard.log.readBarrier();
-        return shard.reader.listQueues(project, options);
-      }),
-    );
+    const pages = await Promise.all([...this.shards.values()].map((shard) => shard.reads.query({ kind: 'listQueues', project, listing: options })));
     const queues = pages
       .flatMap((page) => page.queues)
       .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
@@ -215,7 +221,7 @@ export class ShardedBroker {
   }
 
   async getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
-    return (await this.readable(ref)).reader.getMetadata(ref.project, ref.queue);
+    return this.shard(ref).reads.query({ kind: 'metadata', ref: refOf(ref) });
   }
 
   async setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
@@ -228,7 +234,7 @@ export class ShardedBroker {
   }
 
   async queueStats(ref: QueueRef): Promise<QueueStatsRecord> {
-    return (await this.readable(ref)).reader.stats(ref.project, ref.queue, this.deps.clock.nowMs());
+    return this.shard(ref).reads.query({ kind: 'stats', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
   async purgeQueue(ref: QueueRef, what: { messages: boolean; subscriptions: boolean }): Promise<void> {
@@ -251,13 +257,11 @@ export class ShardedBroker {
   }
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {
-    const shard = await this.readable(ref);
-    return shard.reader.listMessages(ref.project, ref.queue, { ...options, nowMs: this.deps.clock.nowMs() });
+    return this.shard(ref).reads.query({ kind: 'listMessages', ref: refOf(ref), listing: options, nowMs: this.deps.clock.nowMs() });
   }
 
   async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
-    const shard = await this.readable(ref);
-    return shard.reader.getMessages(ref.project, ref.queue, { ids, nowMs: this.deps.clock.nowMs() });
+    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids: [...ids], nowMs: this.deps.clock.nowMs() });
   }
 
   async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
@@ -296,8 +300,7 @@ export class ShardedBroker {
   }
 
   async getClaim(ref: QueueRef, claimId: string): Promise<ClaimRecord | null> {
-    const shard = await this.readable(ref);
-    return shard.reader.getClaim(ref.project, ref.queue, { claimId, nowMs: this.deps.clock.nowMs() });
+    return this.shard(ref).reads.query({ kind: 'getClaim', ref: refOf(ref), claimId, nowMs: this.deps.clock.nowMs() });
   }
 
   async renewClaim(ref: QueueRef, request: { claimId: string; ttlSeconds: number; graceSeconds: number }): Promise<boolean> {
@@ -316,8 +319,7 @@ export class ShardedBroker {
   }
 
   async listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]> {
-    const shard = await this.readable(ref);
-    return liveSubscriptions(shard.fsm, ref, this.deps.clock.nowMs());
+    return this.shard(ref).reads.query({ kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
   /** Adds or removes a cluster node in every shard (learner → caught up → voter; or removal). */
@@ -342,7 +344,7 @@ export class ShardedBroker {
 
   async isHealthy(): Promise<boolean> {
     if (this.isClosed) return false;
-    const barriers = await Promise.allSettled([...this.shards.values()].map((shard) => shard.log.readBarrier()));
+    const barriers = await Promise.allSettled(this.hostedShards().map(([, shard]) => shard.log.readBarrier()));
     return barriers.every((b) => b.status === 'fulfilled');
   }
 
@@ -355,7 +357,7 @@ export class ShardedBroker {
     if (this.isClosed) return;
     const nowMs = this.deps.clock.nowMs();
     await Promise.all(
-      [...this.shards.entries()].map(async ([shardId, shard]) => {
+      this.hostedShards().map(async ([shardId, shard]) => {
         if (shard.fsm.index.expiredFree(nowMs, 1).length > 0) {
           const result = await shard.log.propose({ type: 'gc', nowMs, removalsMax: this.deps.gcRemovalsMax });
           this.deps.metrics.messagesExpired(shardId, result.removed);
@@ -367,7 +369,7 @@ export class ShardedBroker {
 
   /** Message depth and claimed count of every shard held here, from the in-memory index (metrics). */
   shardReports(): ShardReport[] {
-    return [...this.shards.entries()].map(([shardId, shard]) => {
+    return this.hostedShards().map(([shardId, shard]) => {
       const counts = shard.fsm.index.messageCounts();
       return { shardId, messages: counts.messages, claimedMessages: counts.claimed };
     });
@@ -414,4 +416,9 @@ export class ShardedBroker {
     await this.deps.stores.queueStore.flushed();
     await this.deps.stores.close();
   }
+}
+
+/** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */
+function refOf(ref: QueueRef): QueueRef {
+  return { project: ref.project, queue: ref.queue };
 }

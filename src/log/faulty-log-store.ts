@@ -8,21 +8,21 @@
  * reach the inner store only when resumed, in the order they were made.
  */
 import { assert } from '../common/assert.js';
-import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../raft/types.js';
-import { LogStoreError } from './log-store.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import { type LogStore, LogStoreError } from './log-store.js';
 
 /** `before`: the write never reaches the inner store. `after`: it does, but the caller sees a failure. */
 export type FaultTiming = 'before' | 'after';
 
 const stalledWritesMax = 10_000;
 
-export class FaultyLogStore implements RaftLogStore {
+export class FaultyLogStore implements LogStore {
   private failuresLeft = 0;
   private failureTiming: FaultTiming = 'before';
   private isStalled = false;
   private stalled: Array<() => void> = [];
 
-  constructor(private readonly inner: RaftLogStore) {}
+  constructor(private readonly inner: LogStore) {}
 
   /** The next `count` writes fail (persist, persistSnapshot and compact all count). */
   failWrites(count: number, options: { timing?: FaultTiming } = {}): void {
@@ -68,6 +68,10 @@ export class FaultyLogStore implements RaftLogStore {
   }
   compact(shardId: ShardId, index: LogIndex): Promise<void> {
     return this.faulty(shardId, () => this.inner.compact(shardId, index));
+  }
+
+  removeGroup(shardId: ShardId): Promise<void> {
+    return this.faulty(shardId, () => this.inner.removeGroup(shardId));
   }
 
   private async faulty(shardId: ShardId, write: () => Promise<void>): Promise<void> {

@@ -12,7 +12,14 @@
  */
 import type { RaftLogStore, ShardId } from '../raft/types.js';
 
-export type LogStore = RaftLogStore;
+/** Raft's store, plus what the cluster needs when a replica leaves its group. */
+export interface LogStore extends RaftLogStore {
+  /**
+   * Forgets a group durably (entries, hard state, snapshot) after its queued writes:
+   * load() then finds a brand-new group. Only for a group this node no longer hosts.
+   */
+  removeGroup(shardId: ShardId): Promise<void>;
+}
 
 export type LogStoreErrorKind = 'write_failed' | 'group_failed' | 'damaged';
 

@@ -4,7 +4,8 @@
  * `MeasuredLogStore` adds the measurement to any RaftLogStore without the store knowing.
  */
 import type { Clock } from '../common/clock.js';
-import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { LogStore } from './log-store.js';
 
 export interface LogMetrics {
   /** One persist that became durable, with its wall time and entry payload bytes. */
@@ -18,9 +19,9 @@ export const noLogMetrics: LogMetrics = {
 };
 
 /** Times `persist`; every other method passes straight through. */
-export class MeasuredLogStore implements RaftLogStore {
+export class MeasuredLogStore implements LogStore {
   constructor(
-    private readonly store: RaftLogStore,
+    private readonly store: LogStore,
     private readonly deps: { readonly clock: Clock; readonly metrics: LogMetrics },
   ) {}
 
@@ -54,6 +55,10 @@ export class MeasuredLogStore implements RaftLogStore {
 
   compact(shardId: ShardId, index: LogIndex): Promise<void> {
     return this.store.compact(shardId, index);
+  }
+
+  removeGroup(shardId: ShardId): Promise<void> {
+    return this.store.removeGroup(shardId);
   }
 
   snapshot(shardId: ShardId): Snapshot | undefined {

@@ -2,8 +2,10 @@
  * Black-box subscription and topic API over HTTP against a real `zaqar-ts serve`
  * process: the duplicate rules (201 with the same id while unconfirmed, 409 once
  * confirmed), paging by id, get/patch/delete outcomes, confirm validation, purge of
- * subscriptions, and the topic namespace (CRUD, listing key, display rule, stats, topic
- * messages and subscriptions, never listed among queues). The validation messages
+ * subscriptions, deleting a queue or topic keeps its subscriptions (the queue itself is
+ * gone: not listed, counted nor patchable, until a post re-creates it), and the topic
+ * namespace (CRUD, listing key, display rule, stats, topic messages and subscriptions,
+ * never listed among queues). The validation messages
  * themselves are covered by the Zaqar conformance suite.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -94,6 +96,45 @@ describe('subscriptions API', () => {
     expect((await zaqar.as(`${zaqar.project}-other`).get(`/v2/queues/q/subscriptions/${a.id}`)).status).toBe(404);
     expect((await zaqar.get(`/v2/queues/other/subscriptions/${a.id}`)).status).toBe(404);
   });
+  test('deleting a queue keeps its subscriptions; the queue is gone until posted to again', async () => {
+    const zaqar = new ZaqarHttp(server.url);
+    await zaqar.postMessages('other', [{ body: 0 }]);
+    expect((await zaqar.put('/v2/queues/kept', { json: { color: 'red' } })).status).toBe(201);
+    const reply = await zaqar.post('/v2/queues/kept/subscriptions', { json: { subscriber: 'http://kept.example/', ttl: 600 } });
+    const id = (reply.body as { subscription_id: string }).subscription_id;
+    await zaqar.postMessages('kept', [{ body: 1 }]);
+    expect((await zaqar.delete('/v2/queues/kept')).status).toBe(204);
+
+    const listing = (await zaqar.get('/v2/queues?with_count=true')).body as { queues: { name: string }[]; count: number };
+    expect({ names: listing.queues.map((q) => q.name), count: listing.count }).toEqual({ names: ['other'], count: 1 });
+    expect((await zaqar.get('/v2/queues/kept')).body).not.toHaveProperty('color');
+    expect((await zaqar.get('/v2/queues/kept/stats')).body).toEqual({ messages: { claimed: 0, free: 0, total: 0 } });
+    expect((await zaqar.patch('/v2/queues/kept', {
+      json: [{ op: 'add', path: '/metadata/color', value: 'blue' }], headers: { 'Content-Type': 'application/openstack-messaging-v2.0-json-patch' },
+    })).status).toBe(404);
+    const listed = (await zaqar.get('/v2/queues/kept/subscriptions')).body as { subscriptions: Subscription[] };
+    expect(listed.subscriptions.map((s) => s.id)).toEqual([id]);
+    expect((await zaqar.get(`/v2/queues/kept/subscriptions/${id}`)).body).toMatchObject({ id, subscriber: 'http://kept.example/', ttl: 600 });
+
+    await zaqar.postMessages('kept', [{ body: 2 }]);
+    expect(((await zaqar.get('/v2/queues')).body as { queues: { name: string }[] }).queues.map((q) => q.name)).toEqual(['kept', 'other']);
+    expect((await zaqar.get('/v2/queues/kept/stats')).body).toMatchObject({ messages: { total: 1 } });
+    expect((await zaqar.delete('/v2/queues/kept')).status).toBe(204);
+    expect((await zaqar.delete(`/v2/queues/kept/subscriptions/${id}`)).status).toBe(204);
+    expect((await zaqar.get(`/v2/queues/kept/subscriptions/${id}`)).status).toBe(404);
+    expect(((await zaqar.get('/v2/queues/kept/subscriptions')).body as { subscriptions: unknown[] }).subscriptions).toEqual([]);
+  });
+
+  test('deleting a topic keeps its subscriptions too', async () => {
+    const zaqar = new ZaqarHttp(server.url);
+    expect((await zaqar.put('/v2/topics/moon')).status).toBe(201);
+    expect((await zaqar.post('/v2/topics/moon/subscriptions', { json: { subscriber: 'http://moon.example/' } })).status).toBe(201);
+    expect((await zaqar.delete('/v2/topics/moon')).status).toBe(204);
+    expect(((await zaqar.get('/v2/topics')).body as { topics: unknown[] }).topics).toEqual([]);
+    const listed = (await zaqar.get('/v2/topics/moon/subscriptions')).body as { subscriptions: Subscription[] };
+    expect(listed.subscriptions.map((s) => s.subscriber)).toEqual(['http://moon.example/']);
+  });
+
 });
 
 describe('topics API', () => {

@@ -1,10 +1,9 @@
 /**
- * RaftShardHost compaction on one node (real LMDB log store): a group that applied many
- * proposals keeps its log within the compaction bound, and a restart whose queue state
- * is gone entirely (a fresh queue store, as after losing the state's unflushed tail or
- * its files) restores the stored snapshot at start and replays the log after it, ending
- * in exactly the state it had. Run with synchronous rounds and with asynchronous storage
- * writes (rounds pipelined).
+ * RaftShardHost compaction on one node (real LMDB log store and queue store): a group
+ * that applied many proposals keeps its log within the compaction bound by storing local
+ * snapshots (meta only: the flushed queue state is the image), a restart resumes from the
+ * queue state and replays the log after it, ending in exactly the state it had, and a
+ * queue state that fell behind the compacted log is refused at start.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { afterEach, expect, test } from 'vitest';
 import type { NodeId, ShardId } from '../../src/common/ids.js';
 import { SeededRandom } from '../../src/common/random.js';
 import { ManualTimers, SystemDelays } from '../../src/common/timers.js';
+import { isLocalSnapshot } from '../../src/cluster/local-snapshot.js';
 import { RaftShardHost } from '../../src/cluster/raft-shard-host.js';
 import { encodeBody } from '../../src/cluster/shard/body-codec.js';
 import { encodeCommand } from '../../src/cluster/shard/commands.js';
@@ -41,7 +41,7 @@ function withoutAppliedIndex(dump: unknown): unknown {
   return { ...rest, meta: { ...meta, appliedIndex: 0 } };
 }
 
-function openHost(logStore: LmdbLogStore, isAsyncStorageWrites: boolean): RaftShardHost {
+function openHost(logStore: LmdbLogStore, isAsyncStorageWrites = false): RaftShardHost {
   return new RaftShardHost({
     raft: { isAsyncStorageWrites },
     nodeId: 1 as NodeId,
@@ -55,12 +55,7 @@ function openHost(logStore: LmdbLogStore, isAsyncStorageWrites: boolean): RaftSh
   });
 }
 
-test.each([false, true])('a group restarted without its queue state restores its stored snapshot and replays the rest (async storage writes: %s)', async (isAsync) => {
-  dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
-  const lmdb = openLmdbEnv(dir);
-  env = lmdb;
-  const host = openHost(new LmdbLogStore(lmdb), isAsync);
-  const fsm = new QueueFsm(shard, new LmdbQueueStore(lmdb));
+async function fillCompacting(host: RaftShardHost, fsm: QueueFsm): Promise<{ longest: number }> {
   const group = host.addGroup(fsm, [1 as NodeId]);
   await waitFor('the group to lead', 5_000, () => (group.isLeader() ? true : undefined));
   const base = { nowMs: 1_000_000, project: 'p', queue: 'q' };
@@ -72,20 +67,50 @@ test.each([false, true])('a group restarted without its queue state restores its
     longest = Math.max(longest, group.core.log.lastIndex() - group.core.log.firstIndex() + 1);
   }
   await group.propose(encodeCommand({ ...base, type: 'claim', claimId: 'k', limit: 3, ttlSeconds: 60, graceSeconds: 60 }));
+  return { longest };
+}
+
+test.each([false, true])('a group compacts its log behind its flushed queue state (no image) and resumes from that state after a restart (asynchronous storage writes: %s)', async (isAsync) => {
+  dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
+  const lmdb = openLmdbEnv(dir);
+  env = lmdb;
+  const logStore = new LmdbLogStore(lmdb);
+  const host = openHost(logStore, isAsync);
+  const fsm = new QueueFsm(shard, new LmdbQueueStore(lmdb));
+  const { longest } = await fillCompacting(host, fsm);
   expect(host.compactions(shard)).toBeGreaterThan(1);
   expect(longest).toBeLessThanOrEqual(policy.snapshotEveryEntries + 2);
+  // The stored snapshot is local: meta only, the queue store holds the state.
+  const stored = logStore.snapshot(shard);
+  expect(stored?.meta.index).toBeGreaterThan(0);
+  expect(stored === undefined ? undefined : isLocalSnapshot(stored)).toBe(true);
   const applied = fsm.appliedIndex;
   await fsm.awaitCommitted();
   const before = dumpState(fsm);
   await host.close();
 
   const restarted = openHost(new LmdbLogStore(lmdb), isAsync);
-  const fresh = new QueueFsm(shard, new MemoryQueueStore());
-  const again = restarted.addGroup(fresh, [1 as NodeId]);
-  expect(fresh.appliedIndex).toBeGreaterThan(applied - policy.snapshotEveryEntries - 2);
+  const reopened = new QueueFsm(shard, new LmdbQueueStore(lmdb));
+  expect(reopened.appliedIndex).toBeGreaterThanOrEqual(stored?.meta.index ?? Infinity);
+  const again = restarted.addGroup(reopened, [1 as NodeId]);
   // Past `applied`: the restarted leader appends its no-op, which changes nothing else.
-  await waitFor('the replay to finish', 5_000, () => (fresh.appliedIndex > applied ? true : undefined));
+  await waitFor('the restarted leader to apply its no-op', 5_000, () => (reopened.appliedIndex > applied ? true : undefined));
   expect(again.core.log.firstIndex()).toBeGreaterThan(1);
-  expect(withoutAppliedIndex(dumpState(fresh))).toEqual(withoutAppliedIndex(before));
+  expect(withoutAppliedIndex(dumpState(reopened))).toEqual(withoutAppliedIndex(before));
+  await restarted.close();
+});
+
+test('a group whose queue state is behind its local snapshot refuses to start instead of serving lost state', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
+  const lmdb = openLmdbEnv(dir);
+  env = lmdb;
+  const host = openHost(new LmdbLogStore(lmdb));
+  await fillCompacting(host, new QueueFsm(shard, new LmdbQueueStore(lmdb)));
+  await host.close();
+
+  // Queue state gone (it lives in the same LMDB file as the log, so only by damage): the
+  // log no longer holds what rebuilds it, and the node must not come up empty.
+  const restarted = openHost(new LmdbLogStore(lmdb));
+  expect(() => restarted.addGroup(new QueueFsm(shard, new MemoryQueueStore()), [1 as NodeId])).toThrow(/behind the local snapshot/);
   await restarted.close();
 });

@@ -1,5 +1,5 @@
 /**
- * The RaftLogStore contract: one body of tests run against every implementation
+ * The LogStore contract (raft's RaftLogStore plus removeGroup): one body of tests run against every implementation
  * (LmdbLogStore, MemoryLogStore), each through a harness that opens a fresh, empty store.
  *
  * Capabilities a store may lack are optional in the harness (reopen for persistent
@@ -9,14 +9,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Entry, HardState, LogIndex, NodeId, RaftLogStore, ShardId, Snapshot, Term } from '../../src/raft/types.js';
+import type { LogStore } from '../../src/log/log-store.js';
 import { FaultyLogStore } from '../../src/log/faulty-log-store.js';
 
 export type DamageKind = 'flip' | 'truncate';
 
 export interface LogStoreHarness {
-  readonly store: RaftLogStore;
+  readonly store: LogStore;
   /** Drops all in-memory state and opens the same storage again (persistent stores only). */
-  reopen?(): Promise<RaftLogStore>;
+  reopen?(): Promise<LogStore>;
   /** Damages the stored copy of one entry behind the store's back. */
   damageEntry?(shardId: ShardId, index: LogIndex, kind: DamageKind): Promise<void>;
   damageSnapshot?(shardId: ShardId, kind: DamageKind): Promise<void>;
@@ -176,6 +177,22 @@ export function logStoreContract(
         expect(all(store)).toEqual(entryRange(21, 23, 3));
       }));
 
+    test('removeGroup forgets entries, hard state and snapshot of that group only, after its queued writes', () =>
+      withStore(async ({ store }) => {
+        await store.persist(shard, { entries: entryRange(1, 11, 2), hardState: hardState(2, 1, 9) });
+        await store.persistSnapshot(shard, snapshotAt(5, 2));
+        await store.persist(2 as ShardId, { entries: entryRange(1, 3, 1), hardState: hardState(1, 1, 2) });
+        const queued = store.persist(shard, { entries: entryRange(11, 13, 2) });
+        await Promise.all([queued, store.removeGroup(shard)]);
+        expect(store.load(shard)).toEqual({ hardState: hardState(0, 0, 0), snapshotMeta: undefined, firstIndex: 1, lastIndex: 0 });
+        expect(store.snapshot(shard)).toBeUndefined();
+        expect(store.term(shard, lo(6))).toBeUndefined();
+        expect(all(store, 2 as ShardId)).toEqual(entryRange(1, 3, 1));
+        // The group starts again like a brand-new one.
+        await store.persist(shard, { entries: entryRange(1, 2, 3), hardState: hardState(3, 2, 1) });
+        expect(all(store)).toEqual(entryRange(1, 2, 3));
+      }));
+
     test('a failed write rejects and leaves the store as it was', () =>
       withStore(async ({ store }) => {
         const faulty = new FaultyLogStore(store);
@@ -207,13 +224,14 @@ export function logStoreContract(
       }));
 
     describe.skipIf(!capabilities.isPersistent)('when persistent', () => persistentContract(withStore));
+    describe.skipIf(!capabilities.isPersistent)('when persistent, removal', () => removalPersists(withStore));
     describe.skipIf(!capabilities.canDamage)('when damaged', () => damageContract(withStore));
   });
 }
 
 type WithStore = (body: (h: LogStoreHarness) => Promise<void>) => Promise<void>;
 
-function reopener(h: LogStoreHarness): () => Promise<RaftLogStore> {
+function reopener(h: LogStoreHarness): () => Promise<LogStore> {
   const { reopen } = h;
   if (reopen === undefined) throw new Error('harness declared persistent but has no reopen()');
   return () => reopen.call(h);
@@ -245,6 +263,19 @@ function persistentContract(withStore: WithStore): void {
       expect(all(store)).toEqual(entryRange(5, 10, 2));
       expect(store.snapshot(shard)).toEqual(snapshotAt(4, 2));
       expect(all(store, 2 as ShardId)).toEqual(entryRange(1, 2, 1));
+    }));
+}
+
+function removalPersists(withStore: WithStore): void {
+  test('a removed group stays removed after reopen', () =>
+    withStore(async (h) => {
+      const reopen = reopener(h);
+      await h.store.persist(shard, { entries: entryRange(1, 10, 2), hardState: hardState(2, 3, 6) });
+      await h.store.persistSnapshot(shard, snapshotAt(4, 2));
+      await h.store.removeGroup(shard);
+      const store = await reopen();
+      expect(store.load(shard)).toEqual({ hardState: hardState(0, 0, 0), snapshotMeta: undefined, firstIndex: 1, lastIndex: 0 });
+      expect(store.snapshot(shard)).toBeUndefined();
     }));
 }
 

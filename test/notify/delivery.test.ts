@@ -3,7 +3,8 @@
  * receivers: a node:http webhook receiver and an aiosmtpd SMTP server. Proves the
  * webhook format (headers, body, post_data template), retries of a receiver answering
  * 500 (attempt count, not timing), mailto: through SMTP, topic fan-out to every
- * subscription kind (two webhooks and a zaqar:// queue), WebSocket socket subscribers
+ * subscription kind (two webhooks and a zaqar:// queue), a subscription outliving its
+ * deleted queue (notified again after the next post), WebSocket socket subscribers
  * (pushed frames for messages posted over HTTP), and that a node killed with
  * kill -9 mid-delivery notifies every message once restarted on its data.
  */
@@ -79,6 +80,17 @@ describe('notification delivery', () => {
     expect(mail?.headers).toMatch(/^From: queue@example\.com$/m);
     expect(mail?.headers).toMatch(/^Subject: Zaqar alert$/m);
     expect(JSON.parse(mail?.body.trim() ?? '')).toEqual({ body: { disk: 'full' }, ttl: 120, queue_name: 'mailed', Message_Type: 'Notification' });
+  });
+
+  test('a deleted queue keeps its subscription, which is notified again once the queue is posted to', async () => {
+    const zaqar = new ZaqarHttp(server.url);
+    await subscribe(zaqar, 'reborn', { subscriber: `${receiver.url}/reborn` });
+    await zaqar.postMessages('reborn', [{ body: 'first life', ttl: 300 }]);
+    await waitFor('the first notification', () => receiver.to('/reborn').length >= 1);
+    expect((await zaqar.delete('/v2/queues/reborn')).status).toBe(204);
+    await zaqar.postMessages('reborn', [{ body: 'second life', ttl: 300 }]);
+    await waitFor('the notification after the delete', () => receiver.to('/reborn').length >= 2);
+    expect(documents('/reborn').map((d) => (d as { body: unknown }).body)).toEqual(['first life', 'second life']);
   });
 
   test('a topic fans out to every subscription: two webhooks and a zaqar:// queue', async () => {

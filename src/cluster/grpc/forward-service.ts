@@ -14,6 +14,7 @@ import type { Clock } from '../../common/clock.js';
 import type { NodeId } from '../../common/ids.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
 import { PeerUnreachableError } from '../routing-errors.js';
+import { shardQueryKinds } from '../shard/shard-query.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const forwardPath = '/zaqar.cluster.Forward/Propose';
@@ -55,8 +56,17 @@ export function forwardServiceImplementation(handler: ForwardHandler): grpc.Unty
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership } = value as Record<string, unknown>;
-  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array && (membership === undefined || isMembershipChange(membership));
+  const { shardId, command, membership, query, describe, release } = value as Record<string, unknown>;
+  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
+    && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
+    && (describe === undefined || describe === true) && (release === undefined || release === true);
+}
+
+/** Only the kind is checked: peers are trusted cluster members (mutual TLS), this guards against version skew. */
+function isShardQuery(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind } = value as Record<string, unknown>;
+  return shardQueryKinds.some((known) => known === kind);
 }
 
 function isMembershipChange(value: unknown): boolean {
@@ -117,6 +127,12 @@ export class GrpcForwarder implements Forwarder {
     });
     this.clients.set(to, client);
     return client;
+  }
+
+  /** Drops the client of a peer whose address changed or that was removed; the next call dials anew. */
+  forget(to: NodeId): void {
+    this.clients.get(to)?.close();
+    this.clients.delete(to);
   }
 
   close(): void {

@@ -19,6 +19,8 @@ export interface CourierDeps {
   readonly store: QueueStore;
   readonly clock: Clock;
   readonly logOf: (shardId: ShardId) => ShardLog;
+  /** An outbox line after a read barrier (from a replica of the shard when this node holds none); undefined once acknowledged. */
+  readonly readOutbox?: (shardId: ShardId, seq: number) => Promise<Uint8Array | undefined>;
   readonly shardOf: (project: string, queue: string) => ShardId;
 }
 
@@ -108,7 +110,7 @@ export class DeadLetterCourier {
   }
 
   private async deliverOne(shardId: ShardId, seq: number): Promise<void> {
-    const data = this.deps.store.getOutbox(shardId, seq);
+    const data = this.deps.readOutbox === undefined ? this.deps.store.getOutbox(shardId, seq) : await this.deps.readOutbox(shardId, seq);
     if (data === undefined) return; // acknowledged before
     const entry = decodeOutboxEntry(data);
     const target = this.deps.shardOf(entry.project, entry.queue);

@@ -8,6 +8,7 @@ import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
 import { queueKeyOf } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import { queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
 import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
 
@@ -15,7 +16,7 @@ type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }
 
 export function applyPost(context: ShardContext, command: Command<'post'>, nowMs: number): CommandResults['post'] {
   const key = queueKey(context, command.project, command.queue);
-  const queue = context.store.getQueue(key) ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
+  const queue = queueToCreate(context.store.getQueue(key), { nowMs });
   const clientId = normaliseClientId(command.clientId);
   const indexKey = queueKeyOf(command.project, command.queue);
   let nextSeq = queue.nextSeq;
@@ -103,7 +104,7 @@ export function applyPop(context: ShardContext, command: Command<'pop'>, nowMs: 
 export function applyDlqInsert(context: ShardContext, command: Command<'dlqInsert'>, nowMs: number): CommandResults['dlqInsert'] {
   if (!context.acceptInbox(command.sourceShard, command.outboxSeq)) return { inserted: false };
   const key = queueKey(context, command.project, command.queue);
-  const queue = context.store.getQueue(key) ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
+  const queue = queueToCreate(context.store.getQueue(key), { nowMs });
   const moved = command.message;
   if (context.store.seqOfId(key, moved.id) !== undefined) return { inserted: false };
   const seq = queue.nextSeq;

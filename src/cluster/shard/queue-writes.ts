@@ -1,10 +1,12 @@
 /**
  * Command handlers for queue records: create (lazy queues are created by post), replace
- * metadata, delete (with every message and claim), purge (unclaimed messages only).
+ * metadata, delete (with every message and claim, keeping the subscriptions: see
+ * queue-existence.ts), purge (unclaimed messages only).
  */
 import { assert } from '../../common/assert.js';
 import { queueKeyOf } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
+import { existingQueue, queueAfterDelete, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
 import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
 
@@ -12,20 +14,21 @@ type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }
 
 export function applyCreateQueue(context: ShardContext, command: Command<'createQueue'>, nowMs: number): CommandResults['createQueue'] {
   const key = queueKey(context, command.project, command.queue);
-  if (context.store.getQueue(key) !== undefined) return { created: false };
-  context.store.putQueue(key, { metadata: command.metadata, nextSeq: 1, createdMs: nowMs });
+  const stored = context.store.getQueue(key);
+  if (existingQueue(stored) !== undefined) return { created: false };
+  context.store.putQueue(key, queueToCreate(stored, { nowMs, metadata: command.metadata }));
   return { created: true };
 }
 
 export function applySetMetadata(context: ShardContext, command: Command<'setMetadata'>): CommandResults['setMetadata'] {
   const key = queueKey(context, command.project, command.queue);
-  const queue = context.store.getQueue(key);
+  const queue = existingQueue(context.store.getQueue(key));
   if (queue === undefined) return { found: false };
   context.store.putQueue(key, { ...queue, metadata: command.metadata });
   return { found: true };
 }
 
-export function applyDeleteQueue(context: ShardContext, command: Command<'deleteQueue'>): CommandResults['deleteQueue'] {
+export function applyDeleteQueue(context: ShardContext, command: Command<'deleteQueue'>, nowMs: number): CommandResults['deleteQueue'] {
   const key = queueKey(context, command.project, command.queue);
   const seqs = context.index.dropQueue(queueKeyOf(command.project, command.queue));
   for (const seq of seqs) {
@@ -33,7 +36,11 @@ export function applyDeleteQueue(context: ShardContext, command: Command<'delete
     assert(message !== undefined, () => `indexed seq ${seq} has no stored message`);
     context.store.removeMessage(key, message);
   }
-  if (context.store.getQueue(key) !== undefined) context.store.removeQueue(key);
+  // The queue's subscriptions outlive it (F029): they stay in a deleted record.
+  const stored = context.store.getQueue(key);
+  const kept = queueAfterDelete(stored, nowMs);
+  if (kept !== undefined) context.store.putQueue(key, kept);
+  else if (stored !== undefined) context.store.removeQueue(key);
   return { removed: seqs.length };
 }
 

@@ -4,12 +4,14 @@
  * reads never need to change state (expired data is reclaimed by gc commands).
  *
  * Range reads (listing messages and queues) wait for pending store writes to commit
- * first, so a reader sees everything applied before it started.
+ * first, so a reader sees everything applied before it started. A deleted queue's record
+ * (kept for its subscriptions, queue-existence.ts) is no queue: not listed nor counted.
  */
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
 import { queueKeyOf } from './claim-index.js';
 import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import { existingQueue } from './queue-existence.js';
 import type { QueueFsm } from './queue-fsm.js';
 import type { SeqEntry } from './seq-set.js';
 
@@ -42,7 +44,7 @@ export class ShardReader {
   }
 
   getMetadata(project: string, queue: string): Record<string, unknown> | null {
-    return this.fsm.store.getQueue(this.key(project, queue))?.metadata ?? null;
+    return existingQueue(this.fsm.store.getQueue(this.key(project, queue)))?.metadata ?? null;
   }
 
   async listMessages(project: string, queue: string, options: MessageListing & { nowMs: number }): Promise<MessageRecord[]> {
@@ -127,12 +129,15 @@ export class ShardReader {
     const queues: QueueRecord[] = [];
     for (const { name, queue } of this.fsm.store.queues(this.fsm.shardId, project, options.marker)) {
       if (queues.length >= options.limit) break;
+      if (queue.isDeleted === true) continue;
       if (options.name !== undefined && !name.includes(options.name)) continue;
       if (!matchesFilters(queue.metadata, options.filters)) continue;
       queues.push(options.detailed ? { name, metadata: queue.metadata } : { name });
     }
     let count = 0;
-    for (const _ of this.fsm.store.queues(this.fsm.shardId, project)) count++;
+    for (const { queue } of this.fsm.store.queues(this.fsm.shardId, project)) {
+      if (queue.isDeleted !== true) count++;
+    }
     return { queues, count };
   }
 }

@@ -6,8 +6,11 @@
  *
  * Subscriptions live in their queue's record (StoredQueue.subscriptions), in id order;
  * their number per queue is bounded by the proposer (`subscriptionsMax`). Creating a
- * subscription creates a missing queue (lazy queues). Expired subscriptions are dropped
- * by every op on the queue before it runs, so an op never sees or collides with one.
+ * subscription creates a missing or deleted queue (lazy queues). Deleting a queue keeps
+ * its subscriptions in a deleted record (queue-existence.ts), which every other op here
+ * works on like a live one and removes once it holds no subscription. Expired
+ * subscriptions are dropped by every op on the queue before it runs, so an op never
+ * sees or collides with one.
  *
  * Cursor invariant: `notifiedSeq` only grows, and starts at the queue's last seq when the
  * subscription is created, so only messages posted after creation are notified. Confirming
@@ -16,6 +19,7 @@
  * off, confirming is rare and drops at most that subscription's undelivered backlog).
  */
 import type { StoredQueue, StoredSubscription } from '../../log/queue-store.js';
+import { queueToCreate } from './queue-existence.js';
 import { queueKey, type ShardContext } from './shard-context.js';
 
 export type SubscriptionOp =
@@ -74,14 +78,17 @@ export function applySubscription(context: ShardContext, command: SubscriptionCo
   const expired = all.length - live.length;
   const save = (next: StoredQueue, subscriptions: readonly StoredSubscription[]): void => {
     const { subscriptions: _old, ...rest } = next;
-    context.store.putQueue(key, subscriptions.length === 0 ? rest : { ...rest, subscriptions });
+    // A deleted queue's record exists only for its subscriptions (queue-existence.ts).
+    if (rest.isDeleted === true && subscriptions.length === 0) context.store.removeQueue(key);
+    else context.store.putQueue(key, subscriptions.length === 0 ? rest : { ...rest, subscriptions });
   };
   const op = command.op;
   if (op.op === 'create') {
-    const base = queue ?? { metadata: {}, nextSeq: 1, createdMs: nowMs };
+    // A subscription POST creates the queue, a deleted one included (zaqar-semantics.md §2).
+    const base = queueToCreate(queue, { nowMs });
     const same = live.find((s) => s.subscriber === op.subscriber);
     if (same !== undefined && same.confirmed) {
-      if (expired > 0) save(base, live);
+      if (expired > 0 && queue !== undefined) save(queue, live);
       return result('conflict', same.id);
     }
     if (same !== undefined) {

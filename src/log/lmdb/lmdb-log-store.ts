@@ -3,7 +3,7 @@
  * bounds) in named databases of the node's one LMDB environment.
  *
  * Invariants:
- *  - A write (persist, persistSnapshot, compact) is one LMDB transaction together with
+ *  - A write (persist, persistSnapshot, compact, removeGroup) is one LMDB transaction together with
  *    the writes of every other group requested in the same event-loop turn (group
  *    commit), and its promise resolves only once that transaction is flushed.
  *  - Reads (entries, term, snapshot) see the state of the last resolved write; the bounds
@@ -20,17 +20,17 @@
  */
 import { assert } from '../../common/assert.js';
 import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
-import { LogStoreError } from '../log-store.js';
+import { type LogStore, LogStoreError } from '../log-store.js';
 import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
 import { GroupCommit } from './group-commit.js';
-import { decodeSnapshot, encodeGroupRecord, encodeSnapshot } from './group-record.js';
+import { decodeSnapshot, emptyGroupRecord, encodeGroupRecord, encodeSnapshot } from './group-record.js';
 import { scanGroup, type GroupView } from './group-scan.js';
 import type { LmdbEnv } from './lmdb-env.js';
 import { entryKeysBetween, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
 
 const noop = (): void => {};
 
-export class LmdbLogStore implements RaftLogStore {
+export class LmdbLogStore implements LogStore {
   private readonly dbs: LogDbs;
   private readonly commits: GroupCommit;
   /** Durable state per group: what reads check their bounds against. */
@@ -117,6 +117,25 @@ export class LmdbLogStore implements RaftLogStore {
 
   compact(shardId: ShardId, index: LogIndex): Promise<void> {
     return this.afterQueuedWrites(shardId, () => this.compactNow(shardId, index));
+  }
+
+  /**
+   * Forgets the group once its queued writes settled: every entry, the hard state and
+   * the snapshot, in one durable write; load() then finds a brand-new group. For a
+   * replica removed from its group (the node no longer holds the shard).
+   */
+  removeGroup(shardId: ShardId): Promise<void> {
+    return this.afterQueuedWrites(shardId, () => this.removeGroupNow(shardId));
+  }
+
+  private async removeGroupNow(shardId: ShardId): Promise<void> {
+    this.writableView(shardId);
+    const next: GroupView = { ...emptyGroupRecord, snapshotMeta: undefined };
+    return this.write(shardId, next, () => {
+      this.removeKeys(entryKeysBetween(this.dbs, shardId, 0));
+      this.dbs.snapshots.removeSync(shardId);
+      this.dbs.groups.removeSync(shardId);
+    });
   }
 
   private async persistNow(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {

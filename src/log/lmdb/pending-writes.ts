@@ -8,6 +8,10 @@
  *
  * Invariant: an entry is dropped only by the commit of the write that created it, never
  * by an earlier one (a later write to the same key replaces the entry and its promise).
+ *
+ * Cost: lmdb-js hands every unconditional write of one transaction the same promise, so
+ * the keys written under one promise are kept in one list and released by a single
+ * continuation, instead of one continuation per write (three per posted message).
  */
 import type { Database, Key } from 'lmdb';
 
@@ -21,6 +25,8 @@ interface Pending<V> {
 export class PendingWrites<V> {
   private readonly entries = new Map<string, Pending<V>>();
   private lastCommit: Promise<unknown> = Promise.resolve();
+  /** Keys written under `lastCommit` (bounded by the writes of one transaction). */
+  private lastCommitKeys: string[] = [];
   private failure: unknown = undefined;
 
   constructor(
@@ -54,12 +60,21 @@ export class PendingWrites<V> {
 
   private track(key: readonly (string | number)[], value: V | typeof removed, commit: Promise<unknown>): void {
     const k = keyString(key);
-    const pending: Pending<V> = { value, commit };
-    this.entries.set(k, pending);
-    this.lastCommit = commit;
+    this.entries.set(k, { value, commit });
+    if (commit !== this.lastCommit) {
+      this.lastCommit = commit;
+      this.lastCommitKeys = [];
+      this.releaseOnCommit(commit, this.lastCommitKeys);
+    }
+    this.lastCommitKeys.push(k);
+  }
+
+  private releaseOnCommit(commit: Promise<unknown>, keys: readonly string[]): void {
     commit.then(
       () => {
-        if (this.entries.get(k) === pending) this.entries.delete(k);
+        for (const k of keys) {
+          if (this.entries.get(k)?.commit === commit) this.entries.delete(k);
+        }
       },
       (error: unknown) => {
         this.failure = error;

@@ -10,7 +10,8 @@
  * With `isAutoFlush` every write is durable before its promise resolves.
  */
 import { assert } from '../../common/assert.js';
-import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { LogStore } from '../log-store.js';
 
 interface StoredEntry {
   readonly entry: Entry;
@@ -38,7 +39,7 @@ export class StorageWriteError extends Error {
   }
 }
 
-export class MemoryLogStore implements RaftLogStore {
+export class MemoryLogStore implements LogStore {
   private readonly live = new Map<ShardId, GroupLog>();
   private readonly durable = new Map<ShardId, GroupLog>();
   private pending: { shardId: ShardId; write: Write; resolve: () => void }[] = [];
@@ -127,6 +128,13 @@ export class MemoryLogStore implements RaftLogStore {
     });
   }
 
+  /** Forgets the group (entries, hard state, snapshot): load() then finds a brand-new group. */
+  removeGroup(shardId: ShardId): Promise<void> {
+    return this.write(shardId, (log) => {
+      Object.assign(log, emptyGroup());
+    });
+  }
+
   // ---- fault injection (simulator) -----------------------------------------------
 
   /** Makes every pending write durable and resolves its promise. */
@@ -199,11 +207,15 @@ export class MemoryLogStore implements RaftLogStore {
   private group(copies: Map<ShardId, GroupLog>, shardId: ShardId): GroupLog {
     let log = copies.get(shardId);
     if (log === undefined) {
-      log = { hardState: { term: 0 as Term, vote: 0, commit: 0 as LogIndex }, snapshot: undefined, entries: [], firstIndex: 1 as LogIndex, lastIndexWritten: 0 as LogIndex, damageMark: 0 as LogIndex };
+      log = emptyGroup();
       copies.set(shardId, log);
     }
     return log;
   }
+}
+
+function emptyGroup(): GroupLog {
+  return { hardState: { term: 0 as Term, vote: 0, commit: 0 as LogIndex }, snapshot: undefined, entries: [], firstIndex: 1 as LogIndex, lastIndexWritten: 0 as LogIndex, damageMark: 0 as LogIndex };
 }
 
 /** Drops what fails its checksum (the snapshot takes the log with it); returns the first lost index. */

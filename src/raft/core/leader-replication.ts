@@ -101,7 +101,9 @@ export class LeaderReplication {
 
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
     const snapshot = this.core.log.storedSnapshot();
-    assert(snapshot !== undefined, 'log compacted without a stored snapshot');
+    // Storage may build the image on demand (etcd's ErrSnapshotTemporarilyUnavailable):
+    // the follower stays in probe and a later heartbeat answer retries.
+    if (snapshot === undefined) return false;
     pr.becomeSnapshot(snapshot.meta.index);
     this.sendSnapshotChunk(to, pr);
     return true;
