@@ -8,7 +8,7 @@
  * prints every row plus the targets with ratios. Every measurement is bounded.
  *
  *   npm run bench:e2e                 # ~8-10 min: 10 s per measurement, peers included
- *   npm run bench:e2e -- --quick      # smoke: 2 s per measurement, no peers, no timing checks
+ *   npm run bench:e2e -- --quick      # smoke: 2 s per measurement, no peers, no timing checks (CI runs it)
  *   options: --duration S  --no-peers  --no-cluster  --no-single  --no-build
  *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
  *            --json FILE (every row as JSON lines)
@@ -18,6 +18,8 @@
  * The "server CPU µs/msg" column is the nodes' CPU time (all threads, /proc) over one
  * loader run divided by the messages it acknowledged: contention changes it far less than
  * the rates, so it is the number to compare before/after on a shared machine.
+ * Exits 1 when a measurement failed or measured nothing (0 msg/s, an error row, or a loader
+ * that crashed before printing all its rows); timings are never checked.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -67,6 +69,12 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         // A post-only run keeps its queue, so the nodes' CPU time is the producers' alone (no queue delete).
         extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(workload === 'post' ? ['--keep'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
       });
+      // A loader that crashed prints fewer rows than workloads: count that as a failed measurement.
+      const expected = workload === 'all' ? 3 : 1;
+      if (produced.length < expected) {
+        produced.push({ system: `zaqar-ts (${loader})`, replication, workload, msgs_per_s: null, p50_ms: null, p99_ms: null,
+          error: `the ${loader} loader printed ${produced.length} of ${expected} result rows` });
+      }
       const cpuSeconds = serverCpuSeconds() - cpuBefore;
       // Messages acknowledged ≈ rate × duration; only meaningful when one workload ran.
       const only = produced.length === 1 ? produced[0] : undefined;
