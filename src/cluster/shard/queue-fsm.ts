@@ -148,7 +148,7 @@ export class QueueFsm {
     }
   }
 
-  /** Commands in the dedup window per entry (a gauge for tests and metrics). */
+  /** How many applied commands the dedup window holds (AppliedWindow). */
   get windowSize(): number {
     return this.window.size;
   }
