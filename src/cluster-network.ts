@@ -116,7 +116,8 @@ export class ClusterNetwork {
   }
 
   /** The ShardedBroker's log source; its drain stops the groups and then this network. */
-  openShardLogs(stores: BrokerStores, shardCount: number, metrics?: RaftMetrics): ShardLogSource {
+  openShardLogs(stores: BrokerStores, options: { readonly shardCount: number; readonly metrics?: RaftMetrics; readonly logger?: Logger }): ShardLogSource {
+    const { shardCount, metrics, logger } = options;
     const { config } = this;
     const self = config.nodeId as NodeId;
     // Voters of brand-new groups come from the flags, never from the book, so every node
@@ -149,6 +150,7 @@ export class ClusterNetwork {
         peerView: () => this.peerView(),
         onDrained: () => this.close(),
         ...(metrics === undefined ? {} : { metrics }),
+        ...(logger === undefined ? {} : { logger }),
       },
     );
     this.logs = logs;

@@ -27,6 +27,7 @@ import { confirmationDocument } from './api/subscription-confirmation.js';
 import { loadClusterConfig } from './cluster-config.js';
 import { ClusterNetwork } from './cluster-network.js';
 import type { NodeConfig } from './config.js';
+import { defaultNotificationConfig, isNotifierEnabled } from './notification-config.js';
 import { buildRoutes } from './transport/http/routes.js';
 import { UwsHttpServer } from './transport/http/uws-app.js';
 import { mountWebSocket, WsListener, type MountedWebSocket, type WsSessionOptions } from './transport/ws/session.js';
@@ -52,7 +53,16 @@ const forwarderClientId = '00000000-0000-4000-8000-000000000000';
 function startNodeNotifications(config: NodeConfig, deps: { broker: ClosableBroker; clock: Clock; ops: NodeOps; log: (message: string, error: unknown) => void }): NotificationService | undefined {
   const source = deps.broker.notificationSource?.();
   if (source === undefined) return undefined;
-  const settings = config.notification ?? { requireConfirmation: false, smtpPort: 25, smtpSender: 'zaqar@localhost', webhookTimeoutSeconds: 5 };
+  const notification = config.notification ?? defaultNotificationConfig;
+  const settings = {
+    ...notification,
+    deliversMessages: isNotifierEnabled(notification),
+    confirmationMail: {
+      ...(notification.externalConfirmationUrl === undefined ? {} : { externalConfirmationUrl: notification.externalConfirmationUrl }),
+      subscribe: notification.subscriptionConfirmationEmail,
+      unsubscribe: notification.unsubscribeConfirmationEmail,
+    },
+  };
   const secretKey = config.api.signedUrlSecretKey;
   return startNotifications(settings, {
     source,
@@ -79,7 +89,7 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
-  /** Cluster events worth an operator's attention (joining, address book pulls). */
+  /** Cluster events worth an operator's attention (joining, address book pulls, replicas gained, dropped, rebalanced). */
   readonly logger?: Logger;
 }
 
@@ -124,7 +134,11 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
-      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
+      shardLogs: (stores) => network.openShardLogs(stores, {
+        shardCount: config.shardCount,
+        ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),
+        ...(logger === undefined ? {} : { logger }),
+      }),
       ...brokerObservers,
     });
     // The broker knows nothing of addresses; the admin API reaches the book through it.

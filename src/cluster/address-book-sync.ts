@@ -152,20 +152,21 @@ export class AddressBookSync {
     return false;
   }
 
-  /** Exchanges with every node in the book every `pullIntervalMs` (jittered) until closed. */
+  /** Exchanges with every node in the book now, then every `pullIntervalMs` (jittered), until closed. */
   startPulling(): void {
     if (this.isClosed || this.stopPulling !== undefined) return;
-    const schedule = (): void => {
-      if (this.isClosed) return;
-      const delayMs = Math.round(this.options.pullIntervalMs * (0.5 + this.deps.random.next()));
-      this.stopPulling = this.deps.delays.after(delayMs, () => {
-        this.exchangeWithAll().then(schedule, (error: unknown) => {
-          this.deps.logger.warn({ err: error }, 'address book pull failed');
-          schedule();
-        });
+    const round = (): void => {
+      this.exchangeWithAll().then(schedule, (error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'address book pull failed');
+        schedule();
       });
     };
-    schedule();
+    const schedule = (): void => {
+      if (this.isClosed) return;
+      this.stopPulling = this.deps.delays.after(Math.round(this.options.pullIntervalMs * (0.5 + this.deps.random.next())), round);
+    };
+    // The first round at once: a node that was down during a change catches up at start.
+    this.stopPulling = this.deps.delays.after(0, round);
   }
 
   close(): void {

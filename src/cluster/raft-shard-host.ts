@@ -8,8 +8,11 @@
  * after that resolves send the messages, apply the committed entries, answer reads and
  * advance. A group whose persist fails is failed (stops voting and serving).
  *
- * Incoming peer messages are routed by shard id; messages for a shard this node does
- * not host are dropped (the sender's Raft retries or gives up).
+ * Incoming peer messages are routed by shard id; a message for a shard this node does
+ * not host goes to `onUnknownShard` first (which may add the group: a leader bringing
+ * up a new learner), and is dropped when there is still no group (the sender's Raft
+ * retries or gives up). `removeGroup` stops a replica that left its group and forgets
+ * its Raft state.
  *
  * Snapshots: after each round every group's ShardCompactor may compact the log behind the
  * flushed queue state, and builds the images followers are sent (shard-compactor.ts). A
@@ -26,7 +29,8 @@ import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import { MessageType } from '../raft/core/messages.js';
 import type { Ready } from '../raft/core/ready.js';
-import type { RaftLogStore, RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
@@ -35,7 +39,7 @@ import type { QueueFsm } from './shard/queue-fsm.js';
 
 export interface RaftShardHostOptions {
   readonly nodeId: NodeId;
-  readonly logStore: RaftLogStore;
+  readonly logStore: LogStore;
   /** Absent for a cluster of one. */
   readonly transport: RaftTransport | undefined;
   readonly random: Random;
@@ -48,6 +52,8 @@ export interface RaftShardHostOptions {
   readonly metrics?: RaftMetrics;
   /** When groups snapshot and compact their logs; defaultCompactionPolicy for what is absent. */
   readonly compaction?: Partial<CompactionPolicy>;
+  /** Hears a peer message for a shard not hosted here; may call addGroup before it is delivered. */
+  readonly onUnknownShard?: (message: RaftMessage) => void;
 }
 
 export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
@@ -129,7 +135,24 @@ export class RaftShardHost {
   }
 
   private receive(message: RaftMessage): void {
+    if (!this.groups.has(message.shardId) && !this.isClosed) this.options.onUnknownShard?.(message);
     this.groups.get(message.shardId)?.receive(message);
+  }
+
+  /**
+   * Stops this node's replica of a shard (it is no longer in the group's configuration)
+   * and forgets its Raft log, hard state and snapshot. The group is failed first, so the
+   * loop neither feeds, applies nor compacts it again, and the store removes it only
+   * after the group's queued writes. Resolves with the stopped group (undefined if none).
+   */
+  async removeGroup(shardId: ShardId): Promise<ShardGroup | undefined> {
+    const group = this.groups.get(shardId);
+    if (group === undefined) return undefined;
+    group.fail(new Error(`node ${this.options.nodeId} left the group of shard ${shardId}`));
+    this.groups.delete(shardId);
+    this.compactors.delete(shardId);
+    await this.options.logStore.removeGroup(shardId);
+    return group;
   }
 
   private wake(): void {

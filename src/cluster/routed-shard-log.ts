@@ -136,6 +136,7 @@ export class RoutedShardLog implements ShardLog {
       case 'changed':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a membership change');
       case 'answered':
+      case 'described':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a query');
       case 'not_leader':
         this.view.noteMiss(target);

@@ -6,14 +6,30 @@
  * flags while node 4 keeps serving; then, with node 4 stopped, all of 1-3 restart and
  * still list node 4 at its address (only their LMDB books can have it), and reach it once
  * it is back. Finally node 4 is removed and its entry disappears from every book, also
- * after a restart. Also checks the 400s of a PUT with a malformed or missing address.
+ * after a restart. The add goes through `zaqar-ts cluster add 4 --address ...`; the 400s
+ * of a PUT with a malformed or missing address are checked too.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { adminHeaders, ClusterLauncher, type ClusterReport } from '../support/cluster-launcher.js';
 import { ZaqarHttp } from '../support/zaqar-http.js';
 
 const shardCount = 4;
 const waitMs = 60_000;
+const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+/** Runs `zaqar-ts cluster ...` (the operator's command) and resolves with its exit code and output. */
+function runCluster(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'cluster', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
 
 describe('nodes added through the API are known to every node, also after restarts', () => {
   let cluster: ClusterLauncher;
@@ -62,7 +78,8 @@ describe('nodes added through the API are known to every node, also after restar
     expect((await producer.call('POST', '/v2/queues/books/messages', { json: { messages: [{ body: 'before', ttl: 3600 }] } })).status).toBe(201);
 
     await four.start();
-    expect((await putNode(2, 4, { address: four.clusterAddress })).status).toBe(204);
+    const added = await runCluster(['add', '4', '--address', four.clusterAddress, '--url', cluster.node(2).url]);
+    expect(added, added.output).toMatchObject({ code: 0 });
     await ClusterLauncher.waitFor('node 4 to host a shard replica', waitMs, async () => ((await cluster.status(4)).shards.some((shard) => shard.voters.includes(4)) ? true : undefined));
     await waitConnected('node 4 and nodes 1-3 to be connected', withFour);
     for (const id of [1, 2, 3]) expect((await peerOf(id, 4))?.address).toBe(four.clusterAddress);

@@ -80,6 +80,8 @@ export class ClusterNode {
     readonly id: number,
     readonly httpPort: number,
     readonly clusterPort: number,
+    /** The node's `--data-dir` (read it only while the node is stopped). */
+    readonly dataDir: string,
     private readonly args: readonly string[],
   ) {}
 
@@ -205,7 +207,7 @@ export class ClusterLauncher {
         ...(options.initialMembers === undefined ? [] : ['--initial-members', options.initialMembers.join(',')]),
         ...(options.replicas === undefined ? [] : ['--replicas', String(options.replicas)]),
       ];
-      nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, args));
+      nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, join(dir, `node${id}`), args));
     }
     const cluster = new ClusterLauncher(nodes, dir, proxies);
     try {

@@ -148,6 +148,14 @@ export class QueueFsm {
     }
   }
 
+  /**
+   * Drops the shard's whole state, as if nothing had been applied: this node no longer
+   * holds a replica of the shard. Same precondition as restore (committed state).
+   */
+  forget(): void {
+    this.restore(encodeShardImage({ shardId: this.shardId, meta: initialMeta, queues: [], outbox: [] }));
+  }
+
   /** How many applied commands the dedup window holds (AppliedWindow). */
   get windowSize(): number {
     return this.window.size;
