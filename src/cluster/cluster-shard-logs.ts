@@ -101,11 +101,11 @@ export class ClusterShardLogs implements ShardLogSource {
   private readonly stopBalancer: () => void;
   private readonly stopSweeper: () => void;
   private readonly lifecycle: ReplicaLifecycle;
-  /** Replica sets of brand-new groups; each set's first node is the shard's preferred leader. */
+  /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
   private readonly placement: Placement;
   /** Where each shard's replicas are, for reaching shards without a local replica. */
   private readonly views = new Map<ShardId, ShardReplicaView>();
-  /** Whether this node's store held Raft state for no shard at all when it opened. */
+  /** Whether this node's stores held neither Raft nor queue state for any shard when it opened. */
   private readonly isBrandNew: boolean;
 
   constructor(
@@ -139,6 +139,9 @@ export class ClusterShardLogs implements ShardLogSource {
       viewOf: (shardId) => this.viewOf(shardId),
       // A few election timeouts: longer than the removed replica's old leader keeps sending.
       quarantineMs: 3 * options.tickMs * options.electionTicks,
+      // A few election timeouts without a leader: longer than any election.
+      probeAfterSweeps: Math.ceil((3 * options.tickMs * options.electionTicks) / sweepIntervalMs),
+      describeElsewhere: (shardId) => this.describeElsewhere(shardId),
       logger: deps.logger ?? silentLogger,
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
@@ -171,6 +174,19 @@ export class ClusterShardLogs implements ShardLogSource {
   /** Whether this node holds a replica of the shard now. */
   isHosted(shardId: ShardId): boolean {
     return this.host.group(shardId) !== undefined;
+  }
+
+  /** One `describe` of the shard to the next node its view names (the leader answers with its configuration). */
+  private async describeElsewhere(shardId: ShardId): Promise<ForwardReply | undefined> {
+    const view = this.viewOf(shardId);
+    const target = view.next(this.options.nodeId);
+    if (target === undefined) return undefined;
+    const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
+    if (reply.kind === 'not_leader') {
+      view.noteMiss(target);
+      view.noteLeader(reply.leaderHint);
+    }
+    return reply;
   }
 
   private viewOf(shardId: ShardId): ShardReplicaView {
