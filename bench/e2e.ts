@@ -60,6 +60,8 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     if (workload !== 'post' && workload !== 'claim' && workload !== 'e2e' && workload !== 'all') throw new Error(`unknown --workload ${workload}`);
     const serverCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? 0), 0);
     for (const loader of loaders) {
+      const before = await persistCounters(cluster.nodes);
+      const startedMs = performance.now();
       const cpuBefore = serverCpuSeconds();
       const produced = await runZaqarLoader({
         loader, url: loader === 'http' ? first.url : first.wsUrl, workload, durationS,
@@ -79,6 +81,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       // Messages acknowledged ≈ rate × duration; only meaningful when one workload ran.
       const only = produced.length === 1 ? produced[0] : undefined;
       if (only?.msgs_per_s) only.server_cpu_us_per_msg = (cpuSeconds * 1e6) / (only.msgs_per_s * durationS);
+      printPersistRates(before, await persistCounters(cluster.nodes), (performance.now() - startedMs) / 1000);
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
         rows.push(row);
@@ -89,6 +92,34 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     await stopZaqar(cluster);
   }
   return rows;
+}
+
+interface PersistCounters {
+  readonly persists: number;
+  readonly requests: number;
+}
+
+/** Each node's log persists (one per group per persist round) and API requests so far, from its /metrics. */
+async function persistCounters(nodes: readonly { readonly url: string }[]): Promise<PersistCounters[]> {
+  return Promise.all(nodes.map(async (node) => {
+    const text = await fetch(`${node.url}/metrics`).then((r) => r.text(), () => '');
+    const sum = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
+    return {
+      persists: sum(/^zaqar_log_flush_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
+      requests: sum(/^zaqar_transport_(?:ws|http)_requests_total\{[^}]*\} (\S+)$/gm),
+    };
+  }));
+}
+
+/** Persist rounds per second and requests per persist on every node (a load on one queue is one shard). */
+function printPersistRates(before: readonly PersistCounters[], after: readonly PersistCounters[], seconds: number): void {
+  const parts = after.map((end, i) => {
+    const start = before[i] ?? { persists: 0, requests: 0 };
+    const persists = end.persists - start.persists;
+    const requests = end.requests - start.requests;
+    return `node ${i + 1}: ${(persists / seconds).toFixed(0)} persists/s, ${requests} requests, ${persists === 0 ? '-' : (requests / persists).toFixed(1)} requests/persist`;
+  });
+  console.log(`  persists over ${seconds.toFixed(1)} s (load and its set-up): ${parts.join('; ')}`);
 }
 
 async function main(): Promise<void> {

@@ -67,7 +67,14 @@ export interface ClusterShardLogsOptions {
   readonly balanceIntervalMs: number;
   /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
   readonly compaction?: Partial<CompactionPolicy>;
+  /**
+   * Persist rounds a node keeps in flight (asynchronous storage writes when above 1;
+   * 1: each round's persist is awaited before the next round). Default 4.
+   */
+  readonly persistRoundsInFlightMax?: number;
 }
+
+export const defaultPersistRoundsInFlightMax = 4;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
@@ -101,11 +108,11 @@ export class ClusterShardLogs implements ShardLogSource {
   private readonly stopBalancer: () => void;
   private readonly stopSweeper: () => void;
   private readonly lifecycle: ReplicaLifecycle;
-  /** Replica sets of brand-new groups; each set's first node is the shard's preferred leader. */
+  /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
   private readonly placement: Placement;
   /** Where each shard's replicas are, for reaching shards without a local replica. */
   private readonly views = new Map<ShardId, ShardReplicaView>();
-  /** Whether this node's store held Raft state for no shard at all when it opened. */
+  /** Whether this node's stores held neither Raft nor queue state for any shard when it opened. */
   private readonly isBrandNew: boolean;
 
   constructor(
@@ -114,6 +121,7 @@ export class ClusterShardLogs implements ShardLogSource {
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
+    const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax;
     const initial = options.initialMembers ?? options.members;
     this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
     this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
@@ -126,7 +134,8 @@ export class ClusterShardLogs implements ShardLogSource {
       timers: deps.timers,
       delays: deps.delays,
       tickMs: options.tickMs,
-      raft: { electionTicks: options.electionTicks },
+      raft: { electionTicks: options.electionTicks, isAsyncStorageWrites: persistRoundsInFlightMax > 1 },
+      persistRoundsInFlightMax,
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
       ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       ...(options.compaction === undefined ? {} : { compaction: options.compaction }),
@@ -139,6 +148,9 @@ export class ClusterShardLogs implements ShardLogSource {
       viewOf: (shardId) => this.viewOf(shardId),
       // A few election timeouts: longer than the removed replica's old leader keeps sending.
       quarantineMs: 3 * options.tickMs * options.electionTicks,
+      // A few election timeouts without a leader: longer than any election.
+      probeAfterSweeps: Math.ceil((3 * options.tickMs * options.electionTicks) / sweepIntervalMs),
+      describeElsewhere: (shardId) => this.describeElsewhere(shardId),
       logger: deps.logger ?? silentLogger,
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
@@ -171,6 +183,19 @@ export class ClusterShardLogs implements ShardLogSource {
   /** Whether this node holds a replica of the shard now. */
   isHosted(shardId: ShardId): boolean {
     return this.host.group(shardId) !== undefined;
+  }
+
+  /** One `describe` of the shard to the next node its view names (the leader answers with its configuration). */
+  private async describeElsewhere(shardId: ShardId): Promise<ForwardReply | undefined> {
+    const view = this.viewOf(shardId);
+    const target = view.next(this.options.nodeId);
+    if (target === undefined) return undefined;
+    const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
+    if (reply.kind === 'not_leader') {
+      view.noteMiss(target);
+      view.noteLeader(reply.leaderHint);
+    }
+    return reply;
   }
 
   private viewOf(shardId: ShardId): ShardReplicaView {

@@ -40,7 +40,7 @@ export type ForwardReply =
   /** A query's answer (shard/shard-query.ts AnswerOf the query's kind). */
   | { readonly kind: 'answered'; readonly answer: unknown }
   /** The leader's applied configuration (answer to `describe`). */
-  | { readonly kind: 'described'; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
+  | { readonly kind: 'described'; readonly term: number; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
   /** `replicas`: from a node without a replica of the shard, the replicas it knows of. */
   | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined; readonly replicas?: readonly NodeId[] }
   | { readonly kind: 'dropped' }
@@ -70,8 +70,8 @@ export async function serveForward(group: ShardGroup | undefined, request: Forwa
   const { membership } = options;
   if (request.describe === true) {
     if (!group.isLeader()) return { kind: 'not_leader', leaderHint: group.leader() };
-    const { conf } = group.status();
-    return { kind: 'described', voters: [...conf.voters], learners: [...conf.learners] };
+    const { conf, term } = group.status();
+    return { kind: 'described', term, voters: [...conf.voters], learners: [...conf.learners] };
   }
   if (request.query !== undefined) {
     try {

@@ -12,6 +12,10 @@
  *    removal committed, since the leader stops replicating to it), the group stops and
  *    its Raft state and queue state are deleted; the shard becomes remote for this node
  *    (reads and writes go to its replicas).
+ *  - A replica that was down when it was removed never hears of it (no leader talks to it
+ *    any more): a group without a leader for `probeAfterSweeps` sweeps asks the shard's
+ *    other nodes for the leader's configuration (`describe`), and drops its replica when
+ *    that configuration does not contain this node.
  *
  * Invariants: a leader never drops its own replica (it hands leadership over first,
  * membership.ts); a group still catching up (empty configuration, or one that does not
@@ -23,6 +27,7 @@ import type { NodeId, ShardId } from '../common/ids.js';
 import type { Logger } from '../common/logger.js';
 import { MessageType } from '../raft/core/messages.js';
 import type { RaftMessage } from '../raft/types.js';
+import type { ForwardReply } from './forward-protocol.js';
 import type { RaftShardHost } from './raft-shard-host.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
@@ -34,6 +39,10 @@ export interface ReplicaLifecycleDeps {
   readonly viewOf: (shardId: ShardId) => ShardReplicaView;
   /** How long after leaving a shard its leader's messages are ignored. */
   readonly quarantineMs: number;
+  /** Sweeps a hosted group may go without a leader before this node asks whether it is still a member. */
+  readonly probeAfterSweeps: number;
+  /** Sends a `describe` of the shard to one other node (a leader answers with its configuration). */
+  readonly describeElsewhere: (shardId: ShardId) => Promise<ForwardReply | undefined>;
   readonly logger: Logger;
 }
 
@@ -43,6 +52,9 @@ export class ReplicaLifecycle {
   private readonly memberOf = new Set<ShardId>();
   private readonly departedAtMs = new Map<ShardId, number>();
   private readonly leaving = new Set<ShardId>();
+  /** Consecutive sweeps each hosted group has gone without a leader. */
+  private readonly leaderlessSweeps = new Map<ShardId, number>();
+  private readonly probing = new Set<ShardId>();
 
   constructor(private readonly deps: ReplicaLifecycleDeps) {}
 
@@ -67,7 +79,8 @@ export class ReplicaLifecycle {
   sweep(): void {
     const self = this.deps.nodeId;
     for (const group of this.deps.host.allGroups()) {
-      const { conf, applied, commit } = group.status();
+      const { conf, applied, commit, leader } = group.status();
+      this.noteLeader(group.shardId, leader);
       if (conf.voters.includes(self) || conf.learners.includes(self)) {
         this.memberOf.add(group.shardId);
       } else if (this.memberOf.has(group.shardId) && conf.voters.length > 0 && applied >= commit) {
@@ -78,6 +91,31 @@ export class ReplicaLifecycle {
         });
       }
     }
+  }
+
+  /** Counts leaderless sweeps; past the bound, asks elsewhere whether this node is still a member. */
+  private noteLeader(shardId: ShardId, leader: NodeId | 0): void {
+    if (leader !== 0) {
+      this.leaderlessSweeps.delete(shardId);
+      return;
+    }
+    const sweeps = (this.leaderlessSweeps.get(shardId) ?? 0) + 1;
+    this.leaderlessSweeps.set(shardId, sweeps);
+    if (sweeps < this.deps.probeAfterSweeps || this.probing.has(shardId)) return;
+    this.probing.add(shardId);
+    void this.probe(shardId).finally(() => this.probing.delete(shardId));
+  }
+
+  private async probe(shardId: ShardId): Promise<void> {
+    const reply = await this.deps.describeElsewhere(shardId).catch(() => undefined);
+    if (reply?.kind !== 'described') return;
+    const self = this.deps.nodeId;
+    // Only a leader at least as recent as this replica knows: a deposed one may describe a configuration from before this node was added.
+    const term = this.deps.host.group(shardId)?.status().term ?? Infinity;
+    if (reply.term < term || reply.voters.includes(self) || reply.learners.includes(self)) return;
+    await this.release(shardId, `the shard leader's configuration (voters ${reply.voters.join(',')}) no longer contains this node`).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, shardId }, 'dropping a replica failed');
+    });
   }
 
   /** Stops the local replica of a shard and deletes its state; a leader keeps its replica. */
@@ -95,6 +133,7 @@ export class ReplicaLifecycle {
       fsm.forget();
       await fsm.store.committed();
       this.memberOf.delete(shardId);
+      this.leaderlessSweeps.delete(shardId);
       this.departedAtMs.set(shardId, this.deps.clock.monotonicMs());
       this.deps.logger.info({ shardId, replicas: voters }, `replica dropped: ${reason}`);
       return true;

@@ -6,8 +6,10 @@
  * `DELETE /v2/cluster/nodes/1` and stopped. Proves that after the add every shard has
  * exactly 3 voters and the 12 replicas are spread evenly (node 4 holds its share, loads
  * differ by at most one); after the removal every shard has 3 voters among {2, 3, 4}
- * and a leader; node 1's Raft and queue state of every shard it left is deleted from its
- * LMDB environment; every message acknowledged with 201 was delivered or is still
+ * and a leader; node 2 is then removed while it is down (every shard keeps voters
+ * {3, 4}), and once restarted it learns it was removed and drops its replicas; the Raft
+ * and queue state of every shard nodes 1 and 2 left is deleted from their LMDB
+ * environments; every message acknowledged with 201 was delivered or is still
  * stored, no message was in two claims, and each shard's replicas converge.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -54,7 +56,7 @@ describe('adding and removing a node while serving rebalances the replicas', () 
     return { voters, hosted };
   }
 
-  test('node 4 takes its share of the replicas, node 1 hands all of its over, nothing is lost', { timeout: 300_000 }, async () => {
+  test('node 4 takes its share of the replicas, nodes 1 and 2 hand theirs over, nothing is lost', { timeout: 300_000 }, async () => {
     const running = new ClusterLoad(cluster, shardCount);
     load = running;
     await running.start({ producers: 3, consumers: 2 });
@@ -85,6 +87,16 @@ describe('adding and removing a node while serving rebalances the replicas', () 
       return found.voters.size === shardCount && [...found.voters.values()].every((v) => v.join() === '2,3,4') ? found : undefined;
     });
     console.log(`after removing node 1: ${JSON.stringify(Object.fromEntries(afterRemove.voters))}`);
+
+    // Node 2 is down while it is removed: it never hears of it until it restarts and asks.
+    await cluster.node(2).stop();
+    expect(await change(3, 'DELETE', 2)).toBe(204);
+    await ClusterLauncher.waitFor('voters {3,4} on every shard', 30_000, async () => {
+      const found = await placement();
+      return found.voters.size === shardCount && [...found.voters.values()].every((v) => v.join() === '3,4') ? true : undefined;
+    });
+    await cluster.node(2).start();
+    await ClusterLauncher.waitFor('restarted node 2 to drop the replicas it was removed from', 30_000, async () => ((await cluster.status(2)).shards.length === 0 ? true : undefined));
     await pause(1_000);
     await running.stop();
     console.log(`load: ${running.acked.size} messages acknowledged, ${running.claimsOf.size} claimed; replies ${JSON.stringify(Object.fromEntries(running.statusCounts))}`);
@@ -94,7 +106,8 @@ describe('adding and removing a node while serving rebalances the replicas', () 
     expect([...running.acked].filter((id) => !running.claimsOf.has(id) && !remaining.has(id))).toEqual([]);
     expect(running.acked.size).toBeGreaterThan(0);
     await allReplicasConverge(cluster);
-    await expectNoShardState(cluster.node(1).dataDir);
+    await cluster.node(2).stop();
+    for (const id of [1, 2]) await expectNoShardState(cluster.node(id).dataDir);
   });
 });
 
