@@ -10,6 +10,8 @@
  *   npx tsx bench/memory-depth.ts --quick             # 20,000 messages, a smoke run
  *   options: --layouts deep,wide (default both)  --cli PATH (another build's cli.js, for before/after)
  * Needs dist/ (npm run build). Bounded: each fill stops after --max-seconds (default 600).
+ * Exits non-zero when a node does not start, a post fails or a fill posted nothing (CI runs
+ * --quick so the bench cannot rot); the figures themselves are never checked.
  */
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -97,6 +99,7 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
     if (node === undefined) return;
     const emptyMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
     const { posted, seconds } = await fill(node.wsUrl, queueOf);
+    if (posted === 0) throw new Error(`${name}: no message posted within ${maxSeconds} s`);
     const filledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const settledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;

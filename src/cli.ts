@@ -12,7 +12,7 @@ import { createLogger } from './logger.js';
 import { startNode } from './main.js';
 
 const usage = `usage: zaqar-ts serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--ws-listen HOST:PORT]
-       zaqar-ts cluster status|add ID|remove ID [--url URL]   (admin endpoints of a running node)
+       zaqar-ts cluster status|add ID [--address HOST:PORT]|remove ID [--url URL]   (admin endpoints of a running node)
 
   --listen HOST:PORT   address to serve HTTP on (env ZAQAR_LISTEN, default 127.0.0.1:8888)
   --data-dir DIR       where the node keeps its LMDB data (env ZAQAR_DATA_DIR, default ./data)
@@ -27,13 +27,17 @@ zaqar-ts config [same flags] prints the effective configuration as JSON (secrets
   --node-id ID         this node's id, a positive integer never reused (env ZAQAR_NODE_ID, default 1)
   --peers ID=HOST:PORT,...  the cluster members' gRPC addresses (env ZAQAR_PEERS); none: a cluster of one
   --raft-listen HOST:PORT   where this node's cluster gRPC server listens (env ZAQAR_RAFT_LISTEN; default its own peers entry)
+  --join HOST:PORT,...      seed nodes' cluster addresses (env ZAQAR_JOIN): pull the address book from them at start,
+                       then wait to be added (\`zaqar-ts cluster add ID --address HOST:PORT\`); needs --raft-listen
+  --advertise HOST:PORT     the cluster address other nodes dial (env ZAQAR_ADVERTISE; default the raft-listen
+                       address, required with --join when that is a wildcard such as 0.0.0.0)
   --replicas N         replicas per shard (env ZAQAR_REPLICAS; default 3, at most the member count)
   --initial-members ID,...  voters of a new cluster's shards (env ZAQAR_INITIAL_MEMBERS; default every peer);
                        a node outside them waits until \`zaqar-ts cluster add\` adds it
   --shards N           shards per cluster, the same on every node (env ZAQAR_SHARDS; default 16)
 `;
 
-const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen', 'node-id', 'peers', 'raft-listen', 'replicas', 'shards', 'initial-members']);
+const flagNames = new Set(['metrics-listen', 'log-level', 'listen', 'data-dir', 'config', 'ws-listen', 'node-id', 'peers', 'raft-listen', 'join', 'advertise', 'replicas', 'shards', 'initial-members']);
 
 function parseFlags(args: readonly string[]): Record<string, string> {
   const flags: Record<string, string> = {};

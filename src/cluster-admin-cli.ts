@@ -1,17 +1,20 @@
 /**
- * `zaqar-ts cluster status|add ID|remove ID [--url URL]`: the operator's side of the
- * admin endpoints (`GET /v2/cluster`, `PUT|DELETE /v2/cluster/nodes/{id}`) of any node
- * running in admin mode. The URL defaults to ZAQAR_URL, else http://127.0.0.1:8888.
- * Prints one line per shard replica for `status`; exits non-zero when the node refuses.
+ * `zaqar-ts cluster status|add ID [--address HOST:PORT]|remove ID [--url URL]`: the
+ * operator's side of the admin endpoints (`GET /v2/cluster`, `PUT|DELETE
+ * /v2/cluster/nodes/{id}`) of any node running in admin mode. The URL defaults to
+ * ZAQAR_URL, else http://127.0.0.1:8888. `--address` is the added node's cluster gRPC
+ * address, sent as `{"address": ...}`. Prints one line per shard replica for `status`;
+ * exits non-zero when the node refuses.
  */
 
 const adminHeaders = { 'Client-ID': '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'X-Project-ID': 'admin', 'X-Roles': 'admin' };
 const changeTimeoutMs = 300_000;
 
 export const clusterUsage = `usage: zaqar-ts cluster status [--url URL]
-       zaqar-ts cluster add ID [--url URL]      add a running node (in every peer list) to every shard
+       zaqar-ts cluster add ID [--address HOST:PORT] [--url URL]   add a running node to every shard
        zaqar-ts cluster remove ID [--url URL]   remove a node from every shard, then stop it
-  --url URL   any node's API in admin mode (env ZAQAR_URL, default http://127.0.0.1:8888)
+  --url URL            any node's API in admin mode (env ZAQAR_URL, default http://127.0.0.1:8888)
+  --address HOST:PORT  the added node's cluster gRPC address (needed unless the cluster already knows it)
 `;
 
 interface ShardLine {
@@ -28,11 +31,19 @@ interface ShardLine {
 export async function runClusterCommand(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const urlAt = args.indexOf('--url');
   const url = (urlAt >= 0 ? args[urlAt + 1] : undefined) ?? env['ZAQAR_URL'] ?? 'http://127.0.0.1:8888';
-  const positional = args.filter((_, i) => i !== urlAt && i !== urlAt + 1);
-  const [action, id] = positional;
-  if (action === 'status' && id === undefined) return printStatus(url);
-  if ((action === 'add' || action === 'remove') && id !== undefined && /^\d+$/.test(id)) {
-    const response = await fetch(`${url}/v2/cluster/nodes/${id}`, { method: action === 'add' ? 'PUT' : 'DELETE', headers: adminHeaders, signal: AbortSignal.timeout(changeTimeoutMs) });
+  const addressAt = args.indexOf('--address');
+  const address = addressAt >= 0 ? args[addressAt + 1] : undefined;
+  const positional = args.filter((_, i) => i !== urlAt && i !== urlAt + 1 && i !== addressAt && i !== addressAt + 1);
+  const [action, id, extra] = positional;
+  const isAddressValid = addressAt < 0 || (address !== undefined && action === 'add');
+  if (action === 'status' && id === undefined && addressAt < 0) return printStatus(url);
+  if ((action === 'add' || action === 'remove') && id !== undefined && /^\d+$/.test(id) && extra === undefined && isAddressValid) {
+    const response = await fetch(`${url}/v2/cluster/nodes/${id}`, {
+      method: action === 'add' ? 'PUT' : 'DELETE',
+      headers: address === undefined ? adminHeaders : { ...adminHeaders, 'Content-Type': 'application/json' },
+      ...(address === undefined ? {} : { body: JSON.stringify({ address }) }),
+      signal: AbortSignal.timeout(changeTimeoutMs),
+    });
     if (response.status === 204) {
       process.stdout.write(`node ${id} ${action === 'add' ? 'added to' : 'removed from'} every shard\n`);
       return 0;

@@ -1,7 +1,7 @@
 /**
  * loadClusterConfig: defaults for a cluster of one, peer lists from flags/env strings and
  * from the file, the raft address taken from the node's own peer entry, initial members, the replica count,
- * and the errors that stop a bad deployment at start.
+ * join seeds and the advertised address, and the errors that stop a bad deployment at start.
  */
 import { describe, expect, test } from 'vitest';
 import { loadClusterConfig } from './cluster-config.js';
@@ -42,7 +42,24 @@ describe('loadClusterConfig', () => {
     expect(loadClusterConfig({ peers }, fail).replicas).toBe(3);
   });
 
+  test('a joining node knows its seeds and advertises its raft address', () => {
+    const config = loadClusterConfig({ nodeId: '4', raftListen: '127.0.0.1:7004', join: '127.0.0.1:7001, 127.0.0.1:7002' }, fail);
+    expect(config).toMatchObject({ nodeId: 4, raftListen: '127.0.0.1:7004', advertise: '127.0.0.1:7004', join: ['127.0.0.1:7001', '127.0.0.1:7002'] });
+    expect(config.peers.size).toBe(0);
+  });
+
+  test('advertise names the address others dial when listening on a wildcard', () => {
+    const config = loadClusterConfig({ nodeId: '4', raftListen: '0.0.0.0:7000', advertise: 'node-4.zaqar:7000', join: ['node-1.zaqar:7000'] }, fail);
+    expect(config).toMatchObject({ advertise: 'node-4.zaqar:7000', join: ['node-1.zaqar:7000'] });
+    expect(loadClusterConfig({ nodeId: 1, peers: { '2': 'h2:7000' }, raftListen: '0.0.0.0:7000' }, fail).advertise).toBeUndefined();
+  });
+
   test.each([
+    [{ nodeId: '4', join: '127.0.0.1:7001' }, /raft_listen is required with join/],
+    [{ nodeId: '4', raftListen: '0.0.0.0:7004', join: '127.0.0.1:7001' }, /advertise is required/],
+    [{ nodeId: '4', raftListen: '127.0.0.1:7004', join: 'seed' }, /join must be HOST:PORT/],
+    [{ nodeId: '4', raftListen: '127.0.0.1:7004', join: '' }, /join must list/],
+    [{ nodeId: '4', raftListen: '127.0.0.1:7004', advertise: 'x:0' }, /advertise must be HOST:PORT/],
     [{ nodeId: '0' }, /node_id/],
     [{ nodeId: 'x' }, /node_id/],
     [{ peers: '1=127.0.0.1:7001,1=127.0.0.1:7002' }, /twice/],

@@ -5,8 +5,10 @@
  * file (later sources winning) and hands them here to be checked.
  *
  * A node started without peers is a cluster of one (node id 1, one replica), going
- * through the same Raft path as a real cluster.
+ * through the same Raft path as a real cluster. A node started with `join` (seed
+ * addresses) instead learns its peers from a seed's address book and waits to be added.
  */
+import { isNodeAddress } from './cluster/address-book.js';
 
 export interface ClusterConfig {
   readonly nodeId: number;
@@ -14,6 +16,10 @@ export interface ClusterConfig {
   readonly peers: ReadonlyMap<number, string>;
   /** Where this node's cluster gRPC server listens; undefined for a cluster of one. */
   readonly raftListen: string | undefined;
+  /** The address the other nodes dial (`advertise`, else this node's own peers entry, else raftListen). */
+  readonly advertise: string | undefined;
+  /** Seed nodes' cluster addresses (`join`): the address book is pulled from them at start. */
+  readonly join: readonly string[];
   /** Voters per shard group (capped at the initial member count); below it, each node hosts only some shards. */
   readonly replicas: number;
   /** Voters of brand-new shard groups; undefined: every member. A node outside them waits to be added. */
@@ -24,6 +30,8 @@ export interface ClusterConfig {
   readonly routeWaitMs: number;
   /** Raft log compaction (raft.snapshot_* options); absent: the defaults of shard-compactor.ts. */
   readonly compaction?: RaftCompactionOptions;
+  /** raft.persist_rounds_in_flight; absent: the default of cluster-shard-logs.ts. */
+  readonly persistRoundsInFlightMax?: number;
 }
 
 /** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries. */
@@ -38,10 +46,14 @@ export interface ClusterConfigInput {
   readonly nodeId?: unknown;
   readonly peers?: unknown;
   readonly raftListen?: unknown;
+  readonly advertise?: unknown;
+  readonly join?: unknown;
   readonly replicas?: unknown;
   readonly initialMembers?: unknown;
   /** Already checked by config.ts. */
   readonly compaction?: RaftCompactionOptions;
+  /** Already checked by config.ts. */
+  readonly persistRoundsInFlightMax?: number;
 }
 
 export const defaultTickMs = 100;
@@ -57,6 +69,12 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
   if (members.size > 0 && raftListen === undefined) {
     throw fail(`option raft_listen is required with peers (or list node ${nodeId} itself in peers)`);
   }
+  const join = input.join === undefined ? [] : parseAddresses('join', input.join, fail);
+  if (join.length > 0 && raftListen === undefined) throw fail('option raft_listen is required with join');
+  const advertise = input.advertise === undefined ? (ownAddress ?? raftListen) : address('advertise', input.advertise, fail);
+  if (join.length > 0 && (advertise === undefined || isWildcard(advertise))) {
+    throw fail(`option advertise is required with join when raft_listen (${raftListen ?? ''}) is a wildcard address`);
+  }
   const initialMembers = input.initialMembers === undefined ? undefined : parseIds('initial_members', input.initialMembers, fail);
   // Each shard's group has this many voters, placed over the initial members (placement.ts).
   const memberCount = initialMembers?.length ?? members.size + 1;
@@ -65,12 +83,15 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
     nodeId,
     peers: members,
     raftListen,
+    advertise: advertise === undefined || isWildcard(advertise) ? undefined : advertise,
+    join,
     replicas: Math.min(replicas, memberCount),
     initialMembers,
     tickMs: defaultTickMs,
     electionTicks: defaultElectionTicks,
     routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
     ...(input.compaction === undefined ? {} : { compaction: input.compaction }),
+    ...(input.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: input.persistRoundsInFlightMax }),
   };
 }
 
@@ -112,6 +133,19 @@ function positiveInteger(name: string, value: unknown, fail: (message: string) =
 }
 
 function address(name: string, value: unknown, fail: (message: string) => Error): string {
-  if (typeof value !== 'string' || !/^.+:\d{1,5}$/.test(value)) throw fail(`option ${name} must be HOST:PORT, got ${JSON.stringify(value)}`);
+  if (!isNodeAddress(value)) throw fail(`option ${name} must be HOST:PORT, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** `HOST:PORT,...` (or a JSON array in the file). */
+function parseAddresses(name: string, value: unknown, fail: (message: string) => Error): string[] {
+  const parts = typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '') : Array.isArray(value) ? (value as unknown[]) : [];
+  if (parts.length === 0) throw fail(`option ${name} must list HOST:PORT addresses, got ${JSON.stringify(value)}`);
+  return parts.map((part) => address(name, part, fail));
+}
+
+/** A listen-everywhere host, which no other node can dial. */
+function isWildcard(hostPort: string): boolean {
+  const host = hostPort.slice(0, hostPort.lastIndexOf(':'));
+  return host === '0.0.0.0' || host === '[::]' || host === '::' || host === '';
 }

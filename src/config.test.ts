@@ -53,4 +53,41 @@ describe('loadConfig', () => {
     expect(loadConfig({ flags: {}, env: {} }).cluster?.compaction).toEqual({});
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 0 } }) }, env: {} })).toThrow(/raft.snapshot_every_entries/);
   });
+
+  test('reads raft.persist_rounds_in_flight from the file and the environment', () => {
+    expect(loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 2 } }) }, env: {} }).cluster?.persistRoundsInFlightMax).toBe(2);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_RAFT__PERSIST_ROUNDS_IN_FLIGHT: '1' } }).cluster?.persistRoundsInFlightMax).toBe(1);
+    expect(loadConfig({ flags: {}, env: {} }).cluster?.persistRoundsInFlightMax).toBeUndefined();
+    expect(() => loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 0 } }) }, env: {} })).toThrow(/raft.persist_rounds_in_flight/);
+  });
+
+  test('message_pipeline: the notifier stage by default, a list or a comma string, [] switches delivery off, unknown stages fail', () => {
+    const pipeline = (config: ReturnType<typeof loadConfig>): readonly string[] | undefined => config.notification?.messagePipeline;
+    expect(pipeline(loadConfig({ flags: {}, env: {} }))).toEqual(['zaqar.notification.notifier']);
+    expect(pipeline(loadConfig({ flags: { config: fileWith({ storage: { message_pipeline: [] } }) }, env: {} }))).toEqual([]);
+    expect(pipeline(loadConfig({ flags: {}, env: { ZAQAR_MESSAGE_PIPELINE: 'zaqar.notification.notifier' } }))).toEqual(['zaqar.notification.notifier']);
+    expect(pipeline(loadConfig({ flags: {}, env: { ZAQAR_MESSAGE_PIPELINE: '' } }))).toEqual([]);
+    expect(pipeline(loadConfig({ flags: {}, env: { ZAQAR_MESSAGE_PIPELINE: '["zaqar.notification.notifier"]' } }))).toEqual(['zaqar.notification.notifier']);
+    expect(() => loadConfig({ flags: { config: fileWith({ message_pipeline: 'zaqar.notification.notifier, zaqar.other' }) }, env: {} }))
+      .toThrow(/message_pipeline: unknown stage "zaqar.other"/);
+    expect(() => loadConfig({ flags: { config: fileWith({ message_pipeline: 3 }) }, env: {} })).toThrow(/option message_pipeline must be/);
+  });
+
+  test('confirmation e-mail options: Zaqar 15 templates by default, keys overridden one by one, bad values fail', () => {
+    const defaults = loadConfig({ flags: {}, env: {} }).notification;
+    expect(defaults?.externalConfirmationUrl).toBeUndefined();
+    expect(defaults?.subscriptionConfirmationEmail).toEqual({
+      topic: 'Zaqar Notification - Subscription Confirmation',
+      body: 'You have chosen to subscribe to the queue: {0}. This queue belongs to project: {1}. To confirm this subscription, click or visit this link below: {2}',
+      sender: 'Zaqar Notifications <no-reply@openstack.org>',
+    });
+    const path = fileWith({ notification: { external_confirmation_url: 'https://confirm.example/', unsubscribe_confirmation_email_template: { topic: 'Bye' } } });
+    const config = loadConfig({ flags: { config: path }, env: {} }).notification;
+    expect(config?.externalConfirmationUrl).toBe('https://confirm.example/');
+    expect(config?.unsubscribeConfirmationEmail).toMatchObject({ topic: 'Bye', sender: 'Zaqar Notifications <no-reply@openstack.org>' });
+    expect(config?.unsubscribeConfirmationEmail.body).toMatch(/^You have unsubscribed successfully to the queue: \{0\}/);
+    expect(() => loadConfig({ flags: { config: fileWith({ notification: { subscription_confirmation_email_template: { title: 'x' } } }) }, env: {} }))
+      .toThrow(/subscription_confirmation_email_template: "title"/);
+    expect(() => loadConfig({ flags: { config: fileWith({ notification: { smtp_port: 'x' } }) }, env: {} })).toThrow(/notification.smtp_port must be a positive integer/);
+  });
 });

@@ -13,6 +13,7 @@ import { logLevels, type LogLevel } from './logger.js';
 import { loadClusterConfig, type ClusterConfig, type RaftCompactionOptions } from './cluster-config.js';
 import { defaultShardCount } from './cluster/shard-map.js';
 import { loadSecurityConfig, securityOptionKinds, type SecurityConfig } from './security-config.js';
+import { loadNotificationConfig, notificationOptionKinds, type NotificationConfig } from './notification-config.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -42,21 +43,8 @@ export interface NodeConfig {
   readonly cluster?: ClusterConfig;
   /** Authentication and TLS (security-config.ts); absent: noauth, plaintext. */
   readonly security?: SecurityConfig;
-  /** `[notification]`: subscription delivery; defaults when absent. */
+  /** `[notification]` and `message_pipeline` (notification-config.ts); defaults when absent. */
   readonly notification?: NotificationConfig;
-}
-
-/** `[notification]` options: confirmation, SMTP for mailto: subscribers, webhook timeout. */
-export interface NotificationConfig {
-  /** `require_confirmation`: deliver only to confirmed subscriptions, send confirmation requests. */
-  readonly requireConfirmation: boolean;
-  /** `smtp_host` / `smtp_port`; no host: mailto: deliveries fail (and are retried, then given up). */
-  readonly smtpHost?: string;
-  readonly smtpPort: number;
-  /** `smtp_sender`: `From` of notification mails without `options.from`. */
-  readonly smtpSender: string;
-  /** `webhook_timeout_seconds`: one webhook attempt's limit (default 5). */
-  readonly webhookTimeoutSeconds: number;
 }
 
 export interface ConfigSources {
@@ -111,17 +99,16 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   node_id: 'positiveOrString',
   peers: 'any',
   raft_listen: 'string',
+  advertise: 'string',
+  join: 'any',
   replicas: 'positiveOrString',
   ...securityOptionKinds,
   initial_members: 'any',
   'raft.snapshot_every_entries': 'positive',
   'raft.snapshot_every_bytes': 'positive',
   'raft.snapshot_tail_entries': 'nonNegative',
-  'notification.require_confirmation': 'boolean',
-  'notification.smtp_host': 'string',
-  'notification.smtp_port': 'positive',
-  'notification.smtp_sender': 'string',
-  'notification.webhook_timeout_seconds': 'positive',
+  'raft.persist_rounds_in_flight': 'positive',
+  ...notificationOptionKinds,
 };
 
 /** File option → WsLimits key. */
@@ -134,7 +121,7 @@ export const wsOptionTable: ReadonlyArray<readonly [string, keyof WsLimits]> = [
 ];
 
 /** Sections whose keys are plain option names (Zaqar's groups for the same options). */
-const plainSections = new Set(['DEFAULT', 'transport', 'limits:transport', 'node', 'drivers:transport:wsgi']);
+const plainSections = new Set(['DEFAULT', 'transport', 'limits:transport', 'node', 'drivers:transport:wsgi', 'storage']);
 
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const configPath = sources.flags['config'] ?? sources.env['ZAQAR_CONFIG'];
@@ -179,13 +166,18 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
         nodeId: sources.flags['node-id'] ?? sources.env['ZAQAR_NODE_ID'] ?? file['node_id'],
         peers: sources.flags['peers'] ?? sources.env['ZAQAR_PEERS'] ?? file['peers'],
         raftListen: sources.flags['raft-listen'] ?? sources.env['ZAQAR_RAFT_LISTEN'] ?? file['raft_listen'],
+        advertise: sources.flags['advertise'] ?? sources.env['ZAQAR_ADVERTISE'] ?? file['advertise'],
+        join: sources.flags['join'] ?? sources.env['ZAQAR_JOIN'] ?? file['join'],
         replicas: sources.flags['replicas'] ?? sources.env['ZAQAR_REPLICAS'] ?? file['replicas'],
         initialMembers: sources.flags['initial-members'] ?? sources.env['ZAQAR_INITIAL_MEMBERS'] ?? file['initial_members'],
         compaction: raftCompactionOf(file),
+        ...(Object.hasOwn(file, 'raft.persist_rounds_in_flight')
+          ? { persistRoundsInFlightMax: checkValue('raft.persist_rounds_in_flight', file['raft.persist_rounds_in_flight'], 'positive') as number }
+          : {}),
       },
       (message) => new ConfigError(message),
     ),
-    notification: notificationConfig(file),
+    notification: loadNotificationConfig(checkedOptions(file, notificationOptionKinds), (message) => new ConfigError(message)),
   };
   checkConsistency(config.api);
   return { ...config, security: loadSecurityConfig(file, (message) => new ConfigError(message)) };
@@ -314,17 +306,13 @@ function raftCompactionOf(file: Readonly<Record<string, unknown>>): RaftCompacti
   };
 }
 
-function notificationConfig(file: Readonly<Record<string, unknown>>): NotificationConfig {
-  const value = (name: string): unknown =>
-    Object.hasOwn(file, `notification.${name}`) ? checkValue(`notification.${name}`, file[`notification.${name}`], nodeOptionKinds[`notification.${name}`] ?? 'string') : undefined;
-  const smtpHost = value('smtp_host');
-  return {
-    requireConfirmation: value('require_confirmation') === true,
-    ...(typeof smtpHost === 'string' ? { smtpHost } : {}),
-    smtpPort: (value('smtp_port') as number | undefined) ?? 25,
-    smtpSender: (value('smtp_sender') as string | undefined) ?? 'zaqar@localhost',
-    webhookTimeoutSeconds: (value('webhook_timeout_seconds') as number | undefined) ?? 5,
-  };
+/** The options of `kinds` the file sets, each checked against its kind. */
+function checkedOptions(file: Readonly<Record<string, unknown>>, kinds: Readonly<Record<string, Kind>>): Record<string, unknown> {
+  const checked: Record<string, unknown> = {};
+  for (const [name, kind] of Object.entries(kinds)) {
+    if (Object.hasOwn(file, name)) checked[name] = checkValue(name, file[name], kind);
+  }
+  return checked;
 }
 
 function checkConsistency(api: ApiOptions): void {

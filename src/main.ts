@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { Broker } from './api/broker.js';
 import { MeasuredBroker } from './api/measured-broker.js';
 import type { ApiDeps } from './api/operation.js';
+import type { ClusterAddressBook } from './api/cluster-address-book.js';
 import { maxBodyBytes } from './api/api-options.js';
 import { SystemClock, type Clock } from './common/clock.js';
 import { silentLogger, type Logger } from './common/logger.js';
@@ -26,6 +27,7 @@ import { confirmationDocument } from './api/subscription-confirmation.js';
 import { loadClusterConfig } from './cluster-config.js';
 import { ClusterNetwork } from './cluster-network.js';
 import type { NodeConfig } from './config.js';
+import { defaultNotificationConfig, isNotifierEnabled } from './notification-config.js';
 import { buildRoutes } from './transport/http/routes.js';
 import { UwsHttpServer } from './transport/http/uws-app.js';
 import { mountWebSocket, WsListener, type MountedWebSocket, type WsSessionOptions } from './transport/ws/session.js';
@@ -40,6 +42,8 @@ export interface ClosableBroker extends Broker, ObservableBroker {
   transferLeadershipAway?(): Promise<void>;
   /** Subscription state and leadership for the notifier; absent: notifications are not delivered. */
   notificationSource?(): NotificationSource;
+  /** The cluster's persisted address book (admin add/remove); absent: not clustered. */
+  readonly addressBook?: ClusterAddressBook;
 }
 
 /** Client-ID of messages the notifier forwards into `zaqar://` subscriber queues. */
@@ -49,7 +53,16 @@ const forwarderClientId = '00000000-0000-4000-8000-000000000000';
 function startNodeNotifications(config: NodeConfig, deps: { broker: ClosableBroker; clock: Clock; ops: NodeOps; log: (message: string, error: unknown) => void }): NotificationService | undefined {
   const source = deps.broker.notificationSource?.();
   if (source === undefined) return undefined;
-  const settings = config.notification ?? { requireConfirmation: false, smtpPort: 25, smtpSender: 'zaqar@localhost', webhookTimeoutSeconds: 5 };
+  const notification = config.notification ?? defaultNotificationConfig;
+  const settings = {
+    ...notification,
+    deliversMessages: isNotifierEnabled(notification),
+    confirmationMail: {
+      ...(notification.externalConfirmationUrl === undefined ? {} : { externalConfirmationUrl: notification.externalConfirmationUrl }),
+      subscribe: notification.subscriptionConfirmationEmail,
+      unsubscribe: notification.unsubscribeConfirmationEmail,
+    },
+  };
   const secretKey = config.api.signedUrlSecretKey;
   return startNotifications(settings, {
     source,
@@ -76,6 +89,8 @@ export interface BrokerObservers {
   readonly metrics: ClusterMetrics;
   readonly logMetrics: LogMetrics;
   readonly raftMetrics?: RaftMetrics;
+  /** Cluster events worth an operator's attention (joining, address book pulls, replicas gained, dropped, rebalanced). */
+  readonly logger?: Logger;
 }
 
 export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
@@ -106,18 +121,28 @@ export interface RunningNode {
  */
 const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
   const clusterTls = config.security?.clusterTls;
+  const { logger, ...brokerObservers } = observers ?? {};
   const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), {
-    clock, ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    clock,
+    dataDir: config.dataDir,
+    ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
+    ...(logger === undefined ? {} : { logger }),
   });
   try {
-    return await ShardedBroker.open({
+    const broker = await ShardedBroker.open({
       dataDir: config.dataDir,
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
-      shardLogs: (stores) => network.openShardLogs(stores, config.shardCount, observers?.raftMetrics),
-      ...observers,
+      shardLogs: (stores) => network.openShardLogs(stores, {
+        shardCount: config.shardCount,
+        ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),
+        ...(logger === undefined ? {} : { logger }),
+      }),
+      ...brokerObservers,
     });
+    // The broker knows nothing of addresses; the admin API reaches the book through it.
+    return network.addressBook === undefined ? broker : Object.assign(broker, { addressBook: network.addressBook });
   } catch (error) {
     await network.close();
     throw error;
@@ -128,11 +153,12 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const clock = new SystemClock();
   const logger = runtime.logger ?? silentLogger;
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
-  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft });
+  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft, logger });
   ops.observe(broker, config.dataDir);
   const keystone = config.security?.keystone;
   const api: ApiDeps = {
     broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api,
+    ...(broker.addressBook === undefined ? {} : { addressBook: broker.addressBook }),
     ...(keystone === undefined ? {} : { auth: new KeystoneAuth(keystone, clock) }),
   };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);

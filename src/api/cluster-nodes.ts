@@ -1,13 +1,21 @@
 /**
  * `PUT /v2/cluster/nodes/{node_id}` and `DELETE /v2/cluster/nodes/{node_id}` (admin,
  * zaqar-ts extensions): add a node to every shard's Raft group (it joins as a learner,
- * catches up, then votes) or remove it, while the cluster keeps serving. The new node
- * must already be running and in every node's peer address book. The reply comes once
- * every shard has changed (204); a change that could not finish answers 503 and can be
- * repeated (shards already changed are left as they are).
+ * catches up, then votes) or remove it, while the cluster keeps serving.
+ *
+ * PUT takes an optional JSON body `{"address": "HOST:PORT"}`, the new node's cluster gRPC
+ * address: it is recorded in the address book, the transport connects to it and every
+ * node in the book is told, all before the membership change starts (so the learner gets
+ * its appends). Without a body the address must already be known (the node joined with
+ * `--join`, or is in `--peers`), else 400. DELETE drops the node's entry from every
+ * book once the node left every shard. The reply comes once every shard has changed
+ * (204); a change that could not finish answers 503 and can be repeated (shards already
+ * changed are left as they are).
  */
-import { BrokerError } from './errors.js';
+import { isNodeAddress } from '../cluster/address-book.js';
+import { BrokerError, invalidBody } from './errors.js';
 import { reply, type ApiCall, type Operation } from './operation.js';
+import { hasContent, objectBody } from './request-body.js';
 
 function nodeIdOf(call: ApiCall): number {
   const raw = call.request.params['node_id'] ?? '';
@@ -18,8 +26,16 @@ function nodeIdOf(call: ApiCall): number {
   return nodeId;
 }
 
-async function changeMembership(call: ApiCall, kind: 'add' | 'remove'): Promise<void> {
-  const nodeId = nodeIdOf(call);
+/** The body's `address`, or undefined without a body. */
+function addressOf(call: ApiCall): string | undefined {
+  if (!hasContent(call.request)) return undefined;
+  const address = objectBody(call.request).object['address'];
+  if (address === undefined) return undefined;
+  if (!isNodeAddress(address)) throw invalidBody(`address must be the node's cluster address as HOST:PORT, got ${JSON.stringify(address)}.`);
+  return address;
+}
+
+async function changeMembership(call: ApiCall, nodeId: number, kind: 'add' | 'remove'): Promise<void> {
   const broker = call.api.broker;
   if (broker.changeMembership === undefined) throw new BrokerError('not_found', 'This node is not clustered.');
   try {
@@ -34,7 +50,16 @@ export const addClusterNode: Operation = {
   hasQueue: false,
   isScoped: true,
   async run(call) {
-    await changeMembership(call, 'add');
+    const nodeId = nodeIdOf(call);
+    const address = addressOf(call);
+    const book = call.api.addressBook;
+    if (book !== undefined) {
+      if (address !== undefined) await book.record(nodeId, address);
+      else if (book.address(nodeId) === undefined) {
+        throw invalidBody(`The cluster address of node ${nodeId} is not known: send {"address": "HOST:PORT"}.`);
+      }
+    }
+    await changeMembership(call, nodeId, 'add');
     return reply(204);
   },
 };
@@ -44,7 +69,9 @@ export const removeClusterNode: Operation = {
   hasQueue: false,
   isScoped: true,
   async run(call) {
-    await changeMembership(call, 'remove');
+    const nodeId = nodeIdOf(call);
+    await changeMembership(call, nodeId, 'remove');
+    await call.api.addressBook?.remove(nodeId);
     return reply(204);
   },
 };

@@ -27,10 +27,13 @@ export interface NotificationMetrics {
   deliveryFailed(subscriberKind: string): void;
   /** Notifications waiting for delivery on this node. */
   backlog(count: number): void;
+  /** Messages passed over unsent: `message_pipeline` lacks the notifier stage. */
+  skipped(subscriberKind: string, count: number): void;
 }
 
 export const noNotificationMetrics: NotificationMetrics = {
   delivered: () => undefined,
   deliveryFailed: () => undefined,
   backlog: () => undefined,
+  skipped: () => undefined,
 };

@@ -11,6 +11,7 @@ import type { Clock } from '../common/clock.js';
 import type { JsonValue } from './json-body.js';
 import type { ApiOptions } from './api-options.js';
 import type { AuthStrategy, Identity } from './auth/auth-strategy.js';
+import type { ClusterAddressBook } from './cluster-address-book.js';
 
 /** Query parameters in arrival order; a repeated key keeps every value. */
 export type QueryParams = ReadonlyMap<string, readonly string[]>;
@@ -64,6 +65,8 @@ export interface ApiDeps {
   readonly options: ApiOptions;
   /** `auth_strategy = keystone`; absent: no authentication (the client names its project). */
   readonly auth?: AuthStrategy;
+  /** The cluster's address book (admin node add/remove); absent: not clustered. */
+  readonly addressBook?: ClusterAddressBook;
 }
 
 export interface Operation {

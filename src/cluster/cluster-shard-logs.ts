@@ -6,11 +6,12 @@
  * Placement: each shard's group has min(replicas, initial members) voters, placed by
  * initialPlacement over `initialMembers` (placement.ts). A node opens a group for a shard
  * when its store already holds the shard's Raft state (a restart: the stored
- * configuration is the truth), or, on a brand-new node (no Raft state for any shard),
- * when it is in the shard's initial replica set. Deciding on the whole store, not per
- * shard, keeps a node that once left a shard from bootstrapping it again from the
- * placement. A brand-new node outside `initialMembers` starts every group empty and
- * waits to be added (`changeMembership`: learner, catch up, promote, one shard at a time).
+ * configuration is the truth), or, on a brand-new node (neither Raft nor queue state for
+ * any shard), when it is in the shard's initial replica set. Deciding on the whole store,
+ * not per shard, keeps a node that once left a shard (its queue state keeps the shard's
+ * reset meta) from bootstrapping it again from the placement. While running, a node
+ * gains and loses replicas as leaders add and remove it (ReplicaLifecycle), and
+ * `changeMembership` rebalances the replicas over the new node set (membership-router.ts).
  * `members` is the address book of every node that may take part.
  *
  * Every node serves every shard: a shard without a local replica is written through its
@@ -18,13 +19,16 @@
  * the shard's ShardReplicaView.
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
- * preferred voter (the placement's first replica while the voters are the placement's
- * set, else the current voters in id order, shard id modulo their count) hands leadership to it when that
- * voter is up and caught up, so leaders follow membership.
+ * preferred voter hands leadership to it when that voter is up and caught up, so leaders
+ * follow membership. The preferred voter is a function of the shard id and its voters
+ * only (the first voter at or after position `shardId` in the cyclic order of the address
+ * book), so every node computes the same one (no hand-back and forth), and for the
+ * initial placement it is each shard's first replica: leaders start evenly spread.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
 import type { NodeId, ShardId } from '../common/ids.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftGroupState, RaftTransport } from '../raft/types.js';
@@ -36,6 +40,7 @@ import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
 import { changeClusterMembership } from './membership-router.js';
 import { RaftShardHost } from './raft-shard-host.js';
+import { ReplicaLifecycle } from './replica-lifecycle.js';
 import type { CompactionPolicy } from './shard-compactor.js';
 import { RoutedShardLog, type RouteDeps } from './routed-shard-log.js';
 import { RoutedShardReads } from './routed-shard-reads.js';
@@ -62,7 +67,14 @@ export interface ClusterShardLogsOptions {
   readonly balanceIntervalMs: number;
   /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
   readonly compaction?: Partial<CompactionPolicy>;
+  /**
+   * Persist rounds a node keeps in flight (asynchronous storage writes when above 1;
+   * 1: each round's persist is awaited before the next round). Default 4.
+   */
+  readonly persistRoundsInFlightMax?: number;
 }
+
+export const defaultPersistRoundsInFlightMax = 4;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
@@ -77,6 +89,8 @@ export interface ClusterShardLogsDeps {
   readonly onDrained?: () => Promise<void>;
   /** Leader changes and refused proposals; none when absent. */
   readonly metrics?: RaftMetrics;
+  /** Rebalancing progress and replicas gained or dropped; silent when absent. */
+  readonly logger?: Logger;
 }
 
 const routeRetryMs = 50;
@@ -86,15 +100,19 @@ const transferLagEntriesMax = 64;
 /** Shutdown hand-off: how often to look whether this node still leads a shard, and for how long. */
 const handOffPollMs = 50;
 const handOffPollsMax = 200;
+/** How often hosted groups are checked for a configuration without this node. */
+const sweepIntervalMs = 500;
 
 export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
   private readonly stopBalancer: () => void;
-  /** Replica sets of brand-new groups; each set's first node is the shard's preferred leader. */
+  private readonly stopSweeper: () => void;
+  private readonly lifecycle: ReplicaLifecycle;
+  /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
   private readonly placement: Placement;
   /** Where each shard's replicas are, for reaching shards without a local replica. */
   private readonly views = new Map<ShardId, ShardReplicaView>();
-  /** Whether this node's store held Raft state for no shard at all when it opened. */
+  /** Whether this node's stores held neither Raft nor queue state for any shard when it opened. */
   private readonly isBrandNew: boolean;
 
   constructor(
@@ -103,9 +121,11 @@ export class ClusterShardLogs implements ShardLogSource {
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
+    const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax;
     const initial = options.initialMembers ?? options.members;
     this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
-    this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId).every((shardId) => !hasRaftState(stores.logStore.load(shardId)));
+    this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
+      .every((shardId) => !hasRaftState(stores.logStore.load(shardId)) && stores.queueStore.getShardMeta(shardId) === undefined);
     this.host = new RaftShardHost({
       nodeId: options.nodeId,
       logStore: stores.logStore,
@@ -114,12 +134,27 @@ export class ClusterShardLogs implements ShardLogSource {
       timers: deps.timers,
       delays: deps.delays,
       tickMs: options.tickMs,
-      raft: { electionTicks: options.electionTicks },
+      raft: { electionTicks: options.electionTicks, isAsyncStorageWrites: persistRoundsInFlightMax > 1 },
+      persistRoundsInFlightMax,
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
       ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       ...(options.compaction === undefined ? {} : { compaction: options.compaction }),
+      onUnknownShard: (message) => this.lifecycle.adopt(message),
+    });
+    this.lifecycle = new ReplicaLifecycle({
+      nodeId: options.nodeId,
+      host: this.host,
+      clock: deps.clock,
+      viewOf: (shardId) => this.viewOf(shardId),
+      // A few election timeouts: longer than the removed replica's old leader keeps sending.
+      quarantineMs: 3 * options.tickMs * options.electionTicks,
+      // A few election timeouts without a leader: longer than any election.
+      probeAfterSweeps: Math.ceil((3 * options.tickMs * options.electionTicks) / sweepIntervalMs),
+      describeElsewhere: (shardId) => this.describeElsewhere(shardId),
+      logger: deps.logger ?? silentLogger,
     });
     this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
+    this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
   }
 
   /** `flushes`: persist rounds; `proposals`: group Readys persisted in them (more than rounds when shards share a flush). */
@@ -130,13 +165,12 @@ export class ClusterShardLogs implements ShardLogSource {
   openShard(fsm: QueueFsm): ShardLog {
     const shardId = fsm.shardId;
     const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
-    const initial = this.options.initialMembers ?? this.options.members;
     const isPlacedHere = replicas.includes(this.options.nodeId);
-    // A brand-new node outside the initial members waits, empty, for the leaders to add it.
-    const isJoining = this.isBrandNew && !initial.includes(this.options.nodeId);
-    const isHosted = this.isBrandNew ? isPlacedHere || isJoining : hasRaftState(this.stores.logStore.load(shardId));
+    // A brand-new node outside the initial members hosts nothing until leaders add it.
+    const isHosted = this.isBrandNew ? isPlacedHere : hasRaftState(this.stores.logStore.load(shardId));
     // A restarted group's stored configuration wins over these initial voters (RaftCore).
     if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
+    this.lifecycle.register(fsm);
     this.views.set(shardId, new ShardReplicaView(replicas, this.options.members));
     return new RoutedShardLog(shardId, () => this.host.group(shardId), this.viewOf(shardId), this.routeDeps());
   }
@@ -149,6 +183,19 @@ export class ClusterShardLogs implements ShardLogSource {
   /** Whether this node holds a replica of the shard now. */
   isHosted(shardId: ShardId): boolean {
     return this.host.group(shardId) !== undefined;
+  }
+
+  /** One `describe` of the shard to the next node its view names (the leader answers with its configuration). */
+  private async describeElsewhere(shardId: ShardId): Promise<ForwardReply | undefined> {
+    const view = this.viewOf(shardId);
+    const target = view.next(this.options.nodeId);
+    if (target === undefined) return undefined;
+    const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
+    if (reply.kind === 'not_leader') {
+      view.noteMiss(target);
+      view.noteLeader(reply.leaderHint);
+    }
+    return reply;
   }
 
   private viewOf(shardId: ShardId): ShardReplicaView {
@@ -214,31 +261,47 @@ export class ClusterShardLogs implements ShardLogSource {
   }
 
   /**
-   * The voter that should lead a shard: the placement's first replica while the voters
-   * are the placement's replica set, else leaders spread evenly over the current voters.
+   * The voter that should lead a shard: the first voter at or after position `shardId`
+   * in the cyclic order of the address book. Depends only on the shard and its voters,
+   * so every leader agrees; for the initial placement it is the shard's first replica.
    */
   private preferredLeader(group: ShardGroup): NodeId | undefined {
-    const voters = [...group.status().conf.voters].sort((a, b) => a - b);
-    const placed = this.placement.find((shard) => shard.shardId === group.shardId)?.replicas ?? [];
-    if (placed.length === voters.length && placed.every((nodeId) => voters.includes(nodeId))) return placed[0];
-    return voters[group.shardId % Math.max(voters.length, 1)];
+    const ring = [...this.options.members].sort((a, b) => a - b);
+    const voters = group.status().conf.voters;
+    for (let step = 0; step < ring.length; step++) {
+      const candidate = ring[(group.shardId + step) % ring.length];
+      if (candidate !== undefined && voters.includes(candidate)) return candidate;
+    }
+    return undefined;
   }
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
-  serve(request: ForwardRequest): Promise<ForwardReply> {
+  async serve(request: ForwardRequest): Promise<ForwardReply> {
+    if (request.release === true) {
+      const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
+      return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };
+    }
     return serveForward(this.host.group(request.shardId), request, {
       membership: this.membershipDeps(),
       knownReplicas: this.viewOf(request.shardId).known,
     });
   }
 
-  /** Adds a node to (or removes it from) every shard's group, one shard at a time. */
+  /** Adds a node to or removes it from the cluster: replicas are rebalanced over the new node set, one move at a time. */
   changeMembership(change: MembershipChange): Promise<void> {
-    return changeClusterMembership(this.host.allGroups(), change, {
+    const initialCount = (this.options.initialMembers ?? this.options.members).length;
+    return changeClusterMembership(change, {
       nodeId: this.options.nodeId,
-      peers: this.options.members.filter((id) => id !== this.options.nodeId),
+      shardIds: Array.from({ length: this.options.shardCount }, (_, shardId) => shardId as ShardId),
+      replicas: this.options.replicas ?? Math.max(initialCount, this.options.members.length),
       forwarder: this.deps.forwarder,
-      membership: this.membershipDeps(),
+      serveHere: (request) => this.serve(request),
+      leaderHere: (shardId) => this.host.group(shardId)?.leader(),
+      viewOf: (shardId) => this.viewOf(shardId),
+      clock: this.deps.clock,
+      delays: this.deps.delays,
+      timeoutMs: membershipTimeoutMs,
+      logger: this.deps.logger ?? silentLogger,
     });
   }
 
@@ -268,6 +331,7 @@ export class ClusterShardLogs implements ShardLogSource {
    */
   async transferLeadershipAway(): Promise<void> {
     this.stopBalancer();
+    this.stopSweeper();
     // A group with no other voter (a cluster of one) has no one to hand over to.
     const ledHere = (): ShardGroup[] => this.host.allGroups()
       .filter((group) => group.isLeader() && group.status().conf.voters.some((nodeId) => nodeId !== this.options.nodeId));
@@ -298,6 +362,7 @@ export class ClusterShardLogs implements ShardLogSource {
   /** Stops the groups; called by the broker's close before the stores close. */
   async drain(): Promise<void> {
     this.stopBalancer();
+    this.stopSweeper();
     await this.host.close();
     await this.deps.onDrained?.();
   }

@@ -28,6 +28,10 @@ export interface ForwardRequest {
   readonly membership?: MembershipChange;
   /** Instead of a command: a read, answered after the serving replica's read barrier. */
   readonly query?: ShardQuery;
+  /** Instead of a command: the shard's configuration, as its leader has applied it. */
+  readonly describe?: true;
+  /** Instead of a command: the shard's leader no longer counts the serving node, which drops its replica. */
+  readonly release?: true;
 }
 
 export type ForwardReply =
@@ -35,6 +39,8 @@ export type ForwardReply =
   | { readonly kind: 'changed' }
   /** A query's answer (shard/shard-query.ts AnswerOf the query's kind). */
   | { readonly kind: 'answered'; readonly answer: unknown }
+  /** The leader's applied configuration (answer to `describe`). */
+  | { readonly kind: 'described'; readonly term: number; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
   /** `replicas`: from a node without a replica of the shard, the replicas it knows of. */
   | { readonly kind: 'not_leader'; readonly leaderHint: NodeId | undefined; readonly replicas?: readonly NodeId[] }
   | { readonly kind: 'dropped' }
@@ -62,6 +68,11 @@ export interface ServeOptions {
 export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest, options: ServeOptions = {}): Promise<ForwardReply> {
   if (group === undefined) return { kind: 'not_leader', leaderHint: undefined, ...(options.knownReplicas === undefined ? {} : { replicas: options.knownReplicas }) };
   const { membership } = options;
+  if (request.describe === true) {
+    if (!group.isLeader()) return { kind: 'not_leader', leaderHint: group.leader() };
+    const { conf, term } = group.status();
+    return { kind: 'described', term, voters: [...conf.voters], learners: [...conf.learners] };
+  }
   if (request.query !== undefined) {
     try {
       await group.readBarrier();

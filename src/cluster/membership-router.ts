@@ -1,58 +1,137 @@
 /**
- * Runs a membership change (add or remove one node) over every shard of the cluster,
- * one shard at a time so at most one group is changing at once: each shard's change
- * runs on its leader, here when this node leads it, else forwarded to the leader this
- * node knows of (or, when it knows none, e.g. on a node not yet added, to the other
- * members in turn). Not-leader answers are followed; a shard that cannot finish within
- * the membership timeout fails the whole change as unavailable (already changed shards
- * stay changed: the change is idempotent, so the operator simply repeats it).
+ * A cluster membership change (add or remove one node) as a rebalancing of replicas:
+ *
+ *  1. the current placement: each shard's voters as its leader has applied them (asked
+ *     with a `describe` forward, here when this node leads the shard);
+ *  2. the new node set: every current voter, plus or minus the node;
+ *  3. planRebalance (placement.ts) plans replica moves to an even placement with
+ *     min(replicas, nodes) voters per shard, and the moves run one at a time, each on
+ *     its shard's leader: add the new replica (learner, catch up, promote, membership.ts),
+ *     then remove the old one (a leader removing itself hands leadership over first) and
+ *     tell it to drop its replica (`release`);
+ *  4. a last pass takes every shard to its planned replica set (a removal without a
+ *     replacement, or leftovers of an interrupted run).
+ *
+ * Every step is idempotent (each is stated as the configuration it wants), so repeating
+ * a change after a failure finishes it. Requests go to a shard's leader as this node
+ * knows it (its own replica, else the shard's ShardReplicaView), following not-leader
+ * hints; each step is bounded by the membership timeout and then fails as unavailable.
  */
-import type { NodeId } from '../common/ids.js';
+import type { Clock } from '../common/clock.js';
+import type { NodeId, ShardId } from '../common/ids.js';
+import type { Logger } from '../common/logger.js';
+import type { Delays } from '../common/timers.js';
 import { ShardUnavailableError } from './errors.js';
-import type { Forwarder } from './forward-protocol.js';
-import { changeShardMembership, type MembershipChange, type MembershipDeps } from './membership.js';
-import { NotLeaderError } from './routing-errors.js';
-import type { ShardGroup } from './shard-group.js';
+import type { ForwardReply, ForwardRequest, Forwarder } from './forward-protocol.js';
+import type { MembershipChange } from './membership.js';
+import { planRebalance, type Placement, type ShardPlacement } from './placement.js';
+import type { ShardReplicaView } from './shard-replica-view.js';
 
 export interface MembershipRouteDeps {
   readonly nodeId: NodeId;
-  /** Every node this one can reach, tried in turn while no leader is known. */
-  readonly peers: readonly NodeId[];
+  readonly shardIds: readonly ShardId[];
+  /** Voters per shard (capped at the node count). */
+  readonly replicas: number;
   readonly forwarder: Forwarder;
-  readonly membership: MembershipDeps;
+  /** Serves a request on this node, as a peer's forward would be served. */
+  readonly serveHere: (request: ForwardRequest) => Promise<ForwardReply>;
+  /** The leader known to this node's replica of the shard, if it has one. */
+  readonly leaderHere: (shardId: ShardId) => NodeId | undefined;
+  readonly viewOf: (shardId: ShardId) => ShardReplicaView;
+  readonly clock: Clock;
+  readonly delays: Delays;
+  /** Bound of each step (one shard's description, one node added or removed). */
+  readonly timeoutMs: number;
+  readonly logger: Logger;
 }
 
 const retryMs = 100;
+/** How long telling a removed replica to drop its state may take (it drops it itself later otherwise). */
+const releaseDeadlineMs = 5_000;
 const noCommand = new Uint8Array(0);
 
-export async function changeClusterMembership(groups: readonly ShardGroup[], change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
-  for (const group of groups) await changeOneShard(group, change, deps);
+export async function changeClusterMembership(change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
+  const current = await currentPlacement(deps);
+  const nodes = new Set(current.flatMap((shard) => shard.replicas));
+  if (change.kind === 'add') nodes.add(change.nodeId);
+  else nodes.delete(change.nodeId);
+  const plan = planRebalance(current, { nodes: [...nodes], replicas: deps.replicas });
+  deps.logger.info({ change: change.kind, nodeId: change.nodeId, nodes: [...nodes].sort((a, b) => a - b), moves: plan.moves.length }, 'rebalancing replicas');
+  for (const [i, move] of plan.moves.entries()) {
+    deps.logger.info({ shardId: move.shardId, add: move.add, remove: move.remove, move: i + 1, moves: plan.moves.length }, 'moving a replica');
+    await changeShard(move.shardId, { kind: 'add', nodeId: move.add }, deps);
+    if (move.remove !== undefined) await removeReplica(move.shardId, move.remove, deps);
+  }
+  for (const target of plan.placement) await reconcile(target, deps);
+  deps.logger.info({ change: change.kind, nodeId: change.nodeId }, 'replicas rebalanced');
 }
 
-async function changeOneShard(group: ShardGroup, change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
-  const { clock, delays, timeoutMs } = deps.membership;
-  const deadlineMs = clock.monotonicMs() + timeoutMs;
-  let hint: NodeId | undefined;
-  for (let turn = 0; clock.monotonicMs() < deadlineMs; turn++) {
-    const target = hint ?? group.leader() ?? deps.peers[turn % Math.max(deps.peers.length, 1)];
-    hint = undefined;
-    if (target === deps.nodeId) {
-      try {
-        await changeShardMembership(group, change, deps.membership);
-        return;
-      } catch (error) {
-        if (!(error instanceof NotLeaderError)) throw error;
-        hint = error.leaderHint as NodeId | undefined;
-      }
-    } else if (target !== undefined) {
-      const reply = await deps.forwarder
-        .forward(target, { shardId: group.shardId, command: noCommand, membership: change }, { deadlineMs: Math.max(deadlineMs - clock.monotonicMs(), retryMs) })
-        .catch(() => undefined);
-      if (reply?.kind === 'changed') return;
-      if (reply?.kind === 'not_leader') hint = reply.leaderHint;
-      if (reply?.kind === 'unavailable' || reply?.kind === 'overloaded') throw new ShardUnavailableError(group.shardId, reply.message);
-    }
-    if (hint === undefined) await new Promise<void>((resolve) => delays.after(retryMs, resolve));
+/** Each shard's voters as its leader reports them. */
+async function currentPlacement(deps: MembershipRouteDeps): Promise<Placement> {
+  const placement: ShardPlacement[] = [];
+  for (const shardId of deps.shardIds) {
+    const { voters } = await describe(shardId, deps);
+    placement.push({ shardId, replicas: voters });
   }
-  throw new ShardUnavailableError(group.shardId, `shard ${group.shardId}: ${change.kind} of node ${change.nodeId} did not finish in ${timeoutMs} ms`);
+  return placement;
+}
+
+async function describe(shardId: ShardId, deps: MembershipRouteDeps): Promise<{ voters: NodeId[]; learners: NodeId[] }> {
+  const reply = await onLeader({ shardId, command: noCommand, describe: true }, deps);
+  if (reply.kind !== 'described') throw new ShardUnavailableError(shardId, `shard ${shardId}: a description was answered with ${reply.kind}`);
+  deps.viewOf(shardId).noteReplicas([...reply.voters, ...reply.learners]);
+  return { voters: [...reply.voters], learners: [...reply.learners] };
+}
+
+/** Takes a shard to its planned replicas: adds the missing ones, then removes the others. */
+async function reconcile(target: ShardPlacement, deps: MembershipRouteDeps): Promise<void> {
+  const { voters, learners } = await describe(target.shardId, deps);
+  for (const nodeId of target.replicas) if (!voters.includes(nodeId)) await changeShard(target.shardId, { kind: 'add', nodeId }, deps);
+  for (const nodeId of [...voters, ...learners]) if (!target.replicas.includes(nodeId)) await removeReplica(target.shardId, nodeId, deps);
+}
+
+async function removeReplica(shardId: ShardId, nodeId: NodeId, deps: MembershipRouteDeps): Promise<void> {
+  await changeShard(shardId, { kind: 'remove', nodeId }, deps);
+  // Best effort: the removed node may be down; it drops the replica itself once it sees its removal.
+  const request: ForwardRequest = { shardId, command: noCommand, release: true };
+  const released = nodeId === deps.nodeId
+    ? deps.serveHere(request)
+    : deps.forwarder.forward(nodeId, request, { deadlineMs: releaseDeadlineMs });
+  await released.catch((error: unknown) => deps.logger.warn({ err: error, shardId, nodeId }, 'a removed replica was not told to drop its state'));
+}
+
+async function changeShard(shardId: ShardId, change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
+  const reply = await onLeader({ shardId, command: noCommand, membership: change }, deps);
+  if (reply.kind !== 'changed') throw new ShardUnavailableError(shardId, `shard ${shardId}: ${change.kind} of node ${change.nodeId} was answered with ${reply.kind}`);
+}
+
+/**
+ * Sends `request` to the shard's leader and returns its answer, following not-leader
+ * hints and trying the shard's replicas in turn while no leader is known; a leader
+ * that is unavailable or overloaded (e.g. while stepping down) is retried too.
+ */
+async function onLeader(request: ForwardRequest, deps: MembershipRouteDeps): Promise<ForwardReply> {
+  const { shardId } = request;
+  const view = deps.viewOf(shardId);
+  const deadlineMs = deps.clock.monotonicMs() + deps.timeoutMs;
+  let hint: NodeId | undefined;
+  while (deps.clock.monotonicMs() < deadlineMs) {
+    const target = hint ?? deps.leaderHere(shardId) ?? view.next(deps.nodeId);
+    hint = undefined;
+    let reply: ForwardReply | undefined;
+    if (target === deps.nodeId) reply = await deps.serveHere(request);
+    else if (target !== undefined) {
+      const remainingMs = Math.max(deadlineMs - deps.clock.monotonicMs(), retryMs);
+      reply = await deps.forwarder.forward(target, request, { deadlineMs: remainingMs }).catch(() => undefined);
+    }
+    if (reply !== undefined && reply.kind !== 'not_leader' && reply.kind !== 'unavailable' && reply.kind !== 'overloaded' && reply.kind !== 'dropped') return reply;
+    if (target !== undefined) view.noteMiss(target);
+    if (reply?.kind === 'not_leader') {
+      if (reply.replicas !== undefined) view.noteReplicas(reply.replicas);
+      view.noteLeader(reply.leaderHint);
+      hint = reply.leaderHint === target ? undefined : reply.leaderHint;
+    }
+    if (hint === undefined) await new Promise<void>((resolve) => deps.delays.after(retryMs, resolve));
+  }
+  throw new ShardUnavailableError(shardId, `shard ${shardId}: no leader answered within ${deps.timeoutMs} ms`);
 }

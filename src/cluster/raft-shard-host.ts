@@ -8,8 +8,16 @@
  * after that resolves send the messages, apply the committed entries, answer reads and
  * advance. A group whose persist fails is failed (stops voting and serving).
  *
- * Incoming peer messages are routed by shard id; messages for a shard this node does
- * not host are dropped (the sender's Raft retries or gives up).
+ * With asynchronous storage writes (`raft.isAsyncStorageWrites`) the loop does not wait
+ * for a round's persist before taking the next: PipelinedRounds keeps up to
+ * `persistRoundsInFlightMax` rounds in flight (see pipelined-rounds.ts for what is sent
+ * and applied when).
+ *
+ * Incoming peer messages are routed by shard id; a message for a shard this node does
+ * not host goes to `onUnknownShard` first (which may add the group: a leader bringing
+ * up a new learner), and is dropped when there is still no group (the sender's Raft
+ * retries or gives up). `removeGroup` stops a replica that left its group and forgets
+ * its Raft state.
  *
  * Snapshots: after each round every group's ShardCompactor may compact the log behind the
  * flushed queue state, and builds the images followers are sent (shard-compactor.ts). A
@@ -26,28 +34,34 @@ import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import { MessageType } from '../raft/core/messages.js';
 import type { Ready } from '../raft/core/ready.js';
-import type { RaftLogStore, RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
+import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
+import { PipelinedRounds } from './pipelined-rounds.js';
 import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
 import type { RaftMetrics } from '../raft/metrics.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
 
 export interface RaftShardHostOptions {
   readonly nodeId: NodeId;
-  readonly logStore: RaftLogStore;
+  readonly logStore: LogStore;
   /** Absent for a cluster of one. */
   readonly transport: RaftTransport | undefined;
   readonly random: Random;
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
-  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
+  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites'>>;
+  /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
+  readonly persistRoundsInFlightMax?: number;
   readonly limits?: Partial<ShardGroupLimits>;
   /** Leader changes and refused proposals of every group; none when absent. */
   readonly metrics?: RaftMetrics;
   /** When groups snapshot and compact their logs; defaultCompactionPolicy for what is absent. */
   readonly compaction?: Partial<CompactionPolicy>;
+  /** Hears a peer message for a shard not hosted here; may call addGroup before it is delivered. */
+  readonly onUnknownShard?: (message: RaftMessage) => void;
 }
 
 export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, waitMs: 5_000, inboxMax: 10_000 };
@@ -63,6 +77,8 @@ export class RaftShardHost {
   private readonly loop: Promise<void>;
   /** Persist rounds and the Readys they carried (group-commit sharing). */
   readonly stats = { rounds: 0, readys: 0 };
+  /** Present with asynchronous storage writes. */
+  private readonly pipelined: PipelinedRounds | undefined;
 
   constructor(private readonly options: RaftShardHostOptions) {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
@@ -71,6 +87,16 @@ export class RaftShardHost {
       for (const group of this.groups.values()) group.tick();
       this.wake();
     });
+    this.pipelined = options.raft?.isAsyncStorageWrites === true
+      ? new PipelinedRounds({
+          logStore: options.logStore,
+          transport: options.transport,
+          depthMax: options.persistRoundsInFlightMax ?? 4,
+          installSnapshot: (group, snapshot) => this.installSnapshot(group, snapshot),
+          noteApplied: (group, committed) => this.compactors.get(group.shardId)?.noteApplied(committed),
+          wake: () => this.wake(),
+        })
+      : undefined;
     this.loop = this.run();
   }
 
@@ -129,7 +155,24 @@ export class RaftShardHost {
   }
 
   private receive(message: RaftMessage): void {
+    if (!this.groups.has(message.shardId) && !this.isClosed) this.options.onUnknownShard?.(message);
     this.groups.get(message.shardId)?.receive(message);
+  }
+
+  /**
+   * Stops this node's replica of a shard (it is no longer in the group's configuration)
+   * and forgets its Raft log, hard state and snapshot. The group is failed first, so the
+   * loop neither feeds, applies nor compacts it again, and the store removes it only
+   * after the group's queued writes. Resolves with the stopped group (undefined if none).
+   */
+  async removeGroup(shardId: ShardId): Promise<ShardGroup | undefined> {
+    const group = this.groups.get(shardId);
+    if (group === undefined) return undefined;
+    group.fail(new Error(`node ${this.options.nodeId} left the group of shard ${shardId}`));
+    this.groups.delete(shardId);
+    this.compactors.delete(shardId);
+    await this.options.logStore.removeGroup(shardId);
+    return group;
   }
 
   private wake(): void {
@@ -140,27 +183,42 @@ export class RaftShardHost {
   }
 
   private async run(): Promise<void> {
+    const pipelined = this.pipelined;
     while (!this.isClosed) {
       this.isWakeRequested = false;
-      const round: { group: ShardGroup; ready: Ready }[] = [];
-      for (const group of this.groups.values()) {
-        if (group.failure !== undefined) continue;
-        group.feed();
-        const ready = group.core.takeReady();
-        if (ready !== undefined) round.push({ group, ready });
+      if (pipelined?.isFull() === true) {
+        await pipelined.oldestSettled();
+        continue;
       }
+      const round = this.takeRound();
       if (round.length === 0) {
         if (!this.isWakeRequested) await new Promise<void>((resolve) => (this.wakeup = resolve));
         continue;
       }
-      await this.handleRound(round);
+      this.stats.rounds++;
+      this.stats.readys += round.length;
+      if (pipelined === undefined) await this.handleRound(round);
+      else pipelined.start(round);
       await this.compact(round.map(({ group }) => group));
     }
+    await pipelined?.drained();
+  }
+
+  /** Feeds every group that may be used and takes its Ready, if any. */
+  private takeRound(): { group: ShardGroup; ready: Ready }[] {
+    const round: { group: ShardGroup; ready: Ready }[] = [];
+    for (const group of this.groups.values()) {
+      if (group.failure !== undefined || group.core.isSnapshotInProgress()) continue;
+      group.feed();
+      const ready = group.core.takeReady();
+      if (ready !== undefined) round.push({ group, ready });
+    }
+    return round;
   }
 
   private async compact(groups: readonly ShardGroup[]): Promise<void> {
     await Promise.all(groups.map(async (group) => {
-      if (group.failure !== undefined) return;
+      if (group.failure !== undefined || group.core.isSnapshotInProgress()) return;
       try {
         await this.compactors.get(group.shardId)?.maybeCompact();
       } catch (error) {
@@ -189,8 +247,6 @@ export class RaftShardHost {
         await logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
       }),
     );
-    this.stats.rounds++;
-    this.stats.readys += round.length;
     round.forEach(({ group, ready }, i) => {
       const outcome = outcomes[i];
       if (outcome?.status !== 'fulfilled') {

@@ -17,11 +17,17 @@
  * them, the leader first, the others in turn, and learns from their answers. Forwarding
  * to a non-leader is harmless (it answers not-leader and proposes nothing).
  *
- * A forward that times out or fails after it was sent is ambiguous (the entry may
- * commit) and answers unavailable; only forwards the Forwarder reports as never sent
- * (PeerUnreachableError), not-leader and dropped answers are retried, so a command is
- * never proposed twice by this router (commands carry ids minted once: a second post
- * would store two messages with one id, which two claims could then hold).
+ * At most once: the command is encoded once, with a dedup key minted once for it
+ * (command-ids.ts), and every attempt proposes those same bytes; the shard FSM applies
+ * the first of them to commit and answers any later one with that first result
+ * (AppliedWindow). So an attempt whose outcome is unknown (a forward that failed after
+ * it was sent: connection dropped, deadline; a leader or local replica that gave up
+ * waiting for the commit) is retried too, on whichever leader is current, until the
+ * route deadline. Only when that passes with an attempt's outcome still unknown does
+ * the request fail as unavailable "outcome unknown" (the command may yet apply, once).
+ * A repeat is recognised while its first apply is in the FSM's window (a minute of
+ * commands, far beyond `routeWaitMs`, unless a shard applies more than the window's
+ * count bound in that time).
  */
 import type { Clock } from '../common/clock.js';
 import type { NodeId, ShardId } from '../common/ids.js';
@@ -31,6 +37,7 @@ import type { Forwarder, ForwardReply } from './forward-protocol.js';
 import { NotLeaderError, PeerUnreachableError, ProposalDroppedError } from './routing-errors.js';
 import type { ShardGroup } from './shard-group.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
+import { withCommandId } from './shard/command-ids.js';
 import { type ShardCommand, encodeCommand } from './shard/commands.js';
 import type { AnyCommandResult, ResultOf } from './shard/results.js';
 import type { ShardLog } from './shard/shard-log.js';
@@ -48,7 +55,8 @@ export interface RouteDeps {
   readonly unreachableWaitMs: number;
 }
 
-type Attempt = { readonly done: AnyCommandResult } | { readonly hint: NodeId | undefined };
+/** An attempt's answer, or whom to try next and, when it may have been proposed, why its outcome is unknown. */
+type Attempt = { readonly done: AnyCommandResult } | { readonly hint: NodeId | undefined; readonly unknown?: Error };
 
 export class RoutedShardLog implements ShardLog {
   /** When requests started failing to reach a leader (undefined while they succeed). */
@@ -66,9 +74,11 @@ export class RoutedShardLog implements ShardLog {
   ) {}
 
   async propose<C extends ShardCommand>(command: C): Promise<ResultOf<C>> {
-    const data = encodeCommand(command);
+    // Encoded once: every attempt proposes the same key, so the FSM applies one of them.
+    const data = encodeCommand(withCommandId(command));
     const deadlineMs = this.deadlineMs();
     let hint: NodeId | undefined;
+    let unknown: Error | undefined;
     for (;;) {
       const group = this.groupOf();
       // With a local replica its leader is authoritative; without one, the view guesses.
@@ -81,8 +91,9 @@ export class RoutedShardLog implements ShardLog {
         if (target !== undefined) this.view.noteLeader(target);
         return attempt.done as ResultOf<C>;
       }
+      unknown = attempt.unknown ?? unknown;
       const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
-      if (remainingMs <= 0) throw this.unavailable();
+      if (remainingMs <= 0) throw unknown === undefined ? this.unavailable() : this.outcomeUnknown(unknown);
       // A fresh hint is tried at once; otherwise wait for an election to settle.
       hint = attempt.hint !== undefined && attempt.hint !== target ? attempt.hint : undefined;
       if (hint === undefined) await this.pause(Math.min(this.deps.retryMs, remainingMs));
@@ -97,6 +108,9 @@ export class RoutedShardLog implements ShardLog {
     } catch (error) {
       if (error instanceof NotLeaderError) return { hint: error.leaderHint as NodeId | undefined };
       if (error instanceof ProposalDroppedError) return { hint: undefined };
+      // Gave up waiting for the commit (or a snapshot covered the entry): it may still
+      // apply, and proposing it again is safe. A failed replica serves nothing: give up.
+      if (error instanceof ShardUnavailableError && group.failure === undefined) return { hint: undefined, unknown: error };
       throw error;
     }
   }
@@ -113,8 +127,8 @@ export class RoutedShardLog implements ShardLog {
         return { hint: undefined };
       }
       // Sent, then lost (connection dropped, deadline): the leader may have proposed the
-      // command and it may still commit; proposing it again could apply it twice.
-      throw new ShardUnavailableError(this.shardId, `shard ${this.shardId}: forward to node ${target} failed after it was sent; its outcome is unknown`, { cause: error });
+      // command and it may still commit. Proposing it again is safe (applied at most once).
+      return { hint: undefined, unknown: new Error(`forward to node ${target} failed after it was sent`, { cause: error }) };
     }
     switch (reply.kind) {
       case 'applied':
@@ -122,6 +136,7 @@ export class RoutedShardLog implements ShardLog {
       case 'changed':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a membership change');
       case 'answered':
+      case 'described':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a query');
       case 'not_leader':
         this.view.noteMiss(target);
@@ -133,7 +148,8 @@ export class RoutedShardLog implements ShardLog {
       case 'overloaded':
         throw new OverloadedError(this.shardId, reply.message);
       case 'unavailable':
-        throw new ShardUnavailableError(this.shardId, reply.message);
+        // The leader gave up waiting for the commit (or failed): the entry may still commit.
+        return { hint: undefined, unknown: new Error(`node ${target}: ${reply.message}`) };
     }
   }
 
@@ -171,6 +187,15 @@ export class RoutedShardLog implements ShardLog {
   private unavailable(): ShardUnavailableError {
     this.unreachableSinceMs ??= this.deps.clock.monotonicMs() - this.deps.routeWaitMs;
     return new ShardUnavailableError(this.shardId, `shard ${this.shardId} has no reachable leader (waited ${this.deps.routeWaitMs} ms)`);
+  }
+
+  private outcomeUnknown(cause: Error): ShardUnavailableError {
+    this.unreachableSinceMs ??= this.deps.clock.monotonicMs() - this.deps.routeWaitMs;
+    return new ShardUnavailableError(
+      this.shardId,
+      `shard ${this.shardId}: no answer within ${this.deps.routeWaitMs} ms; the command's outcome is unknown (it may still apply, at most once)`,
+      { cause },
+    );
   }
 
   private pause(ms: number): Promise<void> {

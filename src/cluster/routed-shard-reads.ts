@@ -76,6 +76,7 @@ export class RoutedShardReads implements ShardReads {
         return { hint: undefined };
       case 'applied':
       case 'changed':
+      case 'described':
         throw new ShardUnavailableError(this.shardId, `a read of shard ${this.shardId} was answered as a write`);
     }
   }

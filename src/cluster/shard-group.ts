@@ -221,6 +221,8 @@ export class ShardGroup {
 
   /** After the Ready's entries are durable and its messages sent: apply and answer. */
   applyReady(ready: Ready): void {
+    // A failed group (storage failure, or a replica removed from its group) applies nothing more.
+    if (this.failure !== undefined) return;
     if (ready.softState !== undefined && ready.softState.leader !== this.knownLeader) {
       this.knownLeader = ready.softState.leader;
       this.deps.metrics?.leaderChanged(this.shardId);

@@ -1,13 +1,14 @@
 /**
  * Durable state of the shards' queues: queue records, message records, message bodies,
- * the id → seq map, each shard's applied index, and each shard's outbox.
+ * the id → seq map, each shard's applied index, each shard's outbox, and each shard's
+ * window of recently applied commands (deduplication, see shard/applied-window.ts).
  *
  * Only the shard state machine writes here, and only while applying a command. Writes
  * are synchronous calls that take effect at once for point reads (`getQueue`,
  * `getMessage`, `getBody`, `seqOfId`, `getShardMeta`) and reach disk in the background:
  * everything written in one event-loop turn lands in one transaction, so the shard's
  * applied index (in `ShardMeta`) always matches the state stored with it. Range reads
- * (`queues`, `messages`, `allQueues`, `outbox`) see committed state only: callers that
+ * (`queues`, `messages`, `allQueues`, `outbox`, `applied`) see committed state only: callers that
  * need the latest applied state await `committed()` first.
  *
  * Bodies are opaque bytes (encoded by the cluster layer) kept apart from the small
@@ -89,6 +90,13 @@ export interface OutboxRecord {
   readonly data: Uint8Array;
 }
 
+/** One command of a shard's dedup window, keyed by the log index it was applied at. */
+export interface AppliedRecord {
+  readonly index: number;
+  /** Opaque to the store (the FSM encodes the command's dedup key and first result). */
+  readonly data: Uint8Array;
+}
+
 export interface QueueStore {
   getQueue(key: QueueKey): StoredQueue | undefined;
   putQueue(key: QueueKey, queue: StoredQueue): void;
@@ -117,6 +125,12 @@ export interface QueueStore {
   removeOutbox(shardId: ShardId, seq: number): void;
   /** Committed outbox entries of a shard in seq order. */
   outbox(shardId: ShardId): Iterable<OutboxRecord>;
+
+  getApplied(shardId: ShardId, index: number): Uint8Array | undefined;
+  putApplied(shardId: ShardId, record: AppliedRecord): void;
+  removeApplied(shardId: ShardId, index: number): void;
+  /** Committed dedup-window records of a shard in index order. */
+  applied(shardId: ShardId): Iterable<AppliedRecord>;
 
   /** Resolves once every write issued so far is committed (visible to range reads). */
   committed(): Promise<void>;

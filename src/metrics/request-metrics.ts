@@ -100,6 +100,7 @@ export class PromNotificationMetrics implements NotificationMetrics {
   private readonly deliveries: Counter<'kind'>;
   private readonly failures: Counter<'kind'>;
   private readonly pending: Gauge;
+  private readonly passedOver: Counter<'kind'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -116,6 +117,12 @@ export class PromNotificationMetrics implements NotificationMetrics {
       registers,
     });
     this.pending = new Gauge({ name: 'zaqar_notification_backlog', help: 'Notifications waiting for delivery.', registers });
+    this.passedOver = new Counter({
+      name: 'zaqar_notification_skipped_total',
+      help: 'Messages not notified because message_pipeline lacks zaqar.notification.notifier, by subscriber kind.',
+      labelNames: ['kind'],
+      registers,
+    });
   }
 
   delivered(subscriberKind: string): void {
@@ -128,5 +135,9 @@ export class PromNotificationMetrics implements NotificationMetrics {
 
   backlog(count: number): void {
     this.pending.set(count);
+  }
+
+  skipped(subscriberKind: string, count: number): void {
+    this.passedOver.inc({ kind: subscriberKind }, count);
   }
 }

@@ -4,6 +4,8 @@
 # first) with the CI config, waits until every node answers, then sends every request
 # (HTTP and WebSocket) to node 2, which leads some shards and forwards the others'
 # writes. The exclusions are .ci/run's. Exits with the runner's status (0 only with 0 failed).
+# NODES (default 3) and REPLICAS (default 3) change the cluster: with NODES=4 REPLICAS=3,
+# node 2 hosts no replica of a quarter of the shards and serves them through their replicas.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,13 +13,15 @@ shared="$(cd "$root/../shared" && pwd)"
 cd "$root"
 
 base_port="${BASE_PORT:-$((20000 + RANDOM % 20000))}"
+nodes="${NODES:-3}"
+replicas="${REPLICAS:-3}"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
   status=$?
   if [ "$status" != 0 ]; then
     # A failed run shows what each node said (its log is removed with the work dir).
-    for id in 1 2 3; do
+    for id in $(seq 1 "$nodes"); do
       echo "--- node $id (last 40 lines)" >&2
       tail -n 40 "$work/node$id.log" >&2 2>/dev/null || true
     done
@@ -28,14 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peers="1=127.0.0.1:$((base_port + 11)),2=127.0.0.1:$((base_port + 12)),3=127.0.0.1:$((base_port + 13))"
-for id in 1 2 3; do
+peers=""
+for id in $(seq 1 "$nodes"); do peers="${peers:+$peers,}$id=127.0.0.1:$((base_port + 10 + id))"; done
+for id in $(seq 1 "$nodes"); do
   node dist/src/cli.js serve --listen "127.0.0.1:$((base_port + id))" --data-dir "$work/node$id" \
-    --node-id "$id" --peers "$peers" --config .ci/conformance-config.json >"$work/node$id.log" 2>&1 &
+    --node-id "$id" --peers "$peers" --replicas "$replicas" --config .ci/conformance-config.json >"$work/node$id.log" 2>&1 &
   pids+=("$!")
 done
 
-for id in 1 2 3; do
+for id in $(seq 1 "$nodes"); do
   for _ in $(seq 1 300); do
     grep -q '^listening on ' "$work/node$id.log" && break
     sleep 0.1

@@ -104,5 +104,24 @@ export function queueStoreContract(name: string, open: () => Promise<OpenedQueue
       expect([...store.outbox(shard)].map((o) => o.seq)).toEqual([2]);
       await close();
     });
+
+    test('dedup-window records are kept per shard in index order', async () => {
+      const { store, close } = await open();
+      store.putApplied(shard, { index: 12, data: new Uint8Array([12]) });
+      store.putApplied(shard, { index: 3, data: new Uint8Array([3]) });
+      store.putApplied(4 as ShardId, { index: 5, data: new Uint8Array([5]) });
+      expect([...(store.getApplied(shard, 12) ?? [])]).toEqual([12]);
+      await store.committed();
+      expect([...store.applied(shard)].map((r) => [r.index, [...r.data]])).toEqual([
+        [3, [3]],
+        [12, [12]],
+      ]);
+      store.removeApplied(shard, 3);
+      expect(store.getApplied(shard, 3)).toBeUndefined();
+      await store.flushed();
+      expect([...store.applied(shard)].map((r) => r.index)).toEqual([12]);
+      expect([...store.applied(4 as ShardId)].map((r) => r.index)).toEqual([5]);
+      await close();
+    });
   });
 }

@@ -1,15 +1,17 @@
 /**
  * The cluster-port fuzzer, in process: a GrpcRaftTransport with the forwarding
- * service (its handler answers `not_leader`, as a node without the shard would) takes
- * random bytes on raw TCP, Raft streams carrying garbage before or after a valid
- * hello (including hellos naming another node or a huge node id), msgpack values of
- * the wrong shape, and unary forward calls with random bodies. Nothing may throw out
- * of the transport, no malformed value may reach the Raft handler, and afterwards a
- * genuine peer still gets its messages through.
+ * service (its handler answers `not_leader`, as a node without the shard would) and
+ * the address book exchange takes random bytes on raw TCP, Raft streams carrying
+ * garbage before or after a valid hello (including hellos naming another node or a
+ * huge node id), msgpack values of the wrong shape, and unary forward and exchange
+ * calls with random bodies. Nothing may throw out of the transport, no malformed value
+ * may reach the Raft handler or the exchange handler, and afterwards a genuine peer
+ * still gets its messages through.
  */
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { Packr } from 'msgpackr';
+import { addressBookServiceDefinition, addressBookServiceImplementation, isAddressExchange } from '../../src/cluster/grpc/address-book-service.js';
 import { forwardServiceDefinition, forwardServiceImplementation } from '../../src/cluster/grpc/forward-service.js';
 import { SeededRandom } from '../../src/common/random.js';
 import { SystemDelays } from '../../src/common/timers.js';
@@ -24,18 +26,28 @@ const identity = (bytes: Buffer): Buffer => bytes;
 
 export class GrpcFuzzTarget {
   readonly received: RaftMessage[] = [];
+  /** Exchange requests that reached the handler although malformed (must stay 0). */
+  malformedExchanges = 0;
 
   private constructor(readonly transport: GrpcRaftTransport) {}
 
   static async start(): Promise<GrpcFuzzTarget> {
+    let target: GrpcFuzzTarget | undefined;
     const transport = await GrpcRaftTransport.listen({
       nodeId: 2 as NodeId, listenAddress: '127.0.0.1:0', random: new SeededRandom(2), delays: new SystemDelays(),
       backoff: { baseMs: 20, maxMs: 200 },
-      extraServices: [{ definition: forwardServiceDefinition,
-        implementation: forwardServiceImplementation(() => Promise.resolve({ kind: 'not_leader', leaderHint: undefined })) }],
+      extraServices: [
+        { definition: forwardServiceDefinition,
+          implementation: forwardServiceImplementation(() => Promise.resolve({ kind: 'not_leader', leaderHint: undefined })) },
+        { definition: addressBookServiceDefinition,
+          implementation: addressBookServiceImplementation(async (request) => {
+            if (!isAddressExchange(request) && target !== undefined) target.malformedExchanges += 1;
+            return { from: 2, entries: [] };
+          }) },
+      ],
     });
     transport.connect(new Map([[1 as NodeId, '127.0.0.1:9'], [3 as NodeId, '127.0.0.1:9']]));
-    const target = new GrpcFuzzTarget(transport);
+    target = new GrpcFuzzTarget(transport);
     transport.onMessage((message) => target.received.push(message));
     return target;
   }
@@ -45,9 +57,10 @@ export class GrpcFuzzTarget {
   }
 
   async once(rng: FuzzRandom): Promise<FuzzOutcome> {
-    const kind = rng.int(4);
+    const kind = rng.int(5);
     if (kind === 0) return this.rawTcp(rng);
-    if (kind === 1) return this.forward(rng);
+    if (kind === 1) return this.unary(rng, '/zaqar.cluster.Forward/Propose');
+    if (kind === 2) return this.unary(rng, '/zaqar.cluster.AddressBook/Exchange');
     return this.stream(rng);
   }
 
@@ -62,14 +75,14 @@ export class GrpcFuzzTarget {
     });
   }
 
-  private forward(rng: FuzzRandom): Promise<FuzzOutcome> {
+  private unary(rng: FuzzRandom, path: string): Promise<FuzzOutcome> {
     const body = rng.chance(0.5) ? Buffer.from(rng.bytes(rng.int(100))) : packr.pack(fuzzJson(rng));
     const client = new grpc.Client(this.address, grpc.credentials.createInsecure());
     return new Promise((resolve) => {
-      client.makeUnaryRequest('/zaqar.cluster.Forward/Propose', identity, identity, body, { deadline: Date.now() + 5_000 }, (error) => {
+      client.makeUnaryRequest(path, identity, identity, body, { deadline: Date.now() + 5_000 }, (error) => {
         client.close();
-        const isClean = error === null || error.code !== grpc.status.UNAVAILABLE || error.details.includes('Deadline');
-        resolve({ ok: isClean, what: `forward ${body.toString('hex').slice(0, 80)}: ${error?.code ?? 'ok'} ${error?.details ?? ''}` });
+        const isClean = (error === null || error.code !== grpc.status.UNAVAILABLE || error.details.includes('Deadline')) && this.malformedExchanges === 0;
+        resolve({ ok: isClean, what: `${path} ${body.toString('hex').slice(0, 80)}: ${error?.code ?? 'ok'} ${error?.details ?? ''}` });
       });
     });
   }

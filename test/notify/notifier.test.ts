@@ -6,6 +6,8 @@
  * subscriber does not hold back another one. With require_confirmation: a message posted
  * while unconfirmed is never sent, whether the confirmation applies before or after the
  * line reaches it, and a retry waiting when the subscription is unconfirmed is dropped.
+ * Without the notifier stage in message_pipeline: messages are passed over unsent (never
+ * sent later either), confirmation notices still go out.
  * The sender is a recording double: the webhook, SMTP and kill -9 paths are covered
  * against real receivers in the other suites.
  */
@@ -14,7 +16,7 @@ import type { Clock } from '../../src/common/clock.js';
 import type { Delays } from '../../src/common/timers.js';
 import { ManualTimers } from '../../src/common/timers.js';
 import type { NotificationDocument, NotificationSender, NotificationTarget } from '../../src/cluster/notify/notification.js';
-import { Notifier, type NotificationSource } from '../../src/cluster/notify/notifier.js';
+import { Notifier, type NotificationSource, type NotifierDeps } from '../../src/cluster/notify/notifier.js';
 import type { ShardedBroker } from '../../src/cluster/sharded-broker.js';
 import { useBrokerFixture } from '../engine/support/broker-fixture.js';
 
@@ -68,12 +70,18 @@ class HeldDelays implements Delays {
   }
 }
 
-interface StartOptions { source?: NotificationSource; delays?: Delays; requireConfirmation?: boolean }
+interface StartOptions {
+  source?: NotificationSource;
+  delays?: Delays;
+  requireConfirmation?: boolean;
+  deliversMessages?: boolean;
+  confirmation?: NotifierDeps['confirmation'];
+}
 
 function startNotifier(fixture: { broker: ShardedBroker; clock: Clock }, sender: NotificationSender, options: StartOptions = {}) {
   const broker = fixture.broker;
   const timers = new ManualTimers();
-  const metrics = { delivered: vi.fn(), deliveryFailed: vi.fn(), backlog: vi.fn() };
+  const metrics = { delivered: vi.fn(), deliveryFailed: vi.fn(), backlog: vi.fn(), skipped: vi.fn() };
   const notifier = new Notifier({
     source: options.source ?? broker.notificationSource(),
     sender,
@@ -82,7 +90,8 @@ function startNotifier(fixture: { broker: ShardedBroker; clock: Clock }, sender:
     delays: options.delays ?? new RecordingDelays(),
     metrics,
     log: () => undefined,
-  }, { requireConfirmation: options.requireConfirmation ?? false });
+    ...(options.confirmation === undefined ? {} : { confirmation: options.confirmation }),
+  }, { requireConfirmation: options.requireConfirmation ?? false, deliversMessages: options.deliversMessages ?? true });
   running.push(notifier);
   return { notifier, timers, metrics };
 }
@@ -250,6 +259,27 @@ describe('Notifier with require_confirmation', () => {
     await driveUntil(timers, () => storedCursors(broker)[0] === 1);
     expect(bodies(sender)).toEqual(['m1']);
     expect(sender.delivered).toEqual([]);
+  });
+});
+
+describe('Notifier without the notifier stage in message_pipeline', () => {
+  test('passes over messages unsent (counted), still sends confirmation notices, and a later notifier with the stage sends only newer messages', async () => {
+    const fixture = await openFixture();
+    await subscribe(fixture.broker, 'http://a.example/hook');
+    await post(fixture.broker, ['while off 1', 'while off 2']);
+    const off = new RecordingSender();
+    const confirmation: NotifierDeps['confirmation'] = (_key, _subscription, kind) => ({ Message_Type: kind });
+    const one = startNotifier(fixture, off, { deliversMessages: false, confirmation });
+    await driveUntil(one.timers, () => storedCursors(fixture.broker)[0] === 2 && off.attempts.length === 1);
+    expect(off.attempts.map((a) => a.document)).toEqual([{ Message_Type: 'subscribe' }]);
+    expect(one.metrics.skipped).toHaveBeenCalledWith('http', 2);
+    await one.notifier.stop();
+
+    await post(fixture.broker, ['while on']);
+    const on = new RecordingSender();
+    const two = startNotifier(fixture, on);
+    await driveUntil(two.timers, () => storedCursors(fixture.broker)[0] === 3);
+    expect(on.attempts.map((a) => a.document['body'])).toEqual(['while on']);
   });
 });
 

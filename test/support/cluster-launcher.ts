@@ -34,6 +34,11 @@ export interface ClusterOptions {
   readonly replicas?: number;
   /** Nodes started by `start` (default all); the others are started by the test. */
   readonly startNodes?: readonly number[];
+  /**
+   * Nodes that are in no one's `--peers` and start with `--join` of the first other node
+   * instead (they learn the cluster from its address book and wait to be added).
+   */
+  readonly joinNodes?: readonly number[];
 }
 
 export interface ShardReport {
@@ -51,7 +56,7 @@ export interface ShardReport {
 export interface ClusterReport {
   readonly nodeId: number;
   readonly shards: readonly ShardReport[];
-  readonly peers: readonly { nodeId: number; isConnected: boolean }[];
+  readonly peers: readonly { nodeId: number; address: string; isConnected: boolean }[];
 }
 
 /** A free TCP port on 127.0.0.1 (closed again at once; good enough on a test machine). */
@@ -75,11 +80,18 @@ export class ClusterNode {
     readonly id: number,
     readonly httpPort: number,
     readonly clusterPort: number,
+    /** The node's `--data-dir` (read it only while the node is stopped). */
+    readonly dataDir: string,
     private readonly args: readonly string[],
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** The cluster gRPC address the node listens on. */
+  get clusterAddress(): string {
+    return `127.0.0.1:${this.clusterPort}`;
   }
 
   get isRunning(): boolean {
@@ -169,9 +181,11 @@ export class ClusterLauncher {
     const portOf = (id: number): { http: number; cluster: number } => ports[id - 1] ?? { http: 0, cluster: 0 };
     const proxies = new Map<string, TcpProxy>();
     const nodes: ClusterNode[] = [];
+    const joinNodes = options.joinNodes ?? [];
+    const seed = ids.find((id) => !joinNodes.includes(id)) ?? 1;
     for (const id of ids) {
       const peerList: string[] = [];
-      for (const other of ids) {
+      for (const other of ids.filter((other) => !joinNodes.includes(other))) {
         let address = `127.0.0.1:${portOf(other).cluster}`;
         if (options.isProxied === true && other !== id) {
           const proxy = await TcpProxy.start({ host: '127.0.0.1', port: portOf(other).cluster });
@@ -187,13 +201,13 @@ export class ClusterLauncher {
         '--data-dir', join(dir, `node${id}`),
         '--config', configPath,
         '--node-id', String(id),
-        '--peers', peers,
+        ...(joinNodes.includes(id) ? ['--join', `127.0.0.1:${portOf(seed).cluster}`] : ['--peers', peers]),
         '--raft-listen', `127.0.0.1:${portOf(id).cluster}`,
         ...(options.shards === undefined ? [] : ['--shards', String(options.shards)]),
         ...(options.initialMembers === undefined ? [] : ['--initial-members', options.initialMembers.join(',')]),
         ...(options.replicas === undefined ? [] : ['--replicas', String(options.replicas)]),
       ];
-      nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, args));
+      nodes.push(new ClusterNode(id, portOf(id).http, portOf(id).cluster, join(dir, `node${id}`), args));
     }
     const cluster = new ClusterLauncher(nodes, dir, proxies);
     try {

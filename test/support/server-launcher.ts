@@ -86,8 +86,10 @@ export class LaunchedServer {
     await this.waitExit('SIGKILL');
   }
 
-  async restart(): Promise<void> {
+  /** Stops the process (SIGTERM) and starts a new one on the same data dir, with `config` when given. */
+  async restart(config?: Record<string, unknown>): Promise<void> {
     await this.waitExit('SIGTERM');
+    if (config !== undefined) await writeFile(this.configPath, JSON.stringify(config));
     await this.spawn();
   }
 

@@ -56,9 +56,10 @@ export function forwardServiceImplementation(handler: ForwardHandler): grpc.Unty
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query } = value as Record<string, unknown>;
+  const { shardId, command, membership, query, describe, release } = value as Record<string, unknown>;
   return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
-    && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query));
+    && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
+    && (describe === undefined || describe === true) && (release === undefined || release === true);
 }
 
 /** Only the kind is checked: peers are trusted cluster members (mutual TLS), this guards against version skew. */
@@ -126,6 +127,12 @@ export class GrpcForwarder implements Forwarder {
     });
     this.clients.set(to, client);
     return client;
+  }
+
+  /** Drops the client of a peer whose address changed or that was removed; the next call dials anew. */
+  forget(to: NodeId): void {
+    this.clients.get(to)?.close();
+    this.clients.delete(to);
   }
 
   close(): void {

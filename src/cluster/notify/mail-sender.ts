@@ -2,9 +2,11 @@
  * `mailto:` delivery (zaqar-semantics.md §9.7) over SMTP with nodemailer: the mail's
  * text is the JSON notification document, `To` the address, `From` `options.from` or
  * the configured sender, `Subject` the URI's `subject` parameter, else
- * `options.subject`, else empty. A refused or failed SMTP exchange is a DeliveryError.
+ * `options.subject`, else empty. Confirmation documents go out as the templated e-mail
+ * of confirmation-mail.ts instead. A refused or failed SMTP exchange is a DeliveryError.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
+import { confirmationMail, type ConfirmationMailSettings } from './confirmation-mail.js';
 import { DeliveryError, type NotificationDocument, type NotificationSender, type NotificationTarget } from './notification.js';
 
 export interface SmtpOptions {
@@ -13,6 +15,8 @@ export interface SmtpOptions {
   /** Default `From` when the subscription has no `options.from`. */
   readonly sender: string;
   readonly timeoutMs: number;
+  /** How (un)subscribe confirmation documents become e-mails (confirmation-mail.ts). */
+  readonly confirmation: ConfirmationMailSettings;
 }
 
 /** Address and subject of a `mailto:` URI. */
@@ -41,8 +45,10 @@ export class MailSender implements NotificationSender {
     const { address, subject } = parseMailto(target.subscriber);
     const from = typeof target.options['from'] === 'string' ? target.options['from'] : this.smtp.sender;
     const optionSubject = typeof target.options['subject'] === 'string' ? target.options['subject'] : '';
+    const mail = confirmationMail(document, { address, queue: target.queue }, this.smtp.confirmation)
+      ?? { from, to: address, subject: subject ?? optionSubject, text: JSON.stringify(document) };
     try {
-      await this.transport.sendMail({ from, to: address, subject: subject ?? optionSubject, text: JSON.stringify(document) });
+      await this.transport.sendMail(mail);
     } catch (cause) {
       throw new DeliveryError(`mail to ${address} failed: ${String(cause)}`, { cause });
     }

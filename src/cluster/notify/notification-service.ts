@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../common/clock.js';
 import { SystemDelays, SystemTimers, type Delays, type Timers } from '../../common/timers.js';
+import type { ConfirmationMailSettings } from './confirmation-mail.js';
 import { MailSender } from './mail-sender.js';
 import type { NotificationSender } from './notification.js';
 import { Notifier, type NotificationSource, type NotifierDeps, type NotifierMetrics, type NotifierOptions } from './notifier.js';
@@ -15,10 +16,14 @@ import { WebhookSender } from './webhook-sender.js';
 
 export interface NotificationSettings {
   readonly requireConfirmation: boolean;
+  /** `message_pipeline` has the notifier stage: posted messages are notified. */
+  readonly deliversMessages: boolean;
   readonly smtpHost?: string;
   readonly smtpPort: number;
   readonly smtpSender: string;
   readonly webhookTimeoutSeconds: number;
+  /** Confirmation e-mails to mailto: subscribers. */
+  readonly confirmationMail: ConfirmationMailSettings;
 }
 
 export interface NotificationServiceDeps {
@@ -43,7 +48,7 @@ export function startNotifications(settings: NotificationSettings, deps: Notific
   const webhook = new WebhookSender({ timeoutMs });
   const mail = settings.smtpHost === undefined
     ? undefined
-    : new MailSender({ host: settings.smtpHost, port: settings.smtpPort, sender: settings.smtpSender, timeoutMs });
+    : new MailSender({ host: settings.smtpHost, port: settings.smtpPort, sender: settings.smtpSender, timeoutMs, confirmation: settings.confirmationMail });
   const byKind: Record<string, NotificationSender> = { http: webhook, https: webhook, zaqar: new QueueForwarder(deps.post) };
   if (mail !== undefined) byKind['mailto'] = mail;
   const notifier = new Notifier({
@@ -55,7 +60,7 @@ export function startNotifications(settings: NotificationSettings, deps: Notific
     metrics: deps.metrics,
     log: deps.log,
     ...(deps.confirmation === undefined ? {} : { confirmation: deps.confirmation }),
-  }, { ...deps.options, requireConfirmation: settings.requireConfirmation });
+  }, { ...deps.options, requireConfirmation: settings.requireConfirmation, deliversMessages: settings.deliversMessages });
   return {
     notifier,
     stop: async () => {

@@ -16,6 +16,8 @@
  * found to hold subscriptions (rescanned every `rescanMs`, at most `watchedMax`) are looked at.
  *
  * Messages deleted or expired before their turn are skipped: their bodies are gone.
+ * Without the notifier stage in `message_pipeline` (`deliversMessages` false) every
+ * message is passed over unsent; confirmation notices are sent either way (§9.1).
  *
  * Confirmation (`requireConfirmation`): a message is sent only while its subscription is
  * confirmed, checked on the stored subscription before each attempt; an unconfirmed
@@ -46,6 +48,7 @@ export interface NotifierMetrics {
   delivered(subscriberKind: string): void;
   deliveryFailed(subscriberKind: string): void;
   backlog(count: number): void;
+  skipped(subscriberKind: string, count: number): void;
 }
 
 export interface NotifierOptions {
@@ -56,6 +59,8 @@ export interface NotifierOptions {
   readonly watchedMax: number;
   /** Deliver to unconfirmed subscriptions only when false (`require_confirmation`). */
   readonly requireConfirmation: boolean;
+  /** Notify posted messages (`message_pipeline` has the notifier stage); confirmation notices go out either way. */
+  readonly deliversMessages: boolean;
 }
 
 export const defaultNotifierOptions: NotifierOptions = {
@@ -65,6 +70,7 @@ export const defaultNotifierOptions: NotifierOptions = {
   backlogMax: 10_000,
   watchedMax: 100_000,
   requireConfirmation: false,
+  deliversMessages: true,
 };
 
 export interface NotifierDeps {
@@ -208,6 +214,13 @@ export class Notifier {
       if (queue === undefined || subscription === undefined || subscription.expiresMs <= this.deps.clock.nowMs()) return;
       const lastSeq = queue.nextSeq - 1;
       if (subscription.notifiedSeq >= lastSeq) return;
+      if (!this.options.deliversMessages) {
+        // As in the reference, a message posted while the notifier stage is off is never
+        // notified, not even once a restart switched it on: pass over it.
+        await this.deps.source.changeSubscriptions(key, { op: 'progress', id, notifiedSeq: lastSeq });
+        this.deps.metrics.skipped(subscriberKind(subscription.subscriber), lastSeq - subscription.notifiedSeq);
+        continue;
+      }
       let seq = subscription.notifiedSeq + 1;
       if (lastSeq - subscription.notifiedSeq > this.options.backlogMax) {
         seq = lastSeq - this.options.backlogMax + 1;

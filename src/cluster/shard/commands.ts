@@ -31,7 +31,16 @@ export interface MovedMessage {
   readonly checksum: string | null;
 }
 
-interface QueueCommandBase {
+/**
+ * An id minted once by the proposer for a command that has no natural one, so the FSM
+ * can apply it at most once however often it is proposed (command-ids.ts says which
+ * commands carry one). Optional: entries written before it existed decode unchanged.
+ */
+interface CommandIdentity {
+  readonly commandId?: string;
+}
+
+interface QueueCommandBase extends CommandIdentity {
   readonly nowMs: number;
   readonly project: string;
   readonly queue: string;
@@ -66,7 +75,7 @@ export type ShardCommand =
   /** The outbox entry `outboxSeq` has been delivered: forget it. */
   | { readonly type: 'outboxAck'; readonly nowMs: number; readonly outboxSeq: number }
   /** A change to a queue's subscriptions or their delivery cursors (subscription-writes.ts). */
-  | SubscriptionCommand;
+  | (SubscriptionCommand & CommandIdentity);
 
 export type ShardCommandType = ShardCommand['type'];
 

@@ -12,6 +12,11 @@
  * restart `recover()` finds state matching `appliedIndex` and the owner replays the log
  * from `appliedIndex + 1`.
  *
+ * At most once: a command with a dedup key (command-ids.ts) that is still in the
+ * AppliedWindow is not applied again; it changes nothing and returns its first result.
+ * The window is replicated state like the rest (stored per record with the batch,
+ * carried in the image).
+ *
  * Snapshots: `snapshot()` encodes the shard's stored state as a ShardImage and
  * `restore()` replaces it with one. Both read the store's committed state, so they may
  * only run once `awaitCommitted()` resolved with nothing applied since (asserted).
@@ -20,7 +25,9 @@ import { assert, unreachable } from '../../common/assert.js';
 import type { LogIndex, ShardId } from '../../common/ids.js';
 import type { QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
 import { ClaimIndex, queueKeyOf } from './claim-index.js';
+import { AppliedWindow, type AppliedWindowLimits, defaultAppliedWindowLimits } from './applied-window.js';
 import { applyClaim, applyRelease, applyRenew } from './claim-writes.js';
+import { dedupKeyOf } from './command-ids.js';
 import { decodeCommand, type ShardCommand } from './commands.js';
 import {
   applyDeleteMessage,
@@ -48,6 +55,7 @@ export class QueueFsm {
   readonly index = new ClaimIndex();
   private meta: ShardMeta;
   private readonly context: ShardContext;
+  private readonly window: AppliedWindow;
   /** Counts apply/restore calls, so awaitCommitted knows whether any ran meanwhile. */
   private writeCount = 0;
   /** Writes were issued since the store last reported them committed (none at start: the index is rebuilt from committed state too). */
@@ -56,8 +64,12 @@ export class QueueFsm {
   constructor(
     readonly shardId: ShardId,
     readonly store: QueueStore,
+    /** Tests shrink the window; in service every replica uses the default. */
+    windowLimits: AppliedWindowLimits = defaultAppliedWindowLimits,
   ) {
     this.meta = store.getShardMeta(shardId) ?? initialMeta;
+    this.window = new AppliedWindow(shardId, store, windowLimits);
+    this.window.load(store.applied(shardId));
     this.context = {
       shardId,
       store,
@@ -93,7 +105,7 @@ export class QueueFsm {
     if (entries.length === 0) return results;
     for (const entry of entries) {
       assert(entry.index === this.meta.appliedIndex + 1, () => `shard ${this.shardId} applies ${entry.index} after ${this.meta.appliedIndex}`);
-      results.push(entry.data.length === 0 ? undefined : this.applyCommand(decodeCommand(entry.data)));
+      results.push(entry.data.length === 0 ? undefined : this.applyOnce(entry.index, decodeCommand(entry.data)));
       this.meta = { ...this.meta, appliedIndex: entry.index };
     }
     this.store.putShardMeta(this.shardId, this.meta);
@@ -128,11 +140,36 @@ export class QueueFsm {
     assert(image.shardId === this.shardId, () => `shard ${this.shardId}: image of shard ${image.shardId}`);
     installShardImage(this.store, image);
     this.meta = image.meta;
+    this.window.load(image.applied ?? []);
     this.wrote();
     this.index.clear();
     for (const { project, name, messages } of image.queues) {
       for (const message of messages) this.indexMessage(queueKeyOf(project, name), message);
     }
+  }
+
+  /**
+   * Drops the shard's whole state, as if nothing had been applied: this node no longer
+   * holds a replica of the shard. Same precondition as restore (committed state).
+   */
+  forget(): void {
+    this.restore(encodeShardImage({ shardId: this.shardId, meta: initialMeta, queues: [], outbox: [] }));
+  }
+
+  /** How many applied commands the dedup window holds (AppliedWindow). */
+  get windowSize(): number {
+    return this.window.size;
+  }
+
+  /** Applies `command` unless its key is in the window; a repeat touches no state at all. */
+  private applyOnce(index: LogIndex, command: ShardCommand): AnyCommandResult {
+    const key = dedupKeyOf(command);
+    const first = key === undefined ? undefined : this.window.resultOf(key, command.type);
+    if (first !== undefined) return first;
+    const result = this.applyCommand(command);
+    if (key !== undefined) this.window.remember({ index, nowMs: this.meta.lastNowMs }, { key, type: command.type, result });
+    this.window.evict(this.meta.lastNowMs);
+    return result;
   }
 
   private applyCommand(command: ShardCommand): AnyCommandResult {

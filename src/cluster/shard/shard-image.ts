@@ -6,7 +6,9 @@
  * a deleted queue kept for its subscriptions; an older image without it reads as not
  * deleted), every
  * message record with its body (claims live on the message records), and the outbox
- * (dead-letter entries still to deliver). That is everything a QueueStore keeps for a
+ * (dead-letter entries still to deliver), and the dedup window of recently applied
+ * commands (`applied`; absent in images made before it existed: an empty window). That
+ * is everything a QueueStore keeps for a
  * shard; the claim index is derived and rebuilt from it.
  *
  * Encoding: msgpackr, framed as u32 CRC-32 (little endian, over the rest) + u8 version +
@@ -26,7 +28,7 @@ import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
-import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
 
 export interface ImageQueue {
   readonly project: string;
@@ -42,6 +44,8 @@ export interface ShardImage {
   readonly meta: ShardMeta;
   readonly queues: readonly ImageQueue[];
   readonly outbox: readonly OutboxRecord[];
+  /** In index order; optional so older images still decode. */
+  readonly applied?: readonly AppliedRecord[];
 }
 
 const imageVersion = 1;
@@ -63,7 +67,8 @@ export function captureShardImage(store: QueueStore, shardId: ShardId, meta: Sha
   // Canonical order (stores may list queues differently), so equal states give equal images.
   queues.sort((a, b) => Buffer.compare(Buffer.from(`${a.project}\u0000${a.name}`), Buffer.from(`${b.project}\u0000${b.name}`)));
   const outbox = [...store.outbox(shardId)].map((record) => ({ seq: record.seq, data: record.data }));
-  return { shardId, meta, queues, outbox };
+  const applied = [...store.applied(shardId)].map((record) => ({ index: record.index, data: record.data }));
+  return { shardId, meta, queues, outbox, applied };
 }
 
 /**
@@ -78,6 +83,7 @@ export function installShardImage(store: QueueStore, image: ShardImage): void {
     store.removeQueue(key);
   }
   for (const { seq } of [...store.outbox(shardId)]) store.removeOutbox(shardId, seq);
+  for (const { index } of [...store.applied(shardId)]) store.removeApplied(shardId, index);
   for (const { project, name, queue, messages, bodies } of image.queues) {
     const key: QueueKey = { shardId, project, queue: name };
     store.putQueue(key, queue);
@@ -88,6 +94,7 @@ export function installShardImage(store: QueueStore, image: ShardImage): void {
     });
   }
   for (const record of image.outbox) store.putOutbox(shardId, record);
+  for (const record of image.applied ?? []) store.putApplied(shardId, record);
   store.putShardMeta(shardId, image.meta);
 }
 

@@ -8,6 +8,7 @@
  *   queue-ids       [shard, project, queue, id]   → seq
  *   queue-shards    shard                         → ShardMeta (applied index, …)
  *   queue-outbox    [shard, seq]                  → opaque bytes
+ *   queue-applied   [shard, index]                → opaque bytes (dedup window)
  *
  * Writes are lmdb-js asynchronous puts: all writes of one event-loop turn share one
  * transaction, which is how a shard's applied index always commits together with the
@@ -18,8 +19,9 @@
 import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
-import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
+import { LmdbNumberedRecords } from './numbered-records.js';
 import { PendingWrites, removed } from './pending-writes.js';
 
 const seqMax = Number.MAX_SAFE_INTEGER;
@@ -31,10 +33,10 @@ export class LmdbQueueStore implements QueueStore {
   private readonly bodies: PendingWrites<Uint8Array>;
   private readonly ids: PendingWrites<number>;
   private readonly metas: PendingWrites<ShardMeta>;
-  private readonly outboxes: PendingWrites<Uint8Array>;
+  private readonly outboxes: LmdbNumberedRecords;
+  private readonly appliedRecords: LmdbNumberedRecords;
   private readonly queueDb: Database<StoredQueue, Key>;
   private readonly messageDb: Database<StoredMessage, Key>;
-  private readonly outboxDb: Database<Uint8Array, Key>;
   private failure: unknown = undefined;
 
   /** `onFailure` hears about a failed commit (the shard must stop serving). */
@@ -50,13 +52,13 @@ export class LmdbQueueStore implements QueueStore {
     // Shared structures: message records are stored as msgpack records whose field
     // names live once in the database, not in each of millions of records.
     this.messageDb = env.openDB<StoredMessage, Key>({ name: 'queue-messages', sharedStructuresKey: Symbol.for('structures') });
-    this.outboxDb = env.openDB<Uint8Array, Key>({ name: 'queue-outbox', encoding: 'binary' });
     this.queueRecords = new PendingWrites(this.queueDb, fail);
     this.messageRecords = new PendingWrites(this.messageDb, fail);
     this.bodies = new PendingWrites(env.openDB<Uint8Array, Key>({ name: 'queue-bodies', encoding: 'binary' }), fail);
     this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
     this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
-    this.outboxes = new PendingWrites(this.outboxDb, fail);
+    this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail });
+    this.appliedRecords = new LmdbNumberedRecords(env, { name: 'queue-applied', onFailure: fail });
   }
 
   getQueue(key: QueueKey): StoredQueue | undefined {
@@ -143,23 +145,33 @@ export class LmdbQueueStore implements QueueStore {
   }
 
   getOutbox(shardId: ShardId, seq: number): Uint8Array | undefined {
-    return this.outboxes.get([shardId, seq]);
+    return this.outboxes.get(shardId, seq);
   }
   putOutbox(shardId: ShardId, record: OutboxRecord): void {
     this.checkHealthy();
-    this.outboxes.put([shardId, record.seq], record.data);
+    this.outboxes.put(shardId, record.seq, record.data);
   }
   removeOutbox(shardId: ShardId, seq: number): void {
     this.checkHealthy();
-    this.outboxes.remove([shardId, seq]);
+    this.outboxes.remove(shardId, seq);
   }
   *outbox(shardId: ShardId): Iterable<OutboxRecord> {
-    for (const { key, value } of this.outboxDb.getRange({ start: [shardId, 0], end: [shardId, seqMax], snapshot: false })) {
-      const seq = (key as unknown[])[1];
-      assert(typeof seq === 'number', 'malformed queue-outbox key');
-      if (this.outboxes.peek([shardId, seq]) === removed) continue;
-      yield { seq, data: value };
-    }
+    for (const { number, data } of this.outboxes.range(shardId)) yield { seq: number, data };
+  }
+
+  getApplied(shardId: ShardId, index: number): Uint8Array | undefined {
+    return this.appliedRecords.get(shardId, index);
+  }
+  putApplied(shardId: ShardId, record: AppliedRecord): void {
+    this.checkHealthy();
+    this.appliedRecords.put(shardId, record.index, record.data);
+  }
+  removeApplied(shardId: ShardId, index: number): void {
+    this.checkHealthy();
+    this.appliedRecords.remove(shardId, index);
+  }
+  *applied(shardId: ShardId): Iterable<AppliedRecord> {
+    for (const { number, data } of this.appliedRecords.range(shardId)) yield { index: number, data };
   }
 
   async committed(): Promise<void> {
@@ -170,6 +182,7 @@ export class LmdbQueueStore implements QueueStore {
       this.ids.committed(),
       this.metas.committed(),
       this.outboxes.committed(),
+      this.appliedRecords.committed(),
     ]);
   }
   async flushed(): Promise<void> {

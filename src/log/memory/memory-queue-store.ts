@@ -4,7 +4,8 @@
  * `committed()`/`flushed()` resolve immediately. Nothing survives the process.
  */
 import type { ShardId } from '../../common/ids.js';
-import type { OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import { MemoryNumberedRecords } from './numbered-records.js';
 
 interface QueueSlot {
   readonly messages: Map<number, StoredMessage>;
@@ -24,7 +25,8 @@ export class MemoryQueueStore implements QueueStore {
   private readonly queueRecords = new Map<string, { key: QueueKey; queue: StoredQueue }>();
   private readonly slots = new Map<string, QueueSlot>();
   private readonly metas = new Map<ShardId, ShardMeta>();
-  private readonly outboxes = new Map<ShardId, Map<number, Uint8Array>>();
+  private readonly outboxes = new MemoryNumberedRecords();
+  private readonly appliedRecords = new MemoryNumberedRecords();
 
   getQueue(key: QueueKey): StoredQueue | undefined {
     return this.queueRecords.get(slotKey(key))?.queue;
@@ -102,26 +104,29 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   getOutbox(shardId: ShardId, seq: number): Uint8Array | undefined {
-    return this.outboxes.get(shardId)?.get(seq);
+    return this.outboxes.get(shardId, seq);
   }
   putOutbox(shardId: ShardId, record: OutboxRecord): void {
-    let box = this.outboxes.get(shardId);
-    if (box === undefined) {
-      box = new Map();
-      this.outboxes.set(shardId, box);
-    }
-    box.set(record.seq, record.data);
+    this.outboxes.put(shardId, record.seq, record.data);
   }
   removeOutbox(shardId: ShardId, seq: number): void {
-    this.outboxes.get(shardId)?.delete(seq);
+    this.outboxes.remove(shardId, seq);
   }
   *outbox(shardId: ShardId): Iterable<OutboxRecord> {
-    const box = this.outboxes.get(shardId);
-    if (box === undefined) return;
-    for (const seq of [...box.keys()].sort((a, b) => a - b)) {
-      const data = box.get(seq);
-      if (data !== undefined) yield { seq, data };
-    }
+    for (const { number, data } of this.outboxes.range(shardId)) yield { seq: number, data };
+  }
+
+  getApplied(shardId: ShardId, index: number): Uint8Array | undefined {
+    return this.appliedRecords.get(shardId, index);
+  }
+  putApplied(shardId: ShardId, record: AppliedRecord): void {
+    this.appliedRecords.put(shardId, record.index, record.data);
+  }
+  removeApplied(shardId: ShardId, index: number): void {
+    this.appliedRecords.remove(shardId, index);
+  }
+  *applied(shardId: ShardId): Iterable<AppliedRecord> {
+    for (const { number, data } of this.appliedRecords.range(shardId)) yield { index: number, data };
   }
 
   committed(): Promise<void> {

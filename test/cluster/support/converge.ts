@@ -1,6 +1,8 @@
 /**
  * Waits until every running replica of every shard reports the same applied index, equal
- * to its commit index: the replicas hold the same log prefix, applied.
+ * to its commit index: the replicas hold the same log prefix, applied. Only a shard's
+ * replicas take part (a node reports only the shards it hosts, so with fewer replicas
+ * than nodes each shard is compared over its own replica set).
  */
 import { ClusterLauncher } from '../../support/cluster-launcher.js';
 

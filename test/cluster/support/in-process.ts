@@ -22,12 +22,14 @@ export class LoopbackNetwork {
   private readonly handlers = new Map<number, (message: RaftMessage) => void>();
   /** Nodes whose messages (both ways) are dropped. */
   readonly isolated = new Set<number>();
+  /** Drops the messages it accepts (one-way or per-type faults); none while undefined. */
+  dropIf: ((message: RaftMessage) => boolean) | undefined = undefined;
 
   transport(nodeId: number): RaftTransport {
     return {
       send: (messages) => {
         for (const message of messages) {
-          if (this.isolated.has(message.from) || this.isolated.has(message.to)) continue;
+          if (this.isolated.has(message.from) || this.isolated.has(message.to) || this.dropIf?.(message) === true) continue;
           queueMicrotask(() => this.handlers.get(message.to)?.(message));
         }
       },
@@ -57,13 +59,15 @@ export class InProcessCluster {
    * forwards fail with an outcome the sender cannot know.
    */
   lostForwardReplies = 0;
+  /** Forwards a leader has served (replies lost or not), to see that a retry happened. */
+  forwardsServed = 0;
   private readonly dirs: string[] = [];
 
   constructor(
     private readonly members: readonly number[],
     private readonly shardCount: number,
     /** Extra ClusterShardLogs options for every node (e.g. a compaction policy). */
-    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers'>> = {},
+    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers' | 'routeWaitMs'>> = {},
   ) {}
 
   /** Opens (or reopens on its data dir) node `id`. */
@@ -74,6 +78,7 @@ export class InProcessCluster {
         const target = this.nodes.get(to);
         if (target === undefined) throw new PeerUnreachableError(to, `node ${to} is down`);
         const reply = await target.logs.serve(request);
+        this.forwardsServed++;
         if (this.lostForwardReplies > 0) {
           this.lostForwardReplies--;
           throw new Error(`connection to node ${to} dropped before its reply`);

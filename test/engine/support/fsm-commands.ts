@@ -2,16 +2,34 @@
  * Shared by the shard state machine suites: a seeded random command sequence that
  * exercises every command kind (posts, claims with dead-lettering, renewals, releases,
  * deletes, pops, purges, gc, queue deletes, outbox acks; clocks that sometimes step
- * back), and a dump of everything a QueueFsm holds (stored state and claim index) for
- * comparing replicas.
+ * back; commands carrying dedup keys, some proposed again a few commands later as a
+ * router retry would), and a dump of everything a QueueFsm holds (stored state, claim
+ * index, dedup window) for comparing replicas.
  */
 import { SeededRandom } from '../../../src/common/random.js';
 import type { ShardId } from '../../../src/common/ids.js';
 import { encodeBody } from '../../../src/cluster/shard/body-codec.js';
+import { dedupKeyOf, needsCommandId } from '../../../src/cluster/shard/command-ids.js';
 import type { ShardCommand } from '../../../src/cluster/shard/commands.js';
 import type { QueueFsm } from '../../../src/cluster/shard/queue-fsm.js';
 
 export function randomCommands(seed: number, count: number): ShardCommand[] {
+  const commands = commandSequence(seed, count);
+  // Repeats come from their own stream so the sequence itself stays what it was per seed.
+  const retries = new SeededRandom(seed ^ 0x5eed);
+  const withRepeats: ShardCommand[] = [];
+  commands.forEach((command, i) => {
+    withRepeats.push(needsCommandId(command) ? { ...command, commandId: `cmd${i}` } as ShardCommand : command);
+    // A repeat of one of the last 3 keyed commands: inside the FSM's default window (60 s,
+    // and commands here are at most 18 s apart), so it must change nothing.
+    const back = 1 + retries.int(3);
+    const earlier = withRepeats[withRepeats.length - back];
+    if (retries.int(10) === 0 && earlier !== undefined && dedupKeyOf(earlier) !== undefined) withRepeats.push(earlier);
+  });
+  return withRepeats;
+}
+
+function commandSequence(seed: number, count: number): ShardCommand[] {
   const random = new SeededRandom(seed);
   const queues = ['a', 'b', 'dlq'];
   const commands: ShardCommand[] = [];
@@ -83,5 +101,6 @@ export function dumpState(fsm: QueueFsm): unknown {
       return { project, name, queue, messages, free, claims };
     });
   const outbox = [...store.outbox(shard)].map((o) => ({ seq: o.seq, data: [...o.data] }));
-  return { queues, outbox, meta: store.getShardMeta(shard) };
+  const applied = [...store.applied(shard)].map((r) => ({ index: r.index, data: [...r.data] }));
+  return { queues, outbox, applied, windowSize: fsm.windowSize, meta: store.getShardMeta(shard) };
 }

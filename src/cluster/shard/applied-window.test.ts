@@ -1,0 +1,260 @@
+/**
+ * QueueFsm applies each keyed command at most once (AppliedWindow), on the memory store.
+ * For every command type that carries a dedup key: a log holding the command, other
+ * commands, then the command again ends in the state of the log without the repeat
+ * (compared record by record, window included) and the repeat returns the first result.
+ * The window forgets by count and by FSM time, travels in snapshots (and old images
+ * without one still restore), and a replica restored from a snapshot, or restarted on
+ * its store, deduplicates exactly like one that applied the whole log.
+ */
+import { pack, unpack } from 'msgpackr';
+import { describe, expect, test } from 'vitest';
+import type { LogIndex, ShardId } from '../../common/ids.js';
+import { MemoryQueueStore } from '../../log/memory/memory-queue-store.js';
+import type { QueueStore } from '../../log/queue-store.js';
+import type { AppliedWindowLimits } from './applied-window.js';
+import { encodeBody } from './body-codec.js';
+import { dedupKeyOf } from './command-ids.js';
+import { encodeCommand, type ShardCommand } from './commands.js';
+import { QueueFsm } from './queue-fsm.js';
+import { captureShardImage, encodeShardImage } from './shard-image.js';
+
+const shard = 1 as ShardId;
+const at = { project: 'p', queue: 'q' };
+
+class Replica {
+  readonly fsm: QueueFsm;
+  constructor(
+    readonly store: QueueStore = new MemoryQueueStore(),
+    limits?: AppliedWindowLimits,
+  ) {
+    this.fsm = new QueueFsm(shard, store, limits);
+  }
+
+  apply(command: ShardCommand): unknown {
+    return this.fsm.apply([{ index: (this.fsm.appliedIndex + 1) as LogIndex, data: encodeCommand(command) }])[0];
+  }
+
+  applyAll(commands: readonly ShardCommand[]): unknown[] {
+    return commands.map((command) => this.apply(command));
+  }
+
+  /** Everything stored for the shard except the applied index (a repeat advances it). */
+  state(): unknown {
+    const image = captureShardImage(this.store, shard, this.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} });
+    const { appliedIndex: _index, ...meta } = image.meta;
+    const claims = [...this.fsm.index.claims('p\u0000q').values()].map((c) => ({ id: c.id, expiresMs: c.expiresMs, messages: c.messages }));
+    // Through msgpack so every byte array compares as the same type, whichever store made it.
+    return unpack(pack({ ...image, meta, claims })) as unknown;
+  }
+}
+
+function post(nowMs: number, ids: readonly string[]): ShardCommand {
+  const messages = ids.map((id, i) => ({ id, body: encodeBody({ i }), ttlSeconds: 600, delaySeconds: 0, checksum: null }));
+  return { type: 'post', nowMs, ...at, clientId: 'c', messages };
+}
+
+const created = (nowMs: number, commandId?: string): ShardCommand => ({ type: 'createQueue', nowMs, ...at, metadata: {}, ...(commandId === undefined ? {} : { commandId }) });
+const claim = (nowMs: number, claimId: string, limit = 2): ShardCommand => ({ type: 'claim', nowMs, ...at, claimId, limit, ttlSeconds: 60, graceSeconds: 60 });
+const subscribe = (nowMs: number, id: string, subscriber = 'http://a'): ShardCommand => ({
+  type: 'subscription',
+  nowMs,
+  ...at,
+  op: { op: 'create', id, subscriber, options: {}, ttlSeconds: 600, subscriptionsMax: 10 },
+});
+
+interface Case {
+  readonly name: string;
+  readonly setup: readonly ShardCommand[];
+  readonly command: ShardCommand;
+  /** Applied between the command and its repeat: what a second apply would trample. */
+  readonly between: readonly ShardCommand[];
+}
+
+// Times: setup at 1 000, the command at 2 000, the commands in between at 3 000.
+const cases: readonly Case[] = [
+  { name: 'post', setup: [created(1000)], command: post(2000, ['m1', 'm2']), between: [post(3000, ['m3'])] },
+  { name: 'claim', setup: [post(1000, ['m1', 'm2', 'm3'])], command: claim(2000, 'c1'), between: [] },
+  { name: 'pop', setup: [post(1000, ['m1', 'm2', 'm3'])], command: { type: 'pop', nowMs: 2000, ...at, limit: 1, commandId: 'k' }, between: [] },
+  { name: 'createQueue', setup: [], command: created(2000, 'k'), between: [{ type: 'deleteQueue', nowMs: 3000, ...at, commandId: 'd' }] },
+  {
+    name: 'setMetadata',
+    setup: [created(1000)],
+    command: { type: 'setMetadata', nowMs: 2000, ...at, metadata: { a: 1 }, commandId: 'k' },
+    between: [{ type: 'setMetadata', nowMs: 3000, ...at, metadata: { b: 2 }, commandId: 'k2' }],
+  },
+  { name: 'deleteQueue', setup: [post(1000, ['m1'])], command: { type: 'deleteQueue', nowMs: 2000, ...at, commandId: 'k' }, between: [post(3000, ['m2'])] },
+  { name: 'purge', setup: [post(1000, ['m1'])], command: { type: 'purge', nowMs: 2000, ...at, commandId: 'k' }, between: [post(3000, ['m2'])] },
+  {
+    name: 'deleteMessage',
+    setup: [post(1000, ['m1'])],
+    command: { type: 'deleteMessage', nowMs: 2000, ...at, id: 'm1', claimId: null, commandId: 'k' },
+    between: [],
+  },
+  {
+    name: 'deleteMessages',
+    setup: [post(1000, ['m1', 'm2'])],
+    command: { type: 'deleteMessages', nowMs: 2000, ...at, ids: ['m1'], claimIds: null, commandId: 'k' },
+    between: [],
+  },
+  {
+    name: 'renew',
+    setup: [post(1000, ['m1']), claim(1000, 'c1')],
+    command: { type: 'renew', nowMs: 2000, ...at, claimId: 'c1', ttlSeconds: 100, graceSeconds: 60, commandId: 'k' },
+    between: [],
+  },
+  {
+    name: 'release',
+    setup: [post(1000, ['m1']), claim(1000, 'c1')],
+    command: { type: 'release', nowMs: 2000, ...at, claimId: 'c1', commandId: 'k' },
+    between: [],
+  },
+  { name: 'subscription create', setup: [created(1000)], command: subscribe(2000, 's1'), between: [] },
+  {
+    name: 'subscription update',
+    setup: [subscribe(1000, 's1')],
+    command: { type: 'subscription', nowMs: 2000, ...at, op: { op: 'update', id: 's1', subscriber: null, options: { a: 1 }, ttlSeconds: null }, commandId: 'k' },
+    between: [{ type: 'subscription', nowMs: 3000, ...at, op: { op: 'update', id: 's1', subscriber: null, options: { b: 2 }, ttlSeconds: null }, commandId: 'k2' }],
+  },
+  {
+    name: 'subscription delete',
+    setup: [subscribe(1000, 's1')],
+    command: { type: 'subscription', nowMs: 2000, ...at, op: { op: 'delete', id: 's1' }, commandId: 'k' },
+    between: [],
+  },
+  {
+    name: 'subscription purge',
+    setup: [subscribe(1000, 's1')],
+    command: { type: 'subscription', nowMs: 2000, ...at, op: { op: 'purge' }, commandId: 'k' },
+    between: [subscribe(3000, 's2', 'http://b')],
+  },
+];
+
+describe('QueueFsm applies a keyed command at most once', () => {
+  test.each(cases)('$name applied again after other commands changes nothing and returns the first result', ({ setup, command, between }) => {
+    expect(dedupKeyOf(command)).toBeDefined();
+    const once = new Replica();
+    once.applyAll(setup);
+    const first = once.apply(command);
+    once.applyAll(between);
+
+    const twice = new Replica();
+    twice.applyAll(setup);
+    expect(twice.apply(command)).toEqual(first);
+    twice.applyAll(between);
+    expect(twice.apply(command)).toEqual(first);
+    expect(twice.state()).toEqual(once.state());
+  });
+
+  test('a repeated pop returns the first messages, not the next ones', () => {
+    const replica = new Replica();
+    replica.apply(post(1000, ['m1', 'm2']));
+    const pop: ShardCommand = { type: 'pop', nowMs: 2000, ...at, limit: 1, commandId: 'k' };
+    const first = replica.apply(pop) as { messages: { id: string }[] };
+    expect(first.messages.map((m) => m.id)).toEqual(['m1']);
+    expect(replica.apply(pop)).toEqual(first);
+    expect(replica.fsm.index.free('p\u0000q')?.size).toBe(1);
+  });
+
+  test('commands without a key (gc, outbox ack) are applied every time', () => {
+    const replica = new Replica();
+    replica.apply(post(1000, ['m1']));
+    expect(dedupKeyOf({ type: 'gc', nowMs: 0, removalsMax: 1 })).toBeUndefined();
+    expect(replica.fsm.windowSize).toBe(1);
+    replica.apply({ type: 'gc', nowMs: 2000, removalsMax: 1 });
+    replica.apply({ type: 'outboxAck', nowMs: 2000, outboxSeq: 1 });
+    expect(replica.fsm.windowSize).toBe(1);
+  });
+});
+
+describe('AppliedWindow bounds', () => {
+  test('beyond commandsMax the oldest command is forgotten and a repeat of it applies again', () => {
+    const replica = new Replica(new MemoryQueueStore(), { commandsMax: 2, ageMs: 3_600_000 });
+    replica.apply(post(1000, ['m1', 'm2', 'm3', 'm4']));
+    const pops = ['a', 'b', 'c'].map((commandId): ShardCommand => ({ type: 'pop', nowMs: 2000, ...at, limit: 1, commandId }));
+    replica.applyAll(pops);
+    // The post and the first pop were evicted: 2 records remain.
+    expect(replica.fsm.windowSize).toBe(2);
+    expect([...replica.store.applied(shard)].map((r) => r.index)).toEqual([3, 4]);
+    const [popA, , popC] = pops;
+    if (popA === undefined || popC === undefined) throw new Error('no pops');
+    expect(replica.apply(popC)).toEqual({ messages: [expect.objectContaining({ id: 'm3' })] });
+    expect(replica.apply(popA)).toEqual({ messages: [expect.objectContaining({ id: 'm4' })] });
+  });
+
+  test('records older than ageMs of command time are forgotten when a later command applies', () => {
+    const replica = new Replica(new MemoryQueueStore(), { commandsMax: 100, ageMs: 10_000 });
+    replica.apply(post(1000, ['m1', 'm2']));
+    const pop: ShardCommand = { type: 'pop', nowMs: 2000, ...at, limit: 1, commandId: 'k' };
+    replica.apply(pop);
+    replica.apply({ type: 'gc', nowMs: 11_000, removalsMax: 1 });
+    expect(replica.fsm.windowSize).toBe(1);
+    replica.apply({ type: 'gc', nowMs: 12_000, removalsMax: 1 });
+    expect(replica.fsm.windowSize).toBe(0);
+    expect([...replica.store.applied(shard)]).toEqual([]);
+    // Too late to be recognised: the pop takes the next message.
+    expect(replica.apply(pop)).toEqual({ messages: [expect.objectContaining({ id: 'm2' })] });
+  });
+});
+
+describe('AppliedWindow is replicated state', () => {
+  const log: readonly ShardCommand[] = [
+    post(1000, ['m1', 'm2', 'm3']),
+    claim(2000, 'c1', 1),
+    { type: 'pop', nowMs: 3000, ...at, limit: 1, commandId: 'k' },
+  ];
+  const repeats: readonly ShardCommand[] = [...log].reverse();
+
+  test('a replica restored from a snapshot deduplicates like one that applied the log', async () => {
+    const source = new Replica();
+    const results = source.applyAll(log);
+    await source.fsm.awaitCommitted();
+    const snapshot = source.fsm.snapshot();
+
+    const restored = new Replica();
+    restored.apply(post(500, ['old']));
+    await restored.fsm.awaitCommitted();
+    restored.fsm.restore(snapshot.data);
+    expect(restored.fsm.windowSize).toBe(3);
+    expect(restored.state()).toEqual(source.state());
+
+    expect(restored.applyAll(repeats)).toEqual([...results].reverse());
+    expect(source.applyAll(repeats)).toEqual([...results].reverse());
+    expect(restored.state()).toEqual(source.state());
+  });
+
+  test('a restarted replica rebuilds its window from the store', async () => {
+    const store = new MemoryQueueStore();
+    const first = new Replica(store);
+    const results = first.applyAll(log);
+    await first.fsm.awaitCommitted();
+    const restarted = new Replica(store);
+    expect(restarted.fsm.windowSize).toBe(3);
+    expect(restarted.applyAll(repeats)).toEqual([...results].reverse());
+  });
+
+  test('a replica that forgets the shard drops its window with the rest of its state', async () => {
+    const replica = new Replica();
+    replica.applyAll(log);
+    await replica.fsm.awaitCommitted();
+    replica.fsm.forget();
+    expect(replica.fsm.windowSize).toBe(0);
+    await replica.fsm.awaitCommitted();
+    expect([...replica.store.applied(shard)]).toEqual([]);
+  });
+
+  test('an image made before the window existed restores with an empty window', async () => {
+    const source = new Replica();
+    source.applyAll(log);
+    await source.fsm.awaitCommitted();
+    const { applied: _applied, ...oldImage } = captureShardImage(source.store, shard, source.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} });
+
+    const restored = new Replica();
+    restored.fsm.restore(encodeShardImage(oldImage));
+    expect(restored.fsm.windowSize).toBe(0);
+    expect(restored.fsm.appliedIndex).toBe(3);
+    const { applied: _none, ...restoredState } = restored.state() as { applied: unknown };
+    const { applied: _some, ...sourceState } = source.state() as { applied: unknown };
+    expect(restoredState).toEqual(sourceState);
+  });
+});

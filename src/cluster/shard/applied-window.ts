@@ -1,0 +1,112 @@
+/**
+ * AppliedWindow: a shard's record of the commands it applied recently, by dedup key
+ * (command-ids.ts), with the result each one's first apply returned. The FSM answers a
+ * repeated command from here instead of applying it again, so a proposer may propose a
+ * command again when the first proposal's outcome is unknown.
+ *
+ * Replicated state: records are added and evicted only while applying, from the
+ * command's (clamped) time and the apply order, never from a clock, so every replica
+ * holds the same window at the same index. Each record is a QueueStore record keyed by
+ * the log index it was applied at (written in the apply batch's transaction, so it
+ * survives restarts with the applied index), and travels in the shard image.
+ *
+ * Bounds: at most `commandsMax` records, none older than `ageMs` of FSM time (oldest
+ * evicted first). In memory: one small entry per record (key string + index + time,
+ * ~150 bytes; 8192 × 150 B ≈ 1.2 MiB per shard at the default); the results stay in the
+ * store and are read back only for a repeat. On disk: each record holds its result
+ * (small, except pop and claim results, which carry their messages' bodies).
+ *
+ * A repeat is recognised only while its first apply is still in the window: the
+ * defaults keep a minute of commands (far beyond a route deadline of a few seconds)
+ * unless a shard applies more than `commandsMax` keyed commands in that time.
+ */
+import { pack, unpack } from 'msgpackr';
+import { assert } from '../../common/assert.js';
+import type { ShardId } from '../../common/ids.js';
+import type { AppliedRecord, QueueStore } from '../../log/queue-store.js';
+import type { ShardCommandType } from './commands.js';
+import type { AnyCommandResult } from './results.js';
+
+/** Part of the state machine's definition: every replica of a shard must use the same. */
+export interface AppliedWindowLimits {
+  readonly commandsMax: number;
+  readonly ageMs: number;
+}
+
+export const defaultAppliedWindowLimits: AppliedWindowLimits = { commandsMax: 8192, ageMs: 60_000 };
+
+interface StoredApplied {
+  readonly key: string;
+  readonly type: ShardCommandType;
+  readonly nowMs: number;
+  readonly result: AnyCommandResult;
+}
+
+interface WindowEntry {
+  readonly index: number;
+  readonly nowMs: number;
+}
+
+export class AppliedWindow {
+  /** By key, in apply (index) order: Map iteration order is insertion order. */
+  private readonly entries = new Map<string, WindowEntry>();
+
+  constructor(
+    private readonly shardId: ShardId,
+    private readonly store: QueueStore,
+    private readonly limits: AppliedWindowLimits,
+  ) {
+    assert(limits.commandsMax > 0 && limits.ageMs > 0, 'applied window limits must be positive');
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Replaces the in-memory entries with `records` (in index order: the store's, an image's). */
+  load(records: Iterable<AppliedRecord>): void {
+    this.entries.clear();
+    let lastIndex = 0;
+    for (const record of records) {
+      assert(record.index > lastIndex, () => `shard ${this.shardId}: applied window out of index order at ${record.index}`);
+      lastIndex = record.index;
+      const stored = decodeApplied(record.data);
+      this.entries.set(stored.key, { index: record.index, nowMs: stored.nowMs });
+    }
+  }
+
+  /** The first result of the command applied under `key`, if it is still in the window. */
+  resultOf(key: string, type: ShardCommandType): AnyCommandResult | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    const data = this.store.getApplied(this.shardId, entry.index);
+    assert(data !== undefined, () => `shard ${this.shardId}: applied window record ${entry.index} is missing`);
+    const stored = decodeApplied(data);
+    assert(stored.key === key && stored.type === type, () => `shard ${this.shardId}: key ${key} of a ${type} was applied as a ${stored.type}`);
+    return stored.result;
+  }
+
+  /** Records the command applied at `index` (FSM time `nowMs`) and its result. */
+  remember(at: { index: number; nowMs: number }, applied: { key: string; type: ShardCommandType; result: AnyCommandResult }): void {
+    assert(!this.entries.has(applied.key), () => `shard ${this.shardId}: key ${applied.key} applied twice`);
+    const stored: StoredApplied = { key: applied.key, type: applied.type, nowMs: at.nowMs, result: applied.result };
+    this.store.putApplied(this.shardId, { index: at.index, data: pack(stored) });
+    this.entries.set(applied.key, { index: at.index, nowMs: at.nowMs });
+  }
+
+  /** Drops the oldest records beyond the count bound or older than the age bound at `nowMs`. */
+  evict(nowMs: number): void {
+    for (const [key, entry] of this.entries) {
+      const isOver = this.entries.size > this.limits.commandsMax || entry.nowMs <= nowMs - this.limits.ageMs;
+      if (!isOver) return;
+      this.store.removeApplied(this.shardId, entry.index);
+      this.entries.delete(key);
+    }
+  }
+}
+
+function decodeApplied(data: Uint8Array): StoredApplied {
+  const stored = unpack(data) as StoredApplied;
+  assert(typeof stored.key === 'string' && typeof stored.nowMs === 'number' && typeof stored.type === 'string', 'malformed applied window record');
+  return stored;
+}
