@@ -8,7 +8,7 @@
  * prints every row plus the targets with ratios. Every measurement is bounded.
  *
  *   npm run bench:e2e                 # ~8-10 min: 10 s per measurement, peers included
- *   npm run bench:e2e -- --quick      # smoke: 2 s per measurement, no peers, no timing checks
+ *   npm run bench:e2e -- --quick      # smoke: 2 s per measurement, no peers, no timing checks (CI runs it)
  *   options: --duration S  --no-peers  --no-cluster  --no-single  --no-build
  *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
  *            --json FILE (every row as JSON lines)
@@ -16,14 +16,17 @@
  *            --size BYTES (message body size, default 256)
  *            --cli PATH (another build's cli.js, for before/after runs; default dist/src/cli.js)
  * The "server CPU µs/msg" column is the nodes' CPU time (all threads, /proc) over one
- * loader run divided by the messages it acknowledged: contention changes it far less than
- * the rates, so it is the number to compare before/after on a shared machine.
+ * loader run divided by the messages it acknowledged, and in brackets the main (JavaScript)
+ * thread's share; the rest is mostly LMDB's writes and fdatasyncs on libuv's pool threads.
+ * Contention changes it far less than the rates: the number to compare before/after here.
+ * Exits 1 when a measurement failed or measured nothing (0 msg/s, an error row, or a loader
+ * that crashed before printing all its rows); timings are never checked.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { loadersInstalled, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -57,8 +60,12 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     const workload = option('workload') ?? 'all';
     if (workload !== 'post' && workload !== 'claim' && workload !== 'e2e' && workload !== 'all') throw new Error(`unknown --workload ${workload}`);
     const serverCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? 0), 0);
+    const mainCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (mainThreadCpuSeconds(pid) ?? 0), 0);
     for (const loader of loaders) {
+      const before = await persistCounters(cluster.nodes);
+      const startedMs = performance.now();
       const cpuBefore = serverCpuSeconds();
+      const mainBefore = mainCpuSeconds();
       const produced = await runZaqarLoader({
         loader, url: loader === 'http' ? first.url : first.wsUrl, workload, durationS,
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
@@ -67,10 +74,21 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         // A post-only run keeps its queue, so the nodes' CPU time is the producers' alone (no queue delete).
         extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(workload === 'post' ? ['--keep'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
       });
+      // A loader that crashed prints fewer rows than workloads: count that as a failed measurement.
+      const expected = workload === 'all' ? 3 : 1;
+      if (produced.length < expected) {
+        produced.push({ system: `zaqar-ts (${loader})`, replication, workload, msgs_per_s: null, p50_ms: null, p99_ms: null,
+          error: `the ${loader} loader printed ${produced.length} of ${expected} result rows` });
+      }
       const cpuSeconds = serverCpuSeconds() - cpuBefore;
+      const mainSeconds = mainCpuSeconds() - mainBefore;
       // Messages acknowledged ≈ rate × duration; only meaningful when one workload ran.
       const only = produced.length === 1 ? produced[0] : undefined;
-      if (only?.msgs_per_s) only.server_cpu_us_per_msg = (cpuSeconds * 1e6) / (only.msgs_per_s * durationS);
+      if (only?.msgs_per_s) {
+        only.server_cpu_us_per_msg = (cpuSeconds * 1e6) / (only.msgs_per_s * durationS);
+        only.server_main_cpu_us_per_msg = (mainSeconds * 1e6) / (only.msgs_per_s * durationS);
+      }
+      printPersistRates(before, await persistCounters(cluster.nodes), (performance.now() - startedMs) / 1000);
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
         rows.push(row);
@@ -81,6 +99,34 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     await stopZaqar(cluster);
   }
   return rows;
+}
+
+interface PersistCounters {
+  readonly persists: number;
+  readonly requests: number;
+}
+
+/** Each node's log persists (one per group per persist round) and API requests so far, from its /metrics. */
+async function persistCounters(nodes: readonly { readonly url: string }[]): Promise<PersistCounters[]> {
+  return Promise.all(nodes.map(async (node) => {
+    const text = await fetch(`${node.url}/metrics`).then((r) => r.text(), () => '');
+    const sum = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
+    return {
+      persists: sum(/^zaqar_log_flush_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
+      requests: sum(/^zaqar_transport_(?:ws|http)_requests_total\{[^}]*\} (\S+)$/gm),
+    };
+  }));
+}
+
+/** Persist rounds per second and requests per persist on every node (a load on one queue is one shard). */
+function printPersistRates(before: readonly PersistCounters[], after: readonly PersistCounters[], seconds: number): void {
+  const parts = after.map((end, i) => {
+    const start = before[i] ?? { persists: 0, requests: 0 };
+    const persists = end.persists - start.persists;
+    const requests = end.requests - start.requests;
+    return `node ${i + 1}: ${(persists / seconds).toFixed(0)} persists/s, ${requests} requests, ${persists === 0 ? '-' : (requests / persists).toFixed(1)} requests/persist`;
+  });
+  console.log(`  persists over ${seconds.toFixed(1)} s (load and its set-up): ${parts.join('; ')}`);
 }
 
 async function main(): Promise<void> {

@@ -10,8 +10,12 @@
  *   npx tsx bench/memory-depth.ts --quick             # 20,000 messages, a smoke run
  *   options: --layouts deep,wide (default both)  --cli PATH (another build's cli.js, for before/after)
  * Needs dist/ (npm run build). Bounded: each fill stops after --max-seconds (default 600).
+ * Exits non-zero when a node does not start, a post fails or a fill posted nothing (CI runs
+ * --quick so the bench cannot rot); the figures themselves are never checked.
  */
+import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
@@ -95,16 +99,19 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
     if (node === undefined) return;
     const emptyMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
     const { posted, seconds } = await fill(node.wsUrl, queueOf);
+    if (posted === 0) throw new Error(`${name}: no message posted within ${maxSeconds} s`);
     const filledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const settledMb = procMemoryMb(node.pid, 'VmRSS') ?? 0;
     const anonMb = procMemoryMb(node.pid, 'RssAnon') ?? 0;
-    const fileMb = procMemoryMb(node.pid, 'RssFile') ?? 0;
+    const rssFileMb = procMemoryMb(node.pid, 'RssFile') ?? 0;
     const peakMb = procMemoryMb(node.pid, 'VmHWM') ?? 0;
     const heap = await heapFigures(node.url);
+    // The LMDB data file's size: its pages, once touched, are what RssFile counts.
+    const lmdbFileMb = Math.round(statSync(join(cluster.dir, `node${node.id}`, 'zaqar.lmdb')).size / 1048576);
     const perMessage = ((settledMb - emptyMb) * 1024 * 1024) / Math.max(1, posted);
     console.log(`| ${name} | ${posted.toLocaleString('en')} | ${Math.round(posted / seconds).toLocaleString('en')} | ${emptyMb} | ` +
-      `${filledMb} | ${settledMb} (${anonMb} anon + ${fileMb} file) | ${heap} | ${peakMb} | ${perMessage.toFixed(0)} |`);
+      `${filledMb} | ${settledMb} (${anonMb} anon + ${rssFileMb} file) | ${heap} | ${peakMb} | ${perMessage.toFixed(0)} | ${lmdbFileMb} |`);
   } finally {
     await stopZaqar(cluster);
   }
@@ -112,8 +119,8 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
 
 console.log(`memory bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
   `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout, ${cli ?? 'dist/src/cli.js'}`);
-console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | JS heap used / external MB | peak RSS MB | bytes/message above empty |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | JS heap used / external MB | peak RSS MB | bytes/message above empty | LMDB file MB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 if (layouts.includes('deep')) await layout('1 queue', () => 'deep');
 const queues = Math.max(1, Math.round(total / perQueue));
 if (layouts.includes('wide')) await layout(`${queues.toLocaleString('en')} queues × ${perQueue}`, (request) => `q${request % queues}`);

@@ -6,9 +6,11 @@
  *   - ClaimIndex: claim 20 + delete 20 with 1,000 and with 1,000,000 messages queued
  *     (the depth must not change the cost);
  *   - LMDB log append with group flush: 16 shards persisting 10 entries each in one turn.
- * Prints the configuration, warms up, reports medians (p50) and p99.
+ * Prints the configuration, warms up, reports medians (p50) and p99. Exits 1 when a task
+ * threw or took no sample (CI runs the smoke version so the bench cannot rot); timings are
+ * never checked.
  *
- * Run: npm run bench (BENCH_TIME_MS=300 for a smoke run). Uses a temp dir under the
+ * Run: npm run bench (BENCH_TIME_MS=200 for a smoke run). Uses a temp dir under the
  * default tmpdir, removed at the end: the LMDB numbers include real fsyncs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -146,6 +148,11 @@ console.table(
   }),
 );
 console.log(`LMDB transactions for log writes: ${logStore.transactions}`);
+const failed = bench.tasks.filter((task) => task.result.state !== 'completed' || task.result.latency.samplesCount === 0);
+for (const task of failed) {
+  console.error(`${task.name}: ${task.result.state === 'errored' ? String(task.result.error) : `${task.result.state}, no samples`}`);
+}
+if (failed.length > 0) process.exitCode = 1;
 await queueStore.flushed();
 await env.close();
 await rm(dir, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export interface ClusterConfig {
   readonly routeWaitMs: number;
   /** Raft log compaction (raft.snapshot_* options); absent: the defaults of shard-compactor.ts. */
   readonly compaction?: RaftCompactionOptions;
+  /** raft.persist_rounds_in_flight; absent: the default of cluster-shard-logs.ts. */
+  readonly persistRoundsInFlightMax?: number;
 }
 
 /** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries. */
@@ -50,6 +52,8 @@ export interface ClusterConfigInput {
   readonly initialMembers?: unknown;
   /** Already checked by config.ts. */
   readonly compaction?: RaftCompactionOptions;
+  /** Already checked by config.ts. */
+  readonly persistRoundsInFlightMax?: number;
 }
 
 export const defaultTickMs = 100;
@@ -87,6 +91,7 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
     electionTicks: defaultElectionTicks,
     routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
     ...(input.compaction === undefined ? {} : { compaction: input.compaction }),
+    ...(input.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: input.persistRoundsInFlightMax }),
   };
 }
 

@@ -139,6 +139,7 @@ export class ClusterNetwork {
         routeWaitMs: config.routeWaitMs,
         balanceIntervalMs,
         ...(config.compaction === undefined ? {} : { compaction: config.compaction }),
+        ...(config.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: config.persistRoundsInFlightMax }),
       },
       {
         transport: this.transport,

@@ -54,6 +54,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 0 } }) }, env: {} })).toThrow(/raft.snapshot_every_entries/);
   });
 
+  test('reads raft.persist_rounds_in_flight from the file and the environment', () => {
+    expect(loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 2 } }) }, env: {} }).cluster?.persistRoundsInFlightMax).toBe(2);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_RAFT__PERSIST_ROUNDS_IN_FLIGHT: '1' } }).cluster?.persistRoundsInFlightMax).toBe(1);
+    expect(loadConfig({ flags: {}, env: {} }).cluster?.persistRoundsInFlightMax).toBeUndefined();
+    expect(() => loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 0 } }) }, env: {} })).toThrow(/raft.persist_rounds_in_flight/);
+  });
+
   test('message_pipeline: the notifier stage by default, a list or a comma string, [] switches delivery off, unknown stages fail', () => {
     const pipeline = (config: ReturnType<typeof loadConfig>): readonly string[] | undefined => config.notification?.messagePipeline;
     expect(pipeline(loadConfig({ flags: {}, env: {} }))).toEqual(['zaqar.notification.notifier']);

@@ -107,6 +107,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   'raft.snapshot_every_entries': 'positive',
   'raft.snapshot_every_bytes': 'positive',
   'raft.snapshot_tail_entries': 'nonNegative',
+  'raft.persist_rounds_in_flight': 'positive',
   ...notificationOptionKinds,
 };
 
@@ -170,6 +171,9 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
         replicas: sources.flags['replicas'] ?? sources.env['ZAQAR_REPLICAS'] ?? file['replicas'],
         initialMembers: sources.flags['initial-members'] ?? sources.env['ZAQAR_INITIAL_MEMBERS'] ?? file['initial_members'],
         compaction: raftCompactionOf(file),
+        ...(Object.hasOwn(file, 'raft.persist_rounds_in_flight')
+          ? { persistRoundsInFlightMax: checkValue('raft.persist_rounds_in_flight', file['raft.persist_rounds_in_flight'], 'positive') as number }
+          : {}),
       },
       (message) => new ConfigError(message),
     ),

@@ -24,6 +24,8 @@ export interface ResultRow {
   node_rss_mb?: (number | undefined)[];
   /** Added here: CPU time of all nodes over the run ÷ messages acknowledged, µs (single-workload runs only). */
   server_cpu_us_per_msg?: number;
+  /** Added here: the same for the nodes' main (JavaScript) threads alone. */
+  server_main_cpu_us_per_msg?: number;
 }
 
 export const sharedBench = resolve(process.env['ZAQAR_SHARED_BENCH'] ?? join(import.meta.dirname, '../../../shared/bench'));

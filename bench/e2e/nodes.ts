@@ -125,15 +125,20 @@ export function procMemoryMb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' |
  * CPU time (user + system, every thread) a live process has used so far, seconds; undefined
  * once it is gone. Fields 14 and 15 of /proc/PID/stat, in clock ticks (USER_HZ, 100 on Linux).
  */
-export function procCpuSeconds(pid: number): number | undefined {
+export function procCpuSeconds(pid: number, thread?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds of a process's main (JavaScript) thread alone, whose thread id is the pid. */
+export function mainThreadCpuSeconds(pid: number): number | undefined {
+  return procCpuSeconds(pid, pid);
 }
 
 async function stopNode(node: ZaqarNode, boundMs: number): Promise<void> {

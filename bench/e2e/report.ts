@@ -11,14 +11,14 @@ const fmt = (value: number | null | undefined, digits = 0): string =>
 
 export function rowsTable(rows: readonly ResultRow[]): string {
   const lines = [
-    '| system | replication | workload | msgs/s | p50 ms | p99 ms | peak RSS MB (per node) | CPU % server / loader / other | server CPU µs/msg |',
+    '| system | replication | workload | msgs/s | p50 ms | p99 ms | peak RSS MB (per node) | CPU % server / loader / other | server CPU µs/msg (main thread) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const rss = row.node_rss_mb !== undefined ? row.node_rss_mb.map((v) => fmt(v)).join(' / ') : fmt(row.peak_rss_mb);
     const cpu = `${fmt(row.server_cpu_pct)} / ${fmt(row.loader_cpu_pct)} / ${fmt(row.other_cpu_pct)}`;
     lines.push(`| ${row.system} | ${row.replication ?? ''} | ${row.workload}${row.error ? ` (error: ${row.error})` : ''} | ` +
-      `${fmt(row.msgs_per_s)} | ${fmt(row.p50_ms, 2)} | ${fmt(row.p99_ms, 2)} | ${rss} | ${cpu} | ${fmt(row.server_cpu_us_per_msg, 1)} |`);
+      `${fmt(row.msgs_per_s)} | ${fmt(row.p50_ms, 2)} | ${fmt(row.p99_ms, 2)} | ${rss} | ${cpu} | ${fmt(row.server_cpu_us_per_msg, 1)}${row.server_main_cpu_us_per_msg === undefined ? '' : ` (${fmt(row.server_main_cpu_us_per_msg, 1)})`} |`);
   }
   return lines.join('\n');
 }

@@ -67,7 +67,19 @@ export interface ClusterShardLogsOptions {
   readonly balanceIntervalMs: number;
   /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
   readonly compaction?: Partial<CompactionPolicy>;
+  /**
+   * Persist rounds a node keeps in flight (asynchronous storage writes when above 1;
+   * 1: each round's persist is awaited before the next round). Default 1.
+   */
+  readonly persistRoundsInFlightMax?: number;
 }
+
+/**
+ * Synchronous rounds by default: on the shared 2-core machine the benchmarks ran on,
+ * rounds in flight made smaller persist batches and cost CPU per message, and measured
+ * no better (README, Benchmarks: "What changed").
+ */
+export const defaultPersistRoundsInFlightMax = 1;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
@@ -114,6 +126,7 @@ export class ClusterShardLogs implements ShardLogSource {
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
+    const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax;
     const initial = options.initialMembers ?? options.members;
     this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
     this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
@@ -126,7 +139,8 @@ export class ClusterShardLogs implements ShardLogSource {
       timers: deps.timers,
       delays: deps.delays,
       tickMs: options.tickMs,
-      raft: { electionTicks: options.electionTicks },
+      raft: { electionTicks: options.electionTicks, isAsyncStorageWrites: persistRoundsInFlightMax > 1 },
+      persistRoundsInFlightMax,
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },
       ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       ...(options.compaction === undefined ? {} : { compaction: options.compaction }),

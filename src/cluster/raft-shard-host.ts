@@ -8,6 +8,11 @@
  * after that resolves send the messages, apply the committed entries, answer reads and
  * advance. A group whose persist fails is failed (stops voting and serving).
  *
+ * With asynchronous storage writes (`raft.isAsyncStorageWrites`) the loop does not wait
+ * for a round's persist before taking the next: PipelinedRounds keeps up to
+ * `persistRoundsInFlightMax` rounds in flight (see pipelined-rounds.ts for what is sent
+ * and applied when).
+ *
  * Incoming peer messages are routed by shard id; a message for a shard this node does
  * not host goes to `onUnknownShard` first (which may add the group: a leader bringing
  * up a new learner), and is dropped when there is still no group (the sender's Raft
@@ -33,6 +38,7 @@ import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
 import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
+import { PipelinedRounds } from './pipelined-rounds.js';
 import { ShardGroup, type ShardGroupLimits } from './shard-group.js';
 import type { RaftMetrics } from '../raft/metrics.js';
 import type { QueueFsm } from './shard/queue-fsm.js';
@@ -46,7 +52,9 @@ export interface RaftShardHostOptions {
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
-  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks'>>;
+  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites'>>;
+  /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
+  readonly persistRoundsInFlightMax?: number;
   readonly limits?: Partial<ShardGroupLimits>;
   /** Leader changes and refused proposals of every group; none when absent. */
   readonly metrics?: RaftMetrics;
@@ -69,6 +77,8 @@ export class RaftShardHost {
   private readonly loop: Promise<void>;
   /** Persist rounds and the Readys they carried (group-commit sharing). */
   readonly stats = { rounds: 0, readys: 0 };
+  /** Present with asynchronous storage writes. */
+  private readonly pipelined: PipelinedRounds | undefined;
 
   constructor(private readonly options: RaftShardHostOptions) {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
@@ -77,6 +87,16 @@ export class RaftShardHost {
       for (const group of this.groups.values()) group.tick();
       this.wake();
     });
+    this.pipelined = options.raft?.isAsyncStorageWrites === true
+      ? new PipelinedRounds({
+          logStore: options.logStore,
+          transport: options.transport,
+          depthMax: options.persistRoundsInFlightMax ?? 4,
+          installSnapshot: (group, snapshot) => this.installSnapshot(group, snapshot),
+          noteApplied: (group, committed) => this.compactors.get(group.shardId)?.noteApplied(committed),
+          wake: () => this.wake(),
+        })
+      : undefined;
     this.loop = this.run();
   }
 
@@ -163,27 +183,42 @@ export class RaftShardHost {
   }
 
   private async run(): Promise<void> {
+    const pipelined = this.pipelined;
     while (!this.isClosed) {
       this.isWakeRequested = false;
-      const round: { group: ShardGroup; ready: Ready }[] = [];
-      for (const group of this.groups.values()) {
-        if (group.failure !== undefined) continue;
-        group.feed();
-        const ready = group.core.takeReady();
-        if (ready !== undefined) round.push({ group, ready });
+      if (pipelined?.isFull() === true) {
+        await pipelined.oldestSettled();
+        continue;
       }
+      const round = this.takeRound();
       if (round.length === 0) {
         if (!this.isWakeRequested) await new Promise<void>((resolve) => (this.wakeup = resolve));
         continue;
       }
-      await this.handleRound(round);
+      this.stats.rounds++;
+      this.stats.readys += round.length;
+      if (pipelined === undefined) await this.handleRound(round);
+      else pipelined.start(round);
       await this.compact(round.map(({ group }) => group));
     }
+    await pipelined?.drained();
+  }
+
+  /** Feeds every group that may be used and takes its Ready, if any. */
+  private takeRound(): { group: ShardGroup; ready: Ready }[] {
+    const round: { group: ShardGroup; ready: Ready }[] = [];
+    for (const group of this.groups.values()) {
+      if (group.failure !== undefined || group.core.isSnapshotInProgress()) continue;
+      group.feed();
+      const ready = group.core.takeReady();
+      if (ready !== undefined) round.push({ group, ready });
+    }
+    return round;
   }
 
   private async compact(groups: readonly ShardGroup[]): Promise<void> {
     await Promise.all(groups.map(async (group) => {
-      if (group.failure !== undefined) return;
+      if (group.failure !== undefined || group.core.isSnapshotInProgress()) return;
       try {
         await this.compactors.get(group.shardId)?.maybeCompact();
       } catch (error) {
@@ -212,8 +247,6 @@ export class RaftShardHost {
         await logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
       }),
     );
-    this.stats.rounds++;
-    this.stats.readys += round.length;
     round.forEach(({ group, ready }, i) => {
       const outcome = outcomes[i];
       if (outcome?.status !== 'fulfilled') {

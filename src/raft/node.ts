@@ -8,6 +8,14 @@
  * the core together, so many proposals share one append, one fsync and one message per
  * follower.
  *
+ * With asynchronous storage writes (`config.isAsyncStorageWrites`) the loop does not wait
+ * for a persist before taking the next Ready: it sends the Ready's `messages` and applies
+ * its `committed` entries at once (both depend only on what is already durable), hands
+ * entries + hard state to the store, and keeps up to `persistsInFlightMax` such persists
+ * in flight (a PersistPipeline reports them to the core in issue order, then sends
+ * `messagesAfterPersist`). A Ready carrying a snapshot is handled alone, start to end.
+ * Compaction runs only while no persist is in flight.
+ *
  * A storage error (or broken invariant) stops the group: it is marked failed, stops
  * ticking, voting and serving, and every waiter is rejected; nothing half-done is
  * acknowledged, so the replica can be restarted and repaired from its peers.
@@ -22,6 +30,7 @@ import type { ConfChangeResult, ProposeResult, Ready, Role } from './core/ready.
 import { noRaftMetrics, type RaftGroupReport, type RaftMetrics } from './metrics.js';
 import { RaftError, type RaftErrorReason } from './raft-error.js';
 import type { ConfState, Entry, LogIndex, NodeId, RaftLogStore, RaftMessage, ShardId, Snapshot, StateMachine, Term } from './types.js';
+import { PersistPipeline } from './persist-pipeline.js';
 import { Waiter } from './waiter.js';
 
 export interface RaftNodeOptions {
@@ -40,6 +49,8 @@ export interface RaftNodeOptions {
   readonly inboxMessagesMax?: number;
   /** A read not answered within this many ticks fails with reason 'timeout'. */
   readonly readTimeoutTicks?: number;
+  /** With asynchronous storage writes: persists in flight at most (default 4). */
+  readonly persistsInFlightMax?: number;
   /** Called once when the group stops on a storage error or broken invariant. */
   readonly onFailure?: (error: unknown) => void;
   readonly metrics?: RaftMetrics;
@@ -83,6 +94,7 @@ export class RaftNode {
   private tickCount = 0;
   private isScheduled = false;
   private isRunning = false;
+  private isRerunRequested = false;
   private readCounter = 0;
   /** Distinguishes this run's read contexts from a previous run's still in flight. */
   private readonly incarnation: number;
@@ -97,6 +109,8 @@ export class RaftNode {
   private readonly inboxMessagesMax: number;
   private readonly readTimeoutTicks: number;
   private readonly metrics: RaftMetrics;
+  /** Asynchronous storage writes only: the persists in flight. */
+  private readonly pipeline: PersistPipeline<Ready, void> | undefined;
 
   constructor(private readonly options: RaftNodeOptions) {
     const { config, store, fsm } = options;
@@ -112,6 +126,13 @@ export class RaftNode {
     if (snapshot !== undefined) fsm.restore(snapshot);
     this.snapshotIndex = snapshot?.meta.index ?? (0 as LogIndex);
     this.core = new RaftCore(config, { reader: logReaderOf(store, this.shardId), state, random: options.random });
+    this.pipeline = config.isAsyncStorageWrites
+      ? new PersistPipeline<Ready, void>({
+          depthMax: options.persistsInFlightMax ?? 4,
+          onDurable: (ready) => this.onPersisted(ready),
+          onFailure: (_ready, error) => this.fail(error),
+        })
+      : undefined;
     this.schedule();
   }
 
@@ -225,7 +246,9 @@ export class RaftNode {
   // ---- the loop -------------------------------------------------------------------
 
   private schedule(): void {
+    if (this.isRunning) this.isRerunRequested = true;
     if (this.isScheduled || this.isRunning || this.state !== 'running') return;
+    this.isRerunRequested = false;
     this.isScheduled = true;
     // A microtask later, so a burst of synchronous calls lands in one Ready.
     queueMicrotask(() => {
@@ -238,18 +261,94 @@ export class RaftNode {
     if (this.isRunning || this.state !== 'running') return;
     this.isRunning = true;
     try {
-      for (;;) {
-        this.drain();
-        const ready = this.core.takeReady();
-        if (ready === undefined) return;
-        await this.handleReady(ready);
-        if (this.state !== 'running') return;
-        await this.maybeCompact();
-        if (this.state !== 'running') return;
-      }
+      if (this.pipeline !== undefined) await this.runAsync(this.pipeline);
+      else await this.runSync();
     } finally {
       this.isRunning = false;
     }
+    // A persist completed (or input came) while the loop was finishing: look again.
+    if (this.isRerunRequested) this.schedule();
+  }
+
+  private async runSync(): Promise<void> {
+    for (;;) {
+      this.drain();
+      const ready = this.core.takeReady();
+      if (ready === undefined) return;
+      await this.handleReady(ready);
+      if (this.state !== 'running') return;
+      await this.maybeCompact();
+      if (this.state !== 'running') return;
+    }
+  }
+
+  /** Takes Readys while persists are in flight; returns when idle (a completion reschedules). */
+  private async runAsync(pipeline: PersistPipeline<Ready, void>): Promise<void> {
+    for (;;) {
+      if (pipeline.isFull()) {
+        await pipeline.oldestSettled();
+        if (this.state !== 'running') return;
+        continue;
+      }
+      this.drain();
+      const ready = this.core.takeReady();
+      if (ready === undefined) {
+        if (pipeline.size > 0 || !this.isCompactionDue()) return;
+        await this.maybeCompact();
+        if (this.state !== 'running') return;
+        continue;
+      }
+      if (ready.snapshot !== undefined) {
+        await this.handleSnapshotReady(ready);
+        if (this.state !== 'running') return;
+        continue;
+      }
+      this.startReady(ready, pipeline);
+    }
+  }
+
+  /** Sends and applies what needs no wait, and hands the rest to storage. */
+  private startReady(ready: Ready, pipeline: PersistPipeline<Ready, void>): void {
+    if (ready.messages.length > 0) this.options.send(ready.messages);
+    this.applyReady(ready);
+    const isPersisting = ready.entries.length > 0 || ready.hardState !== undefined;
+    const write = isPersisting ? this.options.store.persist(this.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) }) : Promise.resolve();
+    pipeline.push(ready, write);
+  }
+
+  /** `ready` and every Ready before it are durable: the answers that vouch for them may go. */
+  private onPersisted(ready: Ready): void {
+    if (this.state !== 'running') return;
+    this.core.persisted(ready);
+    if (ready.messagesAfterPersist.length > 0) this.options.send(ready.messagesAfterPersist);
+    this.schedule();
+  }
+
+  /** A leader's snapshot, with nothing else in flight: install, persist, then everything else. */
+  private async handleSnapshotReady(ready: Ready): Promise<void> {
+    const { store, fsm } = this.options;
+    const { snapshot } = ready;
+    assert(snapshot !== undefined && this.pipeline?.size === 0, 'snapshot Ready while persists are in flight');
+    await store.persistSnapshot(this.shardId, snapshot);
+    if (this.state !== 'running') return;
+    fsm.restore(snapshot);
+    this.snapshotIndex = snapshot.meta.index;
+    this.settleCoveredBySnapshot(snapshot);
+    if (ready.entries.length > 0 || ready.hardState !== undefined) {
+      await store.persist(this.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+      if (this.state !== 'running') return;
+    }
+    this.core.persisted(ready);
+    const messages = [...ready.messages, ...ready.messagesAfterPersist];
+    if (messages.length > 0) this.options.send(messages);
+    this.applyReady(ready);
+  }
+
+  /** Asynchronous storage writes: applies `ready.committed` (durable here already) and answers. */
+  private applyReady(ready: Ready): void {
+    if (ready.committed.length > 0) this.options.fsm.apply(ready.committed);
+    this.core.applied(ready);
+    this.answer(ready);
   }
 
   /** Feeds everything queued since the last Ready into the core. */
@@ -321,6 +420,11 @@ export class RaftNode {
     if (ready.messages.length > 0) this.options.send(ready.messages);
     if (ready.committed.length > 0) fsm.apply(ready.committed);
     this.core.advance(ready);
+    this.answer(ready);
+  }
+
+  /** Settles the proposals and reads `ready` answers (its committed entries were applied). */
+  private answer(ready: Ready): void {
     this.settleApplied(ready.committed);
     if (ready.softState !== undefined) this.onLeaderChange(ready.softState.leader);
     for (const read of ready.readStates) {
@@ -378,9 +482,13 @@ export class RaftNode {
     }
   }
 
+  private isCompactionDue(): boolean {
+    return this.core.log.applied - this.snapshotIndex >= this.compactionEntries;
+  }
+
   private async maybeCompact(): Promise<void> {
     const applied = this.core.log.applied;
-    if (applied - this.snapshotIndex < this.compactionEntries) return;
+    if (!this.isCompactionDue()) return;
     const image = this.options.fsm.snapshot();
     assert(image.index === applied, () => `state machine snapshot at ${image.index}, applied ${applied}`);
     const term = this.core.log.term(image.index);

@@ -34,7 +34,7 @@ export interface RaftHostOptions {
   readonly ticker?: Ticker;
   /** Raft tuning shared by every group (id, shardId and peers are per group). */
   readonly raft?: Partial<Omit<RaftConfig, 'id' | 'shardId' | 'peers'>>;
-  readonly node?: Pick<RaftNodeOptions, 'compactionEntries' | 'inboxMessagesMax' | 'readTimeoutTicks'>;
+  readonly node?: Pick<RaftNodeOptions, 'compactionEntries' | 'inboxMessagesMax' | 'readTimeoutTicks' | 'persistsInFlightMax'>;
   readonly metrics?: RaftMetrics;
   /** A group stopped on a storage error (it stays registered, reporting isFailed). */
   readonly onGroupFailure?: (shardId: ShardId, error: unknown) => void;

@@ -41,8 +41,9 @@ function withoutAppliedIndex(dump: unknown): unknown {
   return { ...rest, meta: { ...meta, appliedIndex: 0 } };
 }
 
-function openHost(logStore: LmdbLogStore): RaftShardHost {
+function openHost(logStore: LmdbLogStore, isAsyncStorageWrites = false): RaftShardHost {
   return new RaftShardHost({
+    raft: { isAsyncStorageWrites },
     nodeId: 1 as NodeId,
     logStore,
     transport: undefined,
@@ -69,12 +70,12 @@ async function fillCompacting(host: RaftShardHost, fsm: QueueFsm): Promise<{ lon
   return { longest };
 }
 
-test('a group compacts its log behind its flushed queue state (no image) and resumes from that state after a restart', async () => {
+test.each([false, true])('a group compacts its log behind its flushed queue state (no image) and resumes from that state after a restart (asynchronous storage writes: %s)', async (isAsync) => {
   dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
   const lmdb = openLmdbEnv(dir);
   env = lmdb;
   const logStore = new LmdbLogStore(lmdb);
-  const host = openHost(logStore);
+  const host = openHost(logStore, isAsync);
   const fsm = new QueueFsm(shard, new LmdbQueueStore(lmdb));
   const { longest } = await fillCompacting(host, fsm);
   expect(host.compactions(shard)).toBeGreaterThan(1);
@@ -88,7 +89,7 @@ test('a group compacts its log behind its flushed queue state (no image) and res
   const before = dumpState(fsm);
   await host.close();
 
-  const restarted = openHost(new LmdbLogStore(lmdb));
+  const restarted = openHost(new LmdbLogStore(lmdb), isAsync);
   const reopened = new QueueFsm(shard, new LmdbQueueStore(lmdb));
   expect(reopened.appliedIndex).toBeGreaterThanOrEqual(stored?.meta.index ?? Infinity);
   const again = restarted.addGroup(reopened, [1 as NodeId]);

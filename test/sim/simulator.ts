@@ -10,6 +10,12 @@
  * crashes that lose unflushed writes, restarts, bit flips and truncation of one down
  * replica's stored entries or snapshot, membership changes on shard 1. Invariants are
  * checked after every step (see invariants.ts).
+ *
+ * Every start of a node picks its storage mode: synchronous Readys (one persist at a
+ * time), or asynchronous storage writes with 1–4 persists in flight (a quarter and three
+ * quarters of starts). Stores flush only when the seed says so, so asynchronous persists
+ * pile up and complete late, and a crash loses all of them that were not flushed; a
+ * restart may switch a node's mode.
  */
 import { SimClock } from '../../src/common/clock.js';
 import { SeededRandom } from '../../src/common/random.js';
@@ -312,13 +318,16 @@ export class Simulator {
   }
 
   private start(node: SimNode): void {
+    const isAsync = this.random.int(4) !== 0;
+    const persistsInFlightMax = 1 + this.random.int(4);
+    if (process.env.SIM_TRACE === '1') console.log(`#${this.stepCount} start ${node.id} ${isAsync ? `async ${persistsInFlightMax}` : 'sync'}`);
     const host = new RaftHost({
       nodeId: node.id,
       store: node.store,
       transport: this.network.transport(node.id),
       random: new SeededRandom(this.random.int(0x7fffffff)),
-      raft: { electionTicks: 6, heartbeatTicks: 1, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5 },
-      node: { compactionEntries: 30 },
+      raft: { electionTicks: 6, heartbeatTicks: 1, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5, isAsyncStorageWrites: isAsync },
+      node: { compactionEntries: 30, persistsInFlightMax },
       ticker: (onTick) => {
         node.onTick = onTick;
         node.nextTickMs = this.clock.monotonicMs() + this.random.int(tickMs);

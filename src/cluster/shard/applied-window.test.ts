@@ -233,6 +233,16 @@ describe('AppliedWindow is replicated state', () => {
     expect(restarted.applyAll(repeats)).toEqual([...results].reverse());
   });
 
+  test('a replica that forgets the shard drops its window with the rest of its state', async () => {
+    const replica = new Replica();
+    replica.applyAll(log);
+    await replica.fsm.awaitCommitted();
+    replica.fsm.forget();
+    expect(replica.fsm.windowSize).toBe(0);
+    await replica.fsm.awaitCommitted();
+    expect([...replica.store.applied(shard)]).toEqual([]);
+  });
+
   test('an image made before the window existed restores with an empty window', async () => {
     const source = new Replica();
     source.applyAll(log);

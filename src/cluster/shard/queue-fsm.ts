@@ -156,7 +156,7 @@ export class QueueFsm {
     this.restore(encodeShardImage({ shardId: this.shardId, meta: initialMeta, queues: [], outbox: [] }));
   }
 
-  /** Commands in the dedup window per entry (a gauge for tests and metrics). */
+  /** How many applied commands the dedup window holds (AppliedWindow). */
   get windowSize(): number {
     return this.window.size;
   }

@@ -7,7 +7,8 @@
  *    the writes of every other group requested in the same event-loop turn (group
  *    commit), and its promise resolves only once that transaction is flushed.
  *  - Reads (entries, term, snapshot) see the state of the last resolved write; the bounds
- *    they check come from `views`, updated only after a write is durable.
+ *    they check come from `views`, updated only after a write is durable, and a group's
+ *    writes resolve in the order they were queued.
  *  - Every stored entry, snapshot and group record is checksummed; load() verifies the
  *    whole group and reports damage instead of throwing; a later read that fails
  *    verification throws LogStoreError('damaged').
@@ -209,7 +210,16 @@ export class LmdbLogStore implements LogStore {
   private write(shardId: ShardId, next: GroupView, write: () => void): Promise<void> {
     this.queuedViews.set(shardId, next);
     this.queuedCounts.set(shardId, (this.queuedCounts.get(shardId) ?? 0) + 1);
-    const done = this.commits.enqueue(write).then(
+    const previous = this.tails.get(shardId);
+    const enqueued = this.commits.enqueue(write);
+    // A group's writes settle in the order they were queued, whatever order their
+    // transactions report flushed in, so the durable view never moves back to an older
+    // write's (with several persists of a group in flight, Raft trusts it as the log).
+    const inOrder = previous === undefined ? enqueued : enqueued.then(
+      () => previous,
+      (error: unknown) => previous.then(() => Promise.reject(error)),
+    );
+    const done = inOrder.then(
       () => {
         this.dequeued(shardId);
         if (!this.failures.has(shardId)) this.views.set(shardId, next);

@@ -26,6 +26,12 @@ export interface RaftConfig {
   readonly snapshotChunkBytes: number;
   /** A learner is promotable once it is at most this many entries behind the leader. */
   readonly learnerCatchUpEntriesMax: number;
+  /**
+   * Asynchronous storage writes (etcd's AsyncStorageWrites): the loop may take the next
+   * Ready while earlier ones are still being persisted, and reports durability with
+   * `persisted(ready)` and applying with `applied(ready)` instead of `advance(ready)`.
+   */
+  readonly isAsyncStorageWrites: boolean;
 }
 
 export const raftConfigDefaults = {
@@ -40,6 +46,7 @@ export const raftConfigDefaults = {
   applyBytesMax: 4 * 1024 * 1024,
   snapshotChunkBytes: 1024 * 1024,
   learnerCatchUpEntriesMax: 64,
+  isAsyncStorageWrites: false,
 } as const satisfies Partial<RaftConfig>;
 
 export type RaftConfigInput = Pick<RaftConfig, 'id' | 'shardId' | 'peers'> & Partial<RaftConfig>;

@@ -2,8 +2,13 @@
  * The part of the Raft log not yet persisted: entries appended since the last Ready, and
  * an incoming snapshot waiting to be installed.
  *
- * Invariant: when `snapshot` is set, `offset === snapshot.meta.index + 1`; `entries[i]`
- * has index `offset + i`.
+ * Entries (and the snapshot) handed to storage in a Ready but not yet reported durable
+ * stay here, so reads still find them, but are not handed out again (etcd's
+ * `offsetInProgress`): with asynchronous storage writes the next Ready carries only
+ * what came after them.
+ *
+ * Invariants: when `snapshot` is set, `offset === snapshot.meta.index + 1`; `entries[i]`
+ * has index `offset + i`; offset <= offsetInProgress <= offset + entries.length.
  */
 import { assert } from '../../common/assert.js';
 import type { Entry, LogIndex, Snapshot, Term } from '../types.js';
@@ -12,9 +17,34 @@ export class LogUnstable {
   snapshot: Snapshot | undefined;
   entries: Entry[] = [];
   offset: LogIndex;
+  /** First index not yet handed to storage. */
+  offsetInProgress: LogIndex;
+  /** The snapshot was handed to storage and is not yet durable. */
+  isSnapshotInProgress = false;
 
   constructor(offset: LogIndex) {
     this.offset = offset;
+    this.offsetInProgress = offset;
+  }
+
+  hasNextEntries(): boolean {
+    return this.offsetInProgress < this.offset + this.entries.length;
+  }
+
+  /** Entries not yet handed to storage. */
+  nextEntries(): Entry[] {
+    return this.entries.slice(this.offsetInProgress - this.offset);
+  }
+
+  /** The snapshot, unless it was already handed to storage. */
+  nextSnapshot(): Snapshot | undefined {
+    return this.isSnapshotInProgress ? undefined : this.snapshot;
+  }
+
+  /** Everything here was handed to storage (a Ready was taken). */
+  acceptInProgress(): void {
+    this.offsetInProgress = (this.offset + this.entries.length) as LogIndex;
+    if (this.snapshot !== undefined) this.isSnapshotInProgress = true;
   }
 
   maybeFirstIndex(): LogIndex | undefined {
@@ -39,16 +69,22 @@ export class LogUnstable {
     if (index < this.offset || this.maybeTerm(index) !== term) return;
     this.entries = this.entries.slice(index + 1 - this.offset);
     this.offset = (index + 1) as LogIndex;
+    if (this.offsetInProgress < this.offset) this.offsetInProgress = this.offset;
   }
 
   stableSnapTo(index: LogIndex): void {
-    if (this.snapshot !== undefined && this.snapshot.meta.index === index) this.snapshot = undefined;
+    if (this.snapshot !== undefined && this.snapshot.meta.index === index) {
+      this.snapshot = undefined;
+      this.isSnapshotInProgress = false;
+    }
   }
 
   restore(snapshot: Snapshot): void {
     this.offset = (snapshot.meta.index + 1) as LogIndex;
+    this.offsetInProgress = this.offset;
     this.entries = [];
     this.snapshot = snapshot;
+    this.isSnapshotInProgress = false;
   }
 
   truncateAndAppend(entries: readonly Entry[]): void {
@@ -60,9 +96,12 @@ export class LogUnstable {
     } else if (after <= this.offset) {
       // Replaces everything unstable (and, once persisted, the stored suffix from `after`).
       this.offset = after;
+      this.offsetInProgress = after;
       this.entries = [...entries];
     } else {
       this.entries = this.entries.slice(0, after - this.offset).concat(entries);
+      // Replaced entries already handed to storage are written again (writes land in order).
+      if (this.offsetInProgress > after) this.offsetInProgress = after;
     }
   }
 

@@ -3,10 +3,15 @@
  * `LogReader` over the node's store) followed by `LogUnstable`, plus the commit and apply
  * cursors.
  *
- * Invariants: applied <= committed <= lastIndex(); the persisted bounds tracked here
- * (`stableFirst`, `stableLast`, the stored snapshot's index/term) describe exactly what
- * the store holds, because only `advance` (after the node loop persisted a Ready) and
+ * Invariants: applied <= applying <= committed <= lastIndex(); the persisted bounds
+ * tracked here (`stableFirst`, `stableLast`, the stored snapshot's index/term) describe
+ * what the store holds durably, because only the node loop's report that a Ready was
+ * persisted (`advance`, or `persisted` with asynchronous storage writes) and
  * `compacted` move them.
+ *
+ * With asynchronous storage writes (`isApplyingOnlyDurable`) committed entries are
+ * handed out for applying only once they are durable here: the state machine never
+ * gets ahead of what a restart of this replica finds in its own log.
  */
 import { assert } from '../../common/assert.js';
 import type { Entry, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, SnapshotMeta, Term } from '../types.js';
@@ -23,6 +28,10 @@ export class RaftLog {
   readonly unstable: LogUnstable;
   committed: LogIndex;
   applied: LogIndex;
+  /** Last index handed out for applying (equal to `applied` once the loop reported it). */
+  applying: LogIndex;
+  /** Apply only entries below `unstable.offset` (asynchronous storage writes). */
+  isApplyingOnlyDurable = false;
   private stableFirst: LogIndex;
   private stableLast: LogIndex;
   private snapIndex: LogIndex;
@@ -44,6 +53,12 @@ export class RaftLog {
     this.committed = Math.min(state.hardState.commit, this.stableLast) as LogIndex;
     if (this.committed < this.snapIndex) this.committed = this.snapIndex;
     this.applied = this.snapIndex;
+    this.applying = this.snapIndex;
+  }
+
+  /** Last index known durable in the store (meaningful while no snapshot is pending). */
+  durableLastIndex(): LogIndex {
+    return (this.unstable.offset - 1) as LogIndex;
   }
 
   firstIndex(): LogIndex {
@@ -149,14 +164,22 @@ export class RaftLog {
     return this.slice(index, (this.lastIndex() + 1) as LogIndex, bytesMax);
   }
 
-  /** Committed entries not yet handed out for applying. */
+  /** Committed entries not yet handed out for applying; marks them handed out. */
   nextCommitted(bytesMax: number): Entry[] {
-    const lo = (Math.max(this.applied, this.firstIndex() - 1) + 1) as LogIndex;
-    return this.slice(lo, (this.committed + 1) as LogIndex, bytesMax);
+    const lo = (Math.max(this.applying, this.firstIndex() - 1) + 1) as LogIndex;
+    const entries = this.slice(lo, (this.applicableIndex() + 1) as LogIndex, bytesMax);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.applying = last.index;
+    return entries;
   }
 
   hasNextCommitted(): boolean {
-    return this.committed > this.applied && this.unstable.snapshot === undefined;
+    return this.applicableIndex() > this.applying && this.unstable.snapshot === undefined;
+  }
+
+  private applicableIndex(): LogIndex {
+    if (!this.isApplyingOnlyDurable) return this.committed;
+    return Math.min(this.committed, this.durableLastIndex()) as LogIndex;
   }
 
   commitTo(index: LogIndex): void {
@@ -168,6 +191,7 @@ export class RaftLog {
   appliedTo(index: LogIndex): void {
     assert(index <= this.committed && index >= this.applied, () => `applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
+    if (this.applying < index) this.applying = index;
   }
 
   maybeCommit(index: LogIndex, term: Term): boolean {
@@ -198,6 +222,7 @@ export class RaftLog {
     this.stableFirst = (meta.index + 1) as LogIndex;
     this.stableLast = meta.index;
     if (meta.index > this.applied) this.applied = meta.index;
+    if (meta.index > this.applying) this.applying = meta.index;
   }
 
   /** The node loop compacted storage up to `meta.index` (a snapshot of applied state). */

@@ -9,6 +9,19 @@
  * proposed while it is (the node loop queues inputs meanwhile); this keeps "entries in a
  * Ready" equal to "the unstable log".
  *
+ * With asynchronous storage writes (`config.isAsyncStorageWrites`, etcd's
+ * AsyncStorageWrites) the core is stepped and Readys are taken while earlier Readys are
+ * still being persisted (see ready.ts for the loop's side). What makes that safe:
+ * entries handed to storage are not handed out again (`LogUnstable.offsetInProgress`);
+ * a leader counts its own log in the commit quorum only up to what `persisted` reported
+ * durable, and a candidate its own vote only once the vote is durable; append and vote
+ * answers, and every message sent while a term or vote is not yet durable, leave in
+ * `messagesAfterPersist`; committed entries are handed out for applying only once they
+ * are durable here (so applying them needs no further wait: the commit index itself is
+ * knowledge a restart may lose and relearn, as in etcd). A Ready carrying a snapshot is
+ * only taken when no persist is outstanding, and the core is not used until it is
+ * reported persisted.
+ *
  * Safety rules beyond the paper: pre-vote and check-quorum (a follower that heard from a
  * live leader within the election timeout ignores vote requests: the leader lease); a
  * replica whose store reported damage neither votes, pre-votes yes nor campaigns until
@@ -16,7 +29,7 @@
  */
 import { assert } from '../../common/assert.js';
 import type { Random } from '../../common/random.js';
-import type { ConfState, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, SnapshotMeta, Term } from '../types.js';
+import type { ConfState, Entry, HardState, LogIndex, NodeId, RaftGroupState, RaftMessage, ShardId, SnapshotMeta, Term } from '../types.js';
 import { EntryType } from '../types.js';
 import type { RaftConfig } from './config.js';
 import type { CoreContext, OutgoingMessage } from './core-context.js';
@@ -88,6 +101,11 @@ export class RaftCore implements CoreContext {
   private prevHardState: HardState;
   private prevSoftState: SoftState = { leader: 0, role: 'follower' };
   private outstanding: Ready | undefined;
+  /** Asynchronous storage writes: Readys taken and not yet reported persisted, oldest first. */
+  private readonly persisting: Ready[] = [];
+  /** Term and vote as last reported durable (asynchronous storage writes). */
+  private durableTerm: Term;
+  private durableVote: NodeId | 0;
 
   constructor(
     readonly config: RaftConfig,
@@ -105,6 +123,9 @@ export class RaftCore implements CoreContext {
       this.damageLastIndexSeen = state.damage.lastIndexSeen;
     }
     this.prevHardState = this.hardState();
+    this.durableTerm = this.term;
+    this.durableVote = this.vote;
+    this.log.isApplyingOnlyDurable = config.isAsyncStorageWrites;
     const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
     if (isFresh && config.peers.length > 0) this.bootstrap(config.peers);
     this.replication = new LeaderReplication(this);
@@ -235,11 +256,15 @@ export class RaftCore implements CoreContext {
 
   hasReady(): boolean {
     if (this.outstanding !== undefined) return false;
+    const { unstable } = this.log;
+    if (unstable.isSnapshotInProgress) return false;
+    // A snapshot replaces the log: it goes to storage after every earlier persist.
+    if (unstable.snapshot !== undefined && this.persisting.length > 0) return false;
     return (
       this.msgs.length > 0 ||
       this.readStates.length > 0 ||
-      this.log.unstable.entries.length > 0 ||
-      this.log.unstable.snapshot !== undefined ||
+      unstable.hasNextEntries() ||
+      unstable.snapshot !== undefined ||
       this.log.hasNextCommitted() ||
       !sameHardState(this.hardState(), this.prevHardState) ||
       !sameSoftState(this.softState(), this.prevSoftState)
@@ -250,35 +275,104 @@ export class RaftCore implements CoreContext {
     if (!this.hasReady()) return undefined;
     const softState = this.softState();
     const hardState = this.hardState();
-    const snapshot = this.log.unstable.snapshot;
+    const { unstable } = this.log;
+    const snapshot = unstable.nextSnapshot();
+    const [messages, messagesAfterPersist] = this.splitMessages(hardState);
     const ready: Ready = {
       softState: sameSoftState(softState, this.prevSoftState) ? undefined : softState,
       hardState: sameHardState(hardState, this.prevHardState) ? undefined : hardState,
       snapshot,
-      entries: [...this.log.unstable.entries],
-      messages: this.msgs,
+      entries: unstable.nextEntries(),
+      messages,
+      messagesAfterPersist,
       committed: snapshot === undefined && this.log.hasNextCommitted() ? this.log.nextCommitted(this.config.applyBytesMax) : [],
       readStates: this.readStates,
     };
+    unstable.acceptInProgress();
     this.prevSoftState = softState;
     this.msgs = [];
     this.readStates = [];
-    this.outstanding = ready;
+    if (this.config.isAsyncStorageWrites) {
+      this.prevHardState = hardState;
+      this.persisting.push(ready);
+    } else {
+      this.outstanding = ready;
+    }
     return ready;
+  }
+
+  /**
+   * Which messages may leave before this Ready's persist: none while the term or vote is
+   * not durable (nor in synchronous mode, where all leave after it anyway, in `messages`);
+   * otherwise all but the answers that vouch for durable state.
+   */
+  private splitMessages(hardState: HardState): [Message[], Message[]] {
+    if (!this.config.isAsyncStorageWrites) return [this.msgs, []];
+    if (hardState.term !== this.durableTerm || hardState.vote !== this.durableVote) return [[], this.msgs];
+    const now: Message[] = [];
+    const after: Message[] = [];
+    for (const m of this.msgs) (needsDurability(m.type) ? after : now).push(m);
+    return [now, after];
+  }
+
+  /**
+   * Asynchronous storage writes: `ready`'s snapshot, entries and hard state are durable
+   * (and so is everything taken before it: the loop reports in order). The loop sends
+   * `ready.messagesAfterPersist` after this.
+   */
+  persisted(ready: Ready): void {
+    assert(this.config.isAsyncStorageWrites, 'persisted() needs asynchronous storage writes');
+    assert(this.persisting[0] === ready, 'persisted() out of order');
+    this.persisting.shift();
+    if (ready.snapshot !== undefined) this.log.stableSnapTo(ready.snapshot.meta);
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
+    if (ready.hardState !== undefined) {
+      this.durableTerm = ready.hardState.term;
+      this.durableVote = ready.hardState.vote;
+    }
+    if (this.role === 'leader') {
+      const self = this.progress.get(this.id);
+      if (self !== undefined && self.maybeUpdate(this.log.durableLastIndex()) && this.maybeCommit()) this.replication.bcastAppend();
+    } else if (this.role === 'candidate' && this.vote === this.id && this.durableTerm === this.term && this.durableVote === this.id && !this.votes.has(this.id)) {
+      this.votes.set(this.id, true);
+      this.poll();
+    }
+  }
+
+  /** Asynchronous storage writes: `ready.committed` was applied to the state machine. */
+  applied(ready: Ready): void {
+    assert(this.config.isAsyncStorageWrites, 'applied() needs asynchronous storage writes');
+    this.noteApplied(ready.committed);
+  }
+
+  /** A Ready carrying a snapshot was taken and is not yet reported persisted: do not use the core. */
+  isSnapshotInProgress(): boolean {
+    return this.log.unstable.isSnapshotInProgress;
+  }
+
+  /** Readys taken and not yet reported persisted (asynchronous storage writes). */
+  persistsOutstanding(): number {
+    return this.persisting.length;
   }
 
   /** The node loop persisted, sent and applied `ready`. */
   advance(ready: Ready): void {
+    assert(!this.config.isAsyncStorageWrites, 'advance() with asynchronous storage writes: use persisted() and applied()');
     assert(this.outstanding === ready, 'advance of a Ready that is not outstanding');
     this.outstanding = undefined;
     if (ready.snapshot !== undefined) this.log.stableSnapTo(ready.snapshot.meta);
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
     if (ready.hardState !== undefined) this.prevHardState = ready.hardState;
-    const lastApplied = ready.committed[ready.committed.length - 1];
+    this.noteApplied(ready.committed);
+  }
+
+  private noteApplied(committed: readonly Entry[]): void {
+    const lastApplied = committed[committed.length - 1];
     if (lastApplied === undefined) return;
     this.log.appliedTo(lastApplied.index);
-    for (const entry of ready.committed) {
+    for (const entry of committed) {
       if (entry.type === EntryType.ConfChange) this.applyConf(decodeConfChange(entry.data));
     }
   }
@@ -429,7 +523,8 @@ export class RaftCore implements CoreContext {
     this.reset((this.term + 1) as Term);
     this.vote = this.id;
     this.role = 'candidate';
-    this.votes.set(this.id, true);
+    // With asynchronous storage writes the own vote counts once it is durable (persisted()).
+    if (!this.config.isAsyncStorageWrites) this.votes.set(this.id, true);
     this.requestVotes(MessageType.Vote, this.term, isTransfer ? transferContext : '');
   }
 
@@ -496,7 +591,7 @@ export class RaftCore implements CoreContext {
         continue;
       }
       const pr = new Progress((this.log.lastIndex() + 1) as LogIndex, this.config.inflightMessagesMax, isLearner);
-      if (id === this.id) pr.match = this.log.lastIndex();
+      if (id === this.id) pr.match = this.config.isAsyncStorageWrites ? this.log.durableLastIndex() : this.log.lastIndex();
       this.progress.set(id, pr);
     }
   }
@@ -594,7 +689,8 @@ export class RaftCore implements CoreContext {
 
   private appendEntries(entries: Parameters<RaftLog['append']>[0]): void {
     const last = this.log.append(entries);
-    this.progress.get(this.id)?.maybeUpdate(last);
+    // With asynchronous storage writes the leader's own entries count once durable (persisted()).
+    if (!this.config.isAsyncStorageWrites) this.progress.get(this.id)?.maybeUpdate(last);
     this.maybeCommit();
   }
 
@@ -613,7 +709,13 @@ export class RaftCore implements CoreContext {
 
   private assertIdle(): void {
     assert(this.outstanding === undefined, 'RaftCore used while a Ready is outstanding');
+    assert(!this.log.unstable.isSnapshotInProgress, 'RaftCore used while a snapshot is being persisted');
   }
+}
+
+/** Answers that vouch for durable state: sent only after the persist that covers them. */
+function needsDurability(type: MessageType): boolean {
+  return type === MessageType.AppResp || type === MessageType.VoteResp || type === MessageType.PreVoteResp;
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

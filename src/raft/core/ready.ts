@@ -3,6 +3,15 @@
  * this order: install `snapshot` (persist, restore the state machine), persist `entries`
  * and `hardState` durably, then send `messages`, then apply `committed`, then
  * `advance(ready)`. Nothing in a Ready depends on the loop having done the next one.
+ *
+ * With asynchronous storage writes (`RaftConfig.isAsyncStorageWrites`) the loop may
+ * instead: send `messages` at once (they depend on nothing this node has not made
+ * durable already), apply `committed` at once (those entries are durable here already)
+ * and report it with `applied(ready)`, hand `snapshot`/`entries`/`hardState` to storage,
+ * and take further Readys meanwhile; once that persist is durable, and every persist
+ * handed over before it is too, report `persisted(ready)` and only then send
+ * `messagesAfterPersist`. A Ready carrying a snapshot is handled alone: earlier persists
+ * completed first, and nothing else is taken until it is persisted and reported.
  */
 import type { Entry, HardState, LogIndex, NodeId, Snapshot, Term } from '../types.js';
 import type { Message } from './messages.js';
@@ -29,6 +38,12 @@ export interface Ready {
   readonly snapshot: Snapshot | undefined;
   readonly entries: readonly Entry[];
   readonly messages: readonly Message[];
+  /**
+   * Asynchronous storage writes only (empty otherwise): messages that vouch for this
+   * Ready's persist (append and vote answers), or that follow a term or vote change not
+   * yet durable; sent after `persisted(ready)`.
+   */
+  readonly messagesAfterPersist: readonly Message[];
   readonly committed: readonly Entry[];
   readonly readStates: readonly ReadState[];
 }
