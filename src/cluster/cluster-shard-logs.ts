@@ -196,10 +196,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const target = view.next(this.options.nodeId);
     if (target === undefined) return undefined;
     const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
-    if (reply.kind === 'not_leader') {
-      view.noteMiss(target);
-      view.noteLeader(reply.leaderHint);
-    }
+    if (reply.kind === 'not_leader') view.noteNotLeader(target, reply);
     return reply;
   }
 
