@@ -79,7 +79,7 @@ export interface ClusterShardLogsOptions {
  * rounds in flight made smaller persist batches and cost CPU per message, and measured
  * no better (README, Benchmarks: "What changed").
  */
-export const defaultPersistRoundsInFlightMax = 1;
+const defaultPersistRoundsInFlightMax = 1;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
