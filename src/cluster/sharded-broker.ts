@@ -261,7 +261,7 @@ export class ShardedBroker {
   }
 
   async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
-    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids: [...ids], nowMs: this.deps.clock.nowMs() });
+    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids, nowMs: this.deps.clock.nowMs() });
   }
 
   async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
