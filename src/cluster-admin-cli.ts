@@ -33,7 +33,9 @@ export async function runClusterCommand(args: readonly string[], env: Readonly<R
   const url = (urlAt >= 0 ? args[urlAt + 1] : undefined) ?? env['ZAQAR_URL'] ?? 'http://127.0.0.1:8888';
   const addressAt = args.indexOf('--address');
   const address = addressAt >= 0 ? args[addressAt + 1] : undefined;
-  const positional = args.filter((_, i) => i !== urlAt && i !== urlAt + 1 && i !== addressAt && i !== addressAt + 1);
+  // Only options present take their value with them (an absent one's index is -1, whose "+ 1" is the action).
+  const optionAt = [urlAt, addressAt].filter((at) => at >= 0);
+  const positional = args.filter((_, i) => !optionAt.some((at) => i === at || i === at + 1));
   const [action, id, extra] = positional;
   const isAddressValid = addressAt < 0 || (address !== undefined && action === 'add');
   if (action === 'status' && id === undefined && addressAt < 0) return printStatus(url);

@@ -8,7 +8,8 @@
 #      tests (go test: the Helm behaviours the checks rely on);
 #   3. renders the default values and ci/five-replicas-values.yaml, plus a differently
 #      named release, and checks each (`zaqar-chart check`: YAML validity, resources,
-#      ports, probes, volume claims, peers, node ids, PodDisruptionBudget, security);
+#      ports, probes, volume claims, peers, node ids, PodDisruptionBudget, security),
+#      and that scaling leaves the pod template unchanged;
 #   4. checks that invalid values are refused with a message naming the value;
 #   5. renders NOTES.txt and checks values.yaml/README.md documentation.
 # Ends with "check-chart: N passed, M failed"; exits non-zero on any failure.
@@ -108,18 +109,40 @@ expect_refused() {
 run_check default -- -replicas 3 -max-unavailable 1
 run_check five-replicas -f "$CHART/ci/five-replicas-values.yaml" -- \
   -replicas 5 -max-unavailable 2 -service-monitor
-# Five nodes, three replicas per shard: two lost pods could be two of one shard's three.
-run_check five-nodes-three-replicas -f "$CHART/ci/five-replicas-values.yaml" --set cluster.shardReplicas=3 -- \
-  -replicas 5 -max-unavailable 1 -service-monitor
+# Five nodes, three replicas per shard, a cluster created with three nodes and scaled out
+# to five: peers and initial members stay nodes 1-3; two lost pods could be two of one
+# shard's three replicas.
+run_check five-nodes-three-replicas -f "$CHART/ci/five-replicas-values.yaml" \
+  --set cluster.shardReplicas=3 --set cluster.initialNodes=3 -- \
+  -replicas 5 -initial-nodes 3 -max-unavailable 1 -service-monitor
 # An even group (4 of 4): a majority of 4 is 3, so only one pod may go.
-run_check named-release -name zaqar-ts -namespace queues --set replicaCount=4 --set cluster.shardReplicas=4 -- \
-  -name zaqar-ts -namespace queues -replicas 4 -max-unavailable 1
+run_check named-release -name zaqar-ts -namespace queues --set replicaCount=4 --set cluster.shardReplicas=4 \
+  --set cluster.initialNodes=4 -- -name zaqar-ts -namespace queues -replicas 4 -max-unavailable 1
+
+# Scaling must not roll the running pods: the pod template may not depend on replicaCount.
+pod_template() {
+  "$BIN" render -chart "$CHART" "$@" |
+    awk '/^kind: StatefulSet/{s=1} s&&/^  template:/{p=1} s&&/^  volumeClaimTemplates:/{p=0;s=0} p'
+}
+if pod_template >"$WORK/pods-3.yaml" && pod_template --set replicaCount=5 >"$WORK/pods-5.yaml" &&
+  [ -s "$WORK/pods-3.yaml" ] && cmp -s "$WORK/pods-3.yaml" "$WORK/pods-5.yaml"; then
+  say "  ok    scaling 3 -> 5 leaves the pod template unchanged (no roll)"; passed=$((passed + 1))
+else
+  diff "$WORK/pods-3.yaml" "$WORK/pods-5.yaml" || true
+  say "  FAIL  scaling 3 -> 5 changes the pod template (the running pods would roll)"; failed=$((failed + 1))
+fi
 
 # --- 4. Invalid values are refused ------------------------------------------------
 say "invalid values"
 expect_refused "more replicas per shard than nodes" "cluster.shardReplicas (5) must not exceed replicaCount (3)" \
   --set cluster.shardReplicas=5
 expect_refused "zero nodes" "replicaCount must be at least 1" --set replicaCount=0
+expect_refused "no initial nodes (a release from before cluster.initialNodes)" "cluster.initialNodes must be at least 1" \
+  --set cluster.initialNodes=0
+expect_refused "more initial nodes than pods" "cluster.initialNodes (3) must not exceed replicaCount (2)" \
+  --set replicaCount=2 --set cluster.shardReplicas=2
+expect_refused "more replicas per shard than initial nodes" "cluster.shardReplicas (5) must not exceed cluster.initialNodes (3)" \
+  --set replicaCount=5 --set cluster.shardReplicas=5
 expect_refused "an unknown podAntiAffinity" "podAntiAffinity must be soft, hard or none" --set podAntiAffinity=always
 expect_refused "the API and Raft on one port" "server.port and server.raftPort must differ" --set server.raftPort=8888
 

@@ -69,12 +69,17 @@ export interface ClusterShardLogsOptions {
   readonly compaction?: Partial<CompactionPolicy>;
   /**
    * Persist rounds a node keeps in flight (asynchronous storage writes when above 1;
-   * 1: each round's persist is awaited before the next round). Default 4.
+   * 1: each round's persist is awaited before the next round). Default 1.
    */
   readonly persistRoundsInFlightMax?: number;
 }
 
-export const defaultPersistRoundsInFlightMax = 4;
+/**
+ * Synchronous rounds by default: on the shared 2-core machine the benchmarks ran on,
+ * rounds in flight made smaller persist batches and cost CPU per message, and measured
+ * no better (README, Benchmarks: "What changed").
+ */
+export const defaultPersistRoundsInFlightMax = 1;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;

@@ -176,9 +176,13 @@ export class RoutedShardLog implements ShardLog {
    * A request waits up to `routeWaitMs` for a leader; once the shard has been
    * unreachable that long (a partitioned minority), later requests wait only
    * `unreachableWaitMs`, so clients get their 503 quickly instead of each waiting in full.
+   * A local replica that knows a leader again (the partition healed) ends that: the
+   * first requests after a heal must not fail on the short wait while the round trips
+   * to the leader are still slow.
    */
   private deadlineMs(): number {
     const nowMs = this.deps.clock.monotonicMs();
+    if (this.groupOf()?.leader() !== undefined) this.unreachableSinceMs = undefined;
     const since = this.unreachableSinceMs;
     const isLongUnreachable = since !== undefined && nowMs - since >= this.deps.routeWaitMs;
     return nowMs + (isLongUnreachable ? this.deps.unreachableWaitMs : this.deps.routeWaitMs);

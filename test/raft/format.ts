@@ -74,6 +74,7 @@ export function formatReady(ready: Ready): string[] {
   }
   if (ready.entries.length > 0) lines.push('Entries:', ...ready.entries.map((e) => `  ${formatEntry(e)}`));
   if (ready.messages.length > 0) lines.push('Messages:', ...ready.messages.map((m) => `  ${formatMessage(m)}`));
+  if (ready.messagesAfterPersist.length > 0) lines.push('MessagesAfterPersist:', ...ready.messagesAfterPersist.map((m) => `  ${formatMessage(m)}`));
   if (ready.committed.length > 0) lines.push('Committed:', ...ready.committed.map((e) => `  ${formatEntry(e)}`));
   for (const read of ready.readStates) lines.push(`ReadState ctx=${read.context} index=${read.index}`);
   return lines;

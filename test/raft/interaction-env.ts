@@ -2,6 +2,12 @@
  * The world an interaction script drives: several RaftCores, each over its own
  * MemoryLogStore and a list-of-strings state machine, joined by per-node mailboxes that
  * only move when the script says so. Every command returns the text the script expects.
+ *
+ * Nodes added with `async-storage=true` run with asynchronous storage writes:
+ * `process-ready` takes a Ready, sends its `messages` and applies its committed entries
+ * but leaves its writes pending; `persist-ready` writes the oldest pending Ready to the
+ * store, reports it persisted and sends its `messagesAfterPersist` (etcd's
+ * process-append-thread); `stabilize` does both; a restart loses what is still pending.
  */
 import { assert } from '../../src/common/assert.js';
 import { SeededRandom } from '../../src/common/random.js';
@@ -11,6 +17,7 @@ import { raftConfig, type RaftConfig } from '../../src/raft/core/config.js';
 import { type Message, asCoreMessage } from '../../src/raft/core/messages.js';
 import { RaftCore } from '../../src/raft/core/raft.js';
 import { logReaderOf } from '../../src/raft/core/raft-log.js';
+import type { Ready } from '../../src/raft/core/ready.js';
 import type { LogIndex, NodeId, ShardId, Snapshot } from '../../src/raft/types.js';
 import type { CommandArgs, ScriptCase } from './datadriven.js';
 import { formatEntry, formatMessage, formatReady } from './format.js';
@@ -24,6 +31,8 @@ interface TestNode {
   readonly config: RaftConfig;
   readonly store: MemoryLogStore;
   applied: string[];
+  /** Asynchronous storage writes: Readys taken whose writes are not yet done, oldest first. */
+  pending: Ready[];
 }
 
 export class InteractionEnv {
@@ -55,6 +64,8 @@ export class InteractionEnv {
       }
       case 'process-ready':
         return ids.flatMap((id) => this.processReady(id)).join('\n');
+      case 'persist-ready':
+        return ids.flatMap((id) => this.persistReady(id)).join('\n');
       case 'deliver-msgs':
         return ids.flatMap((id) => this.deliver(id)).join('\n');
       case 'drop-msgs':
@@ -116,9 +127,10 @@ export class InteractionEnv {
         snapshotChunkBytes: Number(named(args, 'snapshot-chunk-bytes', '1024')),
         appendBytesMax: Number(named(args, 'append-bytes', '1024')),
         learnerCatchUpEntriesMax: Number(named(args, 'catch-up', '2')),
+        isAsyncStorageWrites: named(args, 'async-storage', 'false') === 'true',
       });
       const store = new MemoryLogStore();
-      this.nodes.set(id, { config, store, applied: [], core: newCore(config, store) });
+      this.nodes.set(id, { config, store, applied: [], pending: [], core: newCore(config, store) });
       this.mailboxes.set(id, []);
       lines.push(this.status(id));
     }
@@ -140,20 +152,52 @@ export class InteractionEnv {
     const node = this.node(id);
     const ready = node.core.takeReady();
     if (ready === undefined) return [];
+    if (node.config.isAsyncStorageWrites) return this.startReady(id, node, ready);
     if (ready.snapshot !== undefined) {
       void node.store.persistSnapshot(shardId, ready.snapshot);
       node.applied = restoreList(ready.snapshot);
     }
     void node.store.persist(shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
-    for (const m of ready.messages) {
-      if (this.isolated.has(m.from) || this.isolated.has(m.to)) continue;
-      this.mailboxes.get(m.to)?.push(m);
-    }
+    this.post(ready.messages);
     for (const entry of ready.committed) {
       if (entry.type === 0 && entry.data.byteLength > 0) node.applied.push(decoder.decode(entry.data));
     }
     node.core.advance(ready);
     return [`> ${id} handling Ready`, ...formatReady(ready).map((line) => `  ${line}`)];
+  }
+
+  /** Asynchronous storage writes: sends and applies what needs no wait; the writes stay pending. */
+  private startReady(id: NodeId, node: TestNode, ready: Ready): string[] {
+    this.post(ready.messages);
+    for (const entry of ready.committed) {
+      if (entry.type === 0 && entry.data.byteLength > 0) node.applied.push(decoder.decode(entry.data));
+    }
+    node.core.applied(ready);
+    node.pending.push(ready);
+    return [`> ${id} handling Ready (writes pending)`, ...formatReady(ready).map((line) => `  ${line}`)];
+  }
+
+  /** Asynchronous storage writes: the oldest pending Ready's writes become durable. */
+  private persistReady(id: NodeId): string[] {
+    const node = this.node(id);
+    const ready = node.pending.shift();
+    if (ready === undefined) return [];
+    if (ready.snapshot !== undefined) {
+      void node.store.persistSnapshot(shardId, ready.snapshot);
+      node.applied = restoreList(ready.snapshot);
+    }
+    void node.store.persist(shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    node.core.persisted(ready);
+    this.post(ready.messagesAfterPersist);
+    const sent = ready.messagesAfterPersist.map((m) => `  ${formatMessage(m)}`);
+    return [`> ${id} persisted Ready`, ...(sent.length > 0 ? ['  Sent:', ...sent.map((line) => `  ${line}`)] : [])];
+  }
+
+  private post(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (this.isolated.has(m.from) || this.isolated.has(m.to)) continue;
+      this.mailboxes.get(m.to)?.push(m);
+    }
   }
 
   private deliver(id: NodeId): string[] {
@@ -176,6 +220,7 @@ export class InteractionEnv {
       let isBusy = false;
       for (const id of ids) {
         const out = this.processReady(id);
+        while (this.node(id).pending.length > 0) out.push(...this.persistReady(id));
         if (out.length > 0) isBusy = true;
         lines.push(...out);
       }
@@ -222,6 +267,7 @@ export class InteractionEnv {
   private restart(id: NodeId, isKeepingMessages: boolean): string {
     const node = this.node(id);
     node.store.crash();
+    node.pending = [];
     node.core = newCore(node.config, node.store);
     const snapshot = node.store.snapshot(shardId);
     node.applied = snapshot === undefined ? [] : restoreList(snapshot);

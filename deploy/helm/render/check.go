@@ -24,6 +24,7 @@ type expectations struct {
 	namespace      string
 	clusterDomain  string
 	replicas       int
+	initialNodes   int
 	maxUnavailable int
 	serviceMonitor bool
 	dockerfile     string
@@ -61,6 +62,7 @@ func runCheck(args []string) error {
 	fs.StringVar(&e.namespace, "namespace", "default", "release namespace")
 	fs.StringVar(&e.clusterDomain, "cluster-domain", "cluster.local", "expected cluster DNS domain")
 	fs.IntVar(&e.replicas, "replicas", 3, "expected StatefulSet replicas")
+	fs.IntVar(&e.initialNodes, "initial-nodes", 0, "expected cluster.initialNodes (0: the same as -replicas)")
 	fs.IntVar(&e.maxUnavailable, "max-unavailable", 1, "expected PodDisruptionBudget maxUnavailable")
 	fs.BoolVar(&e.serviceMonitor, "service-monitor", false, "expect a ServiceMonitor")
 	fs.StringVar(&e.dockerfile, "dockerfile", "", "Dockerfile the chart must agree with (optional)")
@@ -69,6 +71,9 @@ func runCheck(args []string) error {
 	}
 	if *rendered == "" {
 		return errors.New("check: -rendered is required")
+	}
+	if e.initialNodes == 0 {
+		e.initialNodes = e.replicas
 	}
 	r := &report{label: *label}
 	if r.label == "" {

@@ -72,17 +72,26 @@ func (w *workload) checkEnvironment() {
 	podName := findNamed(at(w.container(), "env"), "POD_NAME")
 	r.check("POD_NAME comes from the downward API", str(at(podName, "valueFrom", "fieldRef", "fieldPath")) == "metadata.name",
 		"got %v", podName)
-	var want []string
-	for i := 0; i < w.e.replicas; i++ {
-		want = append(want, fmt.Sprintf("%d=%s-%d.%s.%s.svc.%s:%d", i+1, w.full, i, w.headless, w.e.namespace, w.e.clusterDomain, raftPort))
+	// Both name the initial nodes only, so the pod template does not change with replicaCount.
+	var want, ids []string
+	for i := 0; i < w.e.initialNodes; i++ {
+		want = append(want, fmt.Sprintf("%d=%s:%d", i+1, w.podHost(i), raftPort))
+		ids = append(ids, fmt.Sprint(i+1))
 	}
-	r.check(fmt.Sprintf("ZAQAR_PEERS lists all %d nodes by headless DNS name", w.e.replicas),
+	r.check(fmt.Sprintf("ZAQAR_PEERS lists the %d initial nodes by headless DNS name", w.e.initialNodes),
 		w.env("ZAQAR_PEERS") == strings.Join(want, ","), "got %q, want %q", w.env("ZAQAR_PEERS"), strings.Join(want, ","))
+	r.check(fmt.Sprintf("ZAQAR_INITIAL_MEMBERS is nodes 1..%d", w.e.initialNodes),
+		w.env("ZAQAR_INITIAL_MEMBERS") == strings.Join(ids, ","), "got %q, want %q", w.env("ZAQAR_INITIAL_MEMBERS"), strings.Join(ids, ","))
+}
+
+// podHost is the headless DNS name of the pod with this ordinal.
+func (w *workload) podHost(ordinal int) string {
+	return fmt.Sprintf("%s-%d.%s.%s.svc.%s", w.full, ordinal, w.headless, w.e.namespace, w.e.clusterDomain)
 }
 
 // checkNodeIDScript runs the container's command with a fake `node` that
-// prints the node id and its arguments, for the first and last pod and for a
-// pod name without an ordinal.
+// prints the node id, the advertised address and its arguments, for the first
+// and last pod and for a pod name without an ordinal.
 func (w *workload) checkNodeIDScript() {
 	r := w.r
 	command := at(w.container(), "command")
@@ -97,7 +106,7 @@ func (w *workload) checkNodeIDScript() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	shim := "#!/bin/sh\necho \"$ZAQAR_NODE_ID $*\"\n"
+	shim := "#!/bin/sh\necho \"$ZAQAR_NODE_ID $ZAQAR_ADVERTISE $*\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "node"), []byte(shim), 0o755); err != nil {
 		r.check("node id check setup", false, "%v", err)
 		return
@@ -110,9 +119,9 @@ func (w *workload) checkNodeIDScript() {
 	}
 	for _, ordinal := range []int{0, w.e.replicas - 1} {
 		pod := fmt.Sprintf("%s-%d", w.full, ordinal)
-		want := fmt.Sprintf("%d /app/cli.js serve", ordinal+1)
+		want := fmt.Sprintf("%d %s:%d /app/cli.js serve", ordinal+1, w.podHost(ordinal), raftPort)
 		out, err := run(pod)
-		r.check(fmt.Sprintf("pod %s starts `node /app/cli.js serve` as node %d", pod, ordinal+1), err == nil && out == want,
+		r.check(fmt.Sprintf("pod %s starts `node /app/cli.js serve` as node %d advertising its DNS name", pod, ordinal+1), err == nil && out == want,
 			"got %q (err %v), want %q", out, err, want)
 	}
 	out, err := run(w.full + "-x")

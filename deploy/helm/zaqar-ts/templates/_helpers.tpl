@@ -1,7 +1,7 @@
 {{/*
 Shared names, labels and the cluster arithmetic. Every resource name derives from
-"zaqar-ts.fullname", so the peer addresses in ZAQAR_PEERS always match the pods the
-StatefulSet creates behind the headless Service.
+"zaqar-ts.fullname", so the peer addresses in ZAQAR_PEERS and each pod's ZAQAR_ADVERTISE
+always match the pods the StatefulSet creates behind the headless Service.
 */}}
 
 {{- define "zaqar-ts.name" -}}
@@ -57,19 +57,41 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* The per-pod DNS domain the headless Service publishes: POD.HEADLESS.NAMESPACE.svc.DOMAIN. */}}
+{{- define "zaqar-ts.podDomain" -}}
+{{- printf "%s.%s.svc.%s" (include "zaqar-ts.headlessName" .) .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
 {{/*
-ZAQAR_PEERS: "ID=HOST:PORT,..." for every node, itself included. Node id = ordinal + 1;
-hosts are the per-pod DNS names the headless Service publishes (even before the pods
-are ready, thanks to publishNotReadyAddresses).
+ZAQAR_PEERS: "ID=HOST:PORT,..." for the cluster's initial nodes (cluster.initialNodes),
+node id = ordinal + 1; hosts are the per-pod DNS names the headless Service publishes (even
+before the pods are ready, thanks to publishNotReadyAddresses). It does not depend on
+replicaCount, so scaling leaves the pod template, and the running pods, alone: pods added
+later are found through the nodes' address books, which every pod fills with its own
+ZAQAR_ADVERTISE address.
 */}}
 {{- define "zaqar-ts.peers" -}}
 {{- $fullname := include "zaqar-ts.fullname" . -}}
-{{- $domain := printf "%s.%s.svc.%s" (include "zaqar-ts.headlessName" .) .Release.Namespace .Values.clusterDomain -}}
+{{- $domain := include "zaqar-ts.podDomain" . -}}
 {{- $peers := list -}}
-{{- range $ordinal := until (int .Values.replicaCount) -}}
+{{- range $ordinal := until (int .Values.cluster.initialNodes) -}}
 {{- $peers = append $peers (printf "%d=%s-%d.%s:%d" (add1 $ordinal) $fullname $ordinal $domain (int $.Values.server.raftPort)) -}}
 {{- end -}}
 {{- join "," $peers -}}
+{{- end -}}
+
+{{/*
+ZAQAR_INITIAL_MEMBERS: "1,...,N" for N = cluster.initialNodes, the voters of brand-new
+shard groups. Set explicitly because a pod added later starts with empty data: without it
+the server would count that pod (itself plus its peers) among a new cluster's members and
+open shard groups of its own; outside it, the pod holds no shard until it is added.
+*/}}
+{{- define "zaqar-ts.initialMembers" -}}
+{{- $ids := list -}}
+{{- range $ordinal := until (int .Values.cluster.initialNodes) -}}
+{{- $ids = append $ids (toString (add1 $ordinal)) -}}
+{{- end -}}
+{{- join "," $ids -}}
 {{- end -}}
 
 {{/*
@@ -99,6 +121,16 @@ floor((r - 1) / 2) pods may be down, r = min(replicaCount, shardReplicas).
 {{- end -}}
 {{- if gt $shardReplicas $nodes -}}
 {{- fail (printf "cluster.shardReplicas (%d) must not exceed replicaCount (%d): each shard needs that many distinct nodes" $shardReplicas $nodes) -}}
+{{- end -}}
+{{- $initialNodes := int .Values.cluster.initialNodes -}}
+{{- if lt $initialNodes 1 -}}
+{{- fail (printf "cluster.initialNodes must be at least 1 (got %v): set it to the node count the cluster was created with" .Values.cluster.initialNodes) -}}
+{{- end -}}
+{{- if gt $initialNodes $nodes -}}
+{{- fail (printf "cluster.initialNodes (%d) must not exceed replicaCount (%d): the initial nodes are pods 0..%d" $initialNodes $nodes (sub $initialNodes 1)) -}}
+{{- end -}}
+{{- if gt $shardReplicas $initialNodes -}}
+{{- fail (printf "cluster.shardReplicas (%d) must not exceed cluster.initialNodes (%d): a new cluster places each shard on that many of its initial nodes" $shardReplicas $initialNodes) -}}
 {{- end -}}
 {{- if lt (int .Values.cluster.shards) 1 -}}
 {{- fail (printf "cluster.shards must be at least 1 (got %v)" .Values.cluster.shards) -}}
