@@ -139,9 +139,7 @@ export class RoutedShardLog implements ShardLog {
       case 'described':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a query');
       case 'not_leader':
-        this.view.noteMiss(target);
-        if (reply.replicas !== undefined) this.view.noteReplicas(reply.replicas);
-        this.view.noteLeader(reply.leaderHint);
+        this.view.noteNotLeader(target, reply);
         return { hint: reply.leaderHint };
       case 'dropped':
         return { hint: undefined };
@@ -176,9 +174,13 @@ export class RoutedShardLog implements ShardLog {
    * A request waits up to `routeWaitMs` for a leader; once the shard has been
    * unreachable that long (a partitioned minority), later requests wait only
    * `unreachableWaitMs`, so clients get their 503 quickly instead of each waiting in full.
+   * A local replica that knows a leader again (the partition healed) ends that: the
+   * first requests after a heal must not fail on the short wait while the round trips
+   * to the leader are still slow.
    */
   private deadlineMs(): number {
     const nowMs = this.deps.clock.monotonicMs();
+    if (this.groupOf()?.leader() !== undefined) this.unreachableSinceMs = undefined;
     const since = this.unreachableSinceMs;
     const isLongUnreachable = since !== undefined && nowMs - since >= this.deps.routeWaitMs;
     return nowMs + (isLongUnreachable ? this.deps.unreachableWaitMs : this.deps.routeWaitMs);

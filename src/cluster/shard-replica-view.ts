@@ -49,8 +49,21 @@ export class ShardReplicaView {
   /** The replica set as a node that knows it reported it (its configuration's voters and learners). */
   noteReplicas(replicas: readonly NodeId[]): void {
     if (replicas.length === 0) return;
-    this.replicas = [...new Set(replicas)];
+    const next = [...new Set(replicas)];
+    // A new set is asked from its start; the same set keeps its turn (no node asked twice in a row).
+    if (next.length !== this.replicas.length || next.some((nodeId, i) => nodeId !== this.replicas[i])) this.turn = 0;
+    this.replicas = next;
     if (this.leader !== undefined && !this.replicas.includes(this.leader)) this.leader = undefined;
+  }
+
+  /**
+   * `from` answered not-leader: it is passed over, and what it knows (its leader hint,
+   * and from a node without a replica the replicas it knows of) corrects the view.
+   */
+  noteNotLeader(from: NodeId, answer: { readonly leaderHint: NodeId | undefined; readonly replicas?: readonly NodeId[] }): void {
+    this.noteMiss(from);
+    if (answer.replicas !== undefined) this.noteReplicas(answer.replicas);
+    this.noteLeader(answer.leaderHint);
   }
 
   /** `nodeId` did not answer or does not lead: ask the others before it again. */

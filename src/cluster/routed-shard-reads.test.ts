@@ -1,0 +1,76 @@
+/**
+ * RoutedShardReads on a node without a replica of the shard: the query goes to the
+ * shard's nodes as its ShardReplicaView orders them, failed attempts (unreachable, lost,
+ * not-leader, unavailable) move on to the next node, a not-leader answer's replica list
+ * and hint are followed, and when no replica answers the read fails as unavailable once
+ * the route wait is spent (never hangs). The forwarder is a scripted stand-in for gRPC.
+ */
+import { describe, expect, test } from 'vitest';
+import { SystemClock } from '../common/clock.js';
+import type { NodeId, ShardId } from '../common/ids.js';
+import { SystemDelays } from '../common/timers.js';
+import { ShardUnavailableError } from './errors.js';
+import type { ForwardReply, ForwardRequest, Forwarder } from './forward-protocol.js';
+import { RoutedShardReads } from './routed-shard-reads.js';
+import { PeerUnreachableError } from './routing-errors.js';
+import { ShardReplicaView } from './shard-replica-view.js';
+import type { ShardReads } from './shard/shard-query.js';
+
+const shardId = 2 as ShardId;
+const self = 1 as NodeId;
+const ids = (...values: number[]): NodeId[] => values as NodeId[];
+const noLocalReads: ShardReads = { query: () => Promise.reject(new Error('no local replica')) };
+
+/** Answers each node's forwards with its scripted reply (or failure), recording who was asked. */
+function scriptedForwarder(answer: (to: NodeId, request: ForwardRequest) => ForwardReply | Error): Forwarder & { readonly asked: NodeId[] } {
+  const asked: NodeId[] = [];
+  return {
+    asked,
+    forward: async (to, request) => {
+      asked.push(to);
+      const reply = answer(to, request);
+      if (reply instanceof Error) throw reply;
+      return reply;
+    },
+    close: () => undefined,
+  };
+}
+
+function readsThrough(forwarder: Forwarder, view: ShardReplicaView, routeWaitMs = 2_000): RoutedShardReads {
+  return new RoutedShardReads(shardId, () => undefined, noLocalReads, view, {
+    nodeId: self, forwarder, clock: new SystemClock(), delays: new SystemDelays(), routeWaitMs, retryMs: 5, unreachableWaitMs: routeWaitMs,
+  });
+}
+
+describe('RoutedShardReads without a local replica', () => {
+  test('moves past an unreachable node and a lost reply, and returns the first answer', async () => {
+    const forwarder = scriptedForwarder((to, request) => {
+      expect(request.query).toEqual({ kind: 'metadata', ref: { project: 'p', queue: 'q' } });
+      if (to === 2) return new PeerUnreachableError(to, 'down');
+      if (to === 3) return new Error('connection dropped after sending');
+      return { kind: 'answered', answer: { colour: 'blue' } };
+    });
+    const reads = readsThrough(forwarder, new ShardReplicaView(ids(2, 3, 4), ids(1, 2, 3, 4)));
+    expect(await reads.query({ kind: 'metadata', ref: { project: 'p', queue: 'q' } })).toEqual({ colour: 'blue' });
+    expect(forwarder.asked).toEqual(ids(2, 3, 4));
+  });
+
+  test('follows the replica list of a node without the shard, then the leader hint', async () => {
+    const forwarder = scriptedForwarder((to) => {
+      if (to === 5) return { kind: 'not_leader', leaderHint: undefined, replicas: ids(6, 7) };
+      if (to === 6) return { kind: 'not_leader', leaderHint: 7 as NodeId };
+      return to === 7 ? { kind: 'answered', answer: null } : new Error(`node ${to} asked`);
+    });
+    const view = new ShardReplicaView(ids(5), ids(1, 5, 6, 7));
+    expect(await readsThrough(forwarder, view).query({ kind: 'outbox', seq: 3 })).toBeNull();
+    expect(forwarder.asked).toEqual(ids(5, 6, 7));
+    expect(view.known).toEqual(ids(6, 7));
+  });
+
+  test('fails as unavailable once no replica answered within the route wait', async () => {
+    const forwarder = scriptedForwarder(() => ({ kind: 'unavailable', message: 'no leader' }));
+    const reads = readsThrough(forwarder, new ShardReplicaView(ids(2, 3), ids(1, 2, 3)), 100);
+    await expect(reads.query({ kind: 'stats', ref: { project: 'p', queue: 'q' }, nowMs: 0 })).rejects.toBeInstanceOf(ShardUnavailableError);
+    expect(new Set(forwarder.asked)).toEqual(new Set(ids(2, 3)));
+  });
+});
