@@ -16,7 +16,10 @@ import type { NodeId, ShardId } from '../common/ids.js';
 
 export interface ShardPlacement {
   readonly shardId: ShardId;
-  /** Replica nodes; the first is the preferred leader. */
+  /**
+   * Replica nodes. The first is the planner's preferred leader; at run time leaders
+   * follow preferredLeader (below), which agrees with it for initialPlacement only.
+   */
   readonly replicas: readonly NodeId[];
 }
 
