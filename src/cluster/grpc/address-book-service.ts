@@ -10,47 +10,21 @@
  * oldest is closed beyond), and every call has a deadline.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Packr } from 'msgpackr';
 import type { Clock } from '../../common/clock.js';
 import { addressBookEntriesMax, isAddressEntry } from '../address-book.js';
 import type { AddressExchange, AddressExchanger } from '../address-book-sync.js';
+import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
 const exchangePath = '/zaqar.cluster.AddressBook/Exchange';
 /** A full book is a few tens of KiB at most. */
 const messageBytesMax = 1024 * 1024;
 const clientsMax = 64;
 
-const encode = (value: AddressExchange): Buffer => packr.pack(value);
-const decode = (bytes: Buffer): unknown => packr.unpack(bytes);
-
-const exchangeMethod: grpc.MethodDefinition<unknown, AddressExchange> = {
-  path: exchangePath,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (value) => packr.pack(value),
-  requestDeserialize: decode,
-  responseSerialize: encode,
-  responseDeserialize: (bytes) => decode(bytes) as AddressExchange,
-};
-
-export const addressBookServiceDefinition = { exchange: exchangeMethod };
+export const addressBookServiceDefinition = { exchange: msgpackUnaryMethod<AddressExchange>(exchangePath) };
 
 /** The service implementation to register on the cluster gRPC server. */
 export function addressBookServiceImplementation(handler: (request: AddressExchange) => Promise<AddressExchange>): grpc.UntypedServiceImplementation {
-  return {
-    exchange: (call: grpc.ServerUnaryCall<unknown, AddressExchange>, callback: grpc.sendUnaryData<AddressExchange>) => {
-      const request = call.request;
-      if (!isAddressExchange(request)) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'malformed address book exchange' });
-        return;
-      }
-      handler(request).then(
-        (reply) => callback(null, reply),
-        (error: unknown) => callback({ code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) }),
-      );
-    },
-  };
+  return { exchange: serveUnary({ isRequest: isAddressExchange, what: 'address book exchange' }, handler) };
 }
 
 /** Whether a received value is an exchange: a node id and at most `addressBookEntriesMax` well-formed entries. */
@@ -73,21 +47,16 @@ export class GrpcAddressExchanger implements AddressExchanger {
   }
 
   exchange(address: string, request: AddressExchange, options: { readonly deadlineMs: number }): Promise<AddressExchange> {
-    const client = this.client(address);
-    return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(
-        exchangePath,
-        encode,
-        decode,
-        request,
-        new grpc.Metadata(),
-        { deadline: this.clock.nowMs() + options.deadlineMs },
-        (error, reply) => {
-          if (error === null && isAddressExchange(reply)) resolve(reply);
-          else reject(new Error(`address book exchange with ${address} failed`, { cause: error ?? new Error('malformed reply') }));
-        },
-      );
-    });
+    const failed = (cause: unknown): Error => new Error(`address book exchange with ${address} failed`, { cause });
+    return callUnary(this.client(address), exchangePath, request, { deadlineAtMs: this.clock.nowMs() + options.deadlineMs }).then(
+      (reply) => {
+        if (!isAddressExchange(reply)) throw failed(new Error('malformed reply'));
+        return reply;
+      },
+      (error: unknown) => {
+        throw failed(error);
+      },
+    );
   }
 
   private client(address: string): grpc.Client {
@@ -98,12 +67,7 @@ export class GrpcAddressExchanger implements AddressExchanger {
       this.clients.get(oldest)?.close();
       this.clients.delete(oldest);
     }
-    const client = new grpc.Client(address, this.credentials, {
-      'grpc.max_receive_message_length': messageBytesMax,
-      'grpc.max_send_message_length': messageBytesMax,
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-    });
+    const client = unaryClient(address, { credentials: this.credentials, messageBytesMax });
     this.clients.set(address, client);
     return client;
   }

@@ -9,49 +9,23 @@
  * (the router retries those); any other failure leaves the outcome unknown.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Packr } from 'msgpackr';
 import type { Clock } from '../../common/clock.js';
 import type { NodeId } from '../../common/ids.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
 import { PeerUnreachableError } from '../routing-errors.js';
 import { shardQueryKinds } from '../shard/shard-query.js';
+import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
 const forwardPath = '/zaqar.cluster.Forward/Propose';
 const messageBytesMax = 64 * 1024 * 1024;
 
-const encode = (value: unknown): Buffer => packr.pack(value);
-const decode = (bytes: Buffer): unknown => packr.unpack(bytes);
-
-const forwardMethod: grpc.MethodDefinition<ForwardRequest, ForwardReply> = {
-  path: forwardPath,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: encode,
-  requestDeserialize: (bytes) => decode(bytes) as ForwardRequest,
-  responseSerialize: encode,
-  responseDeserialize: (bytes) => decode(bytes) as ForwardReply,
-};
-
-export const forwardServiceDefinition = { propose: forwardMethod };
+export const forwardServiceDefinition = { propose: msgpackUnaryMethod<ForwardReply>(forwardPath) };
 
 export type ForwardHandler = (request: ForwardRequest) => Promise<ForwardReply>;
 
 /** The service implementation to register on a gRPC server. */
 export function forwardServiceImplementation(handler: ForwardHandler): grpc.UntypedServiceImplementation {
-  return {
-    propose: (call: grpc.ServerUnaryCall<ForwardRequest, ForwardReply>, callback: grpc.sendUnaryData<ForwardReply>) => {
-      const request = call.request;
-      if (!isForwardRequest(request)) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'malformed forward request' });
-        return;
-      }
-      handler(request).then(
-        (reply) => callback(null, reply),
-        (error: unknown) => callback({ code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) }),
-      );
-    },
-  };
+  return { propose: serveUnary({ isRequest: isForwardRequest, what: 'forward request' }, handler) };
 }
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
@@ -96,21 +70,16 @@ export class GrpcForwarder implements Forwarder {
   forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply> {
     const client = this.client(to);
     if (client === undefined) return Promise.reject(new PeerUnreachableError(to, `no address for node ${to}`));
-    return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(
-        forwardPath,
-        encode,
-        (bytes: Buffer) => decode(bytes) as ForwardReply,
-        request,
-        new grpc.Metadata(),
-        { deadline: this.clock.nowMs() + options.deadlineMs },
-        (error, reply) => {
-          if (error === null && reply !== undefined) resolve(reply);
-          else if (error !== null && isNeverSent(error)) reject(new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error }));
-          else reject(new Error(`forward to node ${to} failed`, { cause: error }));
-        },
-      );
-    });
+    return callUnary(client, forwardPath, request, { deadlineAtMs: this.clock.nowMs() + options.deadlineMs }).then(
+      (reply) => {
+        if (reply === undefined) throw new Error(`forward to node ${to} failed`, { cause: new Error('empty reply') });
+        return reply as ForwardReply;
+      },
+      (error: unknown) => {
+        if (isNeverSent(error)) throw new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error });
+        throw new Error(`forward to node ${to} failed`, { cause: error });
+      },
+    );
   }
 
   private client(to: NodeId): grpc.Client | undefined {
@@ -118,13 +87,7 @@ export class GrpcForwarder implements Forwarder {
     if (existing !== undefined) return existing;
     const address = this.addresses.get(to);
     if (address === undefined) return undefined;
-    const client = new grpc.Client(address, this.credentials, {
-      'grpc.max_receive_message_length': messageBytesMax,
-      'grpc.max_send_message_length': messageBytesMax,
-      // Reconnect quickly after a peer restarts: failover latency depends on it.
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-    });
+    const client = unaryClient(address, { credentials: this.credentials, messageBytesMax });
     this.clients.set(to, client);
     return client;
   }
@@ -148,6 +111,7 @@ export class GrpcForwarder implements Forwarder {
  * failure (a connection dropped mid-call, a deadline, a peer error) may come after the
  * peer received the request, so the caller must treat its outcome as unknown.
  */
-function isNeverSent(error: grpc.ServiceError): boolean {
-  return error.code === grpc.status.UNAVAILABLE && error.details.startsWith('No connection established');
+function isNeverSent(error: unknown): boolean {
+  const { code, details } = error as Partial<grpc.ServiceError>;
+  return code === grpc.status.UNAVAILABLE && typeof details === 'string' && details.startsWith('No connection established');
 }
