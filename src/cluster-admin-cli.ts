@@ -11,8 +11,8 @@ const adminHeaders = { 'Client-ID': '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'X-P
 const changeTimeoutMs = 300_000;
 
 export const clusterUsage = `usage: zaqar-ts cluster status [--url URL]
-       zaqar-ts cluster add ID [--address HOST:PORT] [--url URL]   add a running node to every shard
-       zaqar-ts cluster remove ID [--url URL]   remove a node from every shard, then stop it
+       zaqar-ts cluster add ID [--address HOST:PORT] [--url URL]   add a running node (replicas rebalance onto it)
+       zaqar-ts cluster remove ID [--url URL]   remove a node (its replicas move away), then stop it
   --url URL            any node's API in admin mode (env ZAQAR_URL, default http://127.0.0.1:8888)
   --address HOST:PORT  the added node's cluster gRPC address (needed unless the cluster already knows it)
 `;
@@ -47,7 +47,7 @@ export async function runClusterCommand(args: readonly string[], env: Readonly<R
       signal: AbortSignal.timeout(changeTimeoutMs),
     });
     if (response.status === 204) {
-      process.stdout.write(`node ${id} ${action === 'add' ? 'added to' : 'removed from'} every shard\n`);
+      process.stdout.write(`node ${id} ${action === 'add' ? 'added to' : 'removed from'} the cluster, replicas rebalanced\n`);
       return 0;
     }
     process.stderr.write(`zaqar-ts: ${action} node ${id} failed: ${response.status} ${await response.text()}\n`);

@@ -12,7 +12,7 @@
  */
 
 /** The only stage of the message pipeline zaqar-ts has: the notifier. */
-export const notifierStage = 'zaqar.notification.notifier';
+const notifierStage = 'zaqar.notification.notifier';
 
 /** One confirmation e-mail: `topic` is the subject, `body` takes {0} queue, {1} project, {2} link. */
 export interface EmailTemplate {
@@ -41,7 +41,7 @@ export interface NotificationConfig {
 }
 
 /** Zaqar 15's `subscription_confirmation_email_template` default. */
-export const defaultSubscriptionConfirmationEmail: EmailTemplate = {
+const defaultSubscriptionConfirmationEmail: EmailTemplate = {
   topic: 'Zaqar Notification - Subscription Confirmation',
   body: 'You have chosen to subscribe to the queue: {0}. This queue belongs to project: {1}. '
     + 'To confirm this subscription, click or visit this link below: {2}',
@@ -49,7 +49,7 @@ export const defaultSubscriptionConfirmationEmail: EmailTemplate = {
 };
 
 /** Zaqar 15's `unsubscribe_confirmation_email_template` default. */
-export const defaultUnsubscribeConfirmationEmail: EmailTemplate = {
+const defaultUnsubscribeConfirmationEmail: EmailTemplate = {
   topic: 'Zaqar Notification - Unsubscribe Confirmation',
   body: 'You have unsubscribed successfully to the queue: {0}. This queue belongs to project: {1}. '
     + 'To resubscribe this subscription, click or visit this link below: {2}',

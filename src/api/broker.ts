@@ -91,10 +91,10 @@ export interface Broker {
   /** The queue's unexpired subscriptions in id order; empty when the queue does not exist. */
   listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]>;
 
-  /** True when every shard this node serves can take writes. */
+  /** True when every shard this node hosts a replica of can take writes. */
   isHealthy(): Promise<boolean>;
   /** Replication state of the shards this node hosts and its view of its peers (clustered brokers). */
   clusterHealth?(): ClusterHealthReport | undefined;
-  /** Adds a node to, or removes it from, every shard's Raft group (clustered brokers). */
+  /** Adds a node to, or removes it from, the cluster, rebalancing the shards' replicas (clustered brokers). */
   changeMembership?(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void>;
 }

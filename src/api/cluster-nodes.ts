@@ -1,16 +1,17 @@
 /**
  * `PUT /v2/cluster/nodes/{node_id}` and `DELETE /v2/cluster/nodes/{node_id}` (admin,
- * zaqar-ts extensions): add a node to every shard's Raft group (it joins as a learner,
- * catches up, then votes) or remove it, while the cluster keeps serving.
+ * zaqar-ts extensions): add a node to the cluster or remove it, while the cluster keeps
+ * serving. The shards' replicas are rebalanced over the new node set, one move at a time
+ * (a new replica joins as a learner, catches up, then votes; then the old one leaves).
  *
  * PUT takes an optional JSON body `{"address": "HOST:PORT"}`, the new node's cluster gRPC
  * address: it is recorded in the address book, the transport connects to it and every
  * node in the book is told, all before the membership change starts (so the learner gets
  * its appends). Without a body the address must already be known (the node joined with
  * `--join`, or is in `--peers`), else 400. DELETE drops the node's entry from every
- * book once the node left every shard. The reply comes once every shard has changed
- * (204); a change that could not finish answers 503 and can be repeated (shards already
- * changed are left as they are).
+ * book once the node left every shard. The reply comes once every move is done (204);
+ * a change that could not finish answers 503 and can be repeated (each move states the
+ * configuration it wants, so finished moves are left as they are).
  */
 import { isNodeAddress } from '../cluster/address-book.js';
 import { BrokerError, invalidBody } from './errors.js';

@@ -32,7 +32,7 @@ export function isNodeAddress(value: unknown): value is string {
 }
 
 /** Whether `a` is a newer version than `b` (a total order, so every node picks the same winner). */
-export function isNewer(a: AddressEntry, b: AddressEntry): boolean {
+function isNewer(a: AddressEntry, b: AddressEntry): boolean {
   if (a.counter !== b.counter) return a.counter > b.counter;
   if (a.writer !== b.writer) return a.writer > b.writer;
   // Same version, different content: only after a writer lost its book; any fixed order will do.

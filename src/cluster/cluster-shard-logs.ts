@@ -79,7 +79,7 @@ export interface ClusterShardLogsOptions {
  * rounds in flight made smaller persist batches and cost CPU per message, and measured
  * no better (README, Benchmarks: "What changed").
  */
-export const defaultPersistRoundsInFlightMax = 1;
+const defaultPersistRoundsInFlightMax = 1;
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
@@ -196,10 +196,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const target = view.next(this.options.nodeId);
     if (target === undefined) return undefined;
     const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
-    if (reply.kind === 'not_leader') {
-      view.noteMiss(target);
-      view.noteLeader(reply.leaderHint);
-    }
+    if (reply.kind === 'not_leader') view.noteNotLeader(target, reply);
     return reply;
   }
 

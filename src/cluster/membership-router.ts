@@ -125,12 +125,10 @@ async function onLeader(request: ForwardRequest, deps: MembershipRouteDeps): Pro
       reply = await deps.forwarder.forward(target, request, { deadlineMs: remainingMs }).catch(() => undefined);
     }
     if (reply !== undefined && reply.kind !== 'not_leader' && reply.kind !== 'unavailable' && reply.kind !== 'overloaded' && reply.kind !== 'dropped') return reply;
-    if (target !== undefined) view.noteMiss(target);
-    if (reply?.kind === 'not_leader') {
-      if (reply.replicas !== undefined) view.noteReplicas(reply.replicas);
-      view.noteLeader(reply.leaderHint);
+    if (target !== undefined && reply?.kind === 'not_leader') {
+      view.noteNotLeader(target, reply);
       hint = reply.leaderHint === target ? undefined : reply.leaderHint;
-    }
+    } else if (target !== undefined) view.noteMiss(target);
     if (hint === undefined) await new Promise<void>((resolve) => deps.delays.after(retryMs, resolve));
   }
   throw new ShardUnavailableError(shardId, `shard ${shardId}: no leader answered within ${deps.timeoutMs} ms`);

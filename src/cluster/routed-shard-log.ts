@@ -139,9 +139,7 @@ export class RoutedShardLog implements ShardLog {
       case 'described':
         throw new ShardUnavailableError(this.shardId, 'a command was answered as a query');
       case 'not_leader':
-        this.view.noteMiss(target);
-        if (reply.replicas !== undefined) this.view.noteReplicas(reply.replicas);
-        this.view.noteLeader(reply.leaderHint);
+        this.view.noteNotLeader(target, reply);
         return { hint: reply.leaderHint };
       case 'dropped':
         return { hint: undefined };

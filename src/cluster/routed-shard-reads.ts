@@ -64,9 +64,7 @@ export class RoutedShardReads implements ShardReads {
       case 'answered':
         return { answer: reply.answer };
       case 'not_leader':
-        this.view.noteMiss(target);
-        if (reply.replicas !== undefined) this.view.noteReplicas(reply.replicas);
-        this.view.noteLeader(reply.leaderHint);
+        this.view.noteNotLeader(target, reply);
         return { hint: reply.leaderHint };
       case 'overloaded':
         throw new OverloadedError(this.shardId, reply.message);

@@ -45,6 +45,16 @@ describe('ShardReplicaView', () => {
     expect(view.next(self)).toBe(6);
   });
 
+  test('a not-leader answer passes over its sender and takes its hint and replica list', () => {
+    const view = new ShardReplicaView(ids(2, 3), ids(1, 2, 3, 4, 5));
+    view.noteLeader(2 as NodeId);
+    view.noteNotLeader(2 as NodeId, { leaderHint: undefined, replicas: ids(3, 4, 5) });
+    expect(view.known).toEqual(ids(3, 4, 5));
+    expect(view.next(self)).toBe(3);
+    view.noteNotLeader(3 as NodeId, { leaderHint: 5 as NodeId });
+    expect(asked(view, 2)).toEqual(ids(5, 5));
+  });
+
   test('a node alone in the address book has no one to ask', () => {
     expect(new ShardReplicaView(ids(1), ids(1)).next(self)).toBeUndefined();
   });

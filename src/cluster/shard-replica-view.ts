@@ -56,6 +56,16 @@ export class ShardReplicaView {
     if (this.leader !== undefined && !this.replicas.includes(this.leader)) this.leader = undefined;
   }
 
+  /**
+   * `from` answered not-leader: it is passed over, and what it knows (its leader hint,
+   * and from a node without a replica the replicas it knows of) corrects the view.
+   */
+  noteNotLeader(from: NodeId, answer: { readonly leaderHint: NodeId | undefined; readonly replicas?: readonly NodeId[] }): void {
+    this.noteMiss(from);
+    if (answer.replicas !== undefined) this.noteReplicas(answer.replicas);
+    this.noteLeader(answer.leaderHint);
+  }
+
   /** `nodeId` did not answer or does not lead: ask the others before it again. */
   noteMiss(nodeId: NodeId): void {
     if (this.leader === nodeId) this.leader = undefined;

@@ -261,7 +261,7 @@ export class ShardedBroker {
   }
 
   async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
-    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids: [...ids], nowMs: this.deps.clock.nowMs() });
+    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids, nowMs: this.deps.clock.nowMs() });
   }
 
   async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
@@ -322,7 +322,7 @@ export class ShardedBroker {
     return this.shard(ref).reads.query({ kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
-  /** Adds or removes a cluster node in every shard (learner → caught up → voter; or removal). */
+  /** Adds or removes a cluster node; the source rebalances the shards' replicas over the new node set. */
   async changeMembership(change: MembershipChange): Promise<void> {
     if (this.deps.localLog.changeMembership === undefined) throw new ShardUnavailableError(0, 'this node is not clustered');
     await this.deps.localLog.changeMembership(change);

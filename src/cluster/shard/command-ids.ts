@@ -36,40 +36,58 @@
  */
 import { newObjectId } from '../../common/ids.js';
 import type { ShardCommand } from './commands.js';
+import type { SubscriptionOp } from './subscription-writes.js';
 
-/** The key the FSM deduplicates `command` by, or undefined when it is idempotent. */
-export function dedupKeyOf(command: ShardCommand): string | undefined {
+/**
+ * How a command is recognised as a repeat: by an id the proposer minted for it anyway
+ * (`natural`), by a minted commandId, or not at all (idempotent). One table, so the
+ * key the FSM reads and the id the proposer mints cannot disagree; subscription ops are
+ * listed one by one, so a new op must be classified here.
+ */
+type KeyRule = { readonly natural: string | undefined } | 'commandId' | 'idempotent';
+
+function keyRuleOf(command: ShardCommand): KeyRule {
   switch (command.type) {
     case 'post':
-      return command.messages[0]?.id;
+      return { natural: command.messages[0]?.id };
     case 'claim':
-      return command.claimId;
-    case 'subscription':
-      if (command.op.op === 'create') return command.op.id;
-      return command.commandId;
+      return { natural: command.claimId };
     case 'dlqInsert':
     case 'gc':
     case 'outboxAck':
-      return undefined;
+      return 'idempotent';
+    case 'subscription':
+      return command.op.op === 'create' ? { natural: command.op.id } : subscriptionKeyRule(command.op.op);
     default:
-      return command.commandId;
+      return 'commandId';
   }
+}
+
+function subscriptionKeyRule(op: Exclude<SubscriptionOp['op'], 'create'>): KeyRule {
+  switch (op) {
+    case 'update':
+    case 'delete':
+    case 'confirm':
+    case 'purge':
+      return 'commandId';
+    case 'expire':
+    case 'progress':
+    case 'noticeSent':
+      return 'idempotent';
+  }
+}
+
+/** The key the FSM deduplicates `command` by, or undefined when it is idempotent. */
+export function dedupKeyOf(command: ShardCommand): string | undefined {
+  const rule = keyRuleOf(command);
+  if (rule === 'idempotent') return undefined;
+  if (rule === 'commandId') return 'commandId' in command ? command.commandId : undefined;
+  return rule.natural;
 }
 
 /** Whether `command` needs a minted commandId to be deduplicated (see the file header). */
 export function needsCommandId(command: ShardCommand): boolean {
-  switch (command.type) {
-    case 'post':
-    case 'claim':
-    case 'dlqInsert':
-    case 'gc':
-    case 'outboxAck':
-      return false;
-    case 'subscription':
-      return command.op.op === 'update' || command.op.op === 'delete' || command.op.op === 'confirm' || command.op.op === 'purge';
-    default:
-      return true;
-  }
+  return keyRuleOf(command) === 'commandId';
 }
 
 /** `command` with a commandId minted now if it needs one and has none. */
