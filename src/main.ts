@@ -42,7 +42,11 @@ export interface ClosableBroker extends Broker, ObservableBroker {
   transferLeadershipAway?(): Promise<void>;
   /** Subscription state and leadership for the notifier; absent: notifications are not delivered. */
   notificationSource?(): NotificationSource;
-  /** The cluster's persisted address book (admin add/remove); absent: not clustered. */
+}
+
+/** An opened broker and, on a clustered node, the cluster's persisted address book (admin add/remove). */
+export interface OpenedBroker {
+  readonly broker: ClosableBroker;
   readonly addressBook?: ClusterAddressBook;
 }
 
@@ -93,7 +97,7 @@ export interface BrokerObservers {
   readonly logger?: Logger;
 }
 
-export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<ClosableBroker>;
+export type BrokerOpener = (config: NodeConfig, clock: Clock, observers?: BrokerObservers) => Promise<OpenedBroker>;
 
 /** Process-wide services the caller (cli.ts, tests) provides; defaults: silent logger, fresh Registry. */
 export interface NodeRuntime {
@@ -141,8 +145,8 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       }),
       ...brokerObservers,
     });
-    // The broker knows nothing of addresses; the admin API reaches the book through it.
-    return network.addressBook === undefined ? broker : Object.assign(broker, { addressBook: network.addressBook });
+    // The broker knows nothing of addresses: the admin API gets the book beside it.
+    return network.addressBook === undefined ? { broker } : { broker, addressBook: network.addressBook };
   } catch (error) {
     await network.close();
     throw error;
@@ -153,12 +157,12 @@ export async function startNode(config: NodeConfig, openBroker: BrokerOpener = o
   const clock = new SystemClock();
   const logger = runtime.logger ?? silentLogger;
   const ops = new NodeOps(new NodeMetrics(runtime.registry ?? new Registry()), logger);
-  const broker = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft, logger });
+  const { broker, addressBook } = await openBroker(config, clock, { metrics: ops.metrics.cluster, logMetrics: ops.metrics.log, raftMetrics: ops.metrics.raft, logger });
   ops.observe(broker, config.dataDir);
   const keystone = config.security?.keystone;
   const api: ApiDeps = {
     broker: new MeasuredBroker(broker, ops.metrics.api), clock, options: config.api,
-    ...(broker.addressBook === undefined ? {} : { addressBook: broker.addressBook }),
+    ...(addressBook === undefined ? {} : { addressBook }),
     ...(keystone === undefined ? {} : { auth: new KeystoneAuth(keystone, clock) }),
   };
   const logError = (message: string, error: unknown): void => logger.error({ err: error }, message);

@@ -10,16 +10,10 @@
  * arrive as `notification.option`); every value is checked, so a misspelt stage or a
  * malformed template fails the start.
  */
+import type { MailTemplate } from './cluster/notify/confirmation-mail.js';
 
 /** The only stage of the message pipeline zaqar-ts has: the notifier. */
 const notifierStage = 'zaqar.notification.notifier';
-
-/** One confirmation e-mail: `topic` is the subject, `body` takes {0} queue, {1} project, {2} link. */
-export interface EmailTemplate {
-  readonly topic: string;
-  readonly body: string;
-  readonly sender: string;
-}
 
 /** `[notification]` options and the message pipeline. */
 export interface NotificationConfig {
@@ -36,12 +30,12 @@ export interface NotificationConfig {
   readonly webhookTimeoutSeconds: number;
   /** `external_confirmation_url`: the page confirmation e-mails link to; unset: no confirmation e-mails. */
   readonly externalConfirmationUrl?: string;
-  readonly subscriptionConfirmationEmail: EmailTemplate;
-  readonly unsubscribeConfirmationEmail: EmailTemplate;
+  readonly subscriptionConfirmationEmail: MailTemplate;
+  readonly unsubscribeConfirmationEmail: MailTemplate;
 }
 
 /** Zaqar 15's `subscription_confirmation_email_template` default. */
-const defaultSubscriptionConfirmationEmail: EmailTemplate = {
+const defaultSubscriptionConfirmationEmail: MailTemplate = {
   topic: 'Zaqar Notification - Subscription Confirmation',
   body: 'You have chosen to subscribe to the queue: {0}. This queue belongs to project: {1}. '
     + 'To confirm this subscription, click or visit this link below: {2}',
@@ -49,7 +43,7 @@ const defaultSubscriptionConfirmationEmail: EmailTemplate = {
 };
 
 /** Zaqar 15's `unsubscribe_confirmation_email_template` default. */
-const defaultUnsubscribeConfirmationEmail: EmailTemplate = {
+const defaultUnsubscribeConfirmationEmail: MailTemplate = {
   topic: 'Zaqar Notification - Unsubscribe Confirmation',
   body: 'You have unsubscribed successfully to the queue: {0}. This queue belongs to project: {1}. '
     + 'To resubscribe this subscription, click or visit this link below: {2}',
@@ -118,7 +112,7 @@ function stageList(raw: unknown, fail: Fail): string[] {
 }
 
 /** An e-mail template object; keys left out keep the default's value (the reference would fail on them). */
-function template(name: 'subscription_confirmation_email_template' | 'unsubscribe_confirmation_email_template', raw: unknown, fail: Fail): EmailTemplate {
+function template(name: 'subscription_confirmation_email_template' | 'unsubscribe_confirmation_email_template', raw: unknown, fail: Fail): MailTemplate {
   const base = name === 'subscription_confirmation_email_template' ? defaultSubscriptionConfirmationEmail : defaultUnsubscribeConfirmationEmail;
   if (raw === undefined) return base;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -127,5 +121,5 @@ function template(name: 'subscription_confirmation_email_template' | 'unsubscrib
   const entries = Object.entries(raw as Record<string, unknown>);
   const wrong = entries.find(([key, v]) => !['topic', 'body', 'sender'].includes(key) || typeof v !== 'string');
   if (wrong !== undefined) throw fail(`option notification.${name}: ${JSON.stringify(wrong[0])} must be one of topic, body, sender with a string value`);
-  return { ...base, ...(Object.fromEntries(entries) as Partial<EmailTemplate>) };
+  return { ...base, ...(Object.fromEntries(entries) as Partial<MailTemplate>) };
 }

@@ -20,10 +20,11 @@
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
  * preferred voter hands leadership to it when that voter is up and caught up, so leaders
- * follow membership. The preferred voter is a function of the shard id and its voters
- * only (the first voter at or after position `shardId` in the cyclic order of the address
- * book), so every node computes the same one (no hand-back and forth), and for the
- * initial placement it is each shard's first replica: leaders start evenly spread.
+ * follow membership. The preferred voter (placement.ts preferredLeader: the first voter
+ * at or after position `shardId` in the cyclic order of the address book) depends only on
+ * the shard, its voters and the book, so nodes whose books agree compute the same one (no
+ * hand-back and forth), and for the initial placement it is each shard's first replica:
+ * leaders start evenly spread.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
@@ -34,7 +35,7 @@ import type { Delays, Timers } from '../common/timers.js';
 import type { RaftGroupState, RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
-import { initialPlacement, type Placement } from './placement.js';
+import { initialPlacement, preferredLeader, type Placement } from './placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
@@ -262,21 +263,6 @@ export class ClusterShardLogs implements ShardLogSource {
     });
   }
 
-  /**
-   * The voter that should lead a shard: the first voter at or after position `shardId`
-   * in the cyclic order of the address book. Depends only on the shard and its voters,
-   * so every leader agrees; for the initial placement it is the shard's first replica.
-   */
-  private preferredLeader(group: ShardGroup): NodeId | undefined {
-    const ring = [...this.options.members].sort((a, b) => a - b);
-    const voters = group.status().conf.voters;
-    for (let step = 0; step < ring.length; step++) {
-      const candidate = ring[(group.shardId + step) % ring.length];
-      if (candidate !== undefined && voters.includes(candidate)) return candidate;
-    }
-    return undefined;
-  }
-
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
   async serve(request: ForwardRequest): Promise<ForwardReply> {
     if (request.release === true) {
@@ -315,7 +301,7 @@ export class ClusterShardLogs implements ShardLogSource {
   private spreadLeaders(): void {
     for (const group of this.host.allGroups()) {
       if (!group.isLeader()) continue;
-      const preferred = this.preferredLeader(group);
+      const preferred = preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
       if (preferred === undefined || preferred === this.options.nodeId) continue;
       const progress = group.core.progress.get(preferred);
       // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { NodeId, ShardId } from '../common/ids.js';
-import { initialPlacement, planRebalance, type Placement } from './placement.js';
+import { initialPlacement, planRebalance, preferredLeader, type Placement } from './placement.js';
 
 const node = (n: number): NodeId => n as NodeId;
 
@@ -75,5 +75,16 @@ describe('placement', () => {
         }
       }),
     );
+  });
+
+  test('preferredLeader is each shard\'s first initial replica, else the next voter in the ring', () => {
+    const members = [node(4), node(2), node(1), node(3)];
+    for (const shard of initialPlacement({ nodes: members, shardCount: 16, replicas: 3 })) {
+      expect(preferredLeader(shard.shardId, { voters: shard.replicas, members })).toBe(shard.replicas[0]);
+    }
+    // Shard 1's ring starts at node 2; without it the next voter in id order, cyclically.
+    expect(preferredLeader(1 as ShardId, { voters: [node(1), node(4)], members })).toBe(node(4));
+    expect(preferredLeader(3 as ShardId, { voters: [node(1), node(2)], members })).toBe(node(1));
+    expect(preferredLeader(0 as ShardId, { voters: [node(9)], members })).toBeUndefined();
   });
 });

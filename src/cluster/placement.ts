@@ -128,6 +128,23 @@ export function balanceLeaders(placement: Placement, nodes: readonly NodeId[]): 
   return placement.map((shard, i) => ({ shardId: shard.shardId, replicas: shards[i] ?? [] }));
 }
 
+/**
+ * The voter that should lead a shard at run time: the first voter at or after position
+ * `shardId` in the cyclic id order of `members` (the address book). It depends only on
+ * the shard, its voters and the members, so leaders whose books agree agree on it (no
+ * hand-back and forth); when the members are the initial ones it is each shard's first
+ * replica in initialPlacement, so leaders start evenly spread. Undefined when no voter
+ * is a member.
+ */
+export function preferredLeader(shardId: ShardId, options: { voters: readonly NodeId[]; members: readonly NodeId[] }): NodeId | undefined {
+  const ring = sortedUnique(options.members);
+  for (let step = 0; step < ring.length; step++) {
+    const candidate = ring[(shardId + step) % ring.length];
+    if (candidate !== undefined && options.voters.includes(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 function sortedUnique(nodes: readonly NodeId[]): NodeId[] {
   return [...new Set(nodes)].sort((a, b) => a - b);
 }

@@ -12,7 +12,7 @@
  */
 import { DeliveryError, type NotificationDocument } from './notification.js';
 
-/** One confirmation e-mail's template (same shape as the node config's). */
+/** One confirmation e-mail's template, as configured: `topic` is the subject, `body` takes {0} queue, {1} project, {2} link. */
 export interface MailTemplate {
   readonly topic: string;
   readonly body: string;

@@ -40,6 +40,7 @@ import { committedIndex, voteResult } from './quorum.js';
 import { type LogReader, RaftLog } from './raft-log.js';
 import { ReadIndexTracker } from './read-index.js';
 import type { ConfChangeResult, ProposeResult, ReadIndexResult, ReadState, Ready, Role, SoftState, TransferResult } from './ready.js';
+import { DurableWrites } from './durable-writes.js';
 import { FollowerReplication } from './follower-replication.js';
 import { LeaderReplication } from './leader-replication.js';
 
@@ -101,11 +102,8 @@ export class RaftCore implements CoreContext {
   private prevHardState: HardState;
   private prevSoftState: SoftState = { leader: 0, role: 'follower' };
   private outstanding: Ready | undefined;
-  /** Asynchronous storage writes: Readys taken and not yet reported persisted, oldest first. */
-  private readonly persisting: Ready[] = [];
-  /** Term and vote as last reported durable (asynchronous storage writes). */
-  private durableTerm: Term;
-  private durableVote: NodeId | 0;
+  /** Asynchronous storage writes: what is outstanding, and the durable term and vote. */
+  private readonly durable: DurableWrites;
 
   constructor(
     readonly config: RaftConfig,
@@ -123,8 +121,7 @@ export class RaftCore implements CoreContext {
       this.damageLastIndexSeen = state.damage.lastIndexSeen;
     }
     this.prevHardState = this.hardState();
-    this.durableTerm = this.term;
-    this.durableVote = this.vote;
+    this.durable = new DurableWrites(this.prevHardState);
     this.log.isApplyingOnlyDurable = config.isAsyncStorageWrites;
     const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
     if (isFresh && config.peers.length > 0) this.bootstrap(config.peers);
@@ -259,7 +256,7 @@ export class RaftCore implements CoreContext {
     const { unstable } = this.log;
     if (unstable.isSnapshotInProgress) return false;
     // A snapshot replaces the log: it goes to storage after every earlier persist.
-    if (unstable.snapshot !== undefined && this.persisting.length > 0) return false;
+    if (unstable.snapshot !== undefined && this.durable.outstanding > 0) return false;
     return (
       this.msgs.length > 0 ||
       this.readStates.length > 0 ||
@@ -294,7 +291,7 @@ export class RaftCore implements CoreContext {
     this.readStates = [];
     if (this.config.isAsyncStorageWrites) {
       this.prevHardState = hardState;
-      this.persisting.push(ready);
+      this.durable.taken(ready);
     } else {
       this.outstanding = ready;
     }
@@ -308,11 +305,7 @@ export class RaftCore implements CoreContext {
    */
   private splitMessages(hardState: HardState): [Message[], Message[]] {
     if (!this.config.isAsyncStorageWrites) return [this.msgs, []];
-    if (hardState.term !== this.durableTerm || hardState.vote !== this.durableVote) return [[], this.msgs];
-    const now: Message[] = [];
-    const after: Message[] = [];
-    for (const m of this.msgs) (needsDurability(m.type) ? after : now).push(m);
-    return [now, after];
+    return this.durable.split(this.msgs, hardState);
   }
 
   /**
@@ -322,19 +315,14 @@ export class RaftCore implements CoreContext {
    */
   persisted(ready: Ready): void {
     assert(this.config.isAsyncStorageWrites, 'persisted() needs asynchronous storage writes');
-    assert(this.persisting[0] === ready, 'persisted() out of order');
-    this.persisting.shift();
+    this.durable.persisted(ready);
     if (ready.snapshot !== undefined) this.log.stableSnapTo(ready.snapshot.meta);
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
-    if (ready.hardState !== undefined) {
-      this.durableTerm = ready.hardState.term;
-      this.durableVote = ready.hardState.vote;
-    }
     if (this.role === 'leader') {
       const self = this.progress.get(this.id);
       if (self !== undefined && self.maybeUpdate(this.log.durableLastIndex()) && this.maybeCommit()) this.replication.bcastAppend();
-    } else if (this.role === 'candidate' && this.vote === this.id && this.durableTerm === this.term && this.durableVote === this.id && !this.votes.has(this.id)) {
+    } else if (this.role === 'candidate' && this.vote === this.id && this.durable.term === this.term && this.durable.vote === this.id && !this.votes.has(this.id)) {
       this.votes.set(this.id, true);
       this.poll();
     }
@@ -353,7 +341,7 @@ export class RaftCore implements CoreContext {
 
   /** Readys taken and not yet reported persisted (asynchronous storage writes). */
   persistsOutstanding(): number {
-    return this.persisting.length;
+    return this.durable.outstanding;
   }
 
   /** The node loop persisted, sent and applied `ready`. */
@@ -713,10 +701,6 @@ export class RaftCore implements CoreContext {
   }
 }
 
-/** Answers that vouch for durable state: sent only after the persist that covers them. */
-function needsDurability(type: MessageType): boolean {
-  return type === MessageType.AppResp || type === MessageType.VoteResp || type === MessageType.PreVoteResp;
-}
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
