@@ -34,7 +34,7 @@ import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftGroupState, RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
-import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import { initialPlacement, preferredLeader, type Placement } from './placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
@@ -196,7 +196,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const view = this.viewOf(shardId);
     const target = view.next(this.options.nodeId);
     if (target === undefined) return undefined;
-    const reply = await this.deps.forwarder.forward(target, { shardId, command: new Uint8Array(0), describe: true }, { deadlineMs: this.options.routeWaitMs });
+    const reply = await this.deps.forwarder.forward(target, { shardId, command: noCommand, describe: true }, { deadlineMs: this.options.routeWaitMs });
     if (reply.kind === 'not_leader') view.noteNotLeader(target, reply);
     return reply;
   }

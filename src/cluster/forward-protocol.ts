@@ -20,9 +20,12 @@ import type { AnyCommandResult } from './shard/results.js';
 import { answerShardQuery, type ShardQuery } from './shard/shard-query.js';
 import type { ShardGroup } from './shard-group.js';
 
+/** The `command` of a request that carries none (a membership change, query, describe or release). */
+export const noCommand = new Uint8Array(0);
+
 export interface ForwardRequest {
   readonly shardId: ShardId;
-  /** An encoded ShardCommand (empty when `membership` is set). */
+  /** An encoded ShardCommand (`noCommand` when another field says what is asked). */
   readonly command: Uint8Array;
   /** Instead of a command: add or remove a node in the shard's group (membership.ts). */
   readonly membership?: MembershipChange;

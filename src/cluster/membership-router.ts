@@ -22,7 +22,7 @@ import type { NodeId, ShardId } from '../common/ids.js';
 import type { Logger } from '../common/logger.js';
 import type { Delays } from '../common/timers.js';
 import { ShardUnavailableError } from './errors.js';
-import type { ForwardReply, ForwardRequest, Forwarder } from './forward-protocol.js';
+import { noCommand, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import type { MembershipChange } from './membership.js';
 import { planRebalance, type Placement, type ShardPlacement } from './placement.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
@@ -48,7 +48,6 @@ export interface MembershipRouteDeps {
 const retryMs = 100;
 /** How long telling a removed replica to drop its state may take (it drops it itself later otherwise). */
 const releaseDeadlineMs = 5_000;
-const noCommand = new Uint8Array(0);
 
 export async function changeClusterMembership(change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
   const current = await currentPlacement(deps);

@@ -10,13 +10,11 @@
  */
 import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
-import type { ForwardReply } from './forward-protocol.js';
+import { noCommand, type ForwardReply } from './forward-protocol.js';
 import type { RouteDeps } from './routed-shard-log.js';
 import type { ShardGroup } from './shard-group.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
 import type { AnswerOf, ShardQuery, ShardReads } from './shard/shard-query.js';
-
-const noCommand = new Uint8Array(0);
 
 type Attempt = { readonly answer: unknown } | { readonly hint: NodeId | undefined };
 
