@@ -3,7 +3,9 @@
  * shard's nodes as its ShardReplicaView orders them, failed attempts (unreachable, lost,
  * not-leader, unavailable) move on to the next node, a not-leader answer's replica list
  * and hint are followed, and when no replica answers the read fails as unavailable once
- * the route wait is spent (never hangs). The forwarder is a scripted stand-in for gRPC.
+ * the route wait is spent (never hangs). With a local replica, a read the replica could
+ * not finish because it was removed meanwhile goes to another replica, while any other
+ * local failure fails the read. The forwarder is a scripted stand-in for gRPC.
  */
 import { describe, expect, test } from 'vitest';
 import { SystemClock } from '../common/clock.js';
@@ -13,6 +15,7 @@ import { ShardUnavailableError } from './errors.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from './forward-protocol.js';
 import { RoutedShardReads } from './routed-shard-reads.js';
 import { PeerUnreachableError } from './routing-errors.js';
+import type { ShardGroup } from './shard-group.js';
 import { ShardReplicaView } from './shard-replica-view.js';
 import type { ShardReads } from './shard/shard-query.js';
 
@@ -72,5 +75,35 @@ describe('RoutedShardReads without a local replica', () => {
     const reads = readsThrough(forwarder, new ShardReplicaView(ids(2, 3), ids(1, 2, 3)), 100);
     await expect(reads.query({ kind: 'stats', ref: { project: 'p', queue: 'q' }, nowMs: 0 })).rejects.toBeInstanceOf(ShardUnavailableError);
     expect(new Set(forwarder.asked)).toEqual(new Set(ids(2, 3)));
+  });
+});
+
+describe('RoutedShardReads with a local replica', () => {
+  test('a replica removed while it reads hands the read to one that holds the shard', async () => {
+    // Only whether a replica is held here matters to the router, not what it holds.
+    let group: ShardGroup | undefined = {} as ShardGroup;
+    const removedWhileReading: ShardReads = {
+      query: () => {
+        group = undefined;
+        return Promise.reject(new ShardUnavailableError(shardId, 'left the group'));
+      },
+    };
+    const forwarder = scriptedForwarder(() => ({ kind: 'answered', answer: { colour: 'red' } }));
+    const reads = new RoutedShardReads(shardId, () => group, removedWhileReading, new ShardReplicaView(ids(2, 3), ids(1, 2, 3)), {
+      nodeId: self, forwarder, clock: new SystemClock(), delays: new SystemDelays(), routeWaitMs: 2_000, retryMs: 5, unreachableWaitMs: 2_000,
+    });
+    expect(await reads.query({ kind: 'metadata', ref: { project: 'p', queue: 'q' } })).toEqual({ colour: 'red' });
+    expect(forwarder.asked).toEqual(ids(2));
+  });
+
+  test('a failed local read of a replica still held here fails the read', async () => {
+    const group = {} as ShardGroup;
+    const failing: ShardReads = { query: () => Promise.reject(new ShardUnavailableError(shardId, 'no leader')) };
+    const forwarder = scriptedForwarder(() => new Error('must not be asked'));
+    const reads = new RoutedShardReads(shardId, () => group, failing, new ShardReplicaView(ids(2), ids(1, 2)), {
+      nodeId: self, forwarder, clock: new SystemClock(), delays: new SystemDelays(), routeWaitMs: 2_000, retryMs: 5, unreachableWaitMs: 2_000,
+    });
+    await expect(reads.query({ kind: 'stats', ref: { project: 'p', queue: 'q' }, nowMs: 0 })).rejects.toBeInstanceOf(ShardUnavailableError);
+    expect(forwarder.asked).toEqual([]);
   });
 });

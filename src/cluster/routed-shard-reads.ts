@@ -33,9 +33,14 @@ export class RoutedShardReads implements ShardReads {
     let hint: NodeId | undefined;
     for (;;) {
       if (this.groupOf() !== undefined) {
-        const answer = await this.local.query(query);
-        // The replica was removed while reading (its state is being deleted): ask one that holds the shard.
-        if (this.groupOf() !== undefined) return answer;
+        // A replica removed while reading (its state is being deleted) neither answers
+        // nor fails the read: ask one that holds the shard instead.
+        try {
+          const answer = await this.local.query(query);
+          if (this.groupOf() !== undefined) return answer;
+        } catch (error) {
+          if (this.groupOf() !== undefined) throw error;
+        }
         continue;
       }
       const target = hint ?? this.view.next(this.deps.nodeId);
