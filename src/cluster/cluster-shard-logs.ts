@@ -32,7 +32,7 @@ import type { NodeId, ShardId } from '../common/ids.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
-import type { RaftGroupState, RaftTransport } from '../raft/types.js';
+import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import { initialPlacement, preferredLeader, type Placement } from './placement.js';
@@ -131,7 +131,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const initial = options.initialMembers ?? options.members;
     this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
     this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
-      .every((shardId) => !hasRaftState(stores.logStore.load(shardId)) && stores.queueStore.getShardMeta(shardId) === undefined);
+      .every((shardId) => !stores.logStore.hasGroup(shardId) && stores.queueStore.getShardMeta(shardId) === undefined);
     this.host = new RaftShardHost({
       nodeId: options.nodeId,
       logStore: stores.logStore,
@@ -173,7 +173,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
     const isPlacedHere = replicas.includes(this.options.nodeId);
     // A brand-new node outside the initial members hosts nothing until leaders add it.
-    const isHosted = this.isBrandNew ? isPlacedHere : hasRaftState(this.stores.logStore.load(shardId));
+    const isHosted = this.isBrandNew ? isPlacedHere : this.stores.logStore.hasGroup(shardId);
     // A restarted group's stored configuration wins over these initial voters (RaftCore).
     if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
     this.lifecycle.register(fsm);
@@ -354,9 +354,4 @@ export class ClusterShardLogs implements ShardLogSource {
     await this.host.close();
     await this.deps.onDrained?.();
   }
-}
-
-/** Whether a store holds anything of a group: a restart, not a brand-new replica. */
-function hasRaftState(state: RaftGroupState): boolean {
-  return state.lastIndex > 0 || state.snapshotMeta !== undefined || state.hardState.term > 0;
 }

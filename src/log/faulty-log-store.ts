@@ -50,6 +50,9 @@ export class FaultyLogStore implements LogStore {
   load(shardId: ShardId): RaftGroupState {
     return this.inner.load(shardId);
   }
+  hasGroup(shardId: ShardId): boolean {
+    return this.inner.hasGroup(shardId);
+  }
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     return this.inner.entries(shardId, range);
   }

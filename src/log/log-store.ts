@@ -15,6 +15,13 @@ import type { RaftLogStore, ShardId } from '../raft/types.js';
 /** Raft's store, plus what the cluster needs when a replica leaves its group. */
 export interface LogStore extends RaftLogStore {
   /**
+   * Whether load() would find anything of the group (entries, a snapshot, or a hard
+   * state with term > 0): a replica this node hosts, as opposed to a brand-new group.
+   * Answers from a few key lookups, without verifying or loading the whole log, and
+   * leaves the store's view of the group as it was.
+   */
+  hasGroup(shardId: ShardId): boolean;
+  /**
    * Forgets a group durably (entries, hard state, snapshot) after its queued writes:
    * load() then finds a brand-new group. Only for a group this node no longer hosts.
    */

@@ -29,6 +29,10 @@ export class MeasuredLogStore implements LogStore {
     return this.store.load(shardId);
   }
 
+  hasGroup(shardId: ShardId): boolean {
+    return this.store.hasGroup(shardId);
+  }
+
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     return this.store.entries(shardId, range);
   }

@@ -44,6 +44,12 @@ function snapshotAt(index: number, term: number): Snapshot {
   return { meta: { index: index as LogIndex, term: term as Term, conf }, data: new Uint8Array([index, term, 7]) };
 }
 
+/** What hasGroup must answer: whether load() finds anything of the group. */
+function loadFindsState(store: RaftLogStore, shardId: ShardId = shard): boolean {
+  const state = store.load(shardId);
+  return state.lastIndex > 0 || state.snapshotMeta !== undefined || state.hardState.term > 0;
+}
+
 function all(store: RaftLogStore, shardId: ShardId = shard): Entry[] {
   const { firstIndex, lastIndex } = store.load(shardId);
   return store.entries(shardId, { lo: firstIndex, hi: (lastIndex + 1) as LogIndex });
@@ -193,6 +199,23 @@ export function logStoreContract(
         expect(all(store)).toEqual(entryRange(1, 2, 3));
       }));
 
+    test('hasGroup tells whether load finds entries, a snapshot or a hard state with a term', () =>
+      withStore(async ({ store }) => {
+        const withTermOnly = 2 as ShardId;
+        const withEntries = 3 as ShardId;
+        const withSnapshot = 4 as ShardId;
+        const withTermZero = 5 as ShardId;
+        await store.persist(withTermOnly, { entries: [], hardState: hardState(3, 1, 0) });
+        await store.persist(withEntries, { entries: entryRange(1, 3, 1) });
+        await store.persistSnapshot(withSnapshot, snapshotAt(5, 1));
+        await store.persist(withTermZero, { entries: [], hardState: hardState(0, 0, 0) });
+        const found = [shard, withTermOnly, withEntries, withSnapshot, withTermZero].map((id) => store.hasGroup(id));
+        expect(found).toEqual([false, true, true, true, false]);
+        for (const id of [withTermOnly, withEntries, withSnapshot, withTermZero]) expect(store.hasGroup(id)).toBe(loadFindsState(store, id));
+        await store.removeGroup(withEntries);
+        expect(store.hasGroup(withEntries)).toBe(false);
+      }));
+
     test('a failed write rejects and leaves the store as it was', () =>
       withStore(async ({ store }) => {
         const faulty = new FaultyLogStore(store);
@@ -253,6 +276,8 @@ function persistentContract(withStore: WithStore): void {
       await h.store.persistSnapshot(shard, snapshotAt(4, 2));
       await h.store.persist(2 as ShardId, { entries: entryRange(1, 2, 1) });
       const store = await reopen();
+      // Asked before anything is loaded, so the answer comes from storage alone.
+      expect([store.hasGroup(shard), store.hasGroup(2 as ShardId), store.hasGroup(3 as ShardId)]).toEqual([true, true, false]);
       const state = store.load(shard);
       expect(state).toEqual({
         hardState: hardState(2, 3, 6),
@@ -274,6 +299,7 @@ function removalPersists(withStore: WithStore): void {
       await h.store.persistSnapshot(shard, snapshotAt(4, 2));
       await h.store.removeGroup(shard);
       const store = await reopen();
+      expect(store.hasGroup(shard)).toBe(false);
       expect(store.load(shard)).toEqual({ hardState: hardState(0, 0, 0), snapshotMeta: undefined, firstIndex: 1, lastIndex: 0 });
       expect(store.snapshot(shard)).toBeUndefined();
     }));
@@ -321,6 +347,26 @@ function damageContract(withStore: WithStore): void {
         const repaired = store.load(shard);
         expect(repaired.damage).toBeUndefined();
         expect(store.snapshot(shard)).toEqual(snapshotAt(8, 1));
+      }));
+
+    test(`hasGroup agrees with load on a damaged log (${kind}), before the store loads it`, () =>
+      withStore(async (h) => {
+        const reopen = reopener(h);
+        const { damageEntry, damageSnapshot } = damager(h);
+        const termless = 2 as ShardId;
+        const termlessSnapshot = 3 as ShardId;
+        const withTerm = 4 as ShardId;
+        // Entries persisted without a hard state: once the first is damaged nothing is left.
+        await h.store.persist(termless, { entries: entryRange(1, 4, 1) });
+        await h.store.persistSnapshot(termlessSnapshot, snapshotAt(5, 1));
+        await h.store.persist(withTerm, { entries: entryRange(1, 4, 1), hardState: hardState(1, 1, 3) });
+        await damageEntry(termless, lo(1), kind);
+        await damageSnapshot(termlessSnapshot, kind);
+        await damageEntry(withTerm, lo(1), kind);
+        const store = await reopen();
+        const found = [termless, termlessSnapshot, withTerm].map((id) => store.hasGroup(id));
+        expect(found).toEqual([termless, termlessSnapshot, withTerm].map((id) => loadFindsState(store, id)));
+        expect(found).toEqual([false, false, true]);
       }));
   }
 }

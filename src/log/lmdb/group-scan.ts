@@ -66,6 +66,36 @@ export function scanGroup(dbs: LogDbs, shardId: ShardId): ScannedGroup {
   return damaged(view, { fromIndex: (validLast + 1) as LogIndex, lastIndexSeen });
 }
 
+/**
+ * Whether scanGroup would find anything of the group (a last index > 0, a snapshot, or a
+ * term > 0), from a few key lookups: it follows scanGroup's damage policy case by case
+ * but verifies only the records that decide the answer. Only a group record with term 0
+ * beside a stored snapshot (which raft never writes: a snapshot comes with a term) makes
+ * it verify the snapshot.
+ */
+export function groupHasState(dbs: LogDbs, shardId: ShardId): boolean {
+  const recordBytes = dbs.groups.getBinary(shardId);
+  const record = recordBytes === undefined ? undefined : decodeGroupRecord(recordBytes);
+  if (record === undefined) {
+    // withoutRecord: only the term of the highest entry or of the snapshot survives.
+    const highestKey = highestEntryKey(dbs, shardId);
+    const entryBytes = highestKey === undefined ? undefined : dbs.entries.getBinary([shardId, highestKey]);
+    if ((entryBytes === undefined ? 0 : decodeEntry(entryBytes)?.term ?? 0) > 0) return true;
+    const snapshotBytes = dbs.snapshots.getBinary(shardId);
+    return (snapshotBytes === undefined ? 0 : decodeSnapshot(snapshotBytes)?.meta.term ?? 0) > 0;
+  }
+  // Every other outcome of scanGroup keeps the record's term.
+  if (record.hardState.term > 0) return true;
+  const snapshotBytes = dbs.snapshots.getBinary(shardId);
+  // A verified snapshot is kept; a damaged one takes the whole log with it.
+  if (snapshotBytes !== undefined) return decodeSnapshot(snapshotBytes) !== undefined;
+  if (record.firstIndex > 1) return true; // The verified prefix ends at firstIndex - 1 or later.
+  if (record.lastIndex < 1) return false;
+  const firstBytes = dbs.entries.getBinary([shardId, 1]);
+  const first = firstBytes === undefined ? undefined : decodeEntry(firstBytes);
+  return first !== undefined && first.index === 1 && first.term >= record.compactedTerm;
+}
+
 function damaged(view: GroupView, damage: NonNullable<RaftGroupState['damage']>): ScannedGroup {
   return { view: { ...view, lastIndexSeen: damage.lastIndexSeen }, damage };
 }

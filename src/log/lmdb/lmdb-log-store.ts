@@ -24,7 +24,7 @@ import { type LogStore, LogStoreError } from '../log-store.js';
 import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
 import { GroupCommit } from './group-commit.js';
 import { decodeSnapshot, emptyGroupRecord, encodeGroupRecord, encodeSnapshot } from './group-record.js';
-import { scanGroup, type GroupView } from './group-scan.js';
+import { groupHasState, scanGroup, type GroupView } from './group-scan.js';
 import type { LmdbEnv } from './lmdb-env.js';
 import { entryKeysBetween, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
 
@@ -66,6 +66,13 @@ export class LmdbLogStore implements LogStore {
       lastIndex: view.lastIndex,
     };
     return damage === undefined ? state : { ...state, damage };
+  }
+
+  hasGroup(shardId: ShardId): boolean {
+    // A group already read or written here is described by its view; any other is looked up.
+    const view = this.queuedViews.get(shardId) ?? this.views.get(shardId);
+    if (view === undefined) return groupHasState(this.dbs, shardId);
+    return view.lastIndex > 0 || view.snapshotMeta !== undefined || view.hardState.term > 0;
   }
 
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {

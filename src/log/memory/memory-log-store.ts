@@ -62,6 +62,15 @@ export class MemoryLogStore implements LogStore {
     return { hardState: log.hardState, snapshotMeta: log.snapshot?.snapshot.meta, firstIndex: log.firstIndex, lastIndex, ...(damage === undefined ? {} : { damage }) };
   }
 
+  hasGroup(shardId: ShardId): boolean {
+    const log = this.live.get(shardId);
+    if (log === undefined) return false;
+    // What load() would find, verified on a copy so the store itself is left as it was.
+    const verified = cloneGroup(log);
+    verify(verified);
+    return lastIndexOf(verified) > 0 || verified.snapshot !== undefined || verified.hardState.term > 0;
+  }
+
   /** The live log's bounds, without verification (for checkers). */
   bounds(shardId: ShardId): { firstIndex: LogIndex; lastIndex: LogIndex } {
     const log = this.group(this.live, shardId);
