@@ -258,3 +258,78 @@ describe('AppliedWindow is replicated state', () => {
     expect(restoredState).toEqual(sourceState);
   });
 });
+
+describe('a repeated claim is rebuilt from the current state', () => {
+  type ClaimAnswer = { claim: { id: string; messages: { id: string; body: unknown }[] } | null; outboxSeqs: number[] };
+  const ids = (answer: unknown): string[] => (answer as ClaimAnswer).claim?.messages.map((m) => m.id) ?? [];
+  const deleted = (nowMs: number, id: string, claimId: string, commandId: string): ShardCommand => ({ type: 'deleteMessage', nowMs, ...at, id, claimId, commandId });
+
+  test('its window record names the claimed messages and holds none of their bodies', () => {
+    const replica = new Replica();
+    replica.apply(post(1000, ['m1', 'm2']));
+    replica.apply(claim(2000, 'c1'));
+    const [record] = [...replica.store.applied(shard)].slice(-1);
+    if (record === undefined) throw new Error('no window record');
+    const stored = unpack(record.data) as Record<string, unknown>;
+    expect(stored).not.toHaveProperty('result');
+    expect(stored['claimRef']).toMatchObject({ project: 'p', queue: 'q', id: 'c1', held: [[1, 'm1'], [2, 'm2']] });
+  });
+
+  test('after one of its messages was deleted it answers the rest, never another message', () => {
+    const replica = new Replica();
+    replica.apply(post(1000, ['m1', 'm2', 'm3']));
+    const first = replica.apply(claim(2000, 'c1')) as ClaimAnswer;
+    expect(ids(first)).toEqual(['m1', 'm2']);
+    replica.apply(deleted(3000, 'm1', 'c1', 'd1'));
+    const repeat = replica.apply(claim(2000, 'c1')) as ClaimAnswer;
+    expect(repeat).toEqual({ ...first, claim: { ...first.claim, messages: first.claim?.messages.slice(1) } });
+    // m3 stays free: the repeat claimed nothing.
+    expect(replica.fsm.index.free('p\u0000q')?.size).toBe(1);
+    replica.apply(deleted(3000, 'm2', 'c1', 'd2'));
+    expect(replica.apply(claim(2000, 'c1'))).toEqual({ claim: null, outboxSeqs: [] });
+  });
+
+  test('messages released and claimed by another claim meanwhile are left out', () => {
+    const replica = new Replica();
+    replica.apply(post(1000, ['m1', 'm2']));
+    replica.apply(claim(2000, 'c1'));
+    replica.apply({ type: 'release', nowMs: 3000, ...at, claimId: 'c1', commandId: 'r' });
+    expect(ids(replica.apply(claim(3000, 'c2', 1)))).toEqual(['m1']);
+    expect(replica.apply(claim(2000, 'c1'))).toEqual({ claim: null, outboxSeqs: [] });
+    replica.apply(claim(3000, 'c3', 1));
+    expect(ids(replica.apply(claim(2000, 'c1')))).toEqual([]);
+  });
+
+  test('a restarted replica and one restored from a snapshot answer the repeat alike', async () => {
+    const store = new MemoryQueueStore();
+    const source = new Replica(store);
+    source.applyAll([post(1000, ['m1', 'm2', 'm3']), claim(2000, 'c1', 3), deleted(3000, 'm2', 'c1', 'd')]);
+    await source.fsm.awaitCommitted();
+    const snapshot = source.fsm.snapshot();
+    const restarted = new Replica(store);
+    const restored = new Replica();
+    restored.fsm.restore(snapshot.data);
+
+    const answers = [source, restarted, restored].map((replica) => replica.apply(claim(2000, 'c1', 3)));
+    expect(ids(answers[0])).toEqual(['m1', 'm3']);
+    expect((answers[0] as ClaimAnswer).claim?.messages.map((m) => m.body)).toEqual([{ i: 0 }, { i: 2 }]);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect(restored.state()).toEqual(restarted.state());
+  });
+
+  test('a record written in the older format (the whole first result) still answers its repeat', async () => {
+    const store = new MemoryQueueStore();
+    const writer = new Replica(store);
+    writer.applyAll([post(1000, ['m1', 'm2']), claim(2000, 'c1', 1)]);
+    // What the previous format stored for the claim at index 2: key, type, time and the
+    // result itself (here one that differs from what a rebuild would give, to tell them apart).
+    const oldResult = { claim: { id: 'c1', ttlSeconds: 60, updatedMs: 2000, messages: [{ id: 'm1', seq: 1, body: { i: 0 }, ttlSeconds: 600, createdMs: 1000, claimId: 'c1', claimCount: 0 }] }, outboxSeqs: [7] };
+    store.putApplied(shard, { index: 2, data: pack({ key: 'c1', type: 'claim', nowMs: 2000, result: oldResult }) });
+    await writer.fsm.awaitCommitted();
+
+    const restarted = new Replica(store);
+    expect(restarted.fsm.windowSize).toBe(2);
+    expect(restarted.apply(claim(2000, 'c1', 1))).toEqual(oldResult);
+  });
+});

@@ -13,8 +13,9 @@
  * Bounds: at most `commandsMax` records, none older than `ageMs` of FSM time (oldest
  * evicted first). In memory: one small entry per record (key string + index + time,
  * ~150 bytes; 8192 × 150 B ≈ 1.2 MiB per shard at the default); the results stay in the
- * store and are read back only for a repeat. On disk: each record holds its result
- * (small, except pop and claim results, which carry their messages' bodies).
+ * store and are read back only for a repeat. On disk: each record holds its result in
+ * the form applied-result.ts gives it (small: a claim is stored by reference to its
+ * messages, rebuilt on a repeat; only pop results carry their messages' bodies).
  *
  * A repeat is recognised only while its first apply is still in the window: the
  * defaults keep a minute of commands (far beyond a route deadline of a few seconds)
@@ -24,7 +25,8 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, QueueStore } from '../../log/queue-store.js';
-import type { ShardCommandType } from './commands.js';
+import { assertStoredResult, repeatResultOf, type StoredResult, storedResultOf } from './applied-result.js';
+import type { ShardCommand, ShardCommandType } from './commands.js';
 import type { AnyCommandResult } from './results.js';
 
 /** Part of the state machine's definition: every replica of a shard must use the same. */
@@ -35,12 +37,11 @@ export interface AppliedWindowLimits {
 
 export const defaultAppliedWindowLimits: AppliedWindowLimits = { commandsMax: 8192, ageMs: 60_000 };
 
-interface StoredApplied {
+type StoredApplied = {
   readonly key: string;
   readonly type: ShardCommandType;
   readonly nowMs: number;
-  readonly result: AnyCommandResult;
-}
+} & StoredResult;
 
 interface WindowEntry {
   readonly index: number;
@@ -75,21 +76,25 @@ export class AppliedWindow {
     }
   }
 
-  /** The first result of the command applied under `key`, if it is still in the window. */
-  resultOf(key: string, type: ShardCommandType): AnyCommandResult | undefined {
+  /**
+   * The answer to a repeat of the command applied under `key`, if it is still in the
+   * window: its first result, or for a claim that result rebuilt at FSM time `nowMs`
+   * (applied-result.ts).
+   */
+  resultOf(key: string, { type, nowMs }: { type: ShardCommandType; nowMs: number }): AnyCommandResult | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     const data = this.store.getApplied(this.shardId, entry.index);
     assert(data !== undefined, () => `shard ${this.shardId}: applied window record ${entry.index} is missing`);
     const stored = decodeApplied(data);
     assert(stored.key === key && stored.type === type, () => `shard ${this.shardId}: key ${key} of a ${type} was applied as a ${stored.type}`);
-    return stored.result;
+    return repeatResultOf(stored, { store: this.store, shardId: this.shardId, nowMs });
   }
 
   /** Records the command applied at `index` (FSM time `nowMs`) and its result. */
-  remember(at: { index: number; nowMs: number }, applied: { key: string; type: ShardCommandType; result: AnyCommandResult }): void {
+  remember(at: { index: number; nowMs: number }, applied: { key: string; command: ShardCommand; result: AnyCommandResult }): void {
     assert(!this.entries.has(applied.key), () => `shard ${this.shardId}: key ${applied.key} applied twice`);
-    const stored: StoredApplied = { key: applied.key, type: applied.type, nowMs: at.nowMs, result: applied.result };
+    const stored: StoredApplied = { key: applied.key, type: applied.command.type, nowMs: at.nowMs, ...storedResultOf(applied.command, applied.result) };
     this.store.putApplied(this.shardId, { index: at.index, data: pack(stored) });
     this.entries.set(applied.key, { index: at.index, nowMs: at.nowMs });
   }
@@ -108,5 +113,6 @@ export class AppliedWindow {
 function decodeApplied(data: Uint8Array): StoredApplied {
   const stored = unpack(data) as StoredApplied;
   assert(typeof stored.key === 'string' && typeof stored.nowMs === 'number' && typeof stored.type === 'string', 'malformed applied window record');
+  assertStoredResult(stored);
   return stored;
 }

@@ -13,7 +13,8 @@
  * from `appliedIndex + 1`.
  *
  * At most once: a command with a dedup key (command-ids.ts) that is still in the
- * AppliedWindow is not applied again; it changes nothing and returns its first result.
+ * AppliedWindow is not applied again; it changes nothing and returns its first result
+ * (a claim's rebuilt from the current state of the messages it holds: applied-result.ts).
  * The window is replicated state like the rest (stored per record with the batch,
  * carried in the image).
  *
@@ -164,10 +165,10 @@ export class QueueFsm {
   /** Applies `command` unless its key is in the window; a repeat touches no state at all. */
   private applyOnce(index: LogIndex, command: ShardCommand): AnyCommandResult {
     const key = dedupKeyOf(command);
-    const first = key === undefined ? undefined : this.window.resultOf(key, command.type);
+    const first = key === undefined ? undefined : this.window.resultOf(key, { type: command.type, nowMs: this.meta.lastNowMs });
     if (first !== undefined) return first;
     const result = this.applyCommand(command);
-    if (key !== undefined) this.window.remember({ index, nowMs: this.meta.lastNowMs }, { key, type: command.type, result });
+    if (key !== undefined) this.window.remember({ index, nowMs: this.meta.lastNowMs }, { key, command, result });
     this.window.evict(this.meta.lastNowMs);
     return result;
   }
