@@ -282,6 +282,7 @@ export class ClusterShardLogs implements ShardLogSource {
       nodeId: this.options.nodeId,
       shardIds: Array.from({ length: this.options.shardCount }, (_, shardId) => shardId as ShardId),
       replicas: this.options.replicas ?? Math.max(initialCount, this.options.members.length),
+      members: this.options.members,
       forwarder: this.deps.forwarder,
       serveHere: (request) => this.serve(request),
       leaderHere: (shardId) => this.host.group(shardId)?.leader(),

@@ -32,6 +32,8 @@ export interface MembershipRouteDeps {
   readonly shardIds: readonly ShardId[];
   /** Voters per shard (capped at the node count). */
   readonly replicas: number;
+  /** The address book: run-time preferred leaders are computed over it (placement.ts). */
+  readonly members: readonly NodeId[];
   readonly forwarder: Forwarder;
   /** Serves a request on this node, as a peer's forward would be served. */
   readonly serveHere: (request: ForwardRequest) => Promise<ForwardReply>;
@@ -54,7 +56,7 @@ export async function changeClusterMembership(change: MembershipChange, deps: Me
   const nodes = new Set(current.flatMap((shard) => shard.replicas));
   if (change.kind === 'add') nodes.add(change.nodeId);
   else nodes.delete(change.nodeId);
-  const plan = planRebalance(current, { nodes: [...nodes], replicas: deps.replicas });
+  const plan = planRebalance(current, { nodes: [...nodes], replicas: deps.replicas, members: deps.members });
   deps.logger.info({ change: change.kind, nodeId: change.nodeId, nodes: [...nodes].sort((a, b) => a - b), moves: plan.moves.length }, 'rebalancing replicas');
   for (const [i, move] of plan.moves.entries()) {
     deps.logger.info({ shardId: move.shardId, add: move.add, remove: move.remove, move: i + 1, moves: plan.moves.length }, 'moving a replica');

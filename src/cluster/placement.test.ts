@@ -49,6 +49,17 @@ describe('placement', () => {
     expect(moves).toHaveLength(12);
   });
 
+  test('planRebalance after adding a fourth node spreads the run-time leaders onto it too', () => {
+    const nodes = [node(1), node(2), node(3), node(4)];
+    for (const shardCount of [4, 8, 16]) {
+      const before = initialPlacement({ nodes: nodes.slice(0, 3), shardCount, replicas: 3 });
+      const { placement } = planRebalance(before, { nodes, replicas: 3, members: nodes });
+      const leaders = placement.map((shard) => preferredLeader(shard.shardId, { voters: shard.replicas, members: nodes }));
+      const leadCounts = nodes.map((n) => leaders.filter((leader) => leader === n).length);
+      expect({ shardCount, leadCounts }).toEqual({ shardCount, leadCounts: nodes.map(() => shardCount / 4) });
+    }
+  });
+
   test('planRebalance after removing a node re-homes exactly its replicas', () => {
     const before = initialPlacement({ nodes: [node(1), node(2), node(3), node(4)], shardCount: 16, replicas: 3 });
     const { moves, placement } = planRebalance(before, { nodes: [node(1), node(2), node(4)], replicas: 3 });

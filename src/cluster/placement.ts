@@ -55,10 +55,15 @@ export function initialPlacement(options: {
  * replicas on departed nodes move first, then replicas leave the most loaded nodes for
  * the least loaded ones until loads differ by at most one. Returns the moves in the
  * order they should run and the placement they lead to.
+ *
+ * Leaders follow preferredLeader over `members` (the address book; default `nodes`) at
+ * run time, which sees only each shard's voters, so when evening out the planner picks,
+ * among the shards a replica could leave, the one that spreads those leaders best: a
+ * node that joined then leads its share instead of only following.
  */
 export function planRebalance(
   current: Placement,
-  options: { nodes: readonly NodeId[]; replicas: number },
+  options: { nodes: readonly NodeId[]; replicas: number; members?: readonly NodeId[] },
 ): { moves: ReplicaMove[]; placement: Placement } {
   const nodes = sortedUnique(options.nodes);
   assert(nodes.length > 0, 'a placement needs at least one node');
@@ -99,12 +104,40 @@ export function planRebalance(
     const low = byLoad[0] as NodeId;
     const high = byLoad[byLoad.length - 1] as NodeId;
     if ((load.get(high) ?? 0) - (load.get(low) ?? 0) <= 1) break;
-    const shard = shards.find((s) => s.replicas.includes(high) && !s.replicas.includes(low));
+    const candidates = shards.filter((s) => s.replicas.includes(high) && !s.replicas.includes(low));
+    const shard = leastUnevenLeadersAfter(candidates, { shards, from: high, to: low, nodes, members: options.members ?? nodes });
     if (shard === undefined) break;
     move(shard, high, low);
   }
 
   return { moves, placement: balanceLeaders(shards, nodes) };
+}
+
+/**
+ * The first of `candidates` whose replica on `from` moving to `to` leaves the run-time
+ * preferred leaders (preferredLeader) least uneven over `nodes`: the smallest difference
+ * between the most and the fewest shards a node leads.
+ */
+function leastUnevenLeadersAfter<S extends { shardId: ShardId; replicas: NodeId[] }>(
+  candidates: readonly S[],
+  options: { shards: readonly S[]; from: NodeId; to: NodeId; nodes: readonly NodeId[]; members: readonly NodeId[] },
+): S | undefined {
+  let best: S | undefined;
+  let bestSpread = Infinity;
+  for (const candidate of candidates) {
+    const leads = new Map<NodeId, number>(options.nodes.map((n) => [n, 0]));
+    for (const shard of options.shards) {
+      const voters = shard === candidate ? shard.replicas.map((n) => (n === options.from ? options.to : n)) : shard.replicas;
+      const leader = preferredLeader(shard.shardId, { voters, members: options.members });
+      if (leader !== undefined && leads.has(leader)) leads.set(leader, (leads.get(leader) ?? 0) + 1);
+    }
+    const spread = Math.max(...leads.values()) - Math.min(...leads.values());
+    if (spread < bestSpread) {
+      best = candidate;
+      bestSpread = spread;
+    }
+  }
+  return best;
 }
 
 /** Reorders each shard's replicas so that preferred leaders are spread evenly. */

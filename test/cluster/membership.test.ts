@@ -5,7 +5,7 @@
  * added through `PUT /v2/cluster/nodes/4`, then node 1 is removed through
  * `DELETE /v2/cluster/nodes/1` and stopped. Proves that after the add every shard has
  * exactly 3 voters and the 12 replicas are spread evenly (node 4 holds its share, loads
- * differ by at most one); after the removal every shard has 3 voters among {2, 3, 4}
+ * differ by at most one) and the leader balancer moves some shard's leadership to node 4; after the removal every shard has 3 voters among {2, 3, 4}
  * and a leader; node 2 is then removed while it is down (every shard keeps voters
  * {3, 4}), and once restarted it learns it was removed and drops its replicas; the Raft
  * and queue state of every shard nodes 1 and 2 left is deleted from their LMDB
@@ -75,6 +75,12 @@ describe('adding and removing a node while serving rebalances the replicas', () 
     console.log(`after adding node 4: ${JSON.stringify(Object.fromEntries(afterAdd.voters))}`);
     const loads = [1, 2, 3, 4].map((id) => [...afterAdd.voters.values()].filter((v) => v.includes(id)).length);
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(1);
+    // The balancer hands each shard to its preferred voter, which for some shard is now node 4.
+    const leadersWithNode4 = await ClusterLauncher.waitFor('node 4 to lead a shard', 30_000, async () => {
+      const leaders = await cluster.leaders();
+      return leaders !== undefined && [...leaders.values()].includes(4) ? leaders : undefined;
+    });
+    console.log(`leaders after adding node 4: ${JSON.stringify(Object.fromEntries(leadersWithNode4))}`);
 
     const removeStartMs = Date.now();
     expect(await change(2, 'DELETE', 1)).toBe(204);
