@@ -12,9 +12,32 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 shared="$(cd "$root/../shared" && pwd)"
 cd "$root"
 
-base_port="${BASE_PORT:-$((20000 + RANDOM % 20000))}"
 nodes="${NODES:-3}"
 replicas="${REPLICAS:-3}"
+
+# Every node's HTTP and cluster ports are fixed before any starts (each names the others in
+# --peers), so they cannot be port 0. Bases stay below the kernel's ephemeral range (32768+
+# here), where a client connection of an earlier step could hold a port, and a base is taken
+# only if every port it implies can be bound now.
+ports_bindable() {
+  node -e '
+    const net = require("node:net");
+    const bind = (port) => new Promise((resolve, reject) => {
+      const server = net.createServer().once("error", reject);
+      server.listen(port, "127.0.0.1", () => server.close(resolve));
+    });
+    (async () => { for (const port of process.argv.slice(1)) await bind(Number(port)); })()
+      .then(() => process.exit(0), () => process.exit(1));' "$@"
+}
+base_port="${BASE_PORT:-}"
+for _ in $(seq 1 50); do
+  [ -n "$base_port" ] && break
+  candidate=$((20000 + RANDOM % 12000))
+  ports=()
+  for id in $(seq 1 "$nodes"); do ports+=($((candidate + id)) $((candidate + 10 + id))); done
+  ports_bindable "${ports[@]}" && base_port="$candidate"
+done
+[ -n "$base_port" ] || { echo "no free range of ports found for $nodes nodes" >&2; exit 1; }
 work="$(mktemp -d)"
 pids=()
 cleanup() {
