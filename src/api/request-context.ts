@@ -110,8 +110,12 @@ export function normaliseClientId(raw: string | undefined, options: ApiOptions):
   return uuid ?? raw;
 }
 
+/** The form parseUuid returns; most clients send it as is (a fast path, skipping the rewriting below). */
+const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Python's `uuid.UUID(str)`: optional urn:/uuid: prefixes and braces, dashes anywhere. */
 export function parseUuid(raw: string): string | undefined {
+  if (raw.length === 36 && canonicalUuid.test(raw)) return raw;
   let text = raw.replace(/^urn:/, '').replace(/^uuid:/, '');
   text = text.replace(/^\{+|\}+$/g, '').replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(text)) return undefined;
