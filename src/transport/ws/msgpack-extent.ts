@@ -28,13 +28,16 @@ function findField(data: Uint8Array, name: string): Extent | undefined {
   const reader = new ExtentReader(data);
   const count = reader.mapHead();
   if (count === undefined) return undefined;
+  const nameBytes = Buffer.from(name, 'utf8');
   let found: Extent | undefined;
   for (let i = 0; i < count; i++) {
-    const key = reader.key();
-    if (key === undefined) return undefined;
+    const keyLength = reader.stringHead();
+    if (keyLength === undefined) return undefined;
+    const isName = keyLength === nameBytes.length && nameBytes.equals(data.subarray(reader.at, reader.at + keyLength));
+    reader.at += keyLength;
     const start = reader.at;
     if (!reader.skipValue()) return undefined;
-    if (key === name) found = { start, end: reader.at };
+    if (isName) found = { start, end: reader.at };
   }
   return reader.at === data.length ? found : undefined;
 }
@@ -72,13 +75,12 @@ class ExtentReader {
     return this.head(mapTypes);
   }
 
-  /** A string key's text, or undefined when the next value is no string. */
-  key(): string | undefined {
+  /** Skips a str (a map key must be one); false when the next value is no str or runs past the end. */
+  skipString(): boolean {
     const length = this.stringHead();
-    if (length === undefined || this.at + length > this.data.length) return undefined;
-    const text = Buffer.from(this.data.buffer, this.data.byteOffset + this.at, length).toString('utf8');
+    if (length === undefined) return false;
     this.at += length;
-    return text;
+    return this.at <= this.data.length;
   }
 
   /** Skips one plain value; false when it is not one. */
@@ -97,7 +99,7 @@ class ExtentReader {
     }
     const entries = this.mapHead();
     if (entries !== undefined) {
-      for (let i = 0; i < entries; i++) if (this.key() === undefined || !this.skipValue()) return false;
+      for (let i = 0; i < entries; i++) if (!this.skipString() || !this.skipValue()) return false;
       return true;
     }
     const items = this.arrayHead();
@@ -111,7 +113,7 @@ class ExtentReader {
   }
 
   /** A str header's byte length (the reader then stands on its bytes), or undefined when the next value is no str. */
-  private stringHead(): number | undefined {
+  stringHead(): number | undefined {
     return this.head(stringTypes);
   }
 
