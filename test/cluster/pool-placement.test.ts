@@ -4,7 +4,7 @@
  * owns shard groups whose voters are exactly nodes 3 and 4; a flavor names it and a
  * queue created with `_flavor` lives there: a client talking only to node 1 (which holds
  * no replica of those shards) creates, posts, lists, claims, deletes and reads stats, and
- * other nodes see the same queue. A queue without flavor goes by hash. A second pool of
+ * other nodes see the same queue, over HTTP and WebSocket. A queue without flavor goes by hash. A second pool of
  * weight 0 on nodes {1, 2} is never chosen. Node 3 restarts and reopens its pool shards.
  * At the end every node's LMDB store is read (the nodes stopped): the flavored queue's
  * messages are on nodes 3 and 4 only, in a pool shard, and the hash shards hold only
@@ -18,6 +18,7 @@ import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
 import { adminHeaders, ClusterLauncher, type ClusterReport } from '../support/cluster-launcher.js';
 import { ZaqarHttp, type HttpReply } from '../support/zaqar-http.js';
+import { exchange, RawWs } from '../ws/raw-ws.js';
 
 const nodeCount = 4;
 const shardCount = 4;
@@ -142,6 +143,22 @@ describe('placement by flavor', () => {
     await via1.postMessages('more-0', [{ ttl: 300, body: 'again' }]);
   });
 
+  test('over WebSocket too: a flavored queue created and written through node 2 is on the pool', async () => {
+    const ws = await RawWs.open(`${cluster.node(2).url.replace('http:', 'ws:')}/`);
+    try {
+      const headers = { 'Client-ID': via1.clientId, 'X-Project-ID': project };
+      const call = async (action: string, body: Record<string, unknown>) =>
+        (await exchange(ws, { action, headers, body }, 'json')).document as { headers: { status: number }; body: unknown };
+      expect((await call('queue_create', { queue_name: 'ws-flavored', metadata: { _flavor: 'fast' } })).headers.status).toBe(201);
+      expect((await call('message_post', { queue_name: 'ws-flavored', messages: [{ ttl: 300, body: 1 }, { ttl: 300, body: 2 }] })).headers.status).toBe(201);
+      expect((await call('queue_get_stats', { queue_name: 'ws-flavored' })).body).toMatchObject({ messages: { total: 2 } });
+    } finally {
+      await ws.close();
+    }
+    const listed = (await via1.get('/v2/queues/ws-flavored/messages?echo=true')).body as { messages: { body: unknown }[] };
+    expect(listed.messages.map((m) => m.body)).toEqual([1, 2]);
+  });
+
   test('a restarted pool node reopens its pool shards and the queue is still served', { timeout: 120_000 }, async () => {
     await cluster.node(3).stop();
     await cluster.node(3).start();
@@ -166,7 +183,7 @@ describe('placement by flavor', () => {
     expect(near.options).toEqual({ nodes: [3, 4], replicas: 2 });
     for (const node of cluster.nodes) await node.stop();
 
-    const flavoredNames = ['flavored', ...Array.from({ length: 8 }, (_, i) => `more-${i}`)];
+    const flavoredNames = ['flavored', 'ws-flavored', ...Array.from({ length: 8 }, (_, i) => `more-${i}`)];
     const bound = new Set<string>();
     for (const node of cluster.nodes) {
       const env = openLmdbEnv(node.dataDir);
@@ -194,6 +211,7 @@ describe('placement by flavor', () => {
           expect(inPool.get('flavored')).toBe(bodies.length - 2);
           expect(inPool.get('more-0')).toBe(1);
           expect(inPool.get('more-1')).toBe(1);
+          expect(inPool.get('ws-flavored')).toBe(2);
         } else {
           // Nodes 1 and 2 hold only the weight-0 pool's shard: no queue of the project there.
           expect(inPool.size, `pool queues on node ${node.id}`).toBe(0);
