@@ -227,9 +227,9 @@ export class GrpcForwarder implements Forwarder {
   }
 }
 
-/** Commands and queries: the frequent, quick requests. */
+/** Commands and queries: the frequent, quick requests (every other kind carries `noCommand`). */
 function isBatchable(request: ForwardRequest): boolean {
-  return request.membership === undefined && request.describe !== true && request.release !== true;
+  return request.query !== undefined || request.command.byteLength > 0;
 }
 
 /**
