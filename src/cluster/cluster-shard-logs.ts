@@ -14,6 +14,13 @@
  * `changeMembership` rebalances the replicas over the new node set (membership-router.ts).
  * `members` is the address book of every node that may take part.
  *
+ * Shards of pools (ids from placedShardBase, README "Pools and flavors") are outside
+ * that placement: each is started on its pool's nodes when the pool is created
+ * (`bootstrapShard`: every voter starts the group with the same voters, as a new
+ * cluster's nodes do), reopened at restart from what the store holds, opened on other
+ * nodes when a request needs them (the broker), and never moved by membership changes
+ * (the rebalancer only plans the hash shards).
+ *
  * Every node serves every shard: a shard without a local replica is written through its
  * leader (RoutedShardLog) and read from a replica (RoutedShardReads), both found through
  * the shard's ShardReplicaView.
@@ -38,7 +45,10 @@ import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { ShardUnavailableError } from './errors.js';
 import { initialPlacement, preferredLeader, type Placement } from './placement.js';
+import { isPlacedShard, placedShardBase } from './shard-map.js';
+import type { QueuePlacement } from './shard/queue-placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
@@ -127,6 +137,8 @@ export class ClusterShardLogs implements ShardLogSource {
   private readonly views = new Map<ShardId, ShardReplicaView>();
   /** Whether this node's stores held neither Raft nor queue state for any shard when it opened. */
   private readonly isBrandNew: boolean;
+  /** Opens a pool's shard in the broker (its state machine), for a peer that names one not opened here. */
+  private openPlaced: ((placement: QueuePlacement) => void) | undefined;
 
   constructor(
     private readonly stores: BrokerStores,
@@ -164,6 +176,9 @@ export class ClusterShardLogs implements ShardLogSource {
       // A few election timeouts without a leader: longer than any election.
       probeAfterSweeps: Math.ceil((3 * options.tickMs * options.electionTicks) / sweepIntervalMs),
       describeElsewhere: (shardId) => this.describeElsewhere(shardId),
+      openUnknown: (shardId) => {
+        if (isPlacedShard(shardId)) this.openPlaced?.({ shardId, replicas: [] });
+      },
       logger: deps.logger ?? silentLogger,
     });
     this.stopBalancer = options.settlePassMs === undefined
@@ -177,12 +192,14 @@ export class ClusterShardLogs implements ShardLogSource {
     return { flushes: this.host.stats.rounds, proposals: this.host.stats.readys };
   }
 
-  openShard(fsm: QueueFsm): ShardLog {
+  openShard(fsm: QueueFsm, hint: readonly NodeId[] = []): ShardLog {
     const shardId = fsm.shardId;
-    const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
-    const isPlacedHere = replicas.includes(this.options.nodeId);
-    // A brand-new node outside the initial members hosts nothing until leaders add it.
-    const isHosted = this.isBrandNew ? isPlacedHere : this.stores.logStore.hasGroup(shardId);
+    const isPool = isPlacedShard(shardId);
+    const replicas = isPool ? hint : this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
+    const isPlacedHere = !isPool && replicas.includes(this.options.nodeId);
+    // A brand-new node outside the initial members hosts nothing until leaders add it;
+    // a pool's shard starts only through bootstrapShard.
+    const isHosted = this.isBrandNew && !isPool ? isPlacedHere : this.stores.logStore.hasGroup(shardId);
     // A restarted group's stored configuration wins over these initial voters (RaftCore).
     if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
     this.lifecycle.register(fsm);
@@ -193,6 +210,37 @@ export class ClusterShardLogs implements ShardLogSource {
   openReads(fsm: QueueFsm, local: ShardReads): ShardReads {
     const shardId = fsm.shardId;
     return new RoutedShardReads(shardId, () => this.host.group(shardId), local, this.viewOf(shardId), this.routeDeps());
+  }
+
+  attach(openPlaced: (placement: QueuePlacement) => void): void {
+    this.openPlaced = openPlaced;
+  }
+
+  storedPlacedShards(): readonly ShardId[] {
+    return this.stores.logStore.storedGroups(placedShardBase as ShardId);
+  }
+
+  /** Starts a pool's new shard group on each of its voters (all of them, or it fails as unavailable; repeating it is harmless). */
+  async bootstrapShard(placement: QueuePlacement): Promise<void> {
+    const { shardId, replicas } = placement;
+    await Promise.all(replicas.map(async (nodeId) => {
+      const request: ForwardRequest = { shardId, command: noCommand, bootstrap: replicas };
+      const reply = nodeId === this.options.nodeId
+        ? await this.serve(request)
+        : await this.deps.forwarder.forward(nodeId, request, { deadlineMs: this.options.routeWaitMs });
+      if (reply.kind !== 'changed') throw new ShardUnavailableError(shardId, `shard ${shardId}: node ${nodeId} answered a bootstrap with ${reply.kind}`);
+    }));
+  }
+
+  /** A pool's new group on this node, with the voters every voter starts it with; an existing replica is left as it is. */
+  private bootstrapHere(shardId: ShardId, voters: readonly NodeId[]): ForwardReply {
+    if (!isPlacedShard(shardId)) return { kind: 'unavailable', message: `shard ${shardId} is not a pool's` };
+    this.openPlaced?.({ shardId, replicas: voters });
+    const fsm = this.lifecycle.fsmOf(shardId);
+    if (fsm === undefined) return { kind: 'unavailable', message: `shard ${shardId} is not open on node ${this.options.nodeId}` };
+    if (this.host.group(shardId) === undefined && !this.stores.logStore.hasGroup(shardId)) this.host.addGroup(fsm, voters);
+    this.viewOf(shardId).noteReplicas(voters);
+    return { kind: 'changed' };
   }
 
   /** Whether this node holds a replica of the shard now. */
@@ -274,6 +322,7 @@ export class ClusterShardLogs implements ShardLogSource {
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
   async serve(request: ForwardRequest): Promise<ForwardReply> {
+    if (request.bootstrap !== undefined) return this.bootstrapHere(request.shardId, request.bootstrap);
     if (request.release === true) {
       const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
       return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };

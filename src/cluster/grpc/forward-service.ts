@@ -89,10 +89,11 @@ function isBatchReply(value: unknown, itemCount: number): value is ForwardBatchR
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query, describe, release } = value as Record<string, unknown>;
+  const { shardId, command, membership, query, describe, release, bootstrap } = value as Record<string, unknown>;
   return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
     && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
-    && (describe === undefined || describe === true) && (release === undefined || release === true);
+    && (describe === undefined || describe === true) && (release === undefined || release === true)
+    && (bootstrap === undefined || (Array.isArray(bootstrap) && bootstrap.every((n) => typeof n === 'number')));
 }
 
 /** Only the kind is checked: peers are trusted cluster members (mutual TLS), this guards against version skew. */
