@@ -27,7 +27,10 @@
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
  * preferred voter hands leadership to it when that voter is up and caught up, so leaders
- * follow membership. The preferred voter (placement.ts preferredLeader: the first voter
+ * follow membership. After a start the first elections pick leaders at random; with
+ * `settlePassMs` the balancer looks that often until every hosted shard is led by its
+ * preferred voter (or `settleWindowMs` passed), so leaders move right after the cluster
+ * forms and not under load seconds later. The preferred voter (placement.ts preferredLeader: the first voter
  * at or after position `shardId` in the cyclic order of the address book) depends only on
  * the shard, its voters and the book, so nodes whose books agree compute the same one (no
  * hand-back and forth), and for the initial placement it is each shard's first replica:
@@ -76,6 +79,8 @@ export interface ClusterShardLogsOptions {
   /** How long a request may wait for a shard's leader before failing as unavailable. */
   readonly routeWaitMs: number;
   readonly balanceIntervalMs: number;
+  /** How often the balancer looks while leaders have not settled after the start; absent: every `balanceIntervalMs`. */
+  readonly settlePassMs?: number;
   /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
   readonly compaction?: Partial<CompactionPolicy>;
   /**
@@ -118,10 +123,12 @@ const handOffPollMs = 50;
 const handOffPollsMax = 200;
 /** How often hosted groups are checked for a configuration without this node. */
 const sweepIntervalMs = 500;
+/** The longest the balancer keeps its quick passes (a preferred voter that stays down never settles). */
+const settleWindowMs = 30_000;
 
 export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
-  private readonly stopBalancer: () => void;
+  private stopBalancer: () => void;
   private readonly stopSweeper: () => void;
   private readonly lifecycle: ReplicaLifecycle;
   /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
@@ -174,7 +181,9 @@ export class ClusterShardLogs implements ShardLogSource {
       },
       logger: deps.logger ?? silentLogger,
     });
-    this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
+    this.stopBalancer = options.settlePassMs === undefined
+      ? deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders())
+      : this.settleLeaders(options.settlePassMs);
     this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
   }
 
@@ -347,11 +356,27 @@ export class ClusterShardLogs implements ShardLogSource {
     return { clock: this.deps.clock, delays: this.deps.delays, timeoutMs: membershipTimeoutMs, catchUpEntriesMax: transferLagEntriesMax };
   }
 
+  /** Quick balancer passes until the hosted shards' leaders are their preferred voters, then the usual cadence. */
+  private settleLeaders(passMs: number): () => void {
+    const untilMs = this.deps.clock.monotonicMs() + settleWindowMs;
+    return this.deps.timers.every(passMs, () => {
+      this.spreadLeaders();
+      const isSettled = this.host.allGroups().every((group) => group.leader() !== undefined && group.leader() === this.preferredOf(group));
+      if (!isSettled && this.deps.clock.monotonicMs() < untilMs) return;
+      this.stopBalancer();
+      this.stopBalancer = this.deps.timers.every(this.options.balanceIntervalMs, () => this.spreadLeaders());
+    });
+  }
+
+  private preferredOf(group: ShardGroup): NodeId | undefined {
+    return preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
+  }
+
   /** Hands leadership of each shard this node leads to its preferred replica, if that is another node. */
   private spreadLeaders(): void {
     for (const group of this.host.allGroups()) {
       if (!group.isLeader()) continue;
-      const preferred = preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
+      const preferred = this.preferredOf(group);
       if (preferred === undefined || preferred === this.options.nodeId) continue;
       const progress = group.core.progress.get(preferred);
       // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.
