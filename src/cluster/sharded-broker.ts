@@ -39,6 +39,7 @@ import type {
   QueueRef,
   QueueStatsRecord,
 } from './records.js';
+import { RecentMetadata } from './recent-metadata.js';
 import { ShardMap } from './shard-map.js';
 import { encodeBody } from './shard/body-codec.js';
 import { messageChecksum } from './shard/checksum.js';
@@ -46,7 +47,7 @@ import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
-import type { MessageListing, QueueListing } from './shard/shard-reads.js';
+import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 import type { NotificationSource } from './notify/notifier.js';
@@ -119,10 +120,14 @@ function openLmdbStores(dataDir: string, measure: { clock: Clock; metrics: LogMe
 
 const defaultGcIntervalMs = 10_000;
 const defaultGcRemovalsMax = 10_000;
+/** ~100 bytes of key plus the (small, size-capped) metadata each. */
+const recentMetadataEntriesMax = 4096;
 
 export class ShardedBroker {
   private readonly stopTimer: () => void;
   private isClosed = false;
+  /** Metadata last read of queues on shards held elsewhere (peekQueueMetadata). */
+  private readonly recentMetadata = new RecentMetadata(recentMetadataEntriesMax);
 
   private constructor(
     private readonly shardMap: ShardMap,
@@ -202,9 +207,13 @@ export class ShardedBroker {
     return { ...shard, shardId };
   }
 
+  private isHosted(shardId: ShardId): boolean {
+    return this.deps.localLog.isHosted?.(shardId) ?? true;
+  }
+
   /** The shards this node holds a replica of. */
   private hostedShards(): [ShardId, Shard][] {
-    return [...this.shards.entries()].filter(([shardId]) => this.deps.localLog.isHosted?.(shardId) ?? true);
+    return [...this.shards.entries()].filter(([shardId]) => this.isHosted(shardId));
   }
 
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
@@ -221,7 +230,21 @@ export class ShardedBroker {
   }
 
   async getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
-    return this.shard(ref).reads.query({ kind: 'metadata', ref: refOf(ref) });
+    const shard = this.shard(ref);
+    const metadata = await shard.reads.query({ kind: 'metadata', ref: refOf(ref) });
+    if (!this.isHosted(shard.shardId)) this.recentMetadata.set(ref, metadata);
+    return metadata;
+  }
+
+  /**
+   * The metadata without a read barrier, possibly stale: the local replica's applied
+   * state, or without a replica here the last barrier read (one now when there is none).
+   */
+  async peekQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
+    const shard = this.shard(ref);
+    if (this.isHosted(shard.shardId)) return new ShardReader(shard.fsm).getMetadata(ref.project, ref.queue);
+    const recent = this.recentMetadata.get(ref);
+    return recent !== undefined ? recent : this.getQueueMetadata(ref);
   }
 
   async setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
@@ -243,6 +266,24 @@ export class ShardedBroker {
   }
 
   async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {
+    const { ids } = await this.post(ref, request);
+    return { ids };
+  }
+
+  /** Posts only while the queue's metadata holds `expectedMetadata` (shard/expected-metadata.ts). */
+  async postMessagesExpecting(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
+  ): Promise<{ ids: string[] } | 'metadata_changed'> {
+    const { ids, isMetadataStale } = await this.post(ref, request, request.expectedMetadata);
+    return isMetadataStale ? 'metadata_changed' : { ids };
+  }
+
+  private async post(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[] },
+    expectedMetadata?: QueueMetadata,
+  ): Promise<{ ids: string[]; isMetadataStale: boolean }> {
     const shard = this.shard(ref);
     const nowMs = this.deps.clock.nowMs();
     const messages = request.messages.map((m) => ({
@@ -252,8 +293,10 @@ export class ShardedBroker {
       delaySeconds: m.delaySeconds,
       checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,
     }));
-    await shard.log.propose({ type: 'post', nowMs, ...ref, clientId: request.clientId, messages });
-    return { ids: messages.map((m) => m.id) };
+    const result = await shard.log.propose({
+      type: 'post', nowMs, ...ref, clientId: request.clientId, messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
+    });
+    return { ids: messages.map((m) => m.id), isMetadataStale: result.isMetadataStale === true };
   }
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {

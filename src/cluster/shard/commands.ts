@@ -51,7 +51,17 @@ export type ShardCommand =
   | (QueueCommandBase & { readonly type: 'setMetadata'; readonly metadata: Record<string, unknown> })
   | (QueueCommandBase & { readonly type: 'deleteQueue' })
   | (QueueCommandBase & { readonly type: 'purge' })
-  | (QueueCommandBase & { readonly type: 'post'; readonly clientId: string; readonly messages: readonly PostedMessage[] })
+  | (QueueCommandBase & {
+      readonly type: 'post';
+      readonly clientId: string;
+      readonly messages: readonly PostedMessage[];
+      /**
+       * The queue metadata values the post was validated against (expected-metadata.ts):
+       * applied only while the queue still holds them. Optional: a post without it (every
+       * entry written before it existed) applies unconditionally, as it always did.
+       */
+      readonly expectedMetadata?: Readonly<Record<string, unknown>>;
+    })
   | (QueueCommandBase & { readonly type: 'deleteMessages'; readonly ids: readonly string[]; readonly claimIds: readonly string[] | null })
   | (QueueCommandBase & { readonly type: 'pop'; readonly limit: number })
   | (QueueCommandBase & { readonly type: 'deleteMessage'; readonly id: string; readonly claimId: string | null })

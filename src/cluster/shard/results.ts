@@ -11,7 +11,8 @@ export interface CommandResults {
   setMetadata: { readonly found: boolean };
   deleteQueue: { readonly removed: number };
   purge: { readonly removed: number };
-  post: { readonly seqs: readonly number[] };
+  /** `isMetadataStale`: the queue no longer holds the post's expectedMetadata; nothing was applied. */
+  post: { readonly seqs: readonly number[]; readonly isMetadataStale?: true };
   deleteMessages: { readonly deleted: boolean };
   pop: { readonly messages: readonly MessageRecord[] };
   deleteMessage: { readonly outcome: DeleteMessageOutcome };
