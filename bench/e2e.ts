@@ -12,7 +12,9 @@
  *   options: --duration S  --no-peers  --no-cluster  --no-single  --no-build
  *            --profile DIR (node --cpu-prof on every zaqar-ts node, profiles written there)
  *            --json FILE (every row as JSON lines)
- *            --workload post|claim|e2e|all (default all)  --loaders http,ws (default both)
+ *            --workload post|claim|e2e|all (default all; claim alone first fills its queue, unmeasured)
+ *            --loaders http,ws (default both)
+ *            --via leader|follower (3 nodes: load through the leader of the queue's shard or a follower; default node 1)
  *            --size BYTES (message body size, default 256)
  *            --cli PATH (another build's cli.js, for before/after runs; default dist/src/cli.js)
  * The "server CPU µs/msg" column is the nodes' CPU time (all threads, /proc) over one
@@ -26,7 +28,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { loadersInstalled, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+import type { NodeId } from '../src/common/ids.js';
+import { preferredLeader } from '../src/cluster/placement.js';
+import { ShardMap } from '../src/cluster/shard-map.js';
+import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -39,6 +44,25 @@ const quick = flag('quick');
 const durationS = Number(option('duration') ?? (quick ? 2 : 10));
 const profileDir = option('profile');
 const durability = 'LMDB fsync on a majority before 201/ack';
+const viaOption = option('via');
+if (viaOption !== undefined && viaOption !== 'leader' && viaOption !== 'follower') throw new Error(`unknown --via ${viaOption}`);
+const via: 'leader' | 'follower' | undefined = viaOption;
+/** The loaders' default project (X-Project-ID), with the queue name what places a queue on a shard. */
+const loaderProject = 'perf-anchors';
+
+/**
+ * The node a load enters by: the leader of `queue`'s shard, or the next node after it (a
+ * follower, whose requests are forwarded). Leaders have settled on their preferred voters
+ * (startZaqar waits for it), so the leader is placement.ts preferredLeader.
+ */
+function entryNode(nodes: readonly ZaqarNode[], queue: string, role: 'leader' | 'follower'): ZaqarNode {
+  const members = nodes.map((node) => node.id as NodeId);
+  const leader = preferredLeader(new ShardMap().shardOf(loaderProject, queue), { voters: members, members });
+  const at = nodes.findIndex((node) => node.id === leader);
+  const node = nodes[role === 'leader' ? at : (at + 1) % nodes.length];
+  if (at < 0 || node === undefined) throw new Error(`no node leads the shard of queue ${queue}`);
+  return node;
+}
 
 function build(): void {
   if (flag('no-build')) return;
@@ -62,17 +86,28 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     const serverCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? 0), 0);
     const mainCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (mainThreadCpuSeconds(pid) ?? 0), 0);
     for (const loader of loaders) {
+      // With --via, a named queue (kept) whose shard's leader is known; otherwise node 1 and the loader's own queue.
+      const queue = via === undefined && workload !== 'claim' ? undefined : `bench-${workload}-${loader}-${Date.now().toString(36)}`;
+      const entry = via === undefined || queue === undefined || nodes === 1 ? first : entryNode(cluster.nodes, queue, via);
+      const run = {
+        loader, url: loader === 'http' ? entry.url : entry.wsUrl, durationS,
+        system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
+      };
+      // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
+      // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
+      const common = [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])];
+      // Claims drain a backlog: alone, the claim workload first fills its queue with a post
+      // run as long as `all`'s post phase (outside the measurement); a named queue is kept.
+      const queued = queue === undefined ? [] : ['--queue', queue];
+      if (workload === 'claim') await runZaqarLoader({ ...run, workload: 'post', extra: [...common, ...queued] });
       const before = await persistCounters(cluster.nodes);
       const startedMs = performance.now();
       const cpuBefore = serverCpuSeconds();
       const mainBefore = mainCpuSeconds();
       const produced = await runZaqarLoader({
-        loader, url: loader === 'http' ? first.url : first.wsUrl, workload, durationS,
-        system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
-        // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
-        // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
+        ...run, workload,
         // A post-only run keeps its queue, so the nodes' CPU time is the producers' alone (no queue delete).
-        extra: [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(workload === 'post' ? ['--keep'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])],
+        extra: [...common, ...(workload === 'post' ? ['--keep'] : []), ...queued],
       });
       // A loader that crashed prints fewer rows than workloads: count that as a failed measurement.
       const expected = workload === 'all' ? 3 : 1;

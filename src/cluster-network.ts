@@ -138,6 +138,8 @@ export class ClusterNetwork {
         electionTicks: config.electionTicks,
         routeWaitMs: config.routeWaitMs,
         balanceIntervalMs,
+        // A few ticks: leaders move to their preferred voters within moments of the first elections.
+        settlePassMs: 2 * config.tickMs,
         ...(config.compaction === undefined ? {} : { compaction: config.compaction }),
         ...(config.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: config.persistRoundsInFlightMax }),
       },

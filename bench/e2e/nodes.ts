@@ -2,7 +2,9 @@
  * Starts and stops zaqar-ts nodes for the end-to-end bench: the compiled CLI
  * (dist/src/cli.js) as child processes on 127.0.0.1 with free ports and temp data dirs,
  * one node (1 replica) or a 3-node cluster (3 replicas). Ready means every shard took a
- * write (queues created on node 1 until all answer), so loads never measure elections.
+ * write (queues created on node 1 until all answer) and, in a cluster, every shard is led
+ * by its preferred voter (placement.ts preferredLeader, where the balancer moves leaders
+ * after the first elections), so loads measure neither elections nor a leader moving.
  * Nodes are stopped by their own pid (SIGTERM, then SIGKILL after a bound); peak RSS is
  * the kernel's VmHWM read just before the stop.
  */
@@ -10,6 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NodeId, ShardId } from '../../src/common/ids.js';
+import { preferredLeader } from '../../src/cluster/placement.js';
 import { freePort } from '../../test/support/cluster-launcher.js';
 
 export interface ZaqarNode {
@@ -82,6 +86,7 @@ export async function startZaqar(options: StartOptions): Promise<ZaqarCluster> {
   const cluster = { nodes, dir };
   try {
     await waitWritable(cluster, 90_000);
+    if (options.nodes === 3) await waitLeadersSettled(cluster, 30_000);
   } catch (error) {
     await stopZaqar(cluster);
     throw error;
@@ -105,6 +110,34 @@ async function waitWritable(cluster: ZaqarCluster, deadlineMs: number): Promise<
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await Promise.all([...Array(48).keys()].map((i) => fetch(`${first.url}/v2/queues/ready-${i}`, { method: 'DELETE', headers }).catch(() => undefined)));
+}
+
+/**
+ * Waits until every shard's leader (each node's zaqar_raft_role in /metrics) is the voter
+ * the balancer prefers for it. Bounded: past the deadline it measures anyway, and says so.
+ */
+async function waitLeadersSettled(cluster: ZaqarCluster, deadlineMs: number): Promise<void> {
+  const members = cluster.nodes.map((node) => node.id as NodeId);
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const leaders = new Map<number, number[]>();
+    for (const node of cluster.nodes) {
+      const text = await fetch(`${node.url}/metrics`).then((r) => r.text(), () => '');
+      for (const match of text.matchAll(/^zaqar_raft_role\{shard="(\d+)",role="(\w+)"\} ([01])$/gm)) {
+        const shardId = Number(match[1]);
+        const led = leaders.get(shardId) ?? [];
+        if (match[2] === 'leader' && match[3] === '1') led.push(node.id);
+        leaders.set(shardId, led);
+      }
+    }
+    const unsettled = [...leaders].filter(([shardId, led]) => led.length !== 1 || led[0] !== preferredLeader(shardId as ShardId, { voters: members, members }));
+    if (leaders.size > 0 && unsettled.length === 0) return;
+    if (Date.now() > deadline) {
+      console.log(`  leaders not settled after ${deadlineMs} ms (shards ${unsettled.map(([shardId]) => shardId).join(', ')}): measuring anyway`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

@@ -20,6 +20,8 @@ import type {
   QueueStatsRecord,
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
+import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import type { NodeId } from '../common/ids.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
 export interface ListQueuesOptions {
@@ -52,8 +54,12 @@ export interface ClaimOptions {
 
 export interface Broker {
   listQueues(project: string, options: ListQueuesOptions): Promise<{ queues: QueueRecord[]; count: number }>;
-  /** Creates the queue with `metadata` unless it exists (then changes nothing). */
-  createQueue(ref: QueueRef, metadata: QueueMetadata): Promise<{ created: boolean }>;
+  /**
+   * Creates the queue with `metadata` unless it exists (then changes nothing). With
+   * `placement` (a pool's shard, for a queue of a flavor) a name not yet a queue is
+   * bound to that shard for good, and created there.
+   */
+  createQueue(ref: QueueRef, metadata: QueueMetadata, placement?: QueuePlacement): Promise<{ created: boolean }>;
   /** Stored metadata (no defaults), or null when the queue does not exist. */
   getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null>;
   /**
@@ -112,4 +118,6 @@ export interface Broker {
   clusterHealth?(): ClusterHealthReport | undefined;
   /** Adds a node to, or removes it from, the cluster, rebalancing the shards' replicas (clustered brokers). */
   changeMembership?(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void>;
+  /** New shard groups for a pool, one per voter set, started on their voters (clustered brokers). */
+  createPlacedShards?(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]>;
 }

@@ -17,6 +17,8 @@ import type { Broker } from './broker.js';
 import { brokerCall } from './broker-call.js';
 import type { JsonValue } from './json-body.js';
 import type { QueueMetadata } from '../cluster/records.js';
+import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import type { NodeId, ShardId } from '../common/ids.js';
 
 export const poolCatalogProject = '\n#pools';
 export const flavorNamespaceSuffix = '\n#flavors';
@@ -29,6 +31,8 @@ export interface PoolRecord {
   readonly weight: number;
   readonly flavor: string | null;
   readonly options: { readonly [key: string]: JsonValue };
+  /** The shards the pool owns (pool-placement.ts), allocated when `options.nodes` is first set; empty for a label. */
+  readonly placement: readonly QueuePlacement[];
 }
 
 export interface FlavorRecord {
@@ -45,11 +49,21 @@ function poolFromMetadata(name: string, metadata: QueueMetadata): PoolRecord {
     flavor: typeof flavor === 'string' && flavor !== '' ? flavor : null,
     options: typeof options === 'object' && options !== null && !Array.isArray(options)
       ? options as { [key: string]: JsonValue } : {},
+    placement: placementOf(metadata['placement']),
   };
 }
 
+function placementOf(stored: unknown): QueuePlacement[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.map((s: { shardId?: unknown; replicas?: unknown }) => ({
+    shardId: Number(s.shardId) as ShardId,
+    replicas: Array.isArray(s.replicas) ? (s.replicas as NodeId[]) : [],
+  }));
+}
+
 function poolMetadata(pool: PoolRecord): QueueMetadata {
-  return { uri: pool.uri, weight: pool.weight, flavor: pool.flavor, options: pool.options };
+  const placement = pool.placement.map((s) => ({ shardId: s.shardId, replicas: [...s.replicas] }));
+  return { uri: pool.uri, weight: pool.weight, flavor: pool.flavor, options: pool.options, placement };
 }
 
 function flavorProject(project: string): string {

@@ -21,6 +21,11 @@ export interface ParsedJson {
 }
 
 const depthMax = 512;
+/** A JSON number at the cursor (sticky); one of this many characters or more is refused. */
+const numberLiteral = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+const numberLengthMax = 400;
+/** Characters a string holds as written (no quote, backslash or control character), skipped in one step. */
+const plainRun = /[^"\\\u0000-\u001f]*/y;
 const int64Max = 2n ** 63n - 1n;
 const int64Min = -(2n ** 63n);
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -114,7 +119,8 @@ class JsonScanner {
       const isFloat = this.peekIsNumber() ? this.noteNumber(object, key) : undefined;
       const value = isFloat === undefined ? this.parseValue(depth + 1) : isFloat;
       // defineProperty: a "__proto__" key must become data, not a prototype change.
-      Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      else object[key] = value;
       this.skipSpace();
       const sep = this.text[this.pos++];
       if (sep === '}') return object;
@@ -161,13 +167,15 @@ class JsonScanner {
   }
 
   private parseNumber(): { value: number; isFloat: boolean } {
-    const match = /^-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.text.slice(this.pos, this.pos + 400));
+    numberLiteral.lastIndex = this.pos;
+    const match = numberLiteral.exec(this.text);
     if (match === null || match[0].length === 0 || match[0] === '-') throw this.fail();
     const literal = match[0];
-    if (literal.length === 400) throw this.fail();
+    if (literal.length >= numberLengthMax) throw this.fail();
     this.pos += literal.length;
     const isFloat = match[1] !== undefined || match[2] !== undefined;
-    if (!isFloat) {
+    // Up to 15 digits always fits in 64 bits: only longer integers need the exact check.
+    if (!isFloat && literal.length > 15) {
       const big = BigInt(literal);
       if (big > int64Max || big < int64Min) throw invalidBody('JSON contains integer that is too large.');
     }
@@ -181,6 +189,10 @@ class JsonScanner {
     let out = '';
     let start = ++this.pos;
     for (;;) {
+      if (this.pos >= t.length) throw this.fail();
+      plainRun.lastIndex = this.pos;
+      plainRun.test(t);
+      this.pos = plainRun.lastIndex;
       if (this.pos >= t.length) throw this.fail();
       const c = t.charCodeAt(this.pos);
       if (c === 0x22) {

@@ -19,6 +19,8 @@ import type {
   QueueStatsRecord,
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
+import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import type { NodeId } from '../common/ids.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
 export class MeasuredBroker implements Broker {
@@ -31,8 +33,8 @@ export class MeasuredBroker implements Broker {
     return this.broker.listQueues(project, options);
   }
 
-  createQueue(ref: QueueRef, metadata: QueueMetadata): Promise<{ created: boolean }> {
-    return this.broker.createQueue(ref, metadata);
+  createQueue(ref: QueueRef, metadata: QueueMetadata, placement?: QueuePlacement): Promise<{ created: boolean }> {
+    return this.broker.createQueue(ref, metadata, placement);
   }
 
   getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
@@ -137,5 +139,10 @@ export class MeasuredBroker implements Broker {
   async changeMembership(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void> {
     if (this.broker.changeMembership === undefined) throw new Error('membership changes are not supported by this broker');
     await this.broker.changeMembership(change);
+  }
+
+  async createPlacedShards(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]> {
+    if (this.broker.createPlacedShards === undefined) throw new Error('pools of nodes are not supported by this broker');
+    return this.broker.createPlacedShards(replicaSets);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Pool operations (zaqar-api-v2.md §11): list, create/overwrite, get, update, delete.
- * A pool here is a named placement label kept in the replicated catalogue (catalog.ts);
- * its `uri` is a label with a scheme, never connected to (zaqar-ts stores messages in its
+ * A pool is kept in the replicated catalogue (catalog.ts). With `options.nodes` it is a
+ * placement group: it owns shard groups on those nodes, where its flavor's queues live
+ * (pool-placement.ts); without, a label whose flavor's queues are placed by hash. Its
+ * `uri` is a label with a scheme, never connected to (zaqar-ts stores messages in its
  * own shard logs), so the reference's "cannot connect" check becomes "must be a URI with
  * a scheme". The scheme decides the capabilities a flavor derives from its first pool.
  */
@@ -9,7 +11,10 @@ import { Catalog, type PoolRecord } from './catalog.js';
 import { catalogLinks, catalogListing, catalogName, catalogOperation } from './catalog-params.js';
 import { BrokerError, invalidBody } from './errors.js';
 import type { JsonValue, ParsedJson } from './json-body.js';
-import { reply } from './operation.js';
+import { reply, type ApiCall } from './operation.js';
+import { poolLayoutOf, replicaSetsOf } from './pool-placement.js';
+import { brokerCall } from './broker-call.js';
+import type { NodeId } from '../common/ids.js';
 import { objectBody } from './request-body.js';
 import { isPlainObject, queryBool } from './validation.js';
 
@@ -102,6 +107,38 @@ async function checkPlacement(catalog: Catalog, pool: PoolRecord): Promise<void>
   }
 }
 
+/** The cluster's nodes as this node knows them (none when it is not clustered). */
+function clusterMembers(call: ApiCall): NodeId[] {
+  const health = call.api.broker.clusterHealth?.();
+  if (health === undefined) return [];
+  return [health.nodeId, ...health.peers.map((p) => p.nodeId)] as NodeId[];
+}
+
+/**
+ * The pool with its shards (pool-placement.ts): a pool whose options name nodes gets its
+ * shard groups the first time they do, and keeps them; its nodes, replicas and shard
+ * count cannot change after that (400), since its queues' state lives on those groups.
+ */
+async function placePool(call: ApiCall, pool: PoolRecord, current: PoolRecord | null): Promise<PoolRecord> {
+  const layout = poolLayoutOf(pool.options, clusterMembers(call));
+  const placement = current?.placement ?? [];
+  if (placement.length > 0) {
+    const currentNodes = current?.options['nodes'];
+    const currentLayout = poolLayoutOf(current?.options ?? {}, Array.isArray(currentNodes) ? currentNodes as NodeId[] : []);
+    if (JSON.stringify(layout) !== JSON.stringify(currentLayout)) {
+      throw invalidBody(`Pool ${pool.name} owns shards ${placement.map((s) => s.shardId).join(', ')}: options.nodes, options.replicas and options.shards cannot change.`);
+    }
+    return { ...pool, placement };
+  }
+  if (layout === undefined) return { ...pool, placement: [] };
+  const broker = call.api.broker;
+  const created = await brokerCall('Pool shards could not be created.', async () => {
+    if (broker.createPlacedShards === undefined) throw invalidBody('This node is not clustered: a pool cannot name nodes.');
+    return broker.createPlacedShards(replicaSetsOf(layout));
+  });
+  return { ...pool, placement: created };
+}
+
 /** `GET /v2/pools` (§11.1). */
 export const listPools = catalogOperation('pools:get_all', async (call) => {
   const listing = catalogListing(call);
@@ -123,11 +160,12 @@ export const createPool = catalogOperation('pools:create', async (call) => {
     if (!Object.hasOwn(object, required)) throw invalidBody(`'${required}' is a required property`);
   }
   const fields = validateFields(parsed, object);
-  const pool: PoolRecord = {
-    name, uri: fields.uri ?? '', weight: fields.weight ?? 0, flavor: fields.flavor ?? null, options: fields.options ?? {},
+  const given: PoolRecord = {
+    name, uri: fields.uri ?? '', weight: fields.weight ?? 0, flavor: fields.flavor ?? null, options: fields.options ?? {}, placement: [],
   };
   const catalog = new Catalog(call.api.broker);
-  await checkPlacement(catalog, pool);
+  await checkPlacement(catalog, given);
+  const pool = await placePool(call, given, await catalog.getPool(name));
   await catalog.putPool(pool);
   return reply(201, undefined, { location: poolPath(name) });
 });
@@ -152,8 +190,8 @@ export const updatePool = catalogOperation('pools:update', async (call) => {
   const catalog = new Catalog(call.api.broker);
   const current = await catalog.getPool(name);
   if (current === null) throw notFound(name);
-  const pool: PoolRecord = { ...current, ...fields };
-  await checkPlacement(catalog, pool);
+  await checkPlacement(catalog, { ...current, ...fields });
+  const pool = await placePool(call, { ...current, ...fields }, current);
   await catalog.putPool(pool);
   return reply(200, renderPool(pool, false));
 });

@@ -15,6 +15,8 @@ import { deserializeBody, hasContent, objectBody } from './request-body.js';
 import { nextLinks, renderStats } from './render.js';
 import { contentLength, queryBool, queryInt, queryString } from './validation.js';
 import type { QueueRef } from '../cluster/records.js';
+import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import { choosePool, chooseShard } from './pool-placement.js';
 
 export const patchContentType = 'application/openstack-messaging-v2.0-json-patch';
 const queueListParams = new Set(['marker', 'limit', 'detailed', 'name', 'with_count']);
@@ -92,24 +94,26 @@ export const createQueue = queueOperation('queues:create', async (call) => {
       const v = object[key];
       return typeof v === 'boolean' || (typeof v === 'number' && Number.isInteger(v) && !parsed.isFloat(object, key));
     }, 'invalid_api_request');
-    await checkFlavor(call, object['_flavor']);
     metadata = object;
   }
   const ref = queueRef(call);
-  const { created } = await brokerCall('Queue could not be created.', () => call.api.broker.createQueue(ref, metadata));
+  const placement = await flavorPlacement(call, ref, metadata['_flavor']);
+  const { created } = await brokerCall('Queue could not be created.', () => call.api.broker.createQueue(ref, metadata, placement));
   return reply(created ? 201 : 204, undefined, { location: call.request.path });
 });
 
 /**
- * `_flavor` must name a flavor of the caller's project when pooling is on (admin mode
- * here, as for the routes). It is recorded with the metadata; placement does not read
- * it yet (every queue is placed by the hash of its name).
+ * Where a new queue of a flavor goes. `_flavor` must name a flavor of the caller's
+ * project when pooling is on (admin mode here, as for the routes); the queue goes to a
+ * shard of one of the flavor's pools that name nodes, chosen by weight (pool-placement.ts).
+ * Undefined (placed by hash) without a flavor, or when no such pool has a weight.
  */
-async function checkFlavor(call: ApiCall, flavor: JsonValue | undefined): Promise<void> {
-  if (!call.api.options.adminMode || typeof flavor !== 'string' || flavor === '') return;
-  if (!await new Catalog(call.api.broker).hasFlavor(call.caller.project, flavor)) {
-    throw invalidRequest(`Flavor ${flavor} does not exist`);
-  }
+async function flavorPlacement(call: ApiCall, ref: QueueRef, flavor: JsonValue | undefined): Promise<QueuePlacement | undefined> {
+  if (!call.api.options.adminMode || typeof flavor !== 'string' || flavor === '') return undefined;
+  const catalog = new Catalog(call.api.broker);
+  if (!await catalog.hasFlavor(call.caller.project, flavor)) throw invalidRequest(`Flavor ${flavor} does not exist`);
+  const pool = choosePool((await catalog.poolsOfFlavor(flavor)).filter((p) => p.placement.length > 0), ref);
+  return pool === undefined ? undefined : chooseShard(pool.placement, ref);
 }
 
 /** `GET /v2/queues/{q}`: stored metadata with the reserved defaults; 200 even when missing (§5.3). */

@@ -13,14 +13,20 @@
  * cost grows with the project's queue count, which is why both quotas are opt-in.
  */
 import { BrokerError } from './errors.js';
+import type { ApiOptions } from './api-options.js';
 import type { ApiCall } from './operation.js';
 
 const pageLimit = 100;
 
+/** Whether any quota is configured (checkQuotas does nothing otherwise). */
+export function hasQuotas(options: ApiOptions): boolean {
+  return options.maxQueuesPerProject !== undefined || options.maxMessagesPerProject !== undefined;
+}
+
 /** Runs the quota checks that apply to the call's operation (by its policy rule). */
 export async function checkQuotas(call: ApiCall, policy: string): Promise<void> {
   const { maxQueuesPerProject, maxMessagesPerProject } = call.api.options;
-  if (maxQueuesPerProject === undefined && maxMessagesPerProject === undefined) return;
+  if (!hasQuotas(call.api.options)) return;
   if (policy !== 'queues:create' && policy !== 'messages:create') return;
   const { broker } = call.api;
   const project = call.caller.project;

@@ -14,13 +14,23 @@
  * `changeMembership` rebalances the replicas over the new node set (membership-router.ts).
  * `members` is the address book of every node that may take part.
  *
+ * Shards of pools (ids from placedShardBase, README "Pools and flavors") are outside
+ * that placement: each is started on its pool's nodes when the pool is created
+ * (`bootstrapShard`: every voter starts the group with the same voters, as a new
+ * cluster's nodes do), reopened at restart from what the store holds, opened on other
+ * nodes when a request needs them (the broker), and never moved by membership changes
+ * (the rebalancer only plans the hash shards).
+ *
  * Every node serves every shard: a shard without a local replica is written through its
  * leader (RoutedShardLog) and read from a replica (RoutedShardReads), both found through
  * the shard's ShardReplicaView.
  *
  * Leaders are spread: every `balanceIntervalMs`, a leader that is not its shard's
  * preferred voter hands leadership to it when that voter is up and caught up, so leaders
- * follow membership. The preferred voter (placement.ts preferredLeader: the first voter
+ * follow membership. After a start the first elections pick leaders at random; with
+ * `settlePassMs` the balancer looks that often until every hosted shard is led by its
+ * preferred voter (or `settleWindowMs` passed), so leaders move right after the cluster
+ * forms and not under load seconds later. The preferred voter (placement.ts preferredLeader: the first voter
  * at or after position `shardId` in the cyclic order of the address book) depends only on
  * the shard, its voters and the book, so nodes whose books agree compute the same one (no
  * hand-back and forth), and for the initial placement it is each shard's first replica:
@@ -35,7 +45,10 @@ import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { ShardUnavailableError } from './errors.js';
 import { initialPlacement, preferredLeader, type Placement } from './placement.js';
+import { isPlacedShard, placedShardBase } from './shard-map.js';
+import type { QueuePlacement } from './shard/queue-placement.js';
 import { raftReportOf } from './metrics.js';
 import type { RaftGroupReport, RaftMetrics } from '../raft/metrics.js';
 import type { MembershipChange, MembershipDeps } from './membership.js';
@@ -66,6 +79,8 @@ export interface ClusterShardLogsOptions {
   /** How long a request may wait for a shard's leader before failing as unavailable. */
   readonly routeWaitMs: number;
   readonly balanceIntervalMs: number;
+  /** How often the balancer looks while leaders have not settled after the start; absent: every `balanceIntervalMs`. */
+  readonly settlePassMs?: number;
   /** When shards snapshot and compact their Raft logs (defaults: defaultCompactionPolicy). */
   readonly compaction?: Partial<CompactionPolicy>;
   /**
@@ -108,10 +123,12 @@ const handOffPollMs = 50;
 const handOffPollsMax = 200;
 /** How often hosted groups are checked for a configuration without this node. */
 const sweepIntervalMs = 500;
+/** The longest the balancer keeps its quick passes (a preferred voter that stays down never settles). */
+const settleWindowMs = 30_000;
 
 export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
-  private readonly stopBalancer: () => void;
+  private stopBalancer: () => void;
   private readonly stopSweeper: () => void;
   private readonly lifecycle: ReplicaLifecycle;
   /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
@@ -120,6 +137,8 @@ export class ClusterShardLogs implements ShardLogSource {
   private readonly views = new Map<ShardId, ShardReplicaView>();
   /** Whether this node's stores held neither Raft nor queue state for any shard when it opened. */
   private readonly isBrandNew: boolean;
+  /** Opens a pool's shard in the broker (its state machine), for a peer that names one not opened here. */
+  private openPlaced: ((placement: QueuePlacement) => void) | undefined;
 
   constructor(
     private readonly stores: BrokerStores,
@@ -157,9 +176,14 @@ export class ClusterShardLogs implements ShardLogSource {
       // A few election timeouts without a leader: longer than any election.
       probeAfterSweeps: Math.ceil((3 * options.tickMs * options.electionTicks) / sweepIntervalMs),
       describeElsewhere: (shardId) => this.describeElsewhere(shardId),
+      openUnknown: (shardId) => {
+        if (isPlacedShard(shardId)) this.openPlaced?.({ shardId, replicas: [] });
+      },
       logger: deps.logger ?? silentLogger,
     });
-    this.stopBalancer = deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders());
+    this.stopBalancer = options.settlePassMs === undefined
+      ? deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders())
+      : this.settleLeaders(options.settlePassMs);
     this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
   }
 
@@ -168,12 +192,14 @@ export class ClusterShardLogs implements ShardLogSource {
     return { flushes: this.host.stats.rounds, proposals: this.host.stats.readys };
   }
 
-  openShard(fsm: QueueFsm): ShardLog {
+  openShard(fsm: QueueFsm, hint: readonly NodeId[] = []): ShardLog {
     const shardId = fsm.shardId;
-    const replicas = this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
-    const isPlacedHere = replicas.includes(this.options.nodeId);
-    // A brand-new node outside the initial members hosts nothing until leaders add it.
-    const isHosted = this.isBrandNew ? isPlacedHere : this.stores.logStore.hasGroup(shardId);
+    const isPool = isPlacedShard(shardId);
+    const replicas = isPool ? hint : this.placement.find((shard) => shard.shardId === shardId)?.replicas ?? [];
+    const isPlacedHere = !isPool && replicas.includes(this.options.nodeId);
+    // A brand-new node outside the initial members hosts nothing until leaders add it;
+    // a pool's shard starts only through bootstrapShard.
+    const isHosted = this.isBrandNew && !isPool ? isPlacedHere : this.stores.logStore.hasGroup(shardId);
     // A restarted group's stored configuration wins over these initial voters (RaftCore).
     if (isHosted) this.host.addGroup(fsm, isPlacedHere ? replicas : []);
     this.lifecycle.register(fsm);
@@ -184,6 +210,37 @@ export class ClusterShardLogs implements ShardLogSource {
   openReads(fsm: QueueFsm, local: ShardReads): ShardReads {
     const shardId = fsm.shardId;
     return new RoutedShardReads(shardId, () => this.host.group(shardId), local, this.viewOf(shardId), this.routeDeps());
+  }
+
+  attach(openPlaced: (placement: QueuePlacement) => void): void {
+    this.openPlaced = openPlaced;
+  }
+
+  storedPlacedShards(): readonly ShardId[] {
+    return this.stores.logStore.storedGroups(placedShardBase as ShardId);
+  }
+
+  /** Starts a pool's new shard group on each of its voters (all of them, or it fails as unavailable; repeating it is harmless). */
+  async bootstrapShard(placement: QueuePlacement): Promise<void> {
+    const { shardId, replicas } = placement;
+    await Promise.all(replicas.map(async (nodeId) => {
+      const request: ForwardRequest = { shardId, command: noCommand, bootstrap: replicas };
+      const reply = nodeId === this.options.nodeId
+        ? await this.serve(request)
+        : await this.deps.forwarder.forward(nodeId, request, { deadlineMs: this.options.routeWaitMs });
+      if (reply.kind !== 'changed') throw new ShardUnavailableError(shardId, `shard ${shardId}: node ${nodeId} answered a bootstrap with ${reply.kind}`);
+    }));
+  }
+
+  /** A pool's new group on this node, with the voters every voter starts it with; an existing replica is left as it is. */
+  private bootstrapHere(shardId: ShardId, voters: readonly NodeId[]): ForwardReply {
+    if (!isPlacedShard(shardId)) return { kind: 'unavailable', message: `shard ${shardId} is not a pool's` };
+    this.openPlaced?.({ shardId, replicas: voters });
+    const fsm = this.lifecycle.fsmOf(shardId);
+    if (fsm === undefined) return { kind: 'unavailable', message: `shard ${shardId} is not open on node ${this.options.nodeId}` };
+    if (this.host.group(shardId) === undefined && !this.stores.logStore.hasGroup(shardId)) this.host.addGroup(fsm, voters);
+    this.viewOf(shardId).noteReplicas(voters);
+    return { kind: 'changed' };
   }
 
   /** Whether this node holds a replica of the shard now. */
@@ -265,6 +322,7 @@ export class ClusterShardLogs implements ShardLogSource {
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
   async serve(request: ForwardRequest): Promise<ForwardReply> {
+    if (request.bootstrap !== undefined) return this.bootstrapHere(request.shardId, request.bootstrap);
     if (request.release === true) {
       const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
       return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };
@@ -298,11 +356,27 @@ export class ClusterShardLogs implements ShardLogSource {
     return { clock: this.deps.clock, delays: this.deps.delays, timeoutMs: membershipTimeoutMs, catchUpEntriesMax: transferLagEntriesMax };
   }
 
+  /** Quick balancer passes until the hosted shards' leaders are their preferred voters, then the usual cadence. */
+  private settleLeaders(passMs: number): () => void {
+    const untilMs = this.deps.clock.monotonicMs() + settleWindowMs;
+    return this.deps.timers.every(passMs, () => {
+      this.spreadLeaders();
+      const isSettled = this.host.allGroups().every((group) => group.leader() !== undefined && group.leader() === this.preferredOf(group));
+      if (!isSettled && this.deps.clock.monotonicMs() < untilMs) return;
+      this.stopBalancer();
+      this.stopBalancer = this.deps.timers.every(this.options.balanceIntervalMs, () => this.spreadLeaders());
+    });
+  }
+
+  private preferredOf(group: ShardGroup): NodeId | undefined {
+    return preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
+  }
+
   /** Hands leadership of each shard this node leads to its preferred replica, if that is another node. */
   private spreadLeaders(): void {
     for (const group of this.host.allGroups()) {
       if (!group.isLeader()) continue;
-      const preferred = preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
+      const preferred = this.preferredOf(group);
       if (preferred === undefined || preferred === this.options.nodeId) continue;
       const progress = group.core.progress.get(preferred);
       // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.

@@ -35,6 +35,8 @@ export interface ForwardRequest {
   readonly describe?: true;
   /** Instead of a command: the shard's leader no longer counts the serving node, which drops its replica. */
   readonly release?: true;
+  /** Instead of a command: start a pool's new shard group here with these voters (cluster-shard-logs.ts). */
+  readonly bootstrap?: readonly NodeId[];
 }
 
 export type ForwardReply =

@@ -43,6 +43,8 @@ export interface ReplicaLifecycleDeps {
   readonly probeAfterSweeps: number;
   /** Sends a `describe` of the shard to one other node (a leader answers with its configuration). */
   readonly describeElsewhere: (shardId: ShardId) => Promise<ForwardReply | undefined>;
+  /** Opens a shard not opened here yet (a pool's, which the broker opens on first use); it registers its FSM. */
+  readonly openUnknown?: (shardId: ShardId) => void;
   readonly logger: Logger;
 }
 
@@ -63,10 +65,15 @@ export class ReplicaLifecycle {
     this.fsms.set(fsm.shardId, fsm);
   }
 
+  fsmOf(shardId: ShardId): QueueFsm | undefined {
+    return this.fsms.get(shardId);
+  }
+
   /** A peer message for a shard not hosted here (RaftShardHost.onUnknownShard). */
   adopt(message: RaftMessage): void {
     const { shardId } = message;
     const isFromLeader = message.type === MessageType.App || message.type === MessageType.Heartbeat || message.type === MessageType.Snap;
+    if (isFromLeader && !this.fsms.has(shardId)) this.deps.openUnknown?.(shardId);
     const fsm = this.fsms.get(shardId);
     if (!isFromLeader || fsm === undefined || this.leaving.has(shardId)) return;
     const departedAtMs = this.departedAtMs.get(shardId);

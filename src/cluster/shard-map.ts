@@ -7,12 +7,21 @@ import { assert } from '../common/assert.js';
 import type { ShardId } from '../common/ids.js';
 
 export const defaultShardCount = 16;
+/**
+ * The first id of the shards pools own (README "Pools and flavors"), allocated upward
+ * from here; every hash shard id is below it.
+ */
+export const placedShardBase = 1_000_000;
+
+export function isPlacedShard(shardId: ShardId): boolean {
+  return shardId >= placedShardBase;
+}
 
 export class ShardMap {
   readonly shardIds: readonly ShardId[];
 
   constructor(readonly shardCount: number = defaultShardCount) {
-    assert(Number.isInteger(shardCount) && shardCount >= 1, () => `bad shard count ${shardCount}`);
+    assert(Number.isInteger(shardCount) && shardCount >= 1 && shardCount <= placedShardBase, () => `bad shard count ${shardCount}`);
     this.shardIds = Array.from({ length: shardCount }, (_, i) => i as ShardId);
   }
 

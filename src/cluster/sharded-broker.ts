@@ -11,12 +11,20 @@
  * cluster whose shards have fewer replicas than nodes, the source routes reads of a shard
  * held elsewhere to one of its replicas (RoutedShardReads) and proposals to its leader.
  *
+ * Placement: a queue lives on its hash shard (ShardMap) unless it was created with a
+ * flavor, in which case it lives on a pool's shard and its hash shard holds a binding
+ * (shard/queue-placement.ts). Every queue operation goes to the shard the QueueDirectory
+ * names, else to the hash shard, which answers `moved` for a bound name; the operation is
+ * then noted and repeated on the pool's shard (onQueue). Pool shards are opened here when
+ * first needed (openPlacedShard), so the shard map grows at run time.
+ *
  * Background: every `gcIntervalMs` each shard held here with expired messages gets a gc
  * command, and dead-letter outbox lines that stopped on an error are retried; shards held
  * elsewhere are their replicas' business.
  */
 import type { Clock } from '../common/clock.js';
-import { newObjectId, type ShardId } from '../common/ids.js';
+import { assert } from '../common/assert.js';
+import { newObjectId, type NodeId, type ShardId } from '../common/ids.js';
 import { SystemTimers, type Timers } from '../common/timers.js';
 import type { RaftGroupReport } from '../raft/metrics.js';
 import type { LogStore } from '../log/log-store.js';
@@ -40,7 +48,11 @@ import type {
   QueueStatsRecord,
 } from './records.js';
 import { RecentMetadata } from './recent-metadata.js';
-import { ShardMap } from './shard-map.js';
+import { isPlacedShard, placedShardBase, ShardMap } from './shard-map.js';
+import type { ShardCommand } from './shard/commands.js';
+import { isMoved, isPlacedProject, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
+import type { ResultOf } from './shard/results.js';
+import type { AnswerOf, ShardQuery } from './shard/shard-query.js';
 import { encodeBody } from './shard/body-codec.js';
 import { messageChecksum } from './shard/checksum.js';
 import { DeadLetterCourier } from './shard/dead-letter-courier.js';
@@ -49,6 +61,8 @@ import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
+import { QueueDirectory } from './queue-directory.js';
+import { placedShardReservations, reservePlacedShards } from './placed-shards.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 import type { NotificationSource } from './notify/notifier.js';
 
@@ -76,7 +90,8 @@ export interface ShardedBrokerOptions {
  * settles in-flight proposals and stops the source; close() calls it before the stores close.
  */
 export interface ShardLogSource {
-  openShard(fsm: QueueFsm): ShardLog;
+  /** `replicas`: for a shard a pool owns, its voters as last known (a routing hint). */
+  openShard(fsm: QueueFsm, replicas?: readonly NodeId[]): ShardLog;
   /** How the shard is read; absent: `local` (the log's read barrier, then this node's state). */
   openReads?(fsm: QueueFsm, local: ShardReads): ShardReads;
   /** Whether this node holds a replica of the shard (background work runs only there); absent: every shard. */
@@ -93,6 +108,12 @@ export interface ShardLogSource {
   health?(): ClusterHealthReport;
   /** Adds a node to, or removes it from, the cluster (rebalancing the replicas); absent for the local log. */
   changeMembership?(change: MembershipChange): Promise<void>;
+  /** Tells the source how to open a shard a pool owns that a peer names (bootstrap, a leader's messages). */
+  attach?(openPlacedShard: (placement: QueuePlacement) => void): void;
+  /** Shards pools own that this node's store holds a replica of (reopened at start). */
+  storedPlacedShards?(): readonly ShardId[];
+  /** Starts a pool's new shard group on each of its voters; absent for the local log (no pools of nodes). */
+  bootstrapShard?(placement: QueuePlacement): Promise<void>;
 }
 
 /** The stores a broker runs on, and how to release them. */
@@ -126,12 +147,14 @@ const recentMetadataEntriesMax = 4096;
 export class ShardedBroker {
   private readonly stopTimer: () => void;
   private isClosed = false;
+  private readonly directory = new QueueDirectory();
   /** Metadata last read of queues on shards held elsewhere (peekQueueMetadata). */
   private readonly recentMetadata = new RecentMetadata(recentMetadataEntriesMax);
 
   private constructor(
     private readonly shardMap: ShardMap,
-    private readonly shards: ReadonlyMap<ShardId, Shard>,
+    /** The hash shards, then the shards of pools as this node learns of them (openPlacedShard). */
+    private readonly shards: Map<ShardId, Shard>,
     private readonly deps: {
       readonly clock: Clock;
       readonly enableChecksum: boolean;
@@ -160,26 +183,26 @@ export class ShardedBroker {
     const shardMap = new ShardMap(options.shardCount);
     const localLog: ShardLogSource = options.shardLogs?.(stores) ?? new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
     const shards = new Map<ShardId, Shard>();
-    for (const shardId of shardMap.shardIds) {
-      const fsm = new QueueFsm(shardId, stores.queueStore);
-      const log = localLog.openShard(fsm);
-      const local = localShardReads(log, fsm);
-      shards.set(shardId, { fsm, log, reads: localLog.openReads?.(fsm, local) ?? local });
-    }
+    for (const shardId of shardMap.shardIds) shards.set(shardId, openShard(shardId, { stores, localLog }));
     const logOf = (shardId: ShardId): ShardLog => {
       const shard = shards.get(shardId);
       if (shard === undefined) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
       return shard.log;
     };
+    let broker: ShardedBroker | undefined;
     const courier = new DeadLetterCourier({
       store: stores.queueStore,
       clock: options.clock,
       logOf,
       // A line of a shard held elsewhere is read from one of its replicas.
       readOutbox: async (shardId, seq) => (await shards.get(shardId)?.reads.query({ kind: 'outbox', seq })) ?? undefined,
-      shardOf: (project, queue) => shardMap.shardOf(project, queue),
+      // The dead-letter queue may be placed outside its hash shard, like any queue.
+      insert: async (command) => {
+        assert(broker !== undefined, 'dead-letter delivery before the broker opened');
+        await broker.proposeOn(command, command);
+      },
     });
-    const broker = new ShardedBroker(shardMap, shards, {
+    broker = new ShardedBroker(shardMap, shards, {
       clock: options.clock,
       enableChecksum: options.enableChecksum ?? false,
       localLog,
@@ -190,8 +213,11 @@ export class ShardedBroker {
       gcRemovalsMax: options.gcRemovalsMax ?? defaultGcRemovalsMax,
       metrics: options.metrics ?? noClusterMetrics,
     });
+    const opened = broker;
+    localLog.attach?.((placement) => opened.openPlacedShard(placement));
+    for (const shardId of localLog.storedPlacedShards?.() ?? []) opened.openPlacedShard({ shardId, replicas: [] });
     // Dead-letter moves interrupted by a crash complete before the broker serves.
-    await Promise.all(shardMap.shardIds.filter((shardId) => localLog.isHosted?.(shardId) ?? true).map((shardId) => courier.retry(shardId)));
+    await Promise.all([...shards.keys()].filter((shardId) => localLog.isHosted?.(shardId) ?? true).map((shardId) => courier.retry(shardId)));
     return broker;
   }
 
@@ -200,11 +226,74 @@ export class ShardedBroker {
     return this.deps.localLog.stats;
   }
 
+  /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
   private shard(ref: QueueRef): Shard & { shardId: ShardId } {
-    const shardId = this.shardMap.shardOf(ref.project, ref.queue);
-    const shard = this.shards.get(shardId);
+    const placement = this.directory.of(ref);
+    const shardId = this.shardIdOf(ref);
+    const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
     return { ...shard, shardId };
+  }
+
+  private shardIdOf(ref: QueueRef): ShardId {
+    return this.directory.of(ref)?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
+  }
+
+  /**
+   * Runs `run` on the queue's shard; when that is its hash shard and the name is bound
+   * elsewhere (the answer is `moved`), notes the placement and runs it there. A binding
+   * never changes and a placed shard binds nothing, so there is at most one such hop.
+   */
+  private async onQueue<T>(ref: QueueRef, run: (shard: Shard & { shardId: ShardId }) => Promise<T | MovedAnswer>): Promise<T> {
+    const first = await run(this.shard(ref));
+    if (!isMoved(first)) return first;
+    this.directory.note(ref, first.moved);
+    const second = await run(this.shard(ref));
+    if (isMoved(second)) throw new ShardUnavailableError(first.moved.shardId, `queue ${ref.queue} moved twice`);
+    return second;
+  }
+
+  private proposeOn<C extends ShardCommand>(ref: QueueRef, command: C): Promise<ResultOf<C>> {
+    return this.onQueue(ref, (shard) => shard.log.propose(command) as Promise<ResultOf<C> | MovedAnswer>);
+  }
+
+  private queryOn<Q extends ShardQuery>(ref: QueueRef, query: Q): Promise<AnswerOf<Q>> {
+    return this.onQueue(ref, (shard) => shard.reads.query(query) as Promise<AnswerOf<Q> | MovedAnswer>);
+  }
+
+  /** The shard a pool owns, opened here on first use (a routing hint for its replicas, or its replica when hosted). */
+  openPlacedShard(placement: QueuePlacement): Shard {
+    const known = this.shards.get(placement.shardId);
+    if (known !== undefined) return known;
+    assert(isPlacedShard(placement.shardId), () => `shard ${placement.shardId} is neither a hash shard nor a pool's`);
+    const shard = openShard(placement.shardId, { stores: this.deps.stores, localLog: this.deps.localLog }, placement.replicas);
+    this.shards.set(placement.shardId, shard);
+    return shard;
+  }
+
+  /** New shards for a pool, one per voter set: their ids reserved (placed-shards.ts), each group started on its voters. */
+  async createPlacedShards(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]> {
+    const bootstrap = this.deps.localLog.bootstrapShard?.bind(this.deps.localLog);
+    if (bootstrap === undefined) throw new ShardUnavailableError(placedShardBase, 'this node is not clustered');
+    const placements = await reservePlacedShards(this, replicaSets);
+    for (const placement of placements) {
+      this.openPlacedShard(placement);
+      await bootstrap(placement);
+    }
+    return placements;
+  }
+
+  /**
+   * Binds `ref` to `placement` on its hash shard and creates the queue there; a queue
+   * that already exists on its hash shard stays where it is, and a name bound before
+   * keeps its first placement.
+   */
+  private async createPlacedQueue(ref: QueueRef, metadata: QueueMetadata, placement: QueuePlacement): Promise<{ created: boolean }> {
+    const hashShard = this.shards.get(this.shardMap.shardOf(ref.project, ref.queue));
+    if (hashShard === undefined || this.isClosed) throw new ShardUnavailableError(placement.shardId, 'the broker is closed');
+    const { placed } = await hashShard.log.propose({ type: 'place', nowMs: this.deps.clock.nowMs(), ...refOf(ref), ...placement, replicas: [...placement.replicas] });
+    if (placed !== null) this.directory.note(ref, placed);
+    return this.proposeOn(ref, { type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
   }
 
   private isHosted(shardId: ShardId): boolean {
@@ -217,7 +306,17 @@ export class ShardedBroker {
   }
 
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
-    const pages = await Promise.all([...this.shards.values()].map((shard) => shard.reads.query({ kind: 'listQueues', project, listing: options })));
+    const listShards = (shards: readonly Shard[]): Promise<{ queues: QueueRecord[]; count: number }[]> =>
+      Promise.all(shards.map((shard) => shard.reads.query({ kind: 'listQueues', project, listing: options })));
+    const known = [...this.shards.values()];
+    // A client's queues may live on shards of pools this node has not opened yet: their
+    // reservations are read alongside, and the shards they add are listed after.
+    const [reservations, knownPages] = await Promise.all([
+      project.includes('\n') ? [] : placedShardReservations(this),
+      listShards(known),
+    ]);
+    const added = reservations.filter((p) => !this.shards.has(p.shardId)).map((p) => this.openPlacedShard(p));
+    const pages = [...knownPages, ...(await listShards(added))];
     const queues = pages
       .flatMap((page) => page.queues)
       .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
@@ -225,43 +324,49 @@ export class ShardedBroker {
     return { queues, count: pages.reduce((sum, page) => sum + page.count, 0) };
   }
 
-  async createQueue(ref: QueueRef, metadata: QueueMetadata): Promise<{ created: boolean }> {
-    return this.shard(ref).log.propose({ type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
+  /** `placement`: where a new queue of a flavor goes (the api picked a pool's shard); absent: its hash shard. */
+  async createQueue(ref: QueueRef, metadata: QueueMetadata, placement?: QueuePlacement): Promise<{ created: boolean }> {
+    if (placement !== undefined) return this.createPlacedQueue(ref, metadata, placement);
+    return this.proposeOn(ref, { type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
   }
 
   async getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
-    const shard = this.shard(ref);
-    const metadata = await shard.reads.query({ kind: 'metadata', ref: refOf(ref) });
-    if (!this.isHosted(shard.shardId)) this.recentMetadata.set(ref, metadata);
+    const metadata = await this.queryOn(ref, { kind: 'metadata', ref: refOf(ref) });
+    if (!this.isHosted(this.shardIdOf(ref))) this.recentMetadata.set(ref, metadata);
     return metadata;
   }
 
   /**
    * The metadata without a read barrier, possibly stale: the local replica's applied
    * state, or without a replica here the last barrier read (one now when there is none).
+   * A name bound to another shard (queue-placement.ts) is read with the barrier once,
+   * which notes where it lives.
    */
   async peekQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
     const shard = this.shard(ref);
-    if (this.isHosted(shard.shardId)) return new ShardReader(shard.fsm).getMetadata(ref.project, ref.queue);
+    if (this.isHosted(shard.shardId)) {
+      if (shard.fsm.placementOf(ref.project, ref.queue) !== undefined) return this.getQueueMetadata(ref);
+      return new ShardReader(shard.fsm).getMetadata(ref.project, ref.queue);
+    }
     const recent = this.recentMetadata.get(ref);
     return recent !== undefined ? recent : this.getQueueMetadata(ref);
   }
 
   async setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
-    const result = await this.shard(ref).log.propose({ type: 'setMetadata', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
+    const result = await this.proposeOn(ref, { type: 'setMetadata', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
     return result.found;
   }
 
   async deleteQueue(ref: QueueRef): Promise<void> {
-    await this.shard(ref).log.propose({ type: 'deleteQueue', nowMs: this.deps.clock.nowMs(), ...ref });
+    await this.proposeOn(ref, { type: 'deleteQueue', nowMs: this.deps.clock.nowMs(), ...ref });
   }
 
   async queueStats(ref: QueueRef): Promise<QueueStatsRecord> {
-    return this.shard(ref).reads.query({ kind: 'stats', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
+    return this.queryOn(ref, { kind: 'stats', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
   async purgeQueue(ref: QueueRef, what: { messages: boolean; subscriptions: boolean }): Promise<void> {
-    if (what.messages) await this.shard(ref).log.propose({ type: 'purge', nowMs: this.deps.clock.nowMs(), ...ref });
+    if (what.messages) await this.proposeOn(ref, { type: 'purge', nowMs: this.deps.clock.nowMs(), ...ref });
     if (what.subscriptions) await this.changeSubscriptions(ref, { op: 'purge' });
   }
 
@@ -284,7 +389,6 @@ export class ShardedBroker {
     request: { clientId: string; messages: readonly NewMessage[] },
     expectedMetadata?: QueueMetadata,
   ): Promise<{ ids: string[]; isMetadataStale: boolean }> {
-    const shard = this.shard(ref);
     const nowMs = this.deps.clock.nowMs();
     const messages = request.messages.map((m) => ({
       id: newObjectId(nowMs),
@@ -293,22 +397,22 @@ export class ShardedBroker {
       delaySeconds: m.delaySeconds,
       checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,
     }));
-    const result = await shard.log.propose({
+    const result = await this.proposeOn(ref, {
       type: 'post', nowMs, ...ref, clientId: request.clientId, messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
     });
     return { ids: messages.map((m) => m.id), isMetadataStale: result.isMetadataStale === true };
   }
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {
-    return this.shard(ref).reads.query({ kind: 'listMessages', ref: refOf(ref), listing: options, nowMs: this.deps.clock.nowMs() });
+    return this.queryOn(ref, { kind: 'listMessages', ref: refOf(ref), listing: options, nowMs: this.deps.clock.nowMs() });
   }
 
   async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
-    return this.shard(ref).reads.query({ kind: 'getMessages', ref: refOf(ref), ids, nowMs: this.deps.clock.nowMs() });
+    return this.queryOn(ref, { kind: 'getMessages', ref: refOf(ref), ids, nowMs: this.deps.clock.nowMs() });
   }
 
   async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
-    const result = await this.shard(ref).log.propose({
+    const result = await this.proposeOn(ref, {
       type: 'deleteMessages',
       nowMs: this.deps.clock.nowMs(),
       ...ref,
@@ -319,50 +423,53 @@ export class ShardedBroker {
   }
 
   async popMessages(ref: QueueRef, limit: number): Promise<MessageRecord[]> {
-    const result = await this.shard(ref).log.propose({ type: 'pop', nowMs: this.deps.clock.nowMs(), ...ref, limit });
+    const result = await this.proposeOn(ref, { type: 'pop', nowMs: this.deps.clock.nowMs(), ...ref, limit });
     return [...result.messages];
   }
 
   async deleteMessage(ref: QueueRef, request: { id: string; claimId?: string }): Promise<DeleteMessageOutcome> {
     const nowMs = this.deps.clock.nowMs();
-    const result = await this.shard(ref).log.propose({ type: 'deleteMessage', nowMs, ...ref, id: request.id, claimId: request.claimId ?? null });
+    const result = await this.proposeOn(ref, { type: 'deleteMessage', nowMs, ...ref, id: request.id, claimId: request.claimId ?? null });
     return result.outcome;
   }
 
   /** Resolves after any dead-letter moves it caused are in their DLQ. */
   async createClaim(ref: QueueRef, options: { limit: number; ttlSeconds: number; graceSeconds: number }): Promise<ClaimRecord | null> {
-    const shard = this.shard(ref);
     const nowMs = this.deps.clock.nowMs();
-    const result = await shard.log.propose({ type: 'claim', nowMs, ...ref, claimId: newObjectId(nowMs), ...options });
+    const command = { type: 'claim', nowMs, ...ref, claimId: newObjectId(nowMs), ...options } as const;
+    const { shardId, result } = await this.onQueue(ref, async (shard) => {
+      const answer = await shard.log.propose(command) as ResultOf<typeof command> | MovedAnswer;
+      return isMoved(answer) ? answer : { shardId: shard.shardId, result: answer };
+    });
     if (result.outboxSeqs.length > 0) {
       // One outbox line per message moved to its dead-letter queue.
-      this.deps.metrics.messagesDeadLettered(shard.shardId, result.outboxSeqs.length);
-      await this.deps.courier.deliver(shard.shardId, result.outboxSeqs);
+      this.deps.metrics.messagesDeadLettered(shardId, result.outboxSeqs.length);
+      await this.deps.courier.deliver(shardId, result.outboxSeqs);
     }
     return result.claim;
   }
 
   async getClaim(ref: QueueRef, claimId: string): Promise<ClaimRecord | null> {
-    return this.shard(ref).reads.query({ kind: 'getClaim', ref: refOf(ref), claimId, nowMs: this.deps.clock.nowMs() });
+    return this.queryOn(ref, { kind: 'getClaim', ref: refOf(ref), claimId, nowMs: this.deps.clock.nowMs() });
   }
 
   async renewClaim(ref: QueueRef, request: { claimId: string; ttlSeconds: number; graceSeconds: number }): Promise<boolean> {
-    const result = await this.shard(ref).log.propose({ type: 'renew', nowMs: this.deps.clock.nowMs(), ...ref, ...request });
+    const result = await this.proposeOn(ref, { type: 'renew', nowMs: this.deps.clock.nowMs(), ...ref, ...request });
     return result.renewed;
   }
 
   async releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
-    await this.shard(ref).log.propose({ type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
+    await this.proposeOn(ref, { type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
   }
 
   async changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult> {
     const nowMs = this.deps.clock.nowMs();
     const op = change.op === 'create' ? { ...change, id: newObjectId(nowMs) } : change;
-    return this.shard(ref).log.propose({ type: 'subscription', nowMs, ...ref, op });
+    return this.proposeOn(ref, { type: 'subscription', nowMs, ...ref, op });
   }
 
   async listSubscriptions(ref: QueueRef): Promise<SubscriptionRecord[]> {
-    return this.shard(ref).reads.query({ kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
+    return this.queryOn(ref, { kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
   /** Adds or removes a cluster node; the source rebalances the shards' replicas over the new node set. */
@@ -459,6 +566,14 @@ export class ShardedBroker {
     await this.deps.stores.queueStore.flushed();
     await this.deps.stores.close();
   }
+}
+
+/** One shard's state machine, log and reads over the node's stores. */
+function openShard(shardId: ShardId, on: { stores: BrokerStores; localLog: ShardLogSource }, replicas?: readonly NodeId[]): Shard {
+  const fsm = new QueueFsm(shardId, on.stores.queueStore);
+  const log = on.localLog.openShard(fsm, replicas);
+  const local = localShardReads(log, fsm);
+  return { fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
 }
 
 /** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */

@@ -53,6 +53,9 @@ export class FaultyLogStore implements LogStore {
   hasGroup(shardId: ShardId): boolean {
     return this.inner.hasGroup(shardId);
   }
+  storedGroups(from: ShardId): ShardId[] {
+    return this.inner.storedGroups(from);
+  }
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     return this.inner.entries(shardId, range);
   }

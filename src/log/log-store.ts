@@ -21,6 +21,8 @@ export interface LogStore extends RaftLogStore {
    * leaves the store's view of the group as it was.
    */
   hasGroup(shardId: ShardId): boolean;
+  /** The groups at or above `from` for which hasGroup holds (a node's pool shards at start). */
+  storedGroups(from: ShardId): ShardId[];
   /**
    * Forgets a group durably (entries, hard state, snapshot) after its queued writes:
    * load() then finds a brand-new group. Only for a group this node no longer hosts.

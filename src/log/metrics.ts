@@ -33,6 +33,10 @@ export class MeasuredLogStore implements LogStore {
     return this.store.hasGroup(shardId);
   }
 
+  storedGroups(from: ShardId): ShardId[] {
+    return this.store.storedGroups(from);
+  }
+
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     return this.store.entries(shardId, range);
   }

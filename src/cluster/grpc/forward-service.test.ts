@@ -2,7 +2,9 @@
  * GrpcForwarder over real sockets: how a failed forward is reported decides whether the
  * router may propose the command again. Only a request that never left (no connection
  * to the peer) is a PeerUnreachableError; a call the peer received and never answered
- * (it died mid-call) is not, because the peer may have proposed it.
+ * (it died mid-call) is not, because the peer may have proposed it. Forwards issued in
+ * one turn travel as one batch whose items are answered and fail one by one, and a peer
+ * that does not know the batch method still gets them, one call each.
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -20,14 +22,31 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function serve(handler: (request: ForwardRequest) => Promise<ForwardReply>): Promise<{ server: grpc.Server; address: string }> {
+/** `methods`: the methods served (an older version serves `propose` only). */
+async function serve(
+  handler: (request: ForwardRequest) => Promise<ForwardReply>,
+  methods: readonly ('propose' | 'proposeBatch')[] = ['propose', 'proposeBatch'],
+): Promise<{ server: grpc.Server; address: string; calls: Record<string, number[]> }> {
   const server = new grpc.Server();
-  server.addService(forwardServiceDefinition, forwardServiceImplementation(handler));
+  const implementation = forwardServiceImplementation(handler);
+  // Each method's calls, as the number of items each carried.
+  const calls: Record<string, number[]> = { propose: [], proposeBatch: [] };
+  const definition: Record<string, unknown> = {};
+  const counted: grpc.UntypedServiceImplementation = {};
+  for (const method of methods) {
+    definition[method] = forwardServiceDefinition[method];
+    counted[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const { requests } = call.request as { requests?: unknown[] };
+      calls[method]?.push(requests?.length ?? 1);
+      (implementation[method] as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+    }) as grpc.UntypedHandleCall;
+  }
+  server.addService(definition as grpc.ServiceDefinition, counted);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
   });
   cleanups.push(() => server.forceShutdown());
-  return { server, address: `127.0.0.1:${port}` };
+  return { server, address: `127.0.0.1:${port}`, calls };
 }
 
 function forwarderTo(address: string): GrpcForwarder {
@@ -69,5 +88,65 @@ describe('GrpcForwarder failures', () => {
     await isReceived;
     server.forceShutdown();
     expect(await outcome).toBe('unknown');
+  });
+});
+
+/** The request whose command is the single byte `tag`. */
+const tagged = (tag: number): ForwardRequest => ({ shardId: 0 as ShardId, command: new Uint8Array([tag]) });
+
+/** How a forward settled: its reply's kind, or whether its failure leaves the outcome unknown. */
+function outcomeOf(forward: Promise<ForwardReply>): Promise<string> {
+  return forward.then(
+    (reply) => reply.kind,
+    (error: unknown) => (error instanceof PeerUnreachableError ? 'unreachable' : 'unknown'),
+  );
+}
+
+describe('GrpcForwarder batches', () => {
+  test('forwards issued in one turn travel in one call, each with its own outcome', async () => {
+    const { address, calls } = await serve(async (request) => {
+      if (request.command[0] === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
+      if (request.command[0] === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
+      throw new Error('serving failed');
+    });
+    const forwarder = forwarderTo(address);
+    const outcomes = await Promise.all([1, 2, 3].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
+    expect(outcomes).toEqual(['applied', 'not_leader', 'unknown']);
+    expect(calls).toEqual({ propose: [], proposeBatch: [3] });
+  });
+
+  test('a peer that does not know the batch method gets each item on the single method', async () => {
+    const { address, calls } = await serve(async (request) => ({ kind: 'not_leader', leaderHint: request.command[0] as NodeId }), ['propose']);
+    const forwarder = forwarderTo(address);
+    const replies = await Promise.all([1, 2, 3].map((tag) => forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 })));
+    expect(replies.map((reply) => (reply.kind === 'not_leader' ? reply.leaderHint : undefined))).toEqual([1, 2, 3]);
+    expect(calls.propose).toEqual([1, 1, 1]);
+    // Later forwards go straight to the single method.
+    await forwarder.forward(peer, tagged(4), { deadlineMs: 5_000 });
+    expect(calls.propose).toHaveLength(4);
+  });
+
+  test('a batch the peer received and died before answering leaves every item outcome-unknown', async () => {
+    let served = 0;
+    let allReceived: () => void = () => {};
+    const isReceived = new Promise<void>((resolve) => (allReceived = resolve));
+    const { server, address, calls } = await serve(() => {
+      if (++served === 3) allReceived();
+      return new Promise<ForwardReply>(() => {}); // dies before it answers
+    });
+    const forwarder = forwarderTo(address);
+    const outcomes = Promise.all([1, 2, 3].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
+    await isReceived;
+    server.forceShutdown();
+    expect(await outcomes).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(calls.proposeBatch).toEqual([3]);
+  });
+
+  test('a batch to a peer nobody listens for is unreachable, every item of it', async () => {
+    const { server, address } = await serve(async () => ({ kind: 'dropped' }));
+    server.forceShutdown();
+    const forwarder = forwarderTo(address);
+    const outcomes = await Promise.all([1, 2].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
+    expect(outcomes).toEqual(['unreachable', 'unreachable']);
   });
 });

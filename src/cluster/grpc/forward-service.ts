@@ -1,12 +1,20 @@
 /**
- * The forwarding service over gRPC: one unary method carrying a ForwardRequest to the
- * node that leads the shard and its ForwardReply back, msgpack-encoded (no codegen,
- * commands and results are already msgpack-safe records).
+ * The forwarding service over gRPC, msgpack-encoded (no codegen, commands and results
+ * are already msgpack-safe records). Two unary methods: `Propose` carries one
+ * ForwardRequest to the node that leads the shard and its ForwardReply back;
+ * `ProposeBatch` carries many (ForwardBatcher coalesces them) and answers each item on
+ * its own, with its reply or the error serving it raised.
  *
  * GrpcForwarder keeps one client (one HTTP/2 channel) per peer, created on first use;
  * every call has a deadline so a partitioned or dead peer costs a bounded wait. A failed
  * call rejects with PeerUnreachableError only when the request was certainly never sent
- * (the router retries those); any other failure leaves the outcome unknown.
+ * (the router retries those); any other failure leaves the outcome unknown, for every
+ * item of a batch alike. Commands and queries go in batches; the rare, slow requests
+ * (membership changes, describe, release) keep a call of their own.
+ *
+ * Rolling upgrades: both methods stay served. A peer that answers a batch UNIMPLEMENTED
+ * (an older version: it served none of it) gets the batch's items again one call each,
+ * and only single calls for `legacyRecheckMs`, after which a batch is tried again.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
@@ -14,26 +22,78 @@ import type { NodeId } from '../../common/ids.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
 import { PeerUnreachableError } from '../routing-errors.js';
 import { shardQueryKinds } from '../shard/shard-query.js';
+import { ForwardBatcher, type PendingForward } from './forward-batcher.js';
 import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
 const forwardPath = '/zaqar.cluster.Forward/Propose';
+const forwardBatchPath = '/zaqar.cluster.Forward/ProposeBatch';
 const messageBytesMax = 64 * 1024 * 1024;
+/** The most items a served batch may hold (a sender cuts its batches far below). */
+const batchItemsMax = 4096;
+/** How long a peer that did not know the batch method gets single calls before it is asked again. */
+const legacyRecheckMs = 60_000;
+/** An item whose own deadline comes this much before its batch call's gets a timer of its own. */
+const itemDeadlineSlackMs = 100;
 
-export const forwardServiceDefinition = { propose: msgpackUnaryMethod<ForwardReply>(forwardPath) };
+/** A batch on the wire: `requests` are checked one by one (a malformed item fails alone). */
+interface ForwardBatch {
+  readonly requests: readonly unknown[];
+}
+
+/** Each item's answer, in request order: the reply, or the message of the error serving it raised. */
+type ForwardItemReply = { readonly reply: ForwardReply } | { readonly error: string };
+
+interface ForwardBatchReply {
+  readonly replies: readonly ForwardItemReply[];
+}
+
+export const forwardServiceDefinition = {
+  propose: msgpackUnaryMethod<ForwardReply>(forwardPath),
+  proposeBatch: msgpackUnaryMethod<ForwardBatchReply>(forwardBatchPath),
+};
 
 export type ForwardHandler = (request: ForwardRequest) => Promise<ForwardReply>;
 
 /** The service implementation to register on a gRPC server. */
 export function forwardServiceImplementation(handler: ForwardHandler): grpc.UntypedServiceImplementation {
-  return { propose: serveUnary({ isRequest: isForwardRequest, what: 'forward request' }, handler) };
+  return {
+    propose: serveUnary({ isRequest: isForwardRequest, what: 'forward request' }, handler),
+    proposeBatch: serveUnary({ isRequest: isForwardBatch, what: 'forward batch' }, (batch) => serveBatch(batch, handler)),
+  };
+}
+
+/** Starts every item in this turn (the leader proposes them together) and answers each on its own. */
+async function serveBatch(batch: ForwardBatch, handler: ForwardHandler): Promise<ForwardBatchReply> {
+  const replies = await Promise.all(batch.requests.map((request): Promise<ForwardItemReply> => {
+    if (!isForwardRequest(request)) return Promise.resolve({ error: 'malformed forward request' });
+    return handler(request).then(
+      (reply) => ({ reply }),
+      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+    );
+  }));
+  return { replies };
+}
+
+function isForwardBatch(value: unknown): value is ForwardBatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const { requests } = value as Record<string, unknown>;
+  return Array.isArray(requests) && requests.length <= batchItemsMax;
+}
+
+function isBatchReply(value: unknown, itemCount: number): value is ForwardBatchReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const { replies } = value as Record<string, unknown>;
+  return Array.isArray(replies) && replies.length === itemCount
+    && replies.every((item: unknown) => typeof item === 'object' && item !== null && ('reply' in item || 'error' in item));
 }
 
 function isForwardRequest(value: unknown): value is ForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query, describe, release } = value as Record<string, unknown>;
+  const { shardId, command, membership, query, describe, release, bootstrap } = value as Record<string, unknown>;
   return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
     && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
-    && (describe === undefined || describe === true) && (release === undefined || release === true);
+    && (describe === undefined || describe === true) && (release === undefined || release === true)
+    && (bootstrap === undefined || (Array.isArray(bootstrap) && bootstrap.every((n) => typeof n === 'number')));
 }
 
 /** Only the kind is checked: peers are trusted cluster members (mutual TLS), this guards against version skew. */
@@ -51,6 +111,9 @@ function isMembershipChange(value: unknown): boolean {
 
 export class GrpcForwarder implements Forwarder {
   private readonly clients = new Map<NodeId, grpc.Client>();
+  private readonly batchers = new Map<NodeId, ForwardBatcher>();
+  /** Peers that answered a batch UNIMPLEMENTED, and until when they get single calls. */
+  private readonly legacyUntilMs = new Map<NodeId, number>();
 
   private readonly clock: Clock;
   private readonly credentials: grpc.ChannelCredentials;
@@ -68,18 +131,78 @@ export class GrpcForwarder implements Forwarder {
   }
 
   forward(to: NodeId, request: ForwardRequest, options: { deadlineMs: number }): Promise<ForwardReply> {
+    const deadlineAtMs = this.clock.nowMs() + options.deadlineMs;
+    if (!isBatchable(request) || this.isLegacy(to)) return this.forwardOne(to, request, deadlineAtMs);
+    let batcher = this.batchers.get(to);
+    if (batcher === undefined) {
+      batcher = new ForwardBatcher((batch) => this.sendBatch(to, batch));
+      this.batchers.set(to, batcher);
+    }
+    return batcher.add(request, deadlineAtMs);
+  }
+
+  private forwardOne(to: NodeId, request: ForwardRequest, deadlineAtMs: number): Promise<ForwardReply> {
     const client = this.client(to);
     if (client === undefined) return Promise.reject(new PeerUnreachableError(to, `no address for node ${to}`));
-    return callUnary(client, forwardPath, request, { deadlineAtMs: this.clock.nowMs() + options.deadlineMs }).then(
+    return callUnary(client, forwardPath, request, { deadlineAtMs }).then(
       (reply) => {
         if (reply === undefined) throw new Error(`forward to node ${to} failed`, { cause: new Error('empty reply') });
         return reply as ForwardReply;
       },
       (error: unknown) => {
-        if (isNeverSent(error)) throw new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error });
-        throw new Error(`forward to node ${to} failed`, { cause: error });
+        throw this.failure(to, error);
       },
     );
+  }
+
+  /** Sends one batch and settles each of its items. */
+  private sendBatch(to: NodeId, batch: readonly PendingForward[]): void {
+    const client = this.client(to);
+    if (client === undefined) {
+      for (const item of batch) item.reject(new PeerUnreachableError(to, `no address for node ${to}`));
+      return;
+    }
+    const callDeadlineAtMs = Math.max(...batch.map((item) => item.deadlineAtMs));
+    const nowMs = this.clock.nowMs();
+    const items = batch.map((item) => withOwnDeadline(to, item, { nowMs, callDeadlineAtMs }));
+    callUnary(client, forwardBatchPath, { requests: batch.map((item) => item.request) }, { deadlineAtMs: callDeadlineAtMs }).then(
+      (reply) => {
+        if (!isBatchReply(reply, items.length)) {
+          const failure = new Error(`forward to node ${to} failed`, { cause: new Error('malformed batch reply') });
+          for (const item of items) item.reject(failure);
+          return;
+        }
+        items.forEach((item, i) => {
+          const answer = reply.replies[i];
+          if (answer !== undefined && 'reply' in answer) item.resolve(answer.reply);
+          else item.reject(new Error(`forward to node ${to} failed`, { cause: new Error(answer?.error ?? 'no answer') }));
+        });
+      },
+      (error: unknown) => {
+        if ((error as Partial<grpc.ServiceError>).code === grpc.status.UNIMPLEMENTED) {
+          // An older peer served none of it: each item again, on the method it knows.
+          this.legacyUntilMs.set(to, this.clock.nowMs() + legacyRecheckMs);
+          for (const item of items) this.forwardOne(to, item.request, item.deadlineAtMs).then(item.resolve, item.reject);
+          return;
+        }
+        const failure = this.failure(to, error);
+        for (const item of items) item.reject(failure);
+      },
+    );
+  }
+
+  private isLegacy(to: NodeId): boolean {
+    const untilMs = this.legacyUntilMs.get(to);
+    if (untilMs === undefined) return false;
+    if (this.clock.nowMs() < untilMs) return true;
+    this.legacyUntilMs.delete(to);
+    return false;
+  }
+
+  /** Never sent (safe to retry) or lost after it was sent (outcome unknown). */
+  private failure(to: NodeId, error: unknown): Error {
+    if (isNeverSent(error)) return new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error });
+    return new Error(`forward to node ${to} failed`, { cause: error });
   }
 
   private client(to: NodeId): grpc.Client | undefined {
@@ -96,12 +219,36 @@ export class GrpcForwarder implements Forwarder {
   forget(to: NodeId): void {
     this.clients.get(to)?.close();
     this.clients.delete(to);
+    this.legacyUntilMs.delete(to);
   }
 
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
   }
+}
+
+/** Commands and queries: the frequent, quick requests (every other kind carries `noCommand`). */
+function isBatchable(request: ForwardRequest): boolean {
+  return request.query !== undefined || request.command.byteLength > 0;
+}
+
+/**
+ * The call's deadline is its latest item's; an item due well before it stops waiting on
+ * its own timer, its outcome unknown (the peer may still serve it).
+ */
+function withOwnDeadline(to: NodeId, item: PendingForward, at: { readonly nowMs: number; readonly callDeadlineAtMs: number }): PendingForward {
+  if (at.callDeadlineAtMs - item.deadlineAtMs < itemDeadlineSlackMs) return item;
+  const waitMs = item.deadlineAtMs - at.nowMs;
+  let isSettled = false;
+  const timer = setTimeout(() => settle(() => item.reject(new Error(`forward to node ${to} failed`, { cause: new Error('deadline exceeded') }))), Math.max(waitMs, 0));
+  const settle = (action: () => void): void => {
+    if (isSettled) return;
+    isSettled = true;
+    clearTimeout(timer);
+    action();
+  };
+  return { ...item, resolve: (reply) => settle(() => item.resolve(reply)), reject: (error) => settle(() => item.reject(error)) };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Packr } from 'msgpackr';
 import { assert } from '../../common/assert.js';
-import type { ShardId } from '../../common/ids.js';
+import type { NodeId, ShardId } from '../../common/ids.js';
 import type { SubscriptionCommand } from './subscription-writes.js';
 
 export interface PostedMessage {
@@ -51,6 +51,8 @@ export type ShardCommand =
   | (QueueCommandBase & { readonly type: 'setMetadata'; readonly metadata: Record<string, unknown> })
   | (QueueCommandBase & { readonly type: 'deleteQueue' })
   | (QueueCommandBase & { readonly type: 'purge' })
+  /** Binds the name to a shard outside its hash shard, unless it exists or is bound already (queue-placement.ts). */
+  | (QueueCommandBase & { readonly type: 'place'; readonly shardId: ShardId; readonly replicas: readonly NodeId[] })
   | (QueueCommandBase & {
       readonly type: 'post';
       readonly clientId: string;
@@ -95,6 +97,7 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
   'setMetadata',
   'deleteQueue',
   'purge',
+  'place',
   'post',
   'deleteMessages',
   'pop',

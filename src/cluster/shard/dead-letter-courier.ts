@@ -13,6 +13,7 @@ import type { Clock } from '../../common/clock.js';
 import type { ShardId } from '../../common/ids.js';
 import type { QueueStore } from '../../log/queue-store.js';
 import { decodeOutboxEntry } from './dead-letter.js';
+import type { ShardCommand } from './commands.js';
 import type { ShardLog } from './shard-log.js';
 
 export interface CourierDeps {
@@ -21,7 +22,8 @@ export interface CourierDeps {
   readonly logOf: (shardId: ShardId) => ShardLog;
   /** An outbox line after a read barrier (from a replica of the shard when this node holds none); undefined once acknowledged. */
   readonly readOutbox?: (shardId: ShardId, seq: number) => Promise<Uint8Array | undefined>;
-  readonly shardOf: (project: string, queue: string) => ShardId;
+  /** Proposes a dlqInsert on the dead-letter queue's shard, wherever that queue lives. */
+  readonly insert: (command: Extract<ShardCommand, { type: 'dlqInsert' }>) => Promise<void>;
 }
 
 interface Waiter {
@@ -113,8 +115,7 @@ export class DeadLetterCourier {
     const data = this.deps.readOutbox === undefined ? this.deps.store.getOutbox(shardId, seq) : await this.deps.readOutbox(shardId, seq);
     if (data === undefined) return; // acknowledged before
     const entry = decodeOutboxEntry(data);
-    const target = this.deps.shardOf(entry.project, entry.queue);
-    await this.deps.logOf(target).propose({
+    await this.deps.insert({
       type: 'dlqInsert',
       nowMs: this.deps.clock.nowMs(),
       project: entry.project,

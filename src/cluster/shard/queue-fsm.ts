@@ -38,6 +38,7 @@ import {
   applyPop,
   applyPost,
 } from './message-writes.js';
+import { bindingRecord, placedProjectSuffix, QueueBindings, type MovedAnswer, type QueuePlacement } from './queue-placement.js';
 import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from './queue-writes.js';
 import type { AnyCommandResult } from './results.js';
 import type { ShardContext } from './shard-context.js';
@@ -54,6 +55,8 @@ const initialMeta: ShardMeta = { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1
 
 export class QueueFsm {
   readonly index = new ClaimIndex();
+  /** Names of this shard's hash range placed on other shards (queue-placement.ts). */
+  private readonly bindings = new QueueBindings();
   private meta: ShardMeta;
   private readonly context: ShardContext;
   private readonly window: AppliedWindow;
@@ -89,6 +92,12 @@ export class QueueFsm {
       },
     };
     this.rebuildIndex();
+    this.bindings.load(store.allQueues(shardId));
+  }
+
+  /** Where a name of this shard's hash range lives when it is bound elsewhere. */
+  placementOf(project: string, queue: string): QueuePlacement | undefined {
+    return this.bindings.of(project, queue);
   }
 
   get appliedIndex(): LogIndex {
@@ -144,6 +153,7 @@ export class QueueFsm {
     this.window.load(image.applied ?? []);
     this.wrote();
     this.index.clear();
+    this.bindings.load(image.queues);
     for (const { project, name, messages } of image.queues) {
       for (const message of messages) this.indexMessage(queueKeyOf(project, name), message);
     }
@@ -166,11 +176,36 @@ export class QueueFsm {
   private applyOnce(index: LogIndex, command: ShardCommand): AnyCommandResult {
     const key = dedupKeyOf(command);
     const first = key === undefined ? undefined : this.window.resultOf(key, { type: command.type, nowMs: this.meta.lastNowMs });
+    // A repeat answers what its first apply did, even if the name was bound since.
     if (first !== undefined) return first;
+    const moved = this.movedFor(command);
+    // A cast, not a result type: the broker sees `moved` before it reads any result (isMoved).
+    // Not remembered: nothing was applied, and a repeat is answered `moved` again.
+    if (moved !== undefined) return moved as unknown as AnyCommandResult;
     const result = this.applyCommand(command);
     if (key !== undefined) this.window.remember({ index, nowMs: this.meta.lastNowMs }, { key, command, result });
     this.window.evict(this.meta.lastNowMs);
     return result;
+  }
+
+  /** A queue command for a name bound elsewhere applies nothing and answers where it lives. */
+  private movedFor(command: ShardCommand): MovedAnswer | undefined {
+    if (command.type === 'place' || !('project' in command)) return undefined;
+    const placement = this.bindings.of(command.project, command.queue);
+    return placement === undefined ? undefined : { moved: placement };
+  }
+
+  /** Binds a name that is neither a queue here nor bound yet; answers the binding in force. */
+  private applyPlace(command: Extract<ShardCommand, { type: 'place' }>, nowMs: number): { placed: QueuePlacement | null } {
+    const { project, queue } = command;
+    const bound = this.bindings.of(project, queue);
+    if (bound !== undefined) return { placed: bound };
+    // A record kept only for its subscriptions (queue-existence.ts) counts too: re-created here, the queue finds them.
+    if (this.store.getQueue({ shardId: this.shardId, project, queue }) !== undefined) return { placed: null };
+    const placement: QueuePlacement = { shardId: command.shardId, replicas: command.replicas };
+    this.store.putQueue({ shardId: this.shardId, project: project + placedProjectSuffix, queue }, bindingRecord(placement, nowMs));
+    this.bindings.add(project, queue, placement);
+    return { placed: placement };
   }
 
   private applyCommand(command: ShardCommand): AnyCommandResult {
@@ -187,6 +222,8 @@ export class QueueFsm {
         return applyDeleteQueue(context, command, nowMs);
       case 'purge':
         return applyPurge(context, command);
+      case 'place':
+        return this.applyPlace(command, nowMs);
       case 'post':
         return applyPost(context, command, nowMs);
       case 'deleteMessages':

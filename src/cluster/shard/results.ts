@@ -4,6 +4,7 @@
  */
 import type { ClaimRecord, DeleteMessageOutcome, MessageRecord } from '../records.js';
 import type { ShardCommand } from './commands.js';
+import type { QueuePlacement } from './queue-placement.js';
 import type { SubscriptionResult } from './subscription-writes.js';
 
 export interface CommandResults {
@@ -11,6 +12,8 @@ export interface CommandResults {
   setMetadata: { readonly found: boolean };
   deleteQueue: { readonly removed: number };
   purge: { readonly removed: number };
+  /** The name's placement (existing or new); null when the queue already exists in this shard. */
+  place: { readonly placed: QueuePlacement | null };
   /** `isMetadataStale`: the queue no longer holds the post's expectedMetadata; nothing was applied. */
   post: { readonly seqs: readonly number[]; readonly isMetadataStale?: true };
   deleteMessages: { readonly deleted: boolean };

@@ -13,6 +13,7 @@
 import type { ClaimRecord, MessageRecord, QueueMetadata, QueueRecord, QueueRef, QueueStatsRecord } from '../records.js';
 import type { SubscriptionRecord } from '../subscription-records.js';
 import type { QueueFsm } from './queue-fsm.js';
+import type { MovedAnswer } from './queue-placement.js';
 import type { ShardLog } from './shard-log.js';
 import { type MessageListing, type QueueListing, ShardReader } from './shard-reads.js';
 import { liveSubscriptions } from './subscription-reads.js';
@@ -49,8 +50,14 @@ export interface ShardReads {
   query<Q extends ShardQuery>(query: Q): Promise<AnswerOf<Q>>;
 }
 
-/** Answers `query` from this replica's applied state (call after its read barrier). */
+/**
+ * Answers `query` from this replica's applied state (call after its read barrier). A
+ * query of a name bound to another shard is answered `moved` (queue-placement.ts); the
+ * broker looks for that before it reads the answer.
+ */
 export async function answerShardQuery<Q extends ShardQuery>(fsm: QueueFsm, query: Q): Promise<AnswerOf<Q>> {
+  const placement = 'ref' in query ? fsm.placementOf(query.ref.project, query.ref.queue) : undefined;
+  if (placement !== undefined) return { moved: placement } as MovedAnswer as unknown as AnswerOf<Q>;
   return (await answerAny(fsm, query)) as AnswerOf<Q>;
 }
 

@@ -75,6 +75,13 @@ export class LmdbLogStore implements LogStore {
     return view.lastIndex > 0 || view.snapshotMeta !== undefined || view.hardState.term > 0;
   }
 
+  storedGroups(from: ShardId): ShardId[] {
+    // Every write of a group's log rewrites its record in the same transaction (group-record.ts); the snapshot covers a lost one.
+    const ids = new Set<number>([...this.dbs.groups.getKeys({ start: from }), ...this.dbs.snapshots.getKeys({ start: from })]);
+    for (const shardId of this.queuedViews.keys()) if (shardId >= from) ids.add(shardId);
+    return [...ids].map((id) => id as ShardId).filter((shardId) => this.hasGroup(shardId)).sort((a, b) => a - b);
+  }
+
   entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
     const { lo, hi, bytesMax = Infinity } = range;
     const view = this.view(shardId);

@@ -71,6 +71,10 @@ export class MemoryLogStore implements LogStore {
     return lastIndexOf(verified) > 0 || verified.snapshot !== undefined || verified.hardState.term > 0;
   }
 
+  storedGroups(from: ShardId): ShardId[] {
+    return [...this.live.keys()].filter((shardId) => shardId >= from && this.hasGroup(shardId)).sort((a, b) => a - b);
+  }
+
   /** The live log's bounds, without verification (for checkers). */
   bounds(shardId: ShardId): { firstIndex: LogIndex; lastIndex: LogIndex } {
     const log = this.group(this.live, shardId);

@@ -91,8 +91,9 @@ function asObject(value: JsonValue | undefined): JsonObject {
 }
 
 function lastSegment(href: string): string {
-  const path = href.split('?')[0] ?? '';
-  return path.slice(path.lastIndexOf('/') + 1);
+  const query = href.indexOf('?');
+  const end = query < 0 ? href.length : query;
+  return href.slice(href.lastIndexOf('/', end - 1) + 1, end);
 }
 
 /** HTTP message → WebSocket message: `id`, `claim_id`, no `href`/`checksum`. */

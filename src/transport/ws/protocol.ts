@@ -11,6 +11,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { JsonValue } from '../../api/json-body.js';
 import { actionSchemas, hasType, typedHeaders, type ActionSchema } from './action-schemas.js';
+import { fieldExtent } from './msgpack-extent.js';
 
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -24,6 +25,8 @@ export interface WsRequest {
   readonly body: JsonObject;
   /** What the response echoes as `request`. */
   readonly echo: JsonObject;
+  /** MessagePack bytes of the echoed body, copied from a binary frame (encodeResponse splices them in). */
+  readonly echoBodyBytes?: Uint8Array;
 }
 
 export interface WsResponse {
@@ -71,6 +74,25 @@ export function encodeFrame(document: unknown, isBinary: boolean): string | Uint
   return isBinary ? packr.pack(document) : JSON.stringify(document);
 }
 
+/** `{"request": {"action": ` as MessagePack (fixmap 3, "request", fixmap 4); the rest follows encodeResponse's order. */
+const responseHead = new Uint8Array(packr.pack({ request: { action: null, body: null, headers: null, api: null }, headers: null, body: null })
+  .subarray(0, 1 + 8 + 1));
+
+/**
+ * Encodes the response to `request`. A binary reply echoing a body whose bytes the
+ * request kept gets them spliced in rather than encoded again: the same document as
+ * encodeFrame's, keys in the same order. Packing each run of values as an array and
+ * dropping the array's one-byte header yields those values' encodings back to back.
+ */
+export function encodeResponse(request: WsRequest, document: WsResponse, isBinary: boolean): string | Uint8Array {
+  const echo = document.request;
+  const bodyBytes = request.echoBodyBytes;
+  if (!isBinary || bodyBytes === undefined || echo !== request.echo) return encodeFrame(document, isBinary);
+  const before = packr.pack(['action', echo['action'], 'body']);
+  const after = packr.pack(['headers', echo['headers'], 'api', echo['api'], 'headers', document.headers, 'body', document.body]);
+  return Buffer.concat([responseHead, before.subarray(1), bodyBytes, after.subarray(1)]);
+}
+
 function namedError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
@@ -79,16 +101,25 @@ function namedError(name: string, message: string): Error {
 
 /** MessagePack can carry what JSON cannot (binary, timestamps, non-finite floats): refuse it. */
 function toJson(value: unknown): JsonValue {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  checkJson(value);
+  return value as JsonValue;
+}
+
+/** Walks the decoded value in place (it is already plain arrays and objects) and throws at the first non-JSON one. */
+function checkJson(value: unknown): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
+    if (Number.isFinite(value)) return;
     throw namedError('ValueError', 'non-finite number');
   }
-  if (Array.isArray(value)) return value.map(toJson);
+  if (Array.isArray(value)) {
+    for (const item of value) checkJson(item);
+    return;
+  }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: JsonObject = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = toJson(item);
-    return out;
+    const object = value as Record<string, unknown>;
+    for (const key in object) checkJson(object[key]);
+    return;
   }
   throw namedError('TypeError', `unsupported MessagePack value of type ${describeType(value)}`);
 }
@@ -111,8 +142,8 @@ function pythonText(value: JsonValue | undefined): string {
   return JSON.stringify(value);
 }
 
-/** Steps 2–4: object, known action, schema. */
-export function checkEnvelope(document: JsonValue): Checked<WsRequest> {
+/** Steps 2–4: object, known action, schema. `binaryFrame`: the MessagePack frame `document` was decoded from. */
+export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array): Checked<WsRequest> {
   if (!isObject(document)) {
     return refused(emptyEcho(), 'Unexpected body type. Expected dict or dict like.');
   }
@@ -133,9 +164,13 @@ export function checkEnvelope(document: JsonValue): Checked<WsRequest> {
   if (!matchesSchema(schema, rawHeaders, body)) {
     return refused(echo, 'Schema validation failed.');
   }
+  const bodyExtent = binaryFrame === undefined || !hasBody ? undefined : fieldExtent(binaryFrame, 'body');
   return {
     ok: true,
-    value: { action, schema, headers: isObject(rawHeaders) ? rawHeaders : {}, body: isObject(body) ? body : {}, echo },
+    value: {
+      action, schema, headers: isObject(rawHeaders) ? rawHeaders : {}, body: isObject(body) ? body : {}, echo,
+      ...(bodyExtent === undefined ? {} : { echoBodyBytes: binaryFrame?.slice(bodyExtent.start, bodyExtent.end) }),
+    },
   };
 }
 

@@ -16,6 +16,15 @@ describe('pythonJsonLength', () => {
     expect(pythonJsonLength('nœme')).toBe(11);
   });
 
+  test('pythonJsonLength escapes quotes, backslashes and control characters as Python does', () => {
+    // json.dumps('\x01\n"\\') == '"\\u0001\\n\\"\\\\"' (14 characters); json.dumps('\x7f') has 8
+    expect(pythonJsonLength('\u0001\n"\\')).toBe(14);
+    expect(pythonJsonLength('\u007f')).toBe(8);
+    // json.dumps('\U0001F600') == '"\\ud83d\\ude00"' (14); a lone surrogate json.dumps('\ud800') has 8
+    expect(pythonJsonLength('\u{1F600}')).toBe(14);
+    expect(pythonJsonLength('\ud800')).toBe(8);
+  });
+
   test('pythonJsonLength of scalars', () => {
     expect(pythonJsonLength(null)).toBe(4);
     expect(pythonJsonLength(false)).toBe(5);

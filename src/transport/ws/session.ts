@@ -4,7 +4,8 @@
  * the separate `--ws-listen` listener) and moves frames between uWS and WsDispatcher.
  *
  * Fast path: requests of a socket start in arrival order and are answered as soon as
- * they complete, correlated by the echoed request headers; many may be in flight. Writes
+ * they complete (the replies of one burst of completions leave under one cork),
+ * correlated by the echoed request headers; many may be in flight. Writes
  * start at once (posts pipeline into the same log appends); a read waits until the
  * socket's earlier writes have completed, so a socket always reads its own writes.
  *
@@ -26,7 +27,7 @@ import uWS from 'uWebSockets.js';
 import type { ApiDeps } from '../../api/operation.js';
 import type { ErrorLogger } from '../error-reply.js';
 import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
-import { checkEnvelope, encodeFrame, type WsRequest, type WsResponse } from './protocol.js';
+import { checkEnvelope, encodeFrame, encodeResponse, type WsRequest, type WsResponse } from './protocol.js';
 import { advertisedHost, notificationPath, SocketSubscriptions } from './socket-subscriptions.js';
 import { WsDispatcher } from './ws-dispatcher.js';
 import type { WsAuthState } from './ws-auth.js';
@@ -44,6 +45,8 @@ export interface WsSessionOptions {
 interface Session {
   readonly protoId: string;
   isClosed: boolean;
+  /** Frames waiting for the next flush, in the order they were ready. */
+  outbox: OutgoingFrame[];
   inFlight: number;
   writesInFlight: number;
   queue: { request: WsRequest; isBinary: boolean; bytes: number }[];
@@ -52,6 +55,11 @@ interface Session {
   auth?: WsAuthState;
   /** Closes the socket with 4003 when its token expires (zaqar-websocket.md §7.1 step 5). */
   expiryTimer?: ReturnType<typeof setTimeout>;
+}
+
+interface OutgoingFrame {
+  readonly frame: string | Uint8Array;
+  readonly isBinary: boolean;
 }
 
 /** setTimeout's longest delay; a later expiry is re-armed when it fires. */
@@ -77,6 +85,8 @@ class WsSessions implements MountedWebSocket {
   private readonly softBackpressureBytes: number;
   private readonly queuedBytesMax: number;
   private readonly subscriptions = new SocketSubscriptions();
+  /** Sockets whose outbox has frames; flushed once the current burst of completions has run. */
+  private sending: { readonly ws: Socket; readonly session: Session }[] = [];
 
   constructor(private readonly options: WsMountOptions) {
     this.dispatcher = new WsDispatcher({ api: options.api, log: options.log });
@@ -98,9 +108,7 @@ class WsSessions implements MountedWebSocket {
     }
     this.subscriptions.register({
       protoId: session.protoId,
-      push: (frame, isBinary) => {
-        if (!session.isClosed) this.sendFrame(ws, frame, isBinary);
-      },
+      push: (frame, isBinary) => this.enqueue(ws, session, frame, isBinary),
     });
   }
 
@@ -110,6 +118,7 @@ class WsSessions implements MountedWebSocket {
     const session = ws.getUserData();
     session.isClosed = true;
     clearTimeout(session.expiryTimer);
+    session.outbox = [];
     session.queue = [];
     session.queuedBytes = 0;
     for (const subscription of this.subscriptions.unregister(session.protoId)) {
@@ -145,7 +154,7 @@ class WsSessions implements MountedWebSocket {
     const prepared = this.dispatcher.prepare(new Uint8Array(message), isBinary);
     if (!prepared.ok) {
       this.metrics.wsRequest({ action: 'invalid', status: prepared.response.headers.status, seconds: 0 });
-      this.send(ws, prepared.response, isBinary);
+      this.enqueue(ws, session, encodeFrame(prepared.response, isBinary), isBinary);
       return;
     }
     if (session.queue.length === 0 && this.canStart(ws, session, prepared.value)) {
@@ -194,8 +203,7 @@ class WsSessions implements MountedWebSocket {
       // Actions passed the envelope check, so `action` is one of the known names.
       this.metrics.wsRequest({ action: request.action, status: document.headers.status, seconds: (clock.monotonicMs() - startMs) / 1000 });
       if (session.isClosed) return;
-      this.send(ws, document, isBinary);
-      if (!session.isClosed) this.pump(ws);
+      this.enqueue(ws, session, encodeResponse(request, document, isBinary), isBinary);
     }, (error: unknown) => {
       finished();
       this.options.log('websocket dispatch failed', error); // run() never rejects; this is a bug
@@ -233,17 +241,41 @@ class WsSessions implements MountedWebSocket {
       isBinary);
   }
 
-  private send(ws: Socket, document: WsResponse, isBinary: boolean): void {
-    this.sendFrame(ws, encodeFrame(document, isBinary), isBinary);
+  /**
+   * Queues a frame for the socket. Replies complete in bursts (one log round resolves
+   * many posts at once): sending each under its own cork costs one write system call per
+   * reply, so the frames ready in one burst go out per socket under a single cork, in a
+   * microtask queued behind the burst's completions.
+   */
+  private enqueue(ws: Socket, session: Session, frame: string | Uint8Array, isBinary: boolean): void {
+    if (session.isClosed) return;
+    if (session.outbox.length === 0) {
+      if (this.sending.length === 0) queueMicrotask(() => this.flush());
+      this.sending.push({ ws, session });
+    }
+    session.outbox.push({ frame, isBinary });
   }
 
-  /** Sends a frame; one uWS had to drop (buffer full) means the client would wait forever: close it. */
-  private sendFrame(ws: Socket, frame: string | Uint8Array, isBinary: boolean): void {
-    let status = 1;
+  private flush(): void {
+    const sockets = this.sending;
+    this.sending = [];
+    for (const { ws, session } of sockets) {
+      const frames = session.outbox;
+      session.outbox = [];
+      if (session.isClosed) continue;
+      if (!this.sendFrames(ws, frames)) continue;
+      this.pump(ws);
+    }
+  }
+
+  /** Sends frames under one cork; one uWS had to drop (buffer full) means the client would wait forever: close it. */
+  private sendFrames(ws: Socket, frames: readonly OutgoingFrame[]): boolean {
+    let isDropped = false;
     ws.cork(() => {
-      status = ws.send(frame, isBinary);
+      for (const { frame, isBinary } of frames) if (ws.send(frame, isBinary) === 2) isDropped = true;
     });
-    if (status === 2) ws.end(policyCloseCode, 'Reader too slow: reply dropped.');
+    if (isDropped) ws.end(policyCloseCode, 'Reader too slow: reply dropped.');
+    return !isDropped;
   }
 }
 
@@ -270,7 +302,7 @@ export function mountWebSocket(app: uWS.TemplatedApp, options: WsMountOptions): 
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const session: Session = {
-        protoId: randomUUID(), isClosed: false, inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0,
+        protoId: randomUUID(), isClosed: false, outbox: [], inFlight: 0, writesInFlight: 0, queue: [], queuedBytes: 0,
       };
       res.upgrade(session, key, protocol, extensions, context);
     },

@@ -56,7 +56,7 @@ export class WsDispatcher {
   /** Steps 1–4 of §5, synchronously (the frame's memory is only valid during the uWS callback). */
   prepare(data: Uint8Array, isBinary: boolean): Checked<WsRequest> {
     const decoded = decodeFrame(data, isBinary);
-    return decoded.ok ? checkEnvelope(decoded.value) : decoded;
+    return decoded.ok ? checkEnvelope(decoded.value, isBinary ? data : undefined) : decoded;
   }
 
   /** Steps 5–6: authentication gate and dispatch. Never rejects. */

@@ -61,18 +61,20 @@ export class InProcessCluster {
   lostForwardReplies = 0;
   /** Forwards a leader has served (replies lost or not), to see that a retry happened. */
   forwardsServed = 0;
+  /** Each node's forwarder over a real transport (gRPC), instead of calls to the serving node's `serve`. */
+  forwarderOf: ((id: number) => Forwarder) | undefined = undefined;
   private readonly dirs: string[] = [];
 
   constructor(
     private readonly members: readonly number[],
     private readonly shardCount: number,
     /** Extra ClusterShardLogs options for every node (e.g. a compaction policy). */
-    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers' | 'routeWaitMs'>> = {},
+    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers' | 'routeWaitMs' | 'settlePassMs'>> = {},
   ) {}
 
   /** Opens (or reopens on its data dir) node `id`. */
   async open(id: number, dataDir = this.newDir()): Promise<InProcessNode> {
-    const forwarder: Forwarder = {
+    const forwarder: Forwarder = this.forwarderOf?.(id) ?? {
       forward: async (to, request) => {
         if (this.network.isolated.has(to) || this.network.isolated.has(id)) throw new PeerUnreachableError(to, `node ${to} unreachable`);
         const target = this.nodes.get(to);

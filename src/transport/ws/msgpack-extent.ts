@@ -1,0 +1,134 @@
+/**
+ * Where a field's value lies in the bytes of a MessagePack map, without decoding it. A
+ * reply echoes its request's body (zaqar-websocket.md §4); for a posted batch that body
+ * is most of the frame, so a binary reply copies those bytes instead of encoding the
+ * decoded body again.
+ *
+ * Only plain documents qualify: string keys, no bin, no ext (msgpackr's records and
+ * timestamps are exts), so the bytes mean exactly what the decoded value means. The
+ * frame was decoded first, so its nesting depth is one the decoder already walked.
+ */
+
+export interface Extent {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Bytes [start, end) of the value of top-level key `name` (the last one when repeated), or undefined. */
+export function fieldExtent(data: Uint8Array, name: string): Extent | undefined {
+  try {
+    return findField(data, name);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined; // a length running past the end
+    throw error;
+  }
+}
+
+function findField(data: Uint8Array, name: string): Extent | undefined {
+  const reader = new ExtentReader(data);
+  const count = reader.mapHead();
+  if (count === undefined) return undefined;
+  const nameBytes = Buffer.from(name, 'utf8');
+  let found: Extent | undefined;
+  for (let i = 0; i < count; i++) {
+    const keyLength = reader.stringHead();
+    if (keyLength === undefined) return undefined;
+    const isName = keyLength === nameBytes.length && nameBytes.equals(data.subarray(reader.at, reader.at + keyLength));
+    reader.at += keyLength;
+    const start = reader.at;
+    if (!reader.skipValue()) return undefined;
+    if (isName) found = { start, end: reader.at };
+  }
+  return reader.at === data.length ? found : undefined;
+}
+
+/** Fixed sizes of the scalar types (nil, booleans, ints, floats) by type byte; 0: not a fixed-size scalar. */
+const scalarSizes = new Uint8Array(256);
+for (let type = 0; type <= 0x7f; type++) scalarSizes[type] = 1;
+for (let type = 0xe0; type <= 0xff; type++) scalarSizes[type] = 1;
+for (const [type, size] of [[0xc0, 1], [0xc2, 1], [0xc3, 1], [0xcc, 2], [0xd0, 2], [0xcd, 3], [0xd1, 3], [0xca, 5], [0xce, 5],
+  [0xd2, 5], [0xcb, 9], [0xcf, 9], [0xd3, 9]] as const) scalarSizes[type] = size;
+
+/** The type bytes of a header family: a fix range holding the count, then 8-, 16- and 32-bit counts (-1: none). */
+interface HeaderTypes {
+  readonly fixFirst: number;
+  readonly fixLast: number;
+  readonly wide8: number;
+  readonly wide16: number;
+  readonly wide32: number;
+}
+
+const mapTypes: HeaderTypes = { fixFirst: 0x80, fixLast: 0x8f, wide8: -1, wide16: 0xde, wide32: 0xdf };
+const arrayTypes: HeaderTypes = { fixFirst: 0x90, fixLast: 0x9f, wide8: -1, wide16: 0xdc, wide32: 0xdd };
+const stringTypes: HeaderTypes = { fixFirst: 0xa0, fixLast: 0xbf, wide8: 0xd9, wide16: 0xda, wide32: 0xdb };
+
+class ExtentReader {
+  at = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly data: Uint8Array) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** A map header's entry count, or undefined when the next value is no map. */
+  mapHead(): number | undefined {
+    return this.head(mapTypes);
+  }
+
+  /** Skips a str (a map key must be one); false when the next value is no str or runs past the end. */
+  skipString(): boolean {
+    const length = this.stringHead();
+    if (length === undefined) return false;
+    this.at += length;
+    return this.at <= this.data.length;
+  }
+
+  /** Skips one plain value; false when it is not one. */
+  skipValue(): boolean {
+    if (this.at >= this.data.length) return false;
+    const type = this.data[this.at] ?? 0;
+    const size = scalarSizes[type] ?? 0;
+    if (size > 0) {
+      this.at += size;
+      return this.at <= this.data.length;
+    }
+    const length = this.stringHead();
+    if (length !== undefined) {
+      this.at += length;
+      return this.at <= this.data.length;
+    }
+    const entries = this.mapHead();
+    if (entries !== undefined) {
+      for (let i = 0; i < entries; i++) if (!this.skipString() || !this.skipValue()) return false;
+      return true;
+    }
+    const items = this.arrayHead();
+    if (items === undefined) return false;
+    for (let i = 0; i < items; i++) if (!this.skipValue()) return false;
+    return true;
+  }
+
+  private arrayHead(): number | undefined {
+    return this.head(arrayTypes);
+  }
+
+  /** A str header's byte length (the reader then stands on its bytes), or undefined when the next value is no str. */
+  stringHead(): number | undefined {
+    return this.head(stringTypes);
+  }
+
+  /** The count or length in a header of the given family, stepping over the header; undefined for another type. */
+  private head(types: HeaderTypes): number | undefined {
+    const type = this.data[this.at] ?? 0;
+    if (type >= types.fixFirst && type <= types.fixLast) return this.advance(1, type - types.fixFirst);
+    if (type === types.wide8) return this.advance(2, this.view.getUint8(this.at + 1));
+    if (type === types.wide16) return this.advance(3, this.view.getUint16(this.at + 1));
+    if (type === types.wide32) return this.advance(5, this.view.getUint32(this.at + 1));
+    return undefined;
+  }
+
+  private advance(headerBytes: number, count: number): number {
+    this.at += headerBytes;
+    return count;
+  }
+}
