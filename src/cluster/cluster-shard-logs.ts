@@ -187,7 +187,7 @@ export class ClusterShardLogs implements ShardLogSource {
     this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
   }
 
-  /** `flushes`: persist rounds; `proposals`: group Readys persisted in them (more than rounds when shards share a flush). */
+  /** `flushes`: rounds that wrote to the log; `proposals`: group Readys written in them (more than rounds when shards share a flush). */
   get stats(): { readonly flushes: number; readonly proposals: number } {
     return { flushes: this.host.stats.rounds, proposals: this.host.stats.readys };
   }

@@ -22,7 +22,7 @@
  * round that installs it completes, and then its messages, reads and leader change are
  * handled.
  */
-import type { Ready } from '../raft/core/ready.js';
+import { type Ready, requiredWrite } from '../raft/core/ready.js';
 import { PersistPipeline } from '../raft/persist-pipeline.js';
 import type { Entry, RaftLogStore, RaftTransport, Snapshot } from '../raft/types.js';
 import type { ShardGroup } from './shard-group.js';
@@ -81,8 +81,8 @@ export class PipelinedRounds {
 
   private async persist(group: ShardGroup, ready: Ready): Promise<void> {
     if (ready.snapshot !== undefined) await this.deps.installSnapshot(group, ready.snapshot);
-    if (ready.entries.length === 0 && ready.hardState === undefined) return;
-    await this.deps.logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    const write = requiredWrite(ready);
+    if (write !== undefined) await this.deps.logStore.persist(group.shardId, write);
   }
 
   private apply(group: ShardGroup, ready: Ready): void {

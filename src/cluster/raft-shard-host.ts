@@ -33,7 +33,7 @@ import type { Delays, Timers } from '../common/timers.js';
 import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import { MessageType } from '../raft/core/messages.js';
-import type { Ready } from '../raft/core/ready.js';
+import { type Ready, requiredWrite } from '../raft/core/ready.js';
 import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
 import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
@@ -75,7 +75,7 @@ export class RaftShardHost {
   private isClosed = false;
   private readonly stopTicker: () => void;
   private readonly loop: Promise<void>;
-  /** Persist rounds and the Readys they carried (group-commit sharing). */
+  /** Rounds that wrote to the log and the Readys written in them (group-commit sharing). */
   readonly stats = { rounds: 0, readys: 0 };
   /** Present with asynchronous storage writes. */
   private readonly pipelined: PipelinedRounds | undefined;
@@ -195,13 +195,19 @@ export class RaftShardHost {
         if (!this.isWakeRequested) await new Promise<void>((resolve) => (this.wakeup = resolve));
         continue;
       }
-      this.stats.rounds++;
-      this.stats.readys += round.length;
+      this.countWrites(round);
       if (pipelined === undefined) await this.handleRound(round);
       else pipelined.start(round);
       await this.compact(round.map(({ group }) => group));
     }
     await pipelined?.drained();
+  }
+
+  private countWrites(round: readonly { ready: Ready }[]): void {
+    const written = round.filter(({ ready }) => ready.snapshot !== undefined || requiredWrite(ready) !== undefined).length;
+    if (written === 0) return;
+    this.stats.rounds++;
+    this.stats.readys += written;
   }
 
   /** Feeds every group that may be used and takes its Ready, if any. */
@@ -243,8 +249,8 @@ export class RaftShardHost {
     const outcomes = await Promise.allSettled(
       round.map(async ({ group, ready }) => {
         if (ready.snapshot !== undefined) await this.installSnapshot(group, ready.snapshot);
-        if (ready.entries.length === 0 && ready.hardState === undefined) return;
-        await logStore.persist(group.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+        const write = requiredWrite(ready);
+        if (write !== undefined) await logStore.persist(group.shardId, write);
       }),
     );
     round.forEach(({ group, ready }, i) => {

@@ -26,7 +26,7 @@ import type { ConfChange } from './core/conf-change.js';
 import type { RaftConfig } from './core/config.js';
 import { RaftCore, type ProgressStatus } from './core/raft.js';
 import { logReaderOf } from './core/raft-log.js';
-import type { ConfChangeResult, ProposeResult, Ready, Role } from './core/ready.js';
+import { type ConfChangeResult, type ProposeResult, type Ready, type Role, requiredWrite } from './core/ready.js';
 import { noRaftMetrics, type RaftGroupReport, type RaftMetrics } from './metrics.js';
 import { RaftError, type RaftErrorReason } from './raft-error.js';
 import type { ConfState, Entry, LogIndex, NodeId, RaftLogStore, RaftMessage, ShardId, Snapshot, StateMachine, Term } from './types.js';
@@ -311,9 +311,8 @@ export class RaftNode {
   private startReady(ready: Ready, pipeline: PersistPipeline<Ready, void>): void {
     if (ready.messages.length > 0) this.options.send(ready.messages);
     this.applyReady(ready);
-    const isPersisting = ready.entries.length > 0 || ready.hardState !== undefined;
-    const write = isPersisting ? this.options.store.persist(this.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) }) : Promise.resolve();
-    pipeline.push(ready, write);
+    const write = requiredWrite(ready);
+    pipeline.push(ready, write === undefined ? Promise.resolve() : this.options.store.persist(this.shardId, write));
   }
 
   /** `ready` and every Ready before it are durable: the answers that vouch for them may go. */
@@ -334,8 +333,9 @@ export class RaftNode {
     fsm.restore(snapshot);
     this.snapshotIndex = snapshot.meta.index;
     this.settleCoveredBySnapshot(snapshot);
-    if (ready.entries.length > 0 || ready.hardState !== undefined) {
-      await store.persist(this.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    const write = requiredWrite(ready);
+    if (write !== undefined) {
+      await store.persist(this.shardId, write);
       if (this.state !== 'running') return;
     }
     this.core.persisted(ready);
@@ -413,8 +413,9 @@ export class RaftNode {
       this.snapshotIndex = ready.snapshot.meta.index;
       this.settleCoveredBySnapshot(ready.snapshot);
     }
-    if (ready.entries.length > 0 || ready.hardState !== undefined) {
-      await store.persist(this.shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    const write = requiredWrite(ready);
+    if (write !== undefined) {
+      await store.persist(this.shardId, write);
       if (this.state !== 'running') return;
     }
     if (ready.messages.length > 0) this.options.send(ready.messages);

@@ -3,7 +3,8 @@
  * a cluster of one serves and recovers its shards through Raft (replaying past the
  * bootstrap entries), group commit shares persist rounds between shards, and in a
  * 3-node cluster writes through a follower are forwarded to the leader, reads on every
- * node see them, and a closed leader is replaced without losing acknowledged writes.
+ * node see them, a commit costs each node one log write (none for the commit index),
+ * and a closed leader is replaced without losing acknowledged writes.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { InProcessCluster, waitFor } from './support/in-process.js';
@@ -59,6 +60,30 @@ describe('ClusterShardLogs', () => {
     const survivor = [...c.nodes.values()].find((n) => n.id !== next.id) ?? next;
     const second = await survivor.broker.postMessages(ref, { clientId: 'c', messages: [{ body: 'y', ttlSeconds: 600, delaySeconds: 0 }] });
     expect((await next.broker.listMessages(ref, listOptions)).map((m) => m.id)).toEqual([...ids, ...second.ids]);
+  });
+
+  test('three nodes: a sequential post costs each node one log write (a commit index that moved alone is not written)', async () => {
+    cluster = new InProcessCluster([1, 2, 3], 1);
+    for (const id of [1, 2, 3]) await cluster.open(id);
+    const c = cluster;
+    const leader = await waitFor('a leader', 10_000, () => c.leaderOf(0));
+    const ref = { project: 'p', queue: 'q' };
+    const post = (body: string) => leader.broker.postMessages(ref, { clientId: 'c', messages: [{ body, ttlSeconds: 600, delaySeconds: 0 }] });
+    // Every replica has applied everything the leader's log holds (so commit-index changes were handled too).
+    const settled = () => waitFor('every replica applied the leader\'s log', 10_000, () => {
+      const last = leader.logs.group(0 as never)?.status().lastIndex ?? 0;
+      return [...c.nodes.values()].every((node) => (node.logs.group(0 as never)?.status().applied ?? -1) >= last) ? true : undefined;
+    });
+    await post('warm-up');
+    await settled();
+    const posts = 5;
+    const before = [...c.nodes.values()].map((node) => node.logs.stats.flushes);
+    for (let i = 0; i < posts; i++) await post(`m${i}`);
+    await settled();
+    const writes = [...c.nodes.values()].map((node, i) => node.logs.stats.flushes - (before[i] ?? 0));
+    // Each post appends one entry everywhere; its commit reaches every replica in a Ready without a write.
+    for (const count of writes) expect(count).toBeLessThanOrEqual(posts);
+    expect((await leader.broker.listMessages(ref, listOptions)).map((m) => m.body)).toEqual(['warm-up', 'm0', 'm1', 'm2', 'm3', 'm4']);
   });
 
   test('a shard without a majority fails as unavailable within the route wait', async () => {

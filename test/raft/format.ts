@@ -66,7 +66,7 @@ export function formatReady(ready: Ready): string[] {
   if (ready.softState !== undefined) lines.push(`State: ${ready.softState.role} leader=${ready.softState.leader}`);
   if (ready.hardState !== undefined) {
     const hs = ready.hardState;
-    lines.push(`HardState term=${hs.term} vote=${hs.vote} commit=${hs.commit}`);
+    lines.push(`HardState term=${hs.term} vote=${hs.vote} commit=${hs.commit}${ready.mustSync ? '' : ' (not synced)'}`);
   }
   if (ready.snapshot !== undefined) {
     const meta = ready.snapshot.meta;

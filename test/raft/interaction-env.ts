@@ -17,7 +17,7 @@ import { raftConfig, type RaftConfig } from '../../src/raft/core/config.js';
 import { type Message, asCoreMessage } from '../../src/raft/core/messages.js';
 import { RaftCore } from '../../src/raft/core/raft.js';
 import { logReaderOf } from '../../src/raft/core/raft-log.js';
-import type { Ready } from '../../src/raft/core/ready.js';
+import { type Ready, requiredWrite } from '../../src/raft/core/ready.js';
 import type { LogIndex, NodeId, ShardId, Snapshot } from '../../src/raft/types.js';
 import type { CommandArgs, ScriptCase } from './datadriven.js';
 import { formatEntry, formatMessage, formatReady } from './format.js';
@@ -157,7 +157,8 @@ export class InteractionEnv {
       void node.store.persistSnapshot(shardId, ready.snapshot);
       node.applied = restoreList(ready.snapshot);
     }
-    void node.store.persist(shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    const write = requiredWrite(ready);
+    if (write !== undefined) void node.store.persist(shardId, write);
     this.post(ready.messages);
     for (const entry of ready.committed) {
       if (entry.type === 0 && entry.data.byteLength > 0) node.applied.push(decoder.decode(entry.data));
@@ -186,7 +187,8 @@ export class InteractionEnv {
       void node.store.persistSnapshot(shardId, ready.snapshot);
       node.applied = restoreList(ready.snapshot);
     }
-    void node.store.persist(shardId, { entries: ready.entries, ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }) });
+    const write = requiredWrite(ready);
+    if (write !== undefined) void node.store.persist(shardId, write);
     node.core.persisted(ready);
     this.post(ready.messagesAfterPersist);
     const sent = ready.messagesAfterPersist.map((m) => `  ${formatMessage(m)}`);

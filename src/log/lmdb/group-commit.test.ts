@@ -1,6 +1,6 @@
 /**
- * GroupCommit batches the writes of one turn into one LMDB transaction and resolves
- * them only after the flush. A process kill cannot tell commit from flush (the page
+ * GroupCommit batches the writes of one turn into one LMDB transaction (each write's
+ * puts atomically) and resolves them only after the flush. A process kill cannot tell commit from flush (the page
  * cache survives it), so the flush ordering is proven here by holding back the
  * environment's `flushed` signal of a real environment and watching the writes wait.
  */
@@ -47,9 +47,9 @@ function withHeldFlush(real: LmdbEnv): { env: LmdbEnv; release: () => void } {
 test('GroupCommit puts the writes of one turn in one transaction', async () => {
   const db = env.openDB<string, number>('t', { encoding: 'string' });
   const commits = new GroupCommit(env);
-  await Promise.all(Array.from({ length: 50 }, (_, i) => commits.enqueue(() => db.putSync(i, `v${i}`))));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => commits.enqueue(() => db.put(i, `v${i}`))));
   expect(commits.transactions).toBe(1);
-  await commits.enqueue(() => db.putSync(50, 'v50'));
+  await commits.enqueue(() => db.put(50, 'v50'));
   expect(commits.transactions).toBe(2);
   expect(Array.from(db.getRange(), ({ value }) => value)).toHaveLength(51);
 });
@@ -58,11 +58,11 @@ test('GroupCommit shares the LMDB transaction (and its flush) with the asynchron
   const db = env.openDB<string, number>('t', { encoding: 'string' });
   const applied = env.openDB<string, number>('applied', { encoding: 'string' });
   const commits = new GroupCommit(env);
-  await commits.enqueue(() => db.putSync(0, 'v0'));
+  await commits.enqueue(() => db.put(0, 'v0'));
   const txnBefore = lastTxnId(env);
   // A round's apply (queue-store puts) followed in the same turn by the next persist.
   const puts = Array.from({ length: 30 }, (_, i) => applied.put(i, 'x'.repeat(300)));
-  await Promise.all([...puts, commits.enqueue(() => db.putSync(1, 'v1'))]);
+  await Promise.all([...puts, commits.enqueue(() => db.put(1, 'v1'))]);
   expect(applied.get(29)).toHaveLength(300);
   expect(lastTxnId(env) - txnBefore).toBe(1);
 });
@@ -78,7 +78,7 @@ test('GroupCommit resolves a write only after its transaction is flushed', async
   const held = withHeldFlush(env);
   const commits = new GroupCommit(held.env);
   let isResolved = false;
-  const write = commits.enqueue(() => db.putSync(1, 'one')).then(() => {
+  const write = commits.enqueue(() => db.put(1, 'one')).then(() => {
     isResolved = true;
   });
   // Wait until the transaction is committed and visible: the write must still wait.
@@ -97,22 +97,35 @@ test('GroupCommit rejects every write of a batch whose transaction cannot start'
   const commits = new GroupCommit(env);
   const db = env.openDB<string, number>('t', { encoding: 'string' });
   await env.close();
-  const writes = [commits.enqueue(() => db.putSync(1, 'a')), commits.enqueue(() => db.putSync(2, 'b'))];
+  const writes = [commits.enqueue(() => db.put(1, 'a')), commits.enqueue(() => db.put(2, 'b'))];
   for (const write of writes) await expect(write).rejects.toThrow(/closed/);
   env = openLmdbEnv(dir);
 });
 
-test('GroupCommit rolls back a write that throws half-way and commits the rest of its batch', async () => {
+test('GroupCommit rejects a write that throws before its first put and commits the rest of its batch', async () => {
   const db = env.openDB<string, number>('t', { encoding: 'string' });
   const commits = new GroupCommit(env);
   const failing = commits.enqueue(() => {
-    db.putSync(1, 'half');
-    throw new Error('write failed half-way');
+    throw new Error('write failed before its puts');
   });
-  const fine = commits.enqueue(() => db.putSync(2, 'whole'));
-  await expect(failing).rejects.toThrow(/half-way/);
+  const fine = commits.enqueue(() => db.put(2, 'whole'));
+  await expect(failing).rejects.toThrow(/before its puts/);
   await fine;
   expect(commits.transactions).toBe(1);
-  expect(db.get(1)).toBeUndefined();
   expect(db.get(2)).toBe('whole');
+});
+
+test('GroupCommit makes the puts of one write atomic: all of them commit in one transaction, none before', async () => {
+  const db = env.openDB<string, number>('t', { encoding: 'string' });
+  const commits = new GroupCommit(env);
+  const txnBefore = lastTxnId(env);
+  const write = commits.enqueue(() => {
+    for (let i = 0; i < 99; i++) void db.put(i, `v${i}`);
+    return db.put(99, 'last');
+  });
+  // Issued, not yet committed: a read sees none of them.
+  expect(db.get(0)).toBeUndefined();
+  await write;
+  expect(Array.from(db.getRange(), ({ value }) => value)).toHaveLength(100);
+  expect(lastTxnId(env) - txnBefore).toBe(1);
 });

@@ -35,3 +35,12 @@ export function openLmdbEnv(dataDir: string): LmdbEnv {
   };
   return open(options);
 }
+
+/**
+ * Whether the environment still takes writes. A database opened from a closed environment
+ * would accept an asynchronous put and never settle it (lmdb-js fails it on its next write
+ * turn, outside the caller's reach); `status` is missing from lmdb-js's type declarations.
+ */
+export function isLmdbEnvOpen(env: LmdbEnv): boolean {
+  return (env as unknown as { status?: unknown }).status === 'open';
+}

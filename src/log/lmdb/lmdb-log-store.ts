@@ -147,8 +147,8 @@ export class LmdbLogStore implements LogStore {
     const next: GroupView = { ...emptyGroupRecord, snapshotMeta: undefined };
     return this.write(shardId, next, () => {
       this.removeKeys(entryKeysBetween(this.dbs, shardId, 0));
-      this.dbs.snapshots.removeSync(shardId);
-      this.dbs.groups.removeSync(shardId);
+      this.dbs.snapshots.remove(shardId);
+      return this.dbs.groups.remove(shardId);
     });
   }
 
@@ -171,10 +171,10 @@ export class LmdbLogStore implements LogStore {
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
       // Entries after the new last one belong to a replaced suffix (or are damaged leftovers).
-      if (first !== undefined) this.removeKeys(entryKeysBetween(this.dbs, shardId, lastIndex + 1));
-      for (const [key, value] of puts) this.dbs.entries.putSync(key, value);
-      if (view.hasStaleSnapshot === true) this.dbs.snapshots.removeSync(shardId);
-      this.dbs.groups.putSync(shardId, record);
+      if (first !== undefined) this.removeKeys(this.entryKeysAfter(shardId, lastIndex, view.lastIndex));
+      for (const [key, value] of puts) this.dbs.entries.put(key, value);
+      if (view.hasStaleSnapshot === true) this.dbs.snapshots.remove(shardId);
+      return this.dbs.groups.put(shardId, record);
     });
   }
 
@@ -201,8 +201,8 @@ export class LmdbLogStore implements LogStore {
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
       this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, keepsLog ? index + 1 : undefined));
-      this.dbs.snapshots.putSync(shardId, value);
-      this.dbs.groups.putSync(shardId, record);
+      this.dbs.snapshots.put(shardId, value);
+      return this.dbs.groups.put(shardId, record);
     });
   }
 
@@ -216,12 +216,25 @@ export class LmdbLogStore implements LogStore {
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
       this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, index + 1));
-      this.dbs.groups.putSync(shardId, record);
+      return this.dbs.groups.put(shardId, record);
     });
   }
 
-  /** Queues `write` for the group and moves the group's views along with it. */
-  private write(shardId: ShardId, next: GroupView, write: () => void): Promise<void> {
+  /**
+   * Keys of the group's stored entries after `lastIndex`: those committed (read here) and
+   * those that queued, not yet committed writes put, up to `queuedLastIndex`.
+   */
+  private entryKeysAfter(shardId: ShardId, lastIndex: LogIndex, queuedLastIndex: LogIndex): EntryKey[] {
+    const keys = entryKeysBetween(this.dbs, shardId, lastIndex + 1);
+    const committed = new Set(keys.map(([, index]) => index));
+    for (let index = lastIndex + 1; index <= queuedLastIndex; index++) {
+      if (!committed.has(index)) keys.push([shardId, index]);
+    }
+    return keys;
+  }
+
+  /** Queues `write` (see GroupCommit) for the group and moves the group's views along with it. */
+  private write(shardId: ShardId, next: GroupView, write: () => Promise<unknown>): Promise<void> {
     this.queuedViews.set(shardId, next);
     this.queuedCounts.set(shardId, (this.queuedCounts.get(shardId) ?? 0) + 1);
     const previous = this.tails.get(shardId);
@@ -296,7 +309,7 @@ export class LmdbLogStore implements LogStore {
   }
 
   private removeKeys(keys: readonly EntryKey[]): void {
-    for (const key of keys) this.dbs.entries.removeSync(key);
+    for (const key of keys) void this.dbs.entries.remove(key);
   }
 }
 

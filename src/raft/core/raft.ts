@@ -100,6 +100,8 @@ export class RaftCore implements CoreContext {
   readonly replication: LeaderReplication;
   private readonly follower: FollowerReplication;
   private prevHardState: HardState;
+  /** The hard state of the last Ready that had to be written (what the store holds once it is durable). */
+  private storedHardState: HardState;
   private prevSoftState: SoftState = { leader: 0, role: 'follower' };
   private outstanding: Ready | undefined;
   /** Asynchronous storage writes: what is outstanding, and the durable term and vote. */
@@ -121,6 +123,7 @@ export class RaftCore implements CoreContext {
       this.damageLastIndexSeen = state.damage.lastIndexSeen;
     }
     this.prevHardState = this.hardState();
+    this.storedHardState = this.prevHardState;
     this.durable = new DurableWrites(this.prevHardState);
     this.log.isApplyingOnlyDurable = config.isAsyncStorageWrites;
     const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
@@ -275,11 +278,18 @@ export class RaftCore implements CoreContext {
     const { unstable } = this.log;
     const snapshot = unstable.nextSnapshot();
     const [messages, messagesAfterPersist] = this.splitMessages(hardState);
+    const entries = unstable.nextEntries();
+    // Like etcd's MustSync: a commit index that moved alone is not worth a write (a
+    // restart relearns it); it is written with the next write that must be made.
+    const mustSync = snapshot !== undefined || entries.length > 0 || hardState.term !== this.storedHardState.term || hardState.vote !== this.storedHardState.vote;
+    const isHardStateNew = !sameHardState(hardState, mustSync ? this.storedHardState : this.prevHardState);
+    if (mustSync) this.storedHardState = hardState;
     const ready: Ready = {
       softState: sameSoftState(softState, this.prevSoftState) ? undefined : softState,
-      hardState: sameHardState(hardState, this.prevHardState) ? undefined : hardState,
+      hardState: isHardStateNew ? hardState : undefined,
+      mustSync,
       snapshot,
-      entries: unstable.nextEntries(),
+      entries,
       messages,
       messagesAfterPersist,
       committed: snapshot === undefined && this.log.hasNextCommitted() ? this.log.nextCommitted(this.config.applyBytesMax) : [],

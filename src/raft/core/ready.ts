@@ -1,8 +1,8 @@
 /**
  * The core's output and its results. A `Ready` is everything the node loop must do, in
  * this order: install `snapshot` (persist, restore the state machine), persist `entries`
- * and `hardState` durably, then send `messages`, then apply `committed`, then
- * `advance(ready)`. Nothing in a Ready depends on the loop having done the next one.
+ * and `hardState` durably if `mustSync`, then send `messages`, then apply `committed`,
+ * then `advance(ready)`. Nothing in a Ready depends on the loop having done the next one.
  *
  * With asynchronous storage writes (`RaftConfig.isAsyncStorageWrites`) the loop may
  * instead: send `messages` at once (they depend on nothing this node has not made
@@ -32,8 +32,21 @@ export interface ReadState {
 export interface Ready {
   /** Set when leader or role changed since the previous Ready. */
   readonly softState: SoftState | undefined;
-  /** Set when term, vote or commit changed: persist with `entries`. */
+  /**
+   * Set when term, vote or commit changed since the previous Ready (or, in a Ready that
+   * must sync, since the last written hard state): persist with `entries`.
+   */
   readonly hardState: HardState | undefined;
+  /**
+   * Whether `entries` and `hardState` must be written durably before `messages` leave
+   * and `committed` is applied (etcd's MustSync): a snapshot, entries, or a term or
+   * vote change.
+   * When false the Ready changed at most the commit index, which needs no write: the
+   * commit index is knowledge a restart may lose and relearn from the leader, and the
+   * entries it covers are durable here already. The next Ready that must sync carries
+   * the newest hard state.
+   */
+  readonly mustSync: boolean;
   /** A leader's snapshot to persist and restore into the state machine before anything else. */
   readonly snapshot: Snapshot | undefined;
   readonly entries: readonly Entry[];
@@ -66,3 +79,9 @@ export type TransferResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'not_leader'; readonly leaderHint: NodeId | undefined }
   | { readonly ok: false; readonly reason: 'invalid_target'; readonly detail: string };
+
+/** What a loop writes for `ready` (its snapshot aside) before its messages leave; undefined when nothing. */
+export function requiredWrite(ready: Ready): { entries: readonly Entry[]; hardState?: HardState } | undefined {
+  if (!ready.mustSync || (ready.entries.length === 0 && ready.hardState === undefined)) return undefined;
+  return ready.hardState === undefined ? { entries: ready.entries } : { entries: ready.entries, hardState: ready.hardState };
+}
