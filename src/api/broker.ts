@@ -62,6 +62,12 @@ export interface Broker {
   createQueue(ref: QueueRef, metadata: QueueMetadata, placement?: QueuePlacement): Promise<{ created: boolean }>;
   /** Stored metadata (no defaults), or null when the queue does not exist. */
   getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null>;
+  /**
+   * Like getQueueMetadata but without the read barrier: cheap, and possibly missing
+   * changes acknowledged elsewhere. Only for a write that carries what it read
+   * (postMessagesExpecting), which the shard checks.
+   */
+  peekQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null>;
   /** Replaces the stored metadata; false when the queue does not exist. */
   setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean>;
   /** Deletes the queue and all its messages and claims (not its subscriptions). */
@@ -72,6 +78,15 @@ export interface Broker {
 
   /** Appends the messages atomically, in order, creating the queue if needed; resolves once durable. */
   postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }>;
+  /**
+   * postMessages, applied only if the queue's metadata (none for a missing queue) still
+   * holds `expectedMetadata` (the values the messages were validated against, null for an
+   * absent key); otherwise nothing is posted and it returns 'metadata_changed'.
+   */
+  postMessagesExpecting(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
+  ): Promise<{ ids: string[] } | 'metadata_changed'>;
   listMessages(ref: QueueRef, options: ListMessagesOptions): Promise<MessageRecord[]>;
   /** The listed messages that exist (any state but expired); unknown ids are skipped. */
   getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]>;

@@ -41,6 +41,10 @@ export class MeasuredBroker implements Broker {
     return this.broker.getQueueMetadata(ref);
   }
 
+  peekQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
+    return this.broker.peekQueueMetadata(ref);
+  }
+
   setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
     return this.broker.setQueueMetadata(ref, metadata);
   }
@@ -60,6 +64,15 @@ export class MeasuredBroker implements Broker {
   async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {
     const result = await this.broker.postMessages(ref, request);
     this.metrics.messagesPosted(result.ids.length);
+    return result;
+  }
+
+  async postMessagesExpecting(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
+  ): Promise<{ ids: string[] } | 'metadata_changed'> {
+    const result = await this.broker.postMessagesExpecting(ref, request);
+    if (result !== 'metadata_changed') this.metrics.messagesPosted(result.ids.length);
     return result;
   }
 

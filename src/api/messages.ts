@@ -8,7 +8,7 @@
 import { brokerCall } from './broker-call.js';
 import { BrokerError, invalidBody, invalidRequest } from './errors.js';
 import type { JsonValue } from './json-body.js';
-import { reply, type ApiCall, type Operation } from './operation.js';
+import { reply, type ApiCall, type ApiReply, type Operation } from './operation.js';
 import { isTruthy } from './queue-metadata.js';
 import { queueRef } from './queues.js';
 import { deserializeBody } from './request-body.js';
@@ -28,11 +28,56 @@ function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-/** `POST .../messages`: lazy queue creation, size caps, ttl/delay defaults; 201 (§7.1). */
+/**
+ * The metadata keys a post is validated against. A post carries their values (null when
+ * absent) and the shard applies it only while the queue still holds them.
+ */
+const postMetadataKeys = ['_max_messages_post_size', '_default_message_ttl', '_default_message_delay'] as const;
+const postFailure = 'Messages could not be enqueued.';
+
+/**
+ * `POST .../messages`: lazy queue creation, size caps, ttl/delay defaults; 201 (§7.1).
+ * One cluster operation in the common case: the request is validated against metadata
+ * read without a read barrier and the post carries the values it used, so a metadata
+ * change the read missed makes the shard apply nothing. Then, and whenever that
+ * validation rejects the request, the outcome is decided as the reference does: against
+ * metadata read with the barrier, posted unconditionally.
+ */
 export const postMessages = messageOperation('messages:create', async (call) => {
-  const { broker, options } = call.api;
+  const { broker } = call.api;
   const ref = queueRef(call);
-  const metadata: QueueMetadata = (await brokerCall('Messages could not be enqueued.', () => broker.getQueueMetadata(ref))) ?? {};
+  const clientId = call.caller.clientId;
+  const peeked = (await brokerCall(postFailure, () => broker.peekQueueMetadata(ref))) ?? {};
+  const messages = validatedOrUndefined(call, peeked);
+  if (messages !== undefined) {
+    const expectedMetadata = Object.fromEntries(postMetadataKeys.map((key) => [key, peeked[key] ?? null]));
+    const posted = await brokerCall(postFailure, () => broker.postMessagesExpecting(ref, { clientId, messages, expectedMetadata }));
+    if (posted !== 'metadata_changed') return postedReply(call, posted.ids);
+  }
+  const metadata = (await brokerCall(postFailure, () => broker.getQueueMetadata(ref))) ?? {};
+  const checked = validatedMessages(call, metadata);
+  const { ids } = await brokerCall(postFailure, () => broker.postMessages(ref, { clientId, messages: checked }));
+  return postedReply(call, ids);
+});
+
+function postedReply(call: ApiCall, ids: readonly string[]): ApiReply {
+  const path = call.request.path;
+  return reply(201, { resources: ids.map((id) => `${path}/${id}`) }, { location: `${path}?ids=${ids.join(',')}` });
+}
+
+/** The request's messages as validated against `metadata`; undefined when that rejects it (to be confirmed with fresh metadata). */
+function validatedOrUndefined(call: ApiCall, metadata: QueueMetadata): NewMessage[] | undefined {
+  try {
+    return validatedMessages(call, metadata);
+  } catch (error) {
+    if (error instanceof BrokerError) return undefined;
+    throw error;
+  }
+}
+
+/** The request's messages with their ttl and delay resolved against the queue's `metadata` and config. */
+function validatedMessages(call: ApiCall, metadata: QueueMetadata): NewMessage[] {
+  const { options } = call.api;
   checkPostSize(call, metadata['_max_messages_post_size']);
   const document = deserializeBody(call.request);
   const root = document.value;
@@ -59,11 +104,8 @@ export const postMessages = messageOperation('messages:create', async (call) => 
       throw invalidRequest(`The Delay TTL for a message may not exceed ${options.maxMessageDelaySeconds} seconds,and must be at least 0 seconds long.`);
     }
   }
-  const { ids } = await brokerCall('Messages could not be enqueued.',
-    () => broker.postMessages(ref, { clientId: call.caller.clientId, messages }));
-  const path = call.request.path;
-  return reply(201, { resources: ids.map((id) => `${path}/${id}`) }, { location: `${path}?ids=${ids.join(',')}` });
-});
+  return messages;
+}
 
 function intField(document: Parameters<typeof isIntValue>[0], item: { [key: string]: JsonValue }, field: string, fallback: number): number {
   if (!Object.hasOwn(item, field)) return fallback;

@@ -47,6 +47,7 @@ import type {
   QueueRef,
   QueueStatsRecord,
 } from './records.js';
+import { RecentMetadata } from './recent-metadata.js';
 import { isPlacedShard, placedShardBase, ShardMap } from './shard-map.js';
 import type { ShardCommand } from './shard/commands.js';
 import { isMoved, isPlacedProject, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
@@ -58,7 +59,7 @@ import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
-import type { MessageListing, QueueListing } from './shard/shard-reads.js';
+import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, reservePlacedShards } from './placed-shards.js';
@@ -140,11 +141,15 @@ function openLmdbStores(dataDir: string, measure: { clock: Clock; metrics: LogMe
 
 const defaultGcIntervalMs = 10_000;
 const defaultGcRemovalsMax = 10_000;
+/** ~100 bytes of key plus the (small, size-capped) metadata each. */
+const recentMetadataEntriesMax = 4096;
 
 export class ShardedBroker {
   private readonly stopTimer: () => void;
   private isClosed = false;
   private readonly directory = new QueueDirectory();
+  /** Metadata last read of queues on shards held elsewhere (peekQueueMetadata). */
+  private readonly recentMetadata = new RecentMetadata(recentMetadataEntriesMax);
 
   private constructor(
     private readonly shardMap: ShardMap,
@@ -224,10 +229,14 @@ export class ShardedBroker {
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
   private shard(ref: QueueRef): Shard & { shardId: ShardId } {
     const placement = this.directory.of(ref);
-    const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
+    const shardId = this.shardIdOf(ref);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
     return { ...shard, shardId };
+  }
+
+  private shardIdOf(ref: QueueRef): ShardId {
+    return this.directory.of(ref)?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
   }
 
   /**
@@ -287,9 +296,13 @@ export class ShardedBroker {
     return this.proposeOn(ref, { type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
   }
 
+  private isHosted(shardId: ShardId): boolean {
+    return this.deps.localLog.isHosted?.(shardId) ?? true;
+  }
+
   /** The shards this node holds a replica of. */
   private hostedShards(): [ShardId, Shard][] {
-    return [...this.shards.entries()].filter(([shardId]) => this.deps.localLog.isHosted?.(shardId) ?? true);
+    return [...this.shards.entries()].filter(([shardId]) => this.isHosted(shardId));
   }
 
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
@@ -318,7 +331,25 @@ export class ShardedBroker {
   }
 
   async getQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
-    return this.queryOn(ref, { kind: 'metadata', ref: refOf(ref) });
+    const metadata = await this.queryOn(ref, { kind: 'metadata', ref: refOf(ref) });
+    if (!this.isHosted(this.shardIdOf(ref))) this.recentMetadata.set(ref, metadata);
+    return metadata;
+  }
+
+  /**
+   * The metadata without a read barrier, possibly stale: the local replica's applied
+   * state, or without a replica here the last barrier read (one now when there is none).
+   * A name bound to another shard (queue-placement.ts) is read with the barrier once,
+   * which notes where it lives.
+   */
+  async peekQueueMetadata(ref: QueueRef): Promise<QueueMetadata | null> {
+    const shard = this.shard(ref);
+    if (this.isHosted(shard.shardId)) {
+      if (shard.fsm.placementOf(ref.project, ref.queue) !== undefined) return this.getQueueMetadata(ref);
+      return new ShardReader(shard.fsm).getMetadata(ref.project, ref.queue);
+    }
+    const recent = this.recentMetadata.get(ref);
+    return recent !== undefined ? recent : this.getQueueMetadata(ref);
   }
 
   async setQueueMetadata(ref: QueueRef, metadata: QueueMetadata): Promise<boolean> {
@@ -340,6 +371,24 @@ export class ShardedBroker {
   }
 
   async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {
+    const { ids } = await this.post(ref, request);
+    return { ids };
+  }
+
+  /** Posts only while the queue's metadata holds `expectedMetadata` (shard/expected-metadata.ts). */
+  async postMessagesExpecting(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
+  ): Promise<{ ids: string[] } | 'metadata_changed'> {
+    const { ids, isMetadataStale } = await this.post(ref, request, request.expectedMetadata);
+    return isMetadataStale ? 'metadata_changed' : { ids };
+  }
+
+  private async post(
+    ref: QueueRef,
+    request: { clientId: string; messages: readonly NewMessage[] },
+    expectedMetadata?: QueueMetadata,
+  ): Promise<{ ids: string[]; isMetadataStale: boolean }> {
     const nowMs = this.deps.clock.nowMs();
     const messages = request.messages.map((m) => ({
       id: newObjectId(nowMs),
@@ -348,8 +397,10 @@ export class ShardedBroker {
       delaySeconds: m.delaySeconds,
       checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,
     }));
-    await this.proposeOn(ref, { type: 'post', nowMs, ...ref, clientId: request.clientId, messages });
-    return { ids: messages.map((m) => m.id) };
+    const result = await this.proposeOn(ref, {
+      type: 'post', nowMs, ...ref, clientId: request.clientId, messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
+    });
+    return { ids: messages.map((m) => m.id), isMetadataStale: result.isMetadataStale === true };
   }
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {

@@ -10,7 +10,7 @@
  * call rejects with PeerUnreachableError only when the request was certainly never sent
  * (the router retries those); any other failure leaves the outcome unknown, for every
  * item of a batch alike. Commands and queries go in batches; the rare, slow requests
- * (membership changes, describe, release) keep a call of their own.
+ * (membership changes, describe, release, bootstrap) keep a call of their own.
  *
  * Rolling upgrades: both methods stay served. A peer that answers a batch UNIMPLEMENTED
  * (an older version: it served none of it) gets the batch's items again one call each,

@@ -9,6 +9,9 @@
  * Per type:
  *  - post: not idempotent (stores the messages again: two messages with one id, which
  *    two claims could then hold). Key: its first message id, minted once by the proposer.
+ *    A post rejected for stale metadata (expected-metadata.ts) is remembered too, so a
+ *    late copy of it stays rejected even if the metadata changed back; the proposer
+ *    posts again under new ids.
  *  - claim: not idempotent (claims more messages under the same claim id). Key: claimId.
  *  - pop: not idempotent (removes more messages; the first result would be lost). Key:
  *    commandId.

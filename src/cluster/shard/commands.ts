@@ -53,7 +53,17 @@ export type ShardCommand =
   | (QueueCommandBase & { readonly type: 'purge' })
   /** Binds the name to a shard outside its hash shard, unless it exists or is bound already (queue-placement.ts). */
   | (QueueCommandBase & { readonly type: 'place'; readonly shardId: ShardId; readonly replicas: readonly NodeId[] })
-  | (QueueCommandBase & { readonly type: 'post'; readonly clientId: string; readonly messages: readonly PostedMessage[] })
+  | (QueueCommandBase & {
+      readonly type: 'post';
+      readonly clientId: string;
+      readonly messages: readonly PostedMessage[];
+      /**
+       * The queue metadata values the post was validated against (expected-metadata.ts):
+       * applied only while the queue still holds them. Optional: a post without it (every
+       * entry written before it existed) applies unconditionally, as it always did.
+       */
+      readonly expectedMetadata?: Readonly<Record<string, unknown>>;
+    })
   | (QueueCommandBase & { readonly type: 'deleteMessages'; readonly ids: readonly string[]; readonly claimIds: readonly string[] | null })
   | (QueueCommandBase & { readonly type: 'pop'; readonly limit: number })
   | (QueueCommandBase & { readonly type: 'deleteMessage'; readonly id: string; readonly claimId: string | null })

@@ -8,7 +8,8 @@ import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
 import { queueKeyOf } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
-import { queueToCreate } from './queue-existence.js';
+import { holdsExpectedMetadata } from './expected-metadata.js';
+import { existingQueue, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
 import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
 
@@ -16,7 +17,11 @@ type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }
 
 export function applyPost(context: ShardContext, command: Command<'post'>, nowMs: number): CommandResults['post'] {
   const key = queueKey(context, command.project, command.queue);
-  const queue = queueToCreate(context.store.getQueue(key), { nowMs });
+  const stored = context.store.getQueue(key);
+  if (command.expectedMetadata !== undefined && !holdsExpectedMetadata(existingQueue(stored)?.metadata ?? {}, command.expectedMetadata)) {
+    return { seqs: [], isMetadataStale: true };
+  }
+  const queue = queueToCreate(stored, { nowMs });
   const clientId = normaliseClientId(command.clientId);
   const indexKey = queueKeyOf(command.project, command.queue);
   let nextSeq = queue.nextSeq;

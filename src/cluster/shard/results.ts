@@ -14,7 +14,8 @@ export interface CommandResults {
   purge: { readonly removed: number };
   /** The name's placement (existing or new); null when the queue already exists in this shard. */
   place: { readonly placed: QueuePlacement | null };
-  post: { readonly seqs: readonly number[] };
+  /** `isMetadataStale`: the queue no longer holds the post's expectedMetadata; nothing was applied. */
+  post: { readonly seqs: readonly number[]; readonly isMetadataStale?: true };
   deleteMessages: { readonly deleted: boolean };
   pop: { readonly messages: readonly MessageRecord[] };
   deleteMessage: { readonly outcome: DeleteMessageOutcome };
