@@ -45,7 +45,7 @@ try {
   console.log('| database | entries | leaf pages | branch pages | overflow pages | MiB | bytes per message |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   let bytesAll = 0;
-  for (const name of ['queue-records', 'queue-messages', 'queue-bodies', 'queue-ids', 'queue-shards']) {
+  for (const name of ['queue-records', 'queue-entries', 'queue-ids', 'queue-shards']) {
     const stats = env.openDB({ name }).getStats() as { entryCount: number; treeLeafPageCount: number; treeBranchPageCount: number; overflowPages: number; pageSize: number };
     const bytes = (stats.treeLeafPageCount + stats.treeBranchPageCount + stats.overflowPages) * stats.pageSize;
     bytesAll += bytes;

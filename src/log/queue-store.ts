@@ -11,8 +11,8 @@
  * (`queues`, `messages`, `allQueues`, `outbox`, `applied`) see committed state only: callers that
  * need the latest applied state await `committed()` first.
  *
- * Bodies are opaque bytes (encoded by the cluster layer) kept apart from the small
- * message records, so rebuilding indexes at start never decodes a body.
+ * Bodies are opaque bytes (encoded by the cluster layer), read apart from the message
+ * records (`getBody`), so rebuilding indexes at start never decodes a body.
  */
 import type { ShardId } from '../common/ids.js';
 

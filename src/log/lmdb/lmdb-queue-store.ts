@@ -3,12 +3,17 @@
  * shards; every key starts with the shard id).
  *
  *   queue-records   [shard, project, queue]       → StoredQueue
- *   queue-messages  [shard, project, queue, seq]  → StoredMessage (small, no body)
- *   queue-bodies    [shard, project, queue, seq]  → body bytes
+ *   queue-entries   [shard, project, queue, seq]  → StoredMessage + body (message-entry.ts)
  *   queue-ids       [shard, project, queue, id]   → seq
  *   queue-shards    shard                         → ShardMeta (applied index, …)
  *   queue-outbox    [shard, seq]                  → opaque bytes
  *   queue-applied   [shard, index]                → opaque bytes (dedup window)
+ *
+ * A post writes two records per message. Both keys grow within their queue (seqs count
+ * up; ids start with their second), so a deep queue's inserts land at the end of its
+ * range and fill pages instead of splitting them in the middle. The earlier layout kept
+ * records and bodies in two databases; a store written that way is converted when it is
+ * opened (queue-entries-migration.ts).
  *
  * Writes are lmdb-js asynchronous puts: all writes of one event-loop turn share one
  * transaction, which is how a shard's applied index always commits together with the
@@ -21,7 +26,9 @@ import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
+import { decodeMessageEntry, encodeMessageEntry, entryBody } from './message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
+import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
 
 const seqMax = Number.MAX_SAFE_INTEGER;
@@ -29,14 +36,13 @@ const nameMax = '\uffff';
 
 export class LmdbQueueStore implements QueueStore {
   private readonly queueRecords: PendingWrites<StoredQueue>;
-  private readonly messageRecords: PendingWrites<StoredMessage>;
-  private readonly bodies: PendingWrites<Uint8Array>;
+  private readonly entries: PendingWrites<Uint8Array>;
   private readonly ids: PendingWrites<number>;
   private readonly metas: PendingWrites<ShardMeta>;
   private readonly outboxes: LmdbNumberedRecords;
   private readonly appliedRecords: LmdbNumberedRecords;
   private readonly queueDb: Database<StoredQueue, Key>;
-  private readonly messageDb: Database<StoredMessage, Key>;
+  private readonly entryDb: Database<Uint8Array, Key>;
   private failure: unknown = undefined;
 
   /** `onFailure` hears about a failed commit (the shard must stop serving). */
@@ -49,12 +55,10 @@ export class LmdbQueueStore implements QueueStore {
       onFailure(error);
     };
     this.queueDb = env.openDB<StoredQueue, Key>({ name: 'queue-records' });
-    // Shared structures: message records are stored as msgpack records whose field
-    // names live once in the database, not in each of millions of records.
-    this.messageDb = env.openDB<StoredMessage, Key>({ name: 'queue-messages', sharedStructuresKey: Symbol.for('structures') });
+    this.entryDb = env.openDB<Uint8Array, Key>({ name: 'queue-entries', encoding: 'binary' });
+    migrateSplitMessages(env, this.entryDb);
     this.queueRecords = new PendingWrites(this.queueDb, fail);
-    this.messageRecords = new PendingWrites(this.messageDb, fail);
-    this.bodies = new PendingWrites(env.openDB<Uint8Array, Key>({ name: 'queue-bodies', encoding: 'binary' }), fail);
+    this.entries = new PendingWrites(this.entryDb, fail);
     this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
     this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
     this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail });
@@ -96,43 +100,46 @@ export class LmdbQueueStore implements QueueStore {
   }
 
   getMessage(key: QueueKey, seq: number): StoredMessage | undefined {
-    return this.messageRecords.get(messageTuple(key, seq));
+    const entry = this.entries.get(messageTuple(key, seq));
+    return entry === undefined ? undefined : decodeMessageEntry(entry, seq);
   }
   getBody(key: QueueKey, seq: number): Uint8Array | undefined {
-    return this.bodies.get(messageTuple(key, seq));
+    const entry = this.entries.get(messageTuple(key, seq));
+    return entry === undefined ? undefined : entryBody(entry);
   }
   seqOfId(key: QueueKey, id: string): number | undefined {
     return this.ids.get([key.shardId, key.project, key.queue, id]);
   }
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void {
     this.checkHealthy();
-    const tuple = messageTuple(key, message.seq);
-    this.messageRecords.put(tuple, message);
-    this.bodies.put(tuple, body);
+    this.entries.put(messageTuple(key, message.seq), encodeMessageEntry(message, body));
     this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.checkHealthy();
-    this.messageRecords.put(messageTuple(key, message.seq), message);
+    const tuple = messageTuple(key, message.seq);
+    const entry = this.entries.get(tuple);
+    assert(entry !== undefined, () => `update of message ${message.id} (seq ${message.seq}), which is not stored`);
+    this.entries.put(tuple, encodeMessageEntry(message, entryBody(entry)));
   }
   removeMessage(key: QueueKey, message: StoredMessage): void {
     this.checkHealthy();
-    const tuple = messageTuple(key, message.seq);
-    this.messageRecords.remove(tuple);
-    this.bodies.remove(tuple);
+    this.entries.remove(messageTuple(key, message.seq));
     this.ids.remove([key.shardId, key.project, key.queue, message.id]);
   }
   *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
-    const range = this.messageDb.getRange({
+    const range = this.entryDb.getRange({
       start: messageTuple(key, afterSeq),
       end: messageTuple(key, seqMax),
       exclusiveStart: true,
       snapshot: false,
     });
-    for (const { value } of range) {
-      const current = this.messageRecords.peek(messageTuple(key, value.seq));
+    for (const { key: tuple, value } of range) {
+      const seq = (tuple as unknown[])[3];
+      assert(typeof seq === 'number', 'queue-entries key without a seq');
+      const current = this.entries.peek(messageTuple(key, seq));
       if (current === removed) continue;
-      yield current ?? value;
+      yield decodeMessageEntry(current ?? value, seq);
     }
   }
 
@@ -177,8 +184,7 @@ export class LmdbQueueStore implements QueueStore {
   async committed(): Promise<void> {
     await Promise.all([
       this.queueRecords.committed(),
-      this.messageRecords.committed(),
-      this.bodies.committed(),
+      this.entries.committed(),
       this.ids.committed(),
       this.metas.committed(),
       this.outboxes.committed(),
