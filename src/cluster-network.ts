@@ -41,6 +41,8 @@ export interface ClusterNetworkOptions {
   readonly clock: Clock;
   /** Where the node's LMDB environment lives (the address book is kept in it). */
   readonly dataDir: string;
+  /** How the environment is mapped (lmdb-env.ts); the broker opens it with the same. */
+  readonly lmdbMapInChunks?: boolean;
   /** Mutual TLS on the cluster port for Raft streams, forwarding and book exchanges; plaintext when absent. */
   readonly peerTls?: PeerTls;
   readonly logger?: Logger;
@@ -80,7 +82,7 @@ export class ClusterNetwork {
       return new ClusterNetwork(config, clock, random, undefined, none, new GrpcForwarder(none, { clock, credentials }), undefined, async () => undefined);
     }
     let network: ClusterNetwork | undefined;
-    const store = LmdbAddressBookStore.open(options.dataDir);
+    const store = LmdbAddressBookStore.open(options.dataDir, { mapInChunks: options.lmdbMapInChunks ?? true });
     try {
       const book = await AddressBookSync.open(
         { nodeId: config.nodeId, ownAddress: config.advertise, peers: config.peers, seeds: config.join, pullIntervalMs: addressPullIntervalMs, exchangeDeadlineMs: addressExchangeDeadlineMs },

@@ -15,6 +15,7 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     data_dir: config.dataDir,
     shard_count: config.shardCount,
     enable_checksum: config.enableChecksum,
+    lmdb_map_in_chunks: config.lmdbMapInChunks ?? true,
     ws_listen: config.wsListen === undefined ? null : `${config.wsListen.host}:${config.wsListen.port}`,
     metrics_listen: config.metricsListen === undefined ? null : `${config.metricsListen.host}:${config.metricsListen.port}`,
     log_level: config.logLevel ?? 'info',

@@ -61,6 +61,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 0 } }) }, env: {} })).toThrow(/raft.persist_rounds_in_flight/);
   });
 
+  test('lmdb_map_in_chunks: on by default, switched off from the file or the environment, booleans only', () => {
+    expect(loadConfig({ flags: {}, env: {} }).lmdbMapInChunks).toBe(true);
+    expect(loadConfig({ flags: { config: fileWith({ storage: { lmdb_map_in_chunks: false } }) }, env: {} }).lmdbMapInChunks).toBe(false);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_LMDB_MAP_IN_CHUNKS: 'false' } }).lmdbMapInChunks).toBe(false);
+    expect(() => loadConfig({ flags: { config: fileWith({ lmdb_map_in_chunks: 'no' }) }, env: {} })).toThrow(/lmdb_map_in_chunks/);
+  });
+
   test('message_pipeline: the notifier stage by default, a list or a comma string, [] switches delivery off, unknown stages fail', () => {
     const pipeline = (config: ReturnType<typeof loadConfig>): readonly string[] | undefined => config.notification?.messagePipeline;
     expect(pipeline(loadConfig({ flags: {}, env: {} }))).toEqual(['zaqar.notification.notifier']);

@@ -28,6 +28,8 @@ export interface NodeConfig {
   readonly dataDir: string;
   readonly shardCount: number;
   readonly enableChecksum: boolean;
+  /** LMDB file mapped in chunks (smaller resident set, some CPU per page access); absent: true. */
+  readonly lmdbMapInChunks?: boolean;
   readonly api: ApiOptions;
   /** A WebSocket-only listener besides path `/` of the HTTP port (Zaqar's port 9000); undefined: none. */
   readonly wsListen?: { readonly host: string; readonly port: number };
@@ -86,6 +88,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   metrics_listen: 'string',
   drain_timeout_seconds: 'positive',
   enable_checksum: 'boolean',
+  lmdb_map_in_chunks: 'boolean',
   shard_count: 'positive',
   listen: 'string',
   data_dir: 'string',
@@ -153,6 +156,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     dataDir: sources.flags['data-dir'] ?? sources.env['ZAQAR_DATA_DIR'] ?? optionalString(file, 'data_dir') ?? './data',
     shardCount: shardCountOf(sources, file),
     enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
+    lmdbMapInChunks: !Object.hasOwn(file, 'lmdb_map_in_chunks') || checkValue('lmdb_map_in_chunks', file['lmdb_map_in_chunks'], 'boolean') === true,
     api: api as unknown as ApiOptions,
     ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen, 'ws_listen') }),
     ws: ws as unknown as WsLimits,

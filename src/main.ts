@@ -129,12 +129,14 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
   const network = await ClusterNetwork.start(config.cluster ?? loadClusterConfig({}, (message) => new Error(message)), {
     clock,
     dataDir: config.dataDir,
+    lmdbMapInChunks: config.lmdbMapInChunks ?? true,
     ...(clusterTls === undefined ? {} : { peerTls: loadPeerTls(clusterTls) }),
     ...(logger === undefined ? {} : { logger }),
   });
   try {
     const broker = await ShardedBroker.open({
       dataDir: config.dataDir,
+      lmdbMapInChunks: config.lmdbMapInChunks ?? true,
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,

@@ -68,6 +68,8 @@ import type { NotificationSource } from './notify/notifier.js';
 
 export interface ShardedBrokerOptions {
   readonly dataDir: string;
+  /** How the LMDB environment is mapped (log/lmdb/lmdb-env.ts); default true. */
+  readonly lmdbMapInChunks?: boolean;
   readonly shardCount?: number;
   readonly clock: Clock;
   readonly enableChecksum?: boolean;
@@ -130,8 +132,8 @@ interface Shard {
 }
 
 /** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
-function openLmdbStores(dataDir: string, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
-  const env = openLmdbEnv(dataDir);
+function openLmdbStores(dataDir: string, mapInChunks: boolean, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
+  const env = openLmdbEnv(dataDir, { mapInChunks });
   return {
     logStore: measure.metrics === noLogMetrics ? new LmdbLogStore(env) : new MeasuredLogStore(new LmdbLogStore(env), measure),
     queueStore: new LmdbQueueStore(env),
@@ -175,7 +177,7 @@ export class ShardedBroker {
   /** Opens (or recovers) the node's shards in `dataDir`. */
   static async open(options: ShardedBrokerOptions): Promise<ShardedBroker> {
     const measure = { clock: options.clock, metrics: options.logMetrics ?? noLogMetrics };
-    return ShardedBroker.openOn(openLmdbStores(options.dataDir, measure), options);
+    return ShardedBroker.openOn(openLmdbStores(options.dataDir, options.lmdbMapInChunks ?? true, measure), options);
   }
 
   /** Opens on given stores (memory stores in simulations). */

@@ -13,7 +13,7 @@
 import type { Database } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import { isStoredAddress, type AddressBookStore, type StoredAddress } from '../address-book-store.js';
-import { openLmdbEnv, type LmdbEnv } from './lmdb-env.js';
+import { openLmdbEnv, type LmdbEnv, type LmdbEnvOptions } from './lmdb-env.js';
 
 const dbName = 'cluster-addresses';
 
@@ -25,8 +25,8 @@ export class LmdbAddressBookStore implements AddressBookStore {
   }
 
   /** Opens (creating when needed) the node's environment under `dataDir` and the book's database in it. */
-  static open(dataDir: string): LmdbAddressBookStore {
-    return new LmdbAddressBookStore(openLmdbEnv(dataDir));
+  static open(dataDir: string, envOptions: LmdbEnvOptions = {}): LmdbAddressBookStore {
+    return new LmdbAddressBookStore(openLmdbEnv(dataDir, envOptions));
   }
 
   load(): StoredAddress[] {

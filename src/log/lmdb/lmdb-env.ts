@@ -32,14 +32,19 @@ export type LmdbEnv = RootDatabase;
 /** Address space reserved for the data file: ~70 million queued 256-byte messages before lmdb-js has to grow (and remap) it. */
 export const mapSizeBytes = 64 * 1024 ** 3;
 
-export function openLmdbEnv(dataDir: string): LmdbEnv {
+export interface LmdbEnvOptions {
+  /** Map the file in chunks (above); false: one mapping of the whole file, resident once touched. Default true. */
+  readonly mapInChunks?: boolean;
+}
+
+export function openLmdbEnv(dataDir: string, envOptions: LmdbEnvOptions = {}): LmdbEnv {
   mkdirSync(dataDir, { recursive: true });
   const options = {
     path: join(dataDir, 'zaqar.lmdb'),
     maxDbs: 64,
     overlappingSync: true,
     mapSize: mapSizeBytes,
-    remapChunks: true,
+    remapChunks: envOptions.mapInChunks ?? true,
     // Recovery must never resurrect a commit that was not flushed (lmdb-js option
     // missing from its type declarations).
     safeRestore: true,
