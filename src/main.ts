@@ -140,6 +140,7 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,
+      everyPeerHas: (capability) => network.addressBook?.everyPeerHas(capability) ?? true,
       shardLogs: (stores) => network.openShardLogs(stores, {
         shardCount: config.shardCount,
         ...(observers?.raftMetrics === undefined ? {} : { metrics: observers.raftMetrics }),

@@ -81,13 +81,21 @@ export interface Broker {
   /**
    * postMessages, applied only if the queue's metadata (none for a missing queue) still
    * holds `expectedMetadata` (the values the messages were validated against, null for an
-   * absent key); otherwise nothing is posted and it returns 'metadata_changed'.
+   * absent key); otherwise nothing is posted and it returns 'metadata_changed'. Also
+   * 'metadata_changed', without posting, while some node of the cluster runs a version
+   * that would not check `expectedMetadata` (a rolling upgrade).
    */
   postMessagesExpecting(
     ref: QueueRef,
     request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
   ): Promise<{ ids: string[] } | 'metadata_changed'>;
   listMessages(ref: QueueRef, options: ListMessagesOptions): Promise<MessageRecord[]>;
+  /**
+   * A listing with the reference's delay-queue rule: delayed messages are hidden only on
+   * a queue with a truthy `_default_message_delay` and `includeDelayed` false.
+   * `includesDelayed` says whether they were included.
+   */
+  listMessagePage(ref: QueueRef, options: ListMessagesOptions): Promise<{ messages: MessageRecord[]; includesDelayed: boolean }>;
   /** The listed messages that exist (any state but expired); unknown ids are skipped. */
   getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]>;
   /**

@@ -80,6 +80,10 @@ export class MeasuredBroker implements Broker {
     return this.broker.listMessages(ref, options);
   }
 
+  listMessagePage(ref: QueueRef, options: ListMessagesOptions): Promise<{ messages: MessageRecord[]; includesDelayed: boolean }> {
+    return this.broker.listMessagePage(ref, options);
+  }
+
   getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {
     return this.broker.getMessages(ref, ids);
   }

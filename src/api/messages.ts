@@ -148,23 +148,24 @@ async function listPage(call: ApiCall): ReturnType<Operation['run']> {
   const limit = queryInt(query, 'limit');
   const echo = queryBool(query, 'echo', false);
   const includeClaimed = queryBool(query, 'include_claimed', false);
-  let includeDelayed = queryBool(query, 'include_delayed', false);
-  const metadata = (await brokerCall('Messages could not be listed.', () => broker.getQueueMetadata(ref))) ?? {};
-  const isDelayQueue = isTruthy(metadata['_default_message_delay']);
-  if (!isDelayQueue) includeDelayed = true;
+  const askedDelayed = queryBool(query, 'include_delayed', false);
   if (limit !== undefined && !(limit > 0 && limit <= options.maxMessagesPerPage)) {
     throw invalidRequest(`Limit must be at least 1 and may not be greater than ${options.maxMessagesPerPage}.`);
   }
   // An unusable marker is an empty page, not an error (MongoDB reference behaviour).
   if (marker !== undefined && !/^\d+$/.test(marker)) return reply(200, { messages: [], links: [] });
-  const records = await brokerCall('Messages could not be listed.', () => broker.listMessages(ref, {
+  // One read: the shard applies the delay-queue rule (delayed messages are hidden only
+  // on a delay queue unless asked for) and says whether they were included.
+  const page = await brokerCall('Messages could not be listed.', () => broker.listMessagePage(ref, {
     clientId: call.caller.clientId,
     ...(marker === undefined ? {} : { afterSeq: Number(marker) }),
     limit: limit ?? defaultMessageLimit,
     echo,
     includeClaimed,
-    includeDelayed,
+    includeDelayed: askedDelayed,
   }));
+  const records = page.messages;
+  const includeDelayed = page.includesDelayed;
   const last = records.at(-1);
   if (last === undefined) return reply(200, { messages: [], links: [] });
   const nowMs = clock.nowMs();

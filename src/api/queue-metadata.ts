@@ -9,6 +9,7 @@ import type { JsonValue, ParsedJson } from './json-body.js';
 import type { ApiOptions } from './api-options.js';
 import type { QueueMetadata } from '../cluster/records.js';
 import { isPlainObject } from './validation.js';
+import { isTruthy } from '../common/truthiness.js';
 
 const messageTtlMinSeconds = 60;
 
@@ -25,13 +26,7 @@ export function reservedDefaults(options: ApiOptions): Record<string, JsonValue>
   };
 }
 
-/** Python truthiness of a JSON value. */
-export function isTruthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
-}
+export { isTruthy };
 
 export function displayMetadata(stored: QueueMetadata | null, options: ApiOptions): Record<string, JsonValue> {
   const shown: Record<string, JsonValue> = { ...(stored ?? {}) } as Record<string, JsonValue>;

@@ -2,8 +2,8 @@
  * AddressBookSync over an in-memory exchanger (the gRPC one is covered by the process
  * suite test/cluster/address-book.test.ts) and memory stores: explicit peers win over a
  * stored book, an operator's change is persisted and pushed to every node, a node that
- * missed it catches up at its next pull, removals propagate, and a joining node retries
- * its seeds until one answers. Delays run their task at once, so nothing sleeps.
+ * missed it catches up at its next pull, removals propagate, a joining node retries
+ * its seeds until one answers, and peers' capabilities are learnt from exchanges. Delays run their task at once, so nothing sleeps.
  */
 import { describe, expect, test } from 'vitest';
 import { silentLogger } from '../common/logger.js';
@@ -12,6 +12,7 @@ import type { Delays } from '../common/timers.js';
 import { MemoryAddressBookStore } from '../log/memory/memory-address-book-store.js';
 import type { AddressEntry } from './address-book.js';
 import { AddressBookSync, type AddressExchange, type AddressExchanger } from './address-book-sync.js';
+import { answersMessagePage, postChecksExpectedMetadata } from './peer-capabilities.js';
 
 /** Runs every delayed task on the next turn, counting them. */
 class ImmediateDelays implements Delays {
@@ -28,20 +29,29 @@ class ImmediateDelays implements Delays {
   }
 }
 
-/** Routes exchanges by address to the sync listening there; `down` addresses fail. */
+/**
+ * Routes exchanges by address to the sync listening there; `down` addresses fail. A node
+ * id in `older` stands for a node of the previous version: what it sends and answers
+ * carries no capabilities (the field did not exist).
+ */
 class MemoryExchangers {
   readonly nodes = new Map<string, AddressBookSync>();
   readonly down = new Set<string>();
+  readonly older = new Set<number>();
 
   exchanger(): AddressExchanger {
     return {
       exchange: async (address: string, request: AddressExchange): Promise<AddressExchange> => {
         const node = this.nodes.get(address);
         if (node === undefined || this.down.has(address)) throw new Error(`${address} unreachable`);
-        return node.serve(request);
+        return this.asSent(await node.serve(this.asSent(request)));
       },
       close: () => undefined,
     };
+  }
+
+  private asSent(exchange: AddressExchange): AddressExchange {
+    return this.older.has(exchange.from) ? { from: exchange.from, entries: exchange.entries } : exchange;
   }
 }
 
@@ -131,6 +141,30 @@ describe('AddressBookSync', () => {
     expect(await pulled).toBe(true);
     expect(joining.peers()).toEqual(new Map([[1, address(1)], [2, address(2)]]));
     expect(seed.address(4)).toBe(address(4));
+  });
+
+  test('a capability counts once every other node advertised it: not for a node of the older version, nor one not heard from', async () => {
+    const net = new MemoryExchangers();
+    net.older.add(3);
+    const one = await openNode(net, 1, { peers: [2, 3] });
+    const two = await openNode(net, 2, { peers: [1, 3] });
+    const three = await openNode(net, 3, { peers: [1, 2] });
+    expect(one.everyPeerHas(postChecksExpectedMetadata)).toBe(false);
+    // Node 1 hears node 2 (it answers) and node 3 (older: no capabilities).
+    await one.record(1, address(1));
+    expect(one.capabilities.allHave([2], postChecksExpectedMetadata)).toBe(true);
+    expect(one.everyPeerHas(postChecksExpectedMetadata)).toBe(false);
+    // Node 3 is upgraded: its next exchange advertises what its version can do.
+    net.older.delete(3);
+    await three.record(3, address(3));
+    expect(one.everyPeerHas(postChecksExpectedMetadata)).toBe(true);
+    expect(one.everyPeerHas(answersMessagePage)).toBe(true);
+    expect(one.everyPeerHas('not-a-capability')).toBe(false);
+    // Node 2 has heard node 1 only when node 1 pushed to it; node 3 pushed too, so both are known.
+    expect(two.everyPeerHas(postChecksExpectedMetadata)).toBe(true);
+    // A node added to the book is not heard from yet: the capability is off again until it is.
+    await one.record(4, address(4));
+    expect(one.everyPeerHas(postChecksExpectedMetadata)).toBe(false);
   });
 
   test('a node with neither seeds nor peers does not wait', async () => {

@@ -20,11 +20,13 @@ import type { Delays } from '../common/timers.js';
 import type { Logger } from '../common/logger.js';
 import type { Random } from '../common/random.js';
 import { AddressBook, type AddressEntry } from './address-book.js';
+import { ownCapabilities, PeerCapabilities } from './peer-capabilities.js';
 
-/** One exchange: the sender's id and its whole book. */
+/** One exchange: the sender's id and its whole book, and what its version can do (absent from older versions). */
 export interface AddressExchange {
   readonly from: number;
   readonly entries: readonly AddressEntry[];
+  readonly capabilities?: readonly string[];
 }
 
 /** The network side of an exchange (gRPC: grpc/address-book-service.ts). */
@@ -69,6 +71,8 @@ const retryMaxMs = 5_000;
 export class AddressBookSync {
   private stopPulling: (() => void) | undefined;
   private isClosed = false;
+  /** What each peer advertised in its last exchange with this node (either direction). */
+  readonly capabilities = new PeerCapabilities();
 
   private constructor(
     private readonly book: AddressBook,
@@ -130,8 +134,9 @@ export class AddressBookSync {
 
   /** Answers a peer's exchange: merges its book, persists, answers with ours. */
   async serve(request: AddressExchange): Promise<AddressExchange> {
+    this.capabilities.record(request.from, request.capabilities);
     await this.absorb(request.entries);
-    return { from: this.options.nodeId, entries: this.book.entries() };
+    return this.ownExchange();
   }
 
   /** Exchanges with the seeds, then the known peers, until one answers (retrying with back-off until closed). */
@@ -194,13 +199,23 @@ export class AddressBookSync {
     if (this.isClosed) return false;
     let reply: AddressExchange;
     try {
-      reply = await this.deps.exchanger.exchange(address, { from: this.options.nodeId, entries: this.book.entries() }, { deadlineMs: this.options.exchangeDeadlineMs });
+      reply = await this.deps.exchanger.exchange(address, this.ownExchange(), { deadlineMs: this.options.exchangeDeadlineMs });
     } catch (error) {
       this.deps.logger.debug({ address, err: error }, 'address book exchange failed');
       return false;
     }
+    this.capabilities.record(reply.from, reply.capabilities);
     await this.absorb(reply.entries);
     return true;
+  }
+
+  private ownExchange(): AddressExchange {
+    return { from: this.options.nodeId, entries: this.book.entries(), capabilities: ownCapabilities };
+  }
+
+  /** Whether every other live node in the book advertised `capability` (this node has every capability of its version). */
+  everyPeerHas(capability: string): boolean {
+    return this.capabilities.allHave(this.peers().keys(), capability);
   }
 
   private async absorb(entries: readonly AddressEntry[]): Promise<void> {

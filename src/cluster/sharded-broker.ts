@@ -59,7 +59,8 @@ import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
-import { type MessageListing, type QueueListing, ShardReader } from './shard/shard-reads.js';
+import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
+import { answersMessagePage, postChecksExpectedMetadata } from './peer-capabilities.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, reservePlacedShards } from './placed-shards.js';
@@ -85,6 +86,11 @@ export interface ShardedBrokerOptions {
   readonly metrics?: ClusterMetrics;
   /** Log persist latency (wraps the LMDB log store); none when absent. */
   readonly logMetrics?: LogMetrics;
+  /**
+   * Whether every other node of the cluster advertised a capability (peer-capabilities.ts);
+   * absent: there are no other nodes.
+   */
+  readonly everyPeerHas?: (capability: string) => boolean;
 }
 
 /**
@@ -167,6 +173,7 @@ export class ShardedBroker {
       readonly gcIntervalMs: number;
       readonly gcRemovalsMax: number;
       readonly metrics: ClusterMetrics;
+      readonly everyPeerHas: (capability: string) => boolean;
     },
   ) {
     this.stopTimer = deps.timers.every(deps.gcIntervalMs, () => {
@@ -214,6 +221,7 @@ export class ShardedBroker {
       gcIntervalMs: options.gcIntervalMs ?? defaultGcIntervalMs,
       gcRemovalsMax: options.gcRemovalsMax ?? defaultGcRemovalsMax,
       metrics: options.metrics ?? noClusterMetrics,
+      everyPeerHas: options.everyPeerHas ?? (() => true),
     });
     const opened = broker;
     localLog.attach?.((placement) => opened.openPlacedShard(placement));
@@ -382,6 +390,9 @@ export class ShardedBroker {
     ref: QueueRef,
     request: { clientId: string; messages: readonly NewMessage[]; expectedMetadata: QueueMetadata },
   ): Promise<{ ids: string[] } | 'metadata_changed'> {
+    // A replica of an older version would ignore the field and apply what the others
+    // reject: until every node checks it, the caller takes the barrier-read path.
+    if (!this.deps.everyPeerHas(postChecksExpectedMetadata)) return 'metadata_changed';
     const { ids, isMetadataStale } = await this.post(ref, request, request.expectedMetadata);
     return isMetadataStale ? 'metadata_changed' : { ids };
   }
@@ -407,6 +418,14 @@ export class ShardedBroker {
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {
     return this.queryOn(ref, { kind: 'listMessages', ref: refOf(ref), listing: options, nowMs: this.deps.clock.nowMs() });
+  }
+
+  /** One read (messagePage) once every node answers it; before, the metadata and then the listing (a rolling upgrade). */
+  async listMessagePage(ref: QueueRef, options: MessageListing): Promise<MessagePage> {
+    const nowMs = this.deps.clock.nowMs();
+    if (this.deps.everyPeerHas(answersMessagePage)) return this.queryOn(ref, { kind: 'messagePage', ref: refOf(ref), listing: options, nowMs });
+    const includesDelayed = listsDelayed(await this.getQueueMetadata(ref), options.includeDelayed);
+    return { messages: await this.listMessages(ref, { ...options, includeDelayed: includesDelayed }), includesDelayed };
   }
 
   async getMessages(ref: QueueRef, ids: readonly string[]): Promise<MessageRecord[]> {

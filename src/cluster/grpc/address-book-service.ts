@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import { addressBookEntriesMax, isAddressEntry } from '../address-book.js';
 import type { AddressExchange, AddressExchanger } from '../address-book-sync.js';
+import { isCapabilityList } from '../peer-capabilities.js';
 import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
 const exchangePath = '/zaqar.cluster.AddressBook/Exchange';
@@ -27,12 +28,13 @@ export function addressBookServiceImplementation(handler: (request: AddressExcha
   return { exchange: serveUnary({ isRequest: isAddressExchange, what: 'address book exchange' }, handler) };
 }
 
-/** Whether a received value is an exchange: a node id and at most `addressBookEntriesMax` well-formed entries. */
+/** Whether a received value is an exchange: a node id, at most `addressBookEntriesMax` well-formed entries, and capabilities if any. */
 export function isAddressExchange(value: unknown): value is AddressExchange {
   if (typeof value !== 'object' || value === null) return false;
-  const { from, entries } = value as Record<string, unknown>;
+  const { from, entries, capabilities } = value as Record<string, unknown>;
   return typeof from === 'number' && Number.isSafeInteger(from) && from >= 1
-    && Array.isArray(entries) && entries.length <= addressBookEntriesMax && entries.every(isAddressEntry);
+    && Array.isArray(entries) && entries.length <= addressBookEntriesMax && entries.every(isAddressEntry)
+    && (capabilities === undefined || isCapabilityList(capabilities));
 }
 
 export class GrpcAddressExchanger implements AddressExchanger {

@@ -15,13 +15,15 @@ import type { SubscriptionRecord } from '../subscription-records.js';
 import type { QueueFsm } from './queue-fsm.js';
 import type { MovedAnswer } from './queue-placement.js';
 import type { ShardLog } from './shard-log.js';
-import { type MessageListing, type QueueListing, ShardReader } from './shard-reads.js';
+import { type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard-reads.js';
 import { liveSubscriptions } from './subscription-reads.js';
 
 export type ShardQuery =
   | { readonly kind: 'metadata'; readonly ref: QueueRef }
   | { readonly kind: 'stats'; readonly ref: QueueRef; readonly nowMs: number }
   | { readonly kind: 'listMessages'; readonly ref: QueueRef; readonly listing: MessageListing; readonly nowMs: number }
+  /** A listing with the delay-queue rule applied (ShardReader.messagePage); answered by newer versions only (peer-capabilities.ts). */
+  | { readonly kind: 'messagePage'; readonly ref: QueueRef; readonly listing: MessageListing; readonly nowMs: number }
   | { readonly kind: 'getMessages'; readonly ref: QueueRef; readonly ids: readonly string[]; readonly nowMs: number }
   | { readonly kind: 'getClaim'; readonly ref: QueueRef; readonly claimId: string; readonly nowMs: number }
   | { readonly kind: 'listQueues'; readonly project: string; readonly listing: QueueListing }
@@ -33,6 +35,7 @@ interface Answers {
   readonly metadata: QueueMetadata | null;
   readonly stats: QueueStatsRecord;
   readonly listMessages: MessageRecord[];
+  readonly messagePage: MessagePage;
   readonly getMessages: MessageRecord[];
   readonly getClaim: ClaimRecord | null;
   readonly listQueues: { queues: QueueRecord[]; count: number };
@@ -43,7 +46,7 @@ interface Answers {
 export type ShardQueryKind = ShardQuery['kind'];
 export type AnswerOf<Q extends ShardQuery> = Answers[Q['kind']];
 
-export const shardQueryKinds: readonly ShardQueryKind[] = ['metadata', 'stats', 'listMessages', 'getMessages', 'getClaim', 'listQueues', 'subscriptions', 'outbox'];
+export const shardQueryKinds: readonly ShardQueryKind[] = ['metadata', 'stats', 'listMessages', 'messagePage', 'getMessages', 'getClaim', 'listQueues', 'subscriptions', 'outbox'];
 
 /** How the broker reads one shard: linearizable answers, wherever the shard's replicas are. */
 export interface ShardReads {
@@ -70,6 +73,8 @@ async function answerAny(fsm: QueueFsm, query: ShardQuery): Promise<Answers[Shar
       return reader.stats(query.ref.project, query.ref.queue, query.nowMs);
     case 'listMessages':
       return reader.listMessages(query.ref.project, query.ref.queue, { ...query.listing, nowMs: query.nowMs });
+    case 'messagePage':
+      return reader.messagePage(query.ref.project, query.ref.queue, { ...query.listing, nowMs: query.nowMs });
     case 'getMessages':
       return reader.getMessages(query.ref.project, query.ref.queue, { ids: query.ids, nowMs: query.nowMs });
     case 'getClaim':

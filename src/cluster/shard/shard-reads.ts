@@ -7,6 +7,7 @@
  * first, so a reader sees everything applied before it started. A deleted queue's record
  * (kept for its subscriptions, queue-existence.ts) is no queue: not listed nor counted.
  */
+import { isTruthy } from '../../common/truthiness.js';
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
 import { queueKeyOf } from './claim-index.js';
@@ -26,6 +27,12 @@ export interface MessageListing {
   readonly echo: boolean;
   readonly includeClaimed: boolean;
   readonly includeDelayed: boolean;
+}
+
+/** A listing's messages, and whether delayed ones were included (asked for, or the queue is no delay queue). */
+export interface MessagePage {
+  readonly messages: MessageRecord[];
+  readonly includesDelayed: boolean;
 }
 
 export interface QueueListing {
@@ -59,6 +66,17 @@ export class ShardReader {
       if (found.length >= options.limit) break;
     }
     return found;
+  }
+
+  /**
+   * A listing as the reference answers it: delayed messages are hidden only on a delay
+   * queue (truthy `_default_message_delay`) unless asked for. Both come from this
+   * replica after one read barrier, where the api once needed a barrier for each.
+   */
+  async messagePage(project: string, queue: string, options: MessageListing & { nowMs: number }): Promise<MessagePage> {
+    await this.fsm.store.committed();
+    const includesDelayed = listsDelayed(this.getMetadata(project, queue), options.includeDelayed);
+    return { messages: await this.listMessages(project, queue, { ...options, includeDelayed: includesDelayed }), includesDelayed };
   }
 
   getMessages(project: string, queue: string, options: { ids: readonly string[]; nowMs: number }): MessageRecord[] {
@@ -140,6 +158,11 @@ export class ShardReader {
     }
     return { queues, count };
   }
+}
+
+/** Whether a listing includes delayed messages: asked for, or the queue is no delay queue (no truthy `_default_message_delay`). */
+export function listsDelayed(metadata: Readonly<Record<string, unknown>> | null, isAsked: boolean): boolean {
+  return isAsked || !isTruthy(metadata?.['_default_message_delay']);
 }
 
 function isListed(message: StoredMessage, options: MessageListing & { nowMs: number }): boolean {

@@ -1,0 +1,68 @@
+/**
+ * The broker's side of the rolling-upgrade gate (cluster/peer-capabilities.ts), on one
+ * node over real LMDB: while some peer does not advertise that it checks a post's
+ * expectedMetadata, postMessagesExpecting proposes nothing and sends the caller to the
+ * barrier-read path; once every peer does, it posts. A message listing answers the same
+ * whether it is one `messagePage` read or, before every peer answers that query, the
+ * metadata read and then the listing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { SystemClock } from '../../src/common/clock.js';
+import { ManualTimers } from '../../src/common/timers.js';
+import { ShardedBroker } from '../../src/cluster/sharded-broker.js';
+
+const ref = { project: 'p', queue: 'q' };
+const listing = { clientId: 'c', limit: 10, echo: true, includeClaimed: false };
+const opened: Array<{ broker: ShardedBroker; dataDir: string }> = [];
+
+async function openBroker(everyPeerHas: (capability: string) => boolean): Promise<ShardedBroker> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'capability-gate-'));
+  const broker = await ShardedBroker.open({ dataDir, shardCount: 2, clock: new SystemClock(), timers: new ManualTimers(), everyPeerHas });
+  opened.push({ broker, dataDir });
+  return broker;
+}
+
+afterEach(async () => {
+  for (const { broker, dataDir } of opened.splice(0)) {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('capability gate', () => {
+  test('a post carries expectedMetadata only once every peer checks it', async () => {
+    const capable = new Set<string>();
+    const broker = await openBroker((capability) => capable.has(capability));
+    const messages = [{ body: 1, ttlSeconds: 300, delaySeconds: 0 }];
+    const expectedMetadata = { _default_message_ttl: null };
+    expect(await broker.postMessagesExpecting(ref, { clientId: 'c', messages, expectedMetadata })).toBe('metadata_changed');
+    expect(await broker.getQueueMetadata(ref)).toBeNull();
+    capable.add('post-expected-metadata');
+    const posted = await broker.postMessagesExpecting(ref, { clientId: 'c', messages, expectedMetadata });
+    expect(posted).not.toBe('metadata_changed');
+    expect((await broker.listMessages(ref, { ...listing, includeDelayed: true })).length).toBe(1);
+  });
+
+  test('a listing applies the delay-queue rule alike with and without the one-read query', async () => {
+    for (const hasMessagePage of [true, false]) {
+      const broker = await openBroker((capability) => hasMessagePage && capability === 'message-page-query');
+      const delayed = { body: 'later', ttlSeconds: 300, delaySeconds: 60 };
+      const now = { body: 'now', ttlSeconds: 300, delaySeconds: 0 };
+      await broker.createQueue(ref, { _default_message_delay: 30 });
+      await broker.postMessages(ref, { clientId: 'c', messages: [delayed, now] });
+      const plain = { project: 'p', queue: 'plain' };
+      await broker.postMessages(plain, { clientId: 'c', messages: [delayed, now] });
+      const bodies = async (queue: typeof ref, includeDelayed: boolean): Promise<{ bodies: unknown[]; includesDelayed: boolean }> => {
+        const page = await broker.listMessagePage(queue, { ...listing, includeDelayed });
+        return { bodies: page.messages.map((m) => m.body), includesDelayed: page.includesDelayed };
+      };
+      expect(await bodies(ref, false)).toEqual({ bodies: ['now'], includesDelayed: false });
+      expect(await bodies(ref, true)).toEqual({ bodies: ['later', 'now'], includesDelayed: true });
+      expect(await bodies(plain, false)).toEqual({ bodies: ['later', 'now'], includesDelayed: true });
+      expect(await bodies({ project: 'p', queue: 'missing' }, false)).toEqual({ bodies: [], includesDelayed: true });
+    }
+  });
+});
