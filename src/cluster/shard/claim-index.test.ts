@@ -132,6 +132,10 @@ function run(ops: readonly Op[]): void {
     }
     expect(snapshot(real)).toEqual(modelSnapshot(model));
     expect(real.claimCount).toBe(model.claims.size);
+    // Probed at every step, so the expiry floor it keeps is exercised across adds, claims and releases.
+    const expired = model.free.filter((e) => e.expiresMs <= nowMs).map((e) => ({ queueKey: q, seq: e.seq }));
+    expect(real.expiredFree(nowMs, 3)).toEqual(expired.slice(0, 3));
+    expect(real.expiredFree(nowMs, Number.MAX_SAFE_INTEGER)).toEqual(expired);
   }
 }
 
@@ -151,6 +155,17 @@ describe('ClaimIndex', () => {
     index.expireClaims(300);
     expect(index.candidates(q, 300, 10).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(index.claimCount).toBe(0);
+  });
+
+  test('ClaimIndex.expiredFree lists queues in key order and finds what came due after a scan found nothing', () => {
+    const index = new ClaimIndex();
+    const [a, b] = ['p\u0000a', 'p\u0000b'];
+    index.addFree(b, { seq: 1, expiresMs: 100, visibleMs: 0 });
+    index.addFree(a, { seq: 1, expiresMs: 300, visibleMs: 0 });
+    expect(index.expiredFree(50, 10)).toEqual([]);
+    index.addFree(a, { seq: 2, expiresMs: 60, visibleMs: 0 });
+    expect(index.expiredFree(100, 10)).toEqual([{ queueKey: a, seq: 2 }, { queueKey: b, seq: 1 }]);
+    expect(index.expiredFree(300, 10)).toEqual([{ queueKey: a, seq: 1 }, { queueKey: a, seq: 2 }, { queueKey: b, seq: 1 }]);
   });
 
   test('ClaimIndex.dropQueue returns free and claimed seqs and forgets the claims', () => {

@@ -27,6 +27,12 @@ export interface ClaimEntry extends HeapItem {
 interface QueueIndex {
   readonly free: SeqSet;
   readonly claims: Map<string, ClaimEntry>;
+  /**
+   * At or below the earliest expiry among the free messages (Infinity: none known), so
+   * the expiry scan skips a queue with nothing due instead of walking its whole free set
+   * every background round. Lowered on every add, made exact by a full scan.
+   */
+  freeExpiryFloorMs: number;
 }
 
 export function queueKeyOf(project: string, queue: string): string {
@@ -43,7 +49,7 @@ export class ClaimIndex {
   }
 
   addFree(queueKey: string, entry: SeqEntry): void {
-    this.queueIndex(queueKey).free.add(entry);
+    addFreeTo(this.queueIndex(queueKey), entry);
   }
 
   /** Removes a message from the free set; false when it is not there. */
@@ -134,7 +140,7 @@ export class ClaimIndex {
   release(claim: ClaimEntry): void {
     const index = this.queues.get(claim.queueKey);
     assert(index?.claims.get(claim.id) === claim, () => `claim ${claim.id} is not indexed`);
-    for (const message of claim.messages) index.free.add(message);
+    for (const message of claim.messages) addFreeTo(index, message);
     claim.messages.length = 0;
     this.dropClaim(claim);
   }
@@ -170,16 +176,23 @@ export class ClaimIndex {
     return { messages: free + claimed, claimed };
   }
 
-  /** Free messages expired at `nowMs`, at most `max`, queue by queue in key order. */
+  /**
+   * Free messages expired at `nowMs`, at most `max`, queue by queue in key order (the
+   * same on every replica, whatever order its queues were indexed in). Queues whose
+   * expiry floor is in the future are skipped: they hold nothing expired.
+   */
   expiredFree(nowMs: number, max: number): { queueKey: string; seq: number }[] {
     const found: { queueKey: string; seq: number }[] = [];
-    for (const queueKey of [...this.queues.keys()].sort()) {
-      const free = this.queues.get(queueKey)?.free;
-      if (free === undefined) continue;
-      for (const entry of free.entries()) {
+    const due = [...this.queues.entries()].filter(([, index]) => index.freeExpiryFloorMs <= nowMs);
+    for (const [queueKey, index] of due.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      let earliestMs = Infinity;
+      for (const entry of index.free.entries()) {
         if (found.length >= max) return found;
         if (entry.expiresMs <= nowMs) found.push({ queueKey, seq: entry.seq });
+        earliestMs = Math.min(earliestMs, entry.expiresMs);
       }
+      // Scanned in full: the floor is now exact.
+      index.freeExpiryFloorMs = earliestMs;
     }
     return found;
   }
@@ -204,7 +217,7 @@ export class ClaimIndex {
   private queueIndex(queueKey: string): QueueIndex {
     let index = this.queues.get(queueKey);
     if (index === undefined) {
-      index = { free: new SeqSet(), claims: new Map() };
+      index = { free: new SeqSet(), claims: new Map(), freeExpiryFloorMs: Infinity };
       this.queues.set(queueKey, index);
     }
     return index;
@@ -213,4 +226,9 @@ export class ClaimIndex {
   private dropIfEmpty(queueKey: string, index: QueueIndex): void {
     if (index.free.size === 0 && index.claims.size === 0) this.queues.delete(queueKey);
   }
+}
+
+function addFreeTo(index: QueueIndex, entry: SeqEntry): void {
+  index.free.add(entry);
+  index.freeExpiryFloorMs = Math.min(index.freeExpiryFloorMs, entry.expiresMs);
 }
