@@ -21,6 +21,7 @@ import type {
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
 import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import type { PlacedShard, PoolShardRequest } from '../cluster/placed-shards.js';
 import type { NodeId } from '../common/ids.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
@@ -126,6 +127,12 @@ export interface Broker {
   clusterHealth?(): ClusterHealthReport | undefined;
   /** Adds a node to, or removes it from, the cluster, rebalancing the shards' replicas (clustered brokers). */
   changeMembership?(change: { kind: 'add' | 'remove'; nodeId: number }): Promise<void>;
-  /** New shard groups for a pool, one per voter set, started on their voters (clustered brokers). */
-  createPlacedShards?(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]>;
+  /**
+   * A pool's shard groups, one per voter set, started on their voters (clustered
+   * brokers); a pool asking again for the same nodes and shard count gets the shards it
+   * reserved before (a failed creation retried).
+   */
+  createPlacedShards?(request: PoolShardRequest): Promise<QueuePlacement[]>;
+  /** The shards pools own, with the voters last recorded for each (clustered brokers). */
+  placedShards?(): Promise<PlacedShard[]>;
 }

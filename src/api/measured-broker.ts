@@ -20,6 +20,7 @@ import type {
 } from '../cluster/records.js';
 import type { ClusterHealthReport } from '../cluster/cluster-health.js';
 import type { QueuePlacement } from '../cluster/shard/queue-placement.js';
+import type { PlacedShard, PoolShardRequest } from '../cluster/placed-shards.js';
 import type { NodeId } from '../common/ids.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from '../cluster/subscription-records.js';
 
@@ -145,8 +146,12 @@ export class MeasuredBroker implements Broker {
     await this.broker.changeMembership(change);
   }
 
-  async createPlacedShards(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]> {
+  async createPlacedShards(request: PoolShardRequest): Promise<QueuePlacement[]> {
     if (this.broker.createPlacedShards === undefined) throw new Error('pools of nodes are not supported by this broker');
-    return this.broker.createPlacedShards(replicaSets);
+    return this.broker.createPlacedShards(request);
+  }
+
+  async placedShards(): Promise<PlacedShard[]> {
+    return (await this.broker.placedShards?.()) ?? [];
   }
 }

@@ -45,12 +45,28 @@ function notFound(name: string): BrokerError {
   return new BrokerError('not_found', `Pool ${name} does not exist`);
 }
 
-function renderPool(pool: PoolRecord, detailed: boolean): JsonValue {
+function renderPool(pool: PoolRecord, detailed: boolean): { [key: string]: JsonValue } {
   const rendered: { [key: string]: JsonValue } = {
     name: pool.name, uri: pool.uri, weight: pool.weight, flavor: pool.flavor, href: poolPath(pool.name),
   };
   if (detailed) rendered['options'] = pool.options;
   return rendered;
+}
+
+/**
+ * A placed pool's shards (zaqar-ts's field beside the Zaqar ones): each shard's id, its
+ * voters as last recorded (at creation, then after each membership change) and whether
+ * it has fewer than the pool's `replicas` (a pool node left and no other node of the
+ * pool could take its replica).
+ */
+async function renderShards(call: ApiCall, pool: PoolRecord): Promise<JsonValue> {
+  const recorded = (await call.api.broker.placedShards?.()) ?? [];
+  return pool.placement.map((placed) => {
+    const shard = recorded.find((r) => r.shardId === placed.shardId);
+    const replicas = [...(shard?.replicas ?? placed.replicas)];
+    const width = shard?.width ?? placed.replicas.length;
+    return { id: placed.shardId, replicas, degraded: replicas.length < width };
+  });
 }
 
 type PoolFields = { -readonly [K in (typeof poolFields)[number]]?: PoolRecord[K] };
@@ -134,7 +150,7 @@ async function placePool(call: ApiCall, pool: PoolRecord, current: PoolRecord | 
   const broker = call.api.broker;
   const created = await brokerCall('Pool shards could not be created.', async () => {
     if (broker.createPlacedShards === undefined) throw invalidBody('This node is not clustered: a pool cannot name nodes.');
-    return broker.createPlacedShards(replicaSetsOf(layout));
+    return broker.createPlacedShards({ pool: pool.name, nodes: layout.nodes, replicaSets: replicaSetsOf(layout) });
   });
   return { ...pool, placement: created };
 }
@@ -176,7 +192,9 @@ export const getPool = catalogOperation('pools:get', async (call) => {
   const detailed = queryBool(call.request.query, 'detailed', false);
   const pool = await new Catalog(call.api.broker).getPool(name);
   if (pool === null) throw notFound(name);
-  return reply(200, renderPool(pool, detailed));
+  const rendered = renderPool(pool, detailed);
+  if (detailed && pool.placement.length > 0) rendered['shards'] = await renderShards(call, pool);
+  return reply(200, rendered);
 });
 
 /** `PATCH /v2/pools/{p}`: changes the given fields; others are ignored (§11.4). */

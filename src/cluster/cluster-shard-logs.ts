@@ -18,8 +18,8 @@
  * that placement: each is started on its pool's nodes when the pool is created
  * (`bootstrapShard`: every voter starts the group with the same voters, as a new
  * cluster's nodes do), reopened at restart from what the store holds, opened on other
- * nodes when a request needs them (the broker), and never moved by membership changes
- * (the rebalancer only plans the hash shards).
+ * nodes when a request needs them (the broker), and moved by membership changes within
+ * their pool's nodes only (membership-router.ts, step 5).
  *
  * Every node serves every shard: a shard without a local replica is written through its
  * leader (RoutedShardLog) and read from a replica (RoutedShardReads), both found through
@@ -46,7 +46,8 @@ import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
 import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import { ShardUnavailableError } from './errors.js';
-import { initialPlacement, preferredLeader, type Placement } from './placement.js';
+import { initialPlacement, preferredLeader, type Placement, type ShardPlacement } from './placement.js';
+import type { PlacedShard } from './placed-shards.js';
 import { isPlacedShard, placedShardBase } from './shard-map.js';
 import type { QueuePlacement } from './shard/queue-placement.js';
 import { raftReportOf } from './metrics.js';
@@ -333,12 +334,17 @@ export class ClusterShardLogs implements ShardLogSource {
     });
   }
 
-  /** Adds a node to or removes it from the cluster: replicas are rebalanced over the new node set, one move at a time. */
-  changeMembership(change: MembershipChange): Promise<void> {
+  /**
+   * Adds a node to or removes it from the cluster: replicas are rebalanced over the new
+   * node set, one move at a time, pool shards within their pools; resolves with the
+   * voters each pool shard ended with.
+   */
+  changeMembership(change: MembershipChange, poolShards: readonly PlacedShard[] = []): Promise<ShardPlacement[]> {
     const initialCount = (this.options.initialMembers ?? this.options.members).length;
     return changeClusterMembership(change, {
       nodeId: this.options.nodeId,
       shardIds: Array.from({ length: this.options.shardCount }, (_, shardId) => shardId as ShardId),
+      poolShards,
       replicas: this.options.replicas ?? Math.max(initialCount, this.options.members.length),
       members: this.options.members,
       forwarder: this.deps.forwarder,

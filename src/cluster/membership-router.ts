@@ -10,7 +10,12 @@
  *     then remove the old one (a leader removing itself hands leadership over first) and
  *     tell it to drop its replica (`release`);
  *  4. a last pass takes every shard to its planned replica set (a removal without a
- *     replacement, or leftovers of an interrupted run).
+ *     replacement, or leftovers of an interrupted run);
+ *  5. then the shards of pools (placed-shards.ts) the same way, each pool on its own:
+ *     its nodes still in the cluster are the node set, its `width` the voters per shard.
+ *     A replica on a departed node moves to a node of the pool without one; when the pool
+ *     has none left, the shard keeps running with fewer voters (GET pool reports it
+ *     degraded). The voters each pool shard ends with are returned, to be recorded.
  *
  * Every step is idempotent (each is stated as the configuration it wants), so repeating
  * a change after a failure finishes it. Requests go to a shard's leader as this node
@@ -24,12 +29,15 @@ import type { Delays } from '../common/timers.js';
 import { ShardUnavailableError } from './errors.js';
 import { noCommand, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import type { MembershipChange } from './membership.js';
+import type { PlacedShard } from './placed-shards.js';
 import { planRebalance, type Placement, type ShardPlacement } from './placement.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
 
 export interface MembershipRouteDeps {
   readonly nodeId: NodeId;
   readonly shardIds: readonly ShardId[];
+  /** The shards pools own, as their reservations record them. */
+  readonly poolShards: readonly PlacedShard[];
   /** Voters per shard (capped at the node count). */
   readonly replicas: number;
   /** The address book: run-time preferred leaders are computed over it (placement.ts). */
@@ -51,26 +59,55 @@ const retryMs = 100;
 /** How long telling a removed replica to drop its state may take (it drops it itself later otherwise). */
 const releaseDeadlineMs = 5_000;
 
-export async function changeClusterMembership(change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
-  const current = await currentPlacement(deps);
+/** Rebalances the hash shards, then each pool's shards; resolves with the voters each pool shard ended with. */
+export async function changeClusterMembership(change: MembershipChange, deps: MembershipRouteDeps): Promise<ShardPlacement[]> {
+  const current = await currentPlacement(deps.shardIds, deps);
   const nodes = new Set(current.flatMap((shard) => shard.replicas));
   if (change.kind === 'add') nodes.add(change.nodeId);
   else nodes.delete(change.nodeId);
-  const plan = planRebalance(current, { nodes: [...nodes], replicas: deps.replicas, members: deps.members });
-  deps.logger.info({ change: change.kind, nodeId: change.nodeId, nodes: [...nodes].sort((a, b) => a - b), moves: plan.moves.length }, 'rebalancing replicas');
+  await rebalance(current, { nodes: [...nodes], replicas: deps.replicas, change }, deps);
+  const settled: ShardPlacement[] = [];
+  for (const shards of byPool(deps.poolShards)) {
+    const first = shards[0] as PlacedShard;
+    const poolCurrent = await currentPlacement(shards.map((s) => s.shardId), deps);
+    const isRemoved = (n: NodeId): boolean => change.kind === 'remove' && n === change.nodeId;
+    const isLive = (n: NodeId): boolean => !isRemoved(n) && (nodes.has(n) || poolCurrent.some((s) => s.replicas.includes(n)));
+    const poolNodes = first.nodes.filter(isLive);
+    if (poolNodes.length === 0) continue;
+    settled.push(...await rebalance(poolCurrent, { nodes: poolNodes, replicas: first.width, change }, deps));
+  }
+  return settled;
+}
+
+/** The pool shards grouped by pool (shards of one pool share its nodes and width). */
+function byPool(shards: readonly PlacedShard[]): PlacedShard[][] {
+  const pools = new Map<string, PlacedShard[]>();
+  for (const shard of shards) {
+    const key = `${shard.pool}\n${shard.nodes.join()}\n${shard.width}`;
+    pools.set(key, [...(pools.get(key) ?? []), shard]);
+  }
+  return [...pools.values()];
+}
+
+/** Plans and runs the moves that take `current` to an even placement over `nodes`; resolves with that placement. */
+async function rebalance(current: Placement, target: { nodes: NodeId[]; replicas: number; change: MembershipChange }, deps: MembershipRouteDeps): Promise<Placement> {
+  const { change } = target;
+  const plan = planRebalance(current, { nodes: target.nodes, replicas: target.replicas, members: deps.members });
+  deps.logger.info({ change: change.kind, nodeId: change.nodeId, nodes: [...target.nodes].sort((a, b) => a - b), moves: plan.moves.length }, 'rebalancing replicas');
   for (const [i, move] of plan.moves.entries()) {
     deps.logger.info({ shardId: move.shardId, add: move.add, remove: move.remove, move: i + 1, moves: plan.moves.length }, 'moving a replica');
     await changeShard(move.shardId, { kind: 'add', nodeId: move.add }, deps);
     if (move.remove !== undefined) await removeReplica(move.shardId, move.remove, deps);
   }
-  for (const target of plan.placement) await reconcile(target, deps);
+  for (const shard of plan.placement) await reconcile(shard, deps);
   deps.logger.info({ change: change.kind, nodeId: change.nodeId }, 'replicas rebalanced');
+  return plan.placement;
 }
 
 /** Each shard's voters as its leader reports them. */
-async function currentPlacement(deps: MembershipRouteDeps): Promise<Placement> {
+async function currentPlacement(shardIds: readonly ShardId[], deps: MembershipRouteDeps): Promise<Placement> {
   const placement: ShardPlacement[] = [];
-  for (const shardId of deps.shardIds) {
+  for (const shardId of shardIds) {
     const { voters } = await describe(shardId, deps);
     placement.push({ shardId, replicas: voters });
   }

@@ -68,6 +68,25 @@ describe('placement', () => {
     expect(moves).toHaveLength(12);
   });
 
+  test('planRebalance after removing a node spreads the run-time leaders over the remaining nodes', () => {
+    const layouts = [[4, 2, 8], [5, 2, 10], [5, 2, 20], [6, 2, 12], [6, 3, 12]] as const;
+    for (const [nodeCount, replicas, shardCount] of layouts) {
+      const nodes = Array.from({ length: nodeCount }, (_, i) => node(i + 1));
+      const before = initialPlacement({ nodes, shardCount, replicas });
+      for (const gone of nodes) {
+        const rest = nodes.filter((n) => n !== gone);
+        // The address book may still name the departed node (leaders then skip it in the ring) or not.
+        for (const members of [nodes, rest]) {
+          const { placement } = planRebalance(before, { nodes: rest, replicas, members });
+          expectWellFormed(placement, rest, replicas);
+          const leaders = placement.map((shard) => preferredLeader(shard.shardId, { voters: shard.replicas, members }));
+          const leadCounts = rest.map((n) => leaders.filter((leader) => leader === n).length);
+          expect(Math.max(...leadCounts) - Math.min(...leadCounts), JSON.stringify({ nodeCount, replicas, shardCount, gone, members, leadCounts })).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
+
   test('any sequence of membership changes keeps placements well formed', () => {
     const changes = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 9 })), { maxLength: 12 });
     fc.assert(

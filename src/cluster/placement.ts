@@ -53,8 +53,9 @@ export function initialPlacement(options: {
 /**
  * Plans the replica moves that take `current` to a balanced placement over `nodes`:
  * replicas on departed nodes move first, then replicas leave the most loaded nodes for
- * the least loaded ones until loads differ by at most one. Returns the moves in the
- * order they should run and the placement they lead to.
+ * the least loaded ones until loads differ by at most one, then replicas move (or swap)
+ * while that spreads the run-time leaders more evenly (spreadLeaders). Returns the moves
+ * in the order they should run and the placement they lead to.
  *
  * Leaders follow preferredLeader over `members` (the address book; default `nodes`) at
  * run time, which sees only each shard's voters, so when evening out the planner picks,
@@ -110,7 +111,71 @@ export function planRebalance(
     move(shard, high, low);
   }
 
+  spreadLeaders(shards, { nodes, members: options.members ?? nodes, load, move });
   return { moves, placement: balanceLeaders(shards, nodes) };
+}
+
+type PlannedShard = { shardId: ShardId; replicas: NodeId[] };
+
+/**
+ * Spreads the run-time leaders (preferredLeader over `members`) once the replica loads
+ * are even: re-homing a departed node's replicas can leave one node leading the shards
+ * whose ring started at the departed node as well as its own. While it makes the lead
+ * counts more even (a smaller sum of their squares), a replica of a shard the busiest
+ * leader leads moves to another node: alone when the loads stay within one, else swapped
+ * with a replica of another shard going the other way (loads unchanged).
+ */
+function spreadLeaders(
+  shards: PlannedShard[],
+  options: {
+    nodes: readonly NodeId[];
+    members: readonly NodeId[];
+    load: Map<NodeId, number>;
+    move: (shard: PlannedShard, remove: NodeId, add: NodeId) => void;
+  },
+): void {
+  const { nodes, members, load } = options;
+  const leaderOf = (shard: PlannedShard, voters = shard.replicas): NodeId | undefined => preferredLeader(shard.shardId, { voters, members });
+  const swapped = (voters: readonly NodeId[], from: NodeId, to: NodeId): NodeId[] => voters.map((n) => (n === from ? to : n));
+  const loadsStayEven = (from: NodeId, to: NodeId): boolean => {
+    const after = nodes.map((n) => (load.get(n) ?? 0) + (n === to ? 1 : 0) - (n === from ? 1 : 0));
+    return Math.max(...after) - Math.min(...after) <= 1;
+  };
+  for (let guard = 0; guard < shards.length * nodes.length; guard++) {
+    const leads = new Map<NodeId, number>(nodes.map((n) => [n, 0]));
+    for (const shard of shards) {
+      const leader = leaderOf(shard);
+      if (leader !== undefined) leads.set(leader, (leads.get(leader) ?? 0) + 1);
+    }
+    const squares = (changes: readonly (readonly [NodeId | undefined, NodeId | undefined])[]): number => {
+      const after = new Map(leads);
+      for (const [was, now] of changes) {
+        if (was !== undefined) after.set(was, (after.get(was) ?? 0) - 1);
+        if (now !== undefined) after.set(now, (after.get(now) ?? 0) + 1);
+      }
+      return [...after.values()].reduce((sum, c) => sum + c * c, 0);
+    };
+    const busiest = [...nodes].sort((a, b) => (leads.get(b) ?? 0) - (leads.get(a) ?? 0) || a - b)[0];
+    let best = { score: squares([]), apply: undefined as (() => void) | undefined };
+    for (const first of shards.filter((shard) => leaderOf(shard) === busiest)) {
+      for (const from of first.replicas) {
+        for (const to of nodes.filter((n) => !first.replicas.includes(n))) {
+          const firstChange = [busiest, leaderOf(first, swapped(first.replicas, from, to))] as const;
+          if (loadsStayEven(from, to)) {
+            const score = squares([firstChange]);
+            if (score < best.score) best = { score, apply: () => options.move(first, from, to) };
+            continue;
+          }
+          for (const second of shards.filter((shard) => shard !== first && shard.replicas.includes(to) && !shard.replicas.includes(from))) {
+            const score = squares([firstChange, [leaderOf(second), leaderOf(second, swapped(second.replicas, to, from))]]);
+            if (score < best.score) best = { score, apply: () => { options.move(first, from, to); options.move(second, to, from); } };
+          }
+        }
+      }
+    }
+    if (best.apply === undefined) return;
+    best.apply();
+  }
 }
 
 /**

@@ -63,7 +63,8 @@ import { listsDelayed, type MessageListing, type MessagePage, type QueueListing,
 import { answersMessagePage, postChecksExpectedMetadata } from './peer-capabilities.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
-import { placedShardReservations, reservePlacedShards } from './placed-shards.js';
+import { placedShardReservations, recordVoters, reservePlacedShards, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
+import type { ShardPlacement } from './placement.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 import type { NotificationSource } from './notify/notifier.js';
 
@@ -114,8 +115,11 @@ export interface ShardLogSource {
   transferLeadershipAway?(): Promise<void>;
   /** Replication state for the detailed health report; absent for the local log. */
   health?(): ClusterHealthReport;
-  /** Adds a node to, or removes it from, the cluster (rebalancing the replicas); absent for the local log. */
-  changeMembership?(change: MembershipChange): Promise<void>;
+  /**
+   * Adds a node to, or removes it from, the cluster (rebalancing the replicas, pool shards
+   * within their pools); resolves with the voters each pool shard ended with. Absent for the local log.
+   */
+  changeMembership?(change: MembershipChange, poolShards: readonly PlacedShard[]): Promise<ShardPlacement[]>;
   /** Tells the source how to open a shard a pool owns that a peer names (bootstrap, a leader's messages). */
   attach?(openPlacedShard: (placement: QueuePlacement) => void): void;
   /** Shards pools own that this node's store holds a replica of (reopened at start). */
@@ -282,10 +286,10 @@ export class ShardedBroker {
   }
 
   /** New shards for a pool, one per voter set: their ids reserved (placed-shards.ts), each group started on its voters. */
-  async createPlacedShards(replicaSets: readonly (readonly NodeId[])[]): Promise<QueuePlacement[]> {
+  async createPlacedShards(request: PoolShardRequest): Promise<QueuePlacement[]> {
     const bootstrap = this.deps.localLog.bootstrapShard?.bind(this.deps.localLog);
     if (bootstrap === undefined) throw new ShardUnavailableError(placedShardBase, 'this node is not clustered');
-    const placements = await reservePlacedShards(this, replicaSets);
+    const placements = await reservePlacedShards(this, request);
     for (const placement of placements) {
       this.openPlacedShard(placement);
       await bootstrap(placement);
@@ -318,11 +322,14 @@ export class ShardedBroker {
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
     const listShards = (shards: readonly Shard[]): Promise<{ queues: QueueRecord[]; count: number }[]> =>
       Promise.all(shards.map((shard) => shard.reads.query({ kind: 'listQueues', project, listing: options })));
-    const known = [...this.shards.values()];
+    // A reserved project (a newline in its name: catalogue, reservations, bindings) lives on
+    // the hash shards only, so its listing does not wait on a pool shard without a leader.
+    const isReserved = project.includes('\n');
+    const known = [...this.shards.entries()].filter(([shardId]) => !isReserved || !isPlacedShard(shardId)).map(([, shard]) => shard);
     // A client's queues may live on shards of pools this node has not opened yet: their
     // reservations are read alongside, and the shards they add are listed after.
     const [reservations, knownPages] = await Promise.all([
-      project.includes('\n') ? [] : placedShardReservations(this),
+      isReserved ? [] : placedShardReservations(this),
       listShards(known),
     ]);
     const added = reservations.filter((p) => !this.shards.has(p.shardId)).map((p) => this.openPlacedShard(p));
@@ -493,10 +500,25 @@ export class ShardedBroker {
     return this.queryOn(ref, { kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
-  /** Adds or removes a cluster node; the source rebalances the shards' replicas over the new node set. */
+  /**
+   * Adds or removes a cluster node; the source rebalances the shards' replicas over the
+   * new node set, pool shards within their pools, and the pool shards' new voters are
+   * recorded in their reservations.
+   */
   async changeMembership(change: MembershipChange): Promise<void> {
     if (this.deps.localLog.changeMembership === undefined) throw new ShardUnavailableError(0, 'this node is not clustered');
-    await this.deps.localLog.changeMembership(change);
+    const poolShards = await placedShardReservations(this);
+    for (const shard of poolShards) this.openPlacedShard(shard);
+    const settled = await this.deps.localLog.changeMembership(change, poolShards);
+    for (const shard of poolShards) {
+      const voters = settled.find((s) => s.shardId === shard.shardId)?.replicas;
+      if (voters !== undefined && voters.join() !== shard.replicas.join()) await recordVoters(this, shard, voters);
+    }
+  }
+
+  /** The shards pools own, with the voters last recorded for each (GET pool). */
+  placedShards(): Promise<PlacedShard[]> {
+    return placedShardReservations(this);
   }
 
   /** What the notifier reads and writes: the queue store, the shards led here, subscription changes. */

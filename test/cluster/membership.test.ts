@@ -6,7 +6,7 @@
  * `DELETE /v2/cluster/nodes/1` and stopped. Proves that after the add every shard has
  * exactly 3 voters and the 12 replicas are spread evenly (node 4 holds its share, loads
  * differ by at most one) and the leader balancer moves some shard's leadership to node 4; after the removal every shard has 3 voters among {2, 3, 4}
- * and a leader; node 2 is then removed while it is down (every shard keeps voters
+ * and a leader, and leaders are even over those nodes (lead counts differ by at most one); node 2 is then removed while it is down (every shard keeps voters
  * {3, 4}), and once restarted it learns it was removed and drops its replicas; the Raft
  * and queue state of every shard nodes 1 and 2 left is deleted from their LMDB
  * environments; every message acknowledged with 201 was delivered or is still
@@ -93,6 +93,14 @@ describe('adding and removing a node while serving rebalances the replicas', () 
       return found.voters.size === shardCount && [...found.voters.values()].every((v) => v.join() === '2,3,4') ? found : undefined;
     });
     console.log(`after removing node 1: ${JSON.stringify(Object.fromEntries(afterRemove.voters))}`);
+    // The balancer hands each shard to its preferred voter: leaders end up even over {2, 3, 4}.
+    const spreadLeaders = await ClusterLauncher.waitFor('leaders spread evenly over nodes 2, 3 and 4', 30_000, async () => {
+      const leaders = await cluster.leaders();
+      if (leaders?.size !== shardCount) return undefined;
+      const counts = [2, 3, 4].map((id) => [...leaders.values()].filter((leader) => leader === id).length);
+      return Math.max(...counts) - Math.min(...counts) <= 1 ? leaders : undefined;
+    });
+    console.log(`leaders after removing node 1: ${JSON.stringify(Object.fromEntries(spreadLeaders))}`);
 
     // Node 2 is down while it is removed: it never hears of it until it restarts and asks.
     await cluster.node(2).stop();
