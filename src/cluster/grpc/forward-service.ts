@@ -146,7 +146,7 @@ export class GrpcForwarder implements Forwarder {
     if (client === undefined) return Promise.reject(new PeerUnreachableError(to, `no address for node ${to}`));
     return callUnary(client, forwardPath, request, { deadlineAtMs }).then(
       (reply) => {
-        if (reply === undefined) throw new Error(`forward to node ${to} failed`, { cause: new Error('empty reply') });
+        if (reply === undefined) throw lostAfterSent(to, new Error('empty reply'));
         return reply as ForwardReply;
       },
       (error: unknown) => {
@@ -168,14 +168,14 @@ export class GrpcForwarder implements Forwarder {
     callUnary(client, forwardBatchPath, { requests: batch.map((item) => item.request) }, { deadlineAtMs: callDeadlineAtMs }).then(
       (reply) => {
         if (!isBatchReply(reply, items.length)) {
-          const failure = new Error(`forward to node ${to} failed`, { cause: new Error('malformed batch reply') });
+          const failure = lostAfterSent(to, new Error('malformed batch reply'));
           for (const item of items) item.reject(failure);
           return;
         }
         items.forEach((item, i) => {
           const answer = reply.replies[i];
           if (answer !== undefined && 'reply' in answer) item.resolve(answer.reply);
-          else item.reject(new Error(`forward to node ${to} failed`, { cause: new Error(answer?.error ?? 'no answer') }));
+          else item.reject(lostAfterSent(to, new Error(answer?.error ?? 'no answer')));
         });
       },
       (error: unknown) => {
@@ -202,7 +202,7 @@ export class GrpcForwarder implements Forwarder {
   /** Never sent (safe to retry) or lost after it was sent (outcome unknown). */
   private failure(to: NodeId, error: unknown): Error {
     if (isNeverSent(error)) return new PeerUnreachableError(to, `node ${to} unreachable`, { cause: error });
-    return new Error(`forward to node ${to} failed`, { cause: error });
+    return lostAfterSent(to, error);
   }
 
   private client(to: NodeId): grpc.Client | undefined {
@@ -241,7 +241,7 @@ function withOwnDeadline(to: NodeId, item: PendingForward, at: { readonly nowMs:
   if (at.callDeadlineAtMs - item.deadlineAtMs < itemDeadlineSlackMs) return item;
   const waitMs = item.deadlineAtMs - at.nowMs;
   let isSettled = false;
-  const timer = setTimeout(() => settle(() => item.reject(new Error(`forward to node ${to} failed`, { cause: new Error('deadline exceeded') }))), Math.max(waitMs, 0));
+  const timer = setTimeout(() => settle(() => item.reject(lostAfterSent(to, new Error('deadline exceeded')))), Math.max(waitMs, 0));
   const settle = (action: () => void): void => {
     if (isSettled) return;
     isSettled = true;
@@ -261,4 +261,9 @@ function withOwnDeadline(to: NodeId, item: PendingForward, at: { readonly nowMs:
 function isNeverSent(error: unknown): boolean {
   const { code, details } = error as Partial<grpc.ServiceError>;
   return code === grpc.status.UNAVAILABLE && typeof details === 'string' && details.startsWith('No connection established');
+}
+
+/** A forward that was sent and then lost: the peer may have served it (outcome unknown). */
+function lostAfterSent(to: NodeId, cause: unknown): Error {
+  return new Error(`forward to node ${to} failed`, { cause });
 }
