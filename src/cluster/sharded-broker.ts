@@ -243,7 +243,7 @@ export class ShardedBroker {
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
   private shard(ref: QueueRef): Shard & { shardId: ShardId } {
     const placement = this.directory.of(ref);
-    const shardId = this.shardIdOf(ref);
+    const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
     return { ...shard, shardId };
@@ -412,7 +412,7 @@ export class ShardedBroker {
     const nowMs = this.deps.clock.nowMs();
     const messages = request.messages.map((m) => ({
       id: newObjectId(nowMs),
-      body: encodeBody(m.body),
+      body: m.encodedBody ?? encodeBody(m.body),
       ttlSeconds: m.ttlSeconds,
       delaySeconds: m.delaySeconds,
       checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,

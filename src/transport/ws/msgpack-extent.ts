@@ -26,20 +26,56 @@ export function fieldExtent(data: Uint8Array, name: string): Extent | undefined 
 
 function findField(data: Uint8Array, name: string): Extent | undefined {
   const reader = new ExtentReader(data);
+  const found = lastField(reader, Buffer.from(name, 'utf8'));
+  return reader.at === data.length ? found : undefined;
+}
+
+/**
+ * The bytes of each posted message's `body` inside a plain `{"messages": [...]}` map (the
+ * echoed body of a message_post, so already checked plain by fieldExtent), index-aligned
+ * with the decoded `messages` array (the last of repeated keys, as decoded); undefined
+ * for an item that is no map or has no `body`, or for all when there is no such array.
+ */
+export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | undefined {
+  try {
+    const reader = new ExtentReader(data);
+    const messages = lastField(reader, messagesKey);
+    if (messages === undefined) return undefined;
+    reader.at = messages.start;
+    const count = reader.arrayHead();
+    if (count === undefined) return undefined;
+    const extents: (Extent | undefined)[] = [];
+    for (let i = 0; i < count; i++) {
+      const start = reader.at;
+      extents.push(lastField(reader, bodyKey));
+      reader.at = start;
+      if (!reader.skipValue()) return undefined;
+    }
+    return extents;
+  } catch (error) {
+    if (error instanceof RangeError) return undefined; // a length running past the end
+    throw error;
+  }
+}
+
+const messagesKey = Buffer.from('messages', 'utf8');
+const bodyKey = Buffer.from('body', 'utf8');
+
+/** The value extent of the last `key` in the map at the reader; the reader ends past the map. */
+function lastField(reader: ExtentReader, key: Buffer): Extent | undefined {
   const count = reader.mapHead();
   if (count === undefined) return undefined;
-  const nameBytes = Buffer.from(name, 'utf8');
   let found: Extent | undefined;
   for (let i = 0; i < count; i++) {
     const keyLength = reader.stringHead();
     if (keyLength === undefined) return undefined;
-    const isName = keyLength === nameBytes.length && nameBytes.equals(data.subarray(reader.at, reader.at + keyLength));
+    const isKey = reader.holds(key, keyLength);
     reader.at += keyLength;
     const start = reader.at;
     if (!reader.skipValue()) return undefined;
-    if (isName) found = { start, end: reader.at };
+    if (isKey) found = { start, end: reader.at };
   }
-  return reader.at === data.length ? found : undefined;
+  return found;
 }
 
 /** Fixed sizes of the scalar types (nil, booleans, ints, floats) by type byte; 0: not a fixed-size scalar. */
@@ -108,8 +144,13 @@ class ExtentReader {
     return true;
   }
 
-  private arrayHead(): number | undefined {
+  arrayHead(): number | undefined {
     return this.head(arrayTypes);
+  }
+
+  /** Whether the `length` bytes at the reader are `bytes`. */
+  holds(bytes: Buffer, length: number): boolean {
+    return length === bytes.length && bytes.equals(this.data.subarray(this.at, this.at + length));
   }
 
   /** A str header's byte length (the reader then stands on its bytes), or undefined when the next value is no str. */
