@@ -27,7 +27,7 @@ export function fieldExtent(data: Uint8Array, name: string): Extent | undefined 
 function findField(data: Uint8Array, name: string): Extent | undefined {
   const reader = new ExtentReader(data);
   const found = lastField(reader, Buffer.from(name, 'utf8'));
-  return reader.at === data.length ? found : undefined;
+  return found !== false && reader.at === data.length ? found : undefined;
 }
 
 /**
@@ -40,16 +40,18 @@ export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | u
   try {
     const reader = new ExtentReader(data);
     const messages = lastField(reader, messagesKey);
-    if (messages === undefined) return undefined;
+    if (messages === undefined || messages === false) return undefined;
     reader.at = messages.start;
     const count = reader.arrayHead();
     if (count === undefined) return undefined;
     const extents: (Extent | undefined)[] = [];
     for (let i = 0; i < count; i++) {
       const start = reader.at;
-      extents.push(lastField(reader, bodyKey));
+      const isMap = reader.mapHead() !== undefined;
       reader.at = start;
-      if (!reader.skipValue()) return undefined;
+      const body = isMap ? lastField(reader, bodyKey) : undefined;
+      if (body === false || (!isMap && !reader.skipValue())) return undefined;
+      extents.push(body);
     }
     return extents;
   } catch (error) {
@@ -61,18 +63,21 @@ export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | u
 const messagesKey = Buffer.from('messages', 'utf8');
 const bodyKey = Buffer.from('body', 'utf8');
 
-/** The value extent of the last `key` in the map at the reader; the reader ends past the map. */
-function lastField(reader: ExtentReader, key: Buffer): Extent | undefined {
+/**
+ * The value extent of the last `key` in the map at the reader (undefined when it has
+ * none), the reader then past the map; false when there is no plain map there.
+ */
+function lastField(reader: ExtentReader, key: Uint8Array): Extent | undefined | false {
   const count = reader.mapHead();
-  if (count === undefined) return undefined;
+  if (count === undefined) return false;
   let found: Extent | undefined;
   for (let i = 0; i < count; i++) {
     const keyLength = reader.stringHead();
-    if (keyLength === undefined) return undefined;
+    if (keyLength === undefined) return false;
     const isKey = reader.holds(key, keyLength);
     reader.at += keyLength;
     const start = reader.at;
-    if (!reader.skipValue()) return undefined;
+    if (!reader.skipValue()) return false;
     if (isKey) found = { start, end: reader.at };
   }
   return found;
@@ -149,8 +154,10 @@ class ExtentReader {
   }
 
   /** Whether the `length` bytes at the reader are `bytes`. */
-  holds(bytes: Buffer, length: number): boolean {
-    return length === bytes.length && bytes.equals(this.data.subarray(this.at, this.at + length));
+  holds(bytes: Uint8Array, length: number): boolean {
+    if (length !== bytes.length) return false;
+    for (let i = 0; i < length; i++) if (this.data[this.at + i] !== bytes[i]) return false; // keys are short: no view to allocate
+    return true;
   }
 
   /** A str header's byte length (the reader then stands on its bytes), or undefined when the next value is no str. */
