@@ -45,8 +45,10 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
 }
 
 function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {
+  // Fields in StoredMessage's order: the memory store keeps this object, and images encode it.
   const { id, ttlSeconds, checksum } = posted;
-  return { id, seq, clientId, ttlSeconds, ...times, claimId: null, claimExpiresMs: 0, claimUpdatedMs: 0, claimTtlSeconds: 0, claimCount: 0, checksum };
+  const { createdMs, expiresMs, visibleMs } = times;
+  return { id, seq, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId: null, claimExpiresMs: 0, claimUpdatedMs: 0, claimTtlSeconds: 0, claimCount: 0, checksum };
 }
 
 export function applyDeleteMessage(context: ShardContext, command: Command<'deleteMessage'>, nowMs: number): CommandResults['deleteMessage'] {
