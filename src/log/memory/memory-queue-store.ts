@@ -4,7 +4,7 @@
  * `committed()`/`flushed()` resolve immediately. Nothing survives the process.
  */
 import type { ShardId } from '../../common/ids.js';
-import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import { MemoryNumberedRecords } from './numbered-records.js';
 
 interface QueueSlot {
@@ -25,6 +25,7 @@ export class MemoryQueueStore implements QueueStore {
   private readonly queueRecords = new Map<string, { key: QueueKey; queue: StoredQueue }>();
   private readonly slots = new Map<string, QueueSlot>();
   private readonly metas = new Map<ShardId, ShardMeta>();
+  private readonly claimRecords = new Map<string, { key: QueueKey; claim: StoredClaim }>();
   private readonly outboxes = new MemoryNumberedRecords();
   private readonly appliedRecords = new MemoryNumberedRecords();
 
@@ -93,6 +94,18 @@ export class MemoryQueueStore implements QueueStore {
     for (const seq of seqs) {
       const message = slot.messages.get(seq);
       if (message !== undefined) yield message;
+    }
+  }
+
+  putClaim(key: QueueKey, claim: StoredClaim): void {
+    this.claimRecords.set(`${slotKey(key)}\u0000${claim.id}`, { key: { ...key }, claim });
+  }
+  removeClaim(key: QueueKey, claimId: string): void {
+    this.claimRecords.delete(`${slotKey(key)}\u0000${claimId}`);
+  }
+  *claims(shardId: ShardId): Iterable<{ project: string; queue: string; claim: StoredClaim }> {
+    for (const { key, claim } of [...this.claimRecords.values()]) {
+      if (key.shardId === shardId) yield { project: key.project, queue: key.queue, claim };
     }
   }
 
