@@ -128,12 +128,15 @@ export interface QueueStore {
 
   getMessage(key: QueueKey, seq: number): StoredMessage | undefined;
   getBody(key: QueueKey, seq: number): Uint8Array | undefined;
+  /** A message's record and body in one read (what a claim answers). */
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined;
   seqOfId(key: QueueKey, id: string): number | undefined;
   /** Stores a new message with its body and id mapping. */
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void;
   /** Replaces the record of an existing message (the body and id do not change). */
   updateMessage(key: QueueKey, message: StoredMessage): void;
-  removeMessage(key: QueueKey, message: StoredMessage): void;
+  /** Removes a message with its body and id mapping (its seq and id are all it needs). */
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void;
   /** Committed messages of a queue in seq order, seq > afterSeq. */
   messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage>;
 

@@ -16,7 +16,7 @@ import type { ClaimRecord } from '../records.js';
 import { type ClaimEntry, queueKeyOf, queueOfKey } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { type DeadLetterConfig, deadLetterConfig, encodeOutboxEntry } from './dead-letter.js';
-import { readMessageRecord } from './message-view.js';
+import { toMessageRecord } from './message-view.js';
 import type { CommandResults } from './results.js';
 import type { SeqEntry } from './seq-set.js';
 import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
@@ -46,20 +46,21 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
   const deadLetter = deadLetterConfig(queue.metadata);
   const indexKey = queueKeyOf(command.project, command.queue);
   const extension: Extension = { expiresMs: nowMs + command.ttlSeconds * 1000, ttlSeconds: command.ttlSeconds, graceSeconds: command.graceSeconds };
-  const held: { message: StoredMessage; entry: SeqEntry }[] = [];
+  const held: { message: StoredMessage; body: Uint8Array; entry: SeqEntry }[] = [];
   const outboxSeqs: number[] = [];
   for (const candidate of context.index.candidates(indexKey, nowMs, command.limit)) {
-    const message = context.store.getMessage(key, candidate.seq);
-    assert(message !== undefined, () => `free seq ${candidate.seq} has no stored message`);
+    const found = context.store.getMessageWithBody(key, candidate.seq);
+    assert(found !== undefined, () => `free seq ${candidate.seq} has no stored message`);
+    const { message, body } = found;
     if (deadLetter !== undefined && message.claimCount >= deadLetter.maxClaimCount) {
-      outboxSeqs.push(moveToDeadLetter(context, key, message, { deadLetter, nowMs }));
+      outboxSeqs.push(moveToDeadLetter(context, key, { message, body }, { deadLetter, nowMs }));
       continue;
     }
     // Counted only where a dead-letter policy reads the count (§5.7).
     const counted = deadLetter === undefined ? message : { ...message, claimCount: message.claimCount + 1 };
     const claimed = extendLifetime(counted, extension);
     if (claimed !== message) context.store.updateMessage(key, claimed);
-    held.push({ message: claimed, entry: { seq: claimed.seq, expiresMs: claimed.expiresMs, visibleMs: claimed.visibleMs } });
+    held.push({ message: claimed, body, entry: { seq: claimed.seq, expiresMs: claimed.expiresMs, visibleMs: claimed.visibleMs } });
   }
   if (held.length === 0) return { claim: null, outboxSeqs };
   const stored: StoredClaim = {
@@ -75,15 +76,18 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
     id: command.claimId,
     ttlSeconds: command.ttlSeconds,
     updatedMs: nowMs,
-    messages: held.map((h) => readMessageRecord(context.store, key, h.message, command.claimId)),
+    messages: held.map((h) => toMessageRecord(h.message, h.body, command.claimId)),
   };
   return { claim, outboxSeqs };
 }
 
 /** §5.7 recommended: same id and body, appended unclaimed at the DLQ tail, claim count kept. */
-function moveToDeadLetter(context: ShardContext, key: QueueKey, message: StoredMessage, options: { deadLetter: DeadLetterConfig; nowMs: number }): number {
-  const body = context.store.getBody(key, message.seq);
-  assert(body !== undefined, () => `message ${message.id} has no body`);
+function moveToDeadLetter(
+  context: ShardContext,
+  key: QueueKey,
+  { message, body }: { message: StoredMessage; body: Uint8Array },
+  options: { deadLetter: DeadLetterConfig; nowMs: number },
+): number {
   const ttlSeconds = options.deadLetter.ttlSeconds;
   const data = encodeOutboxEntry({
     project: key.project,

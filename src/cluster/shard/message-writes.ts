@@ -71,11 +71,11 @@ function deleteOutcome(activeClaimId: string | null, claimId: string | null): De
 
 export function applyDeleteMessages(context: ShardContext, command: Command<'deleteMessages'>, nowMs: number): CommandResults['deleteMessages'] {
   const key = queueKey(context, command.project, command.queue);
-  const found: StoredMessage[] = [];
+  // A stored id maps to a stored message: the seq and id are all a delete needs, so no record is read.
+  const found: { id: string; seq: number }[] = [];
   for (const id of new Set(command.ids)) {
     const seq = context.store.seqOfId(key, id);
-    const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
-    if (message !== undefined) found.push(message);
+    if (seq !== undefined) found.push({ id, seq });
   }
   if (command.claimIds !== null) {
     const indexKey = queueKeyOf(command.project, command.queue);

@@ -28,7 +28,7 @@ export function queueKey(context: ShardContext, project: string, queue: string):
  * holding nothing goes too (its record with it). A claim keeping other messages keeps its
  * record as it was: the removed seq has no stored message left for the record to name.
  */
-export function removeStoredMessage(context: ShardContext, key: QueueKey, message: StoredMessage): void {
+export function removeStoredMessage(context: ShardContext, key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
   const indexKey = queueKeyOf(key.project, key.queue);
   const claim = context.index.holder(indexKey, message.seq);
   if (claim === undefined) {

@@ -112,6 +112,10 @@ export class LmdbQueueStore implements QueueStore {
     const entry = this.entries.get(messageTuple(key, seq));
     return entry === undefined ? undefined : entryBody(entry);
   }
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined {
+    const entry = this.entries.get(messageTuple(key, seq));
+    return entry === undefined ? undefined : { message: decodeMessageEntry(entry, seq), body: entryBody(entry) };
+  }
   seqOfId(key: QueueKey, id: string): number | undefined {
     return this.ids.get([key.shardId, key.project, key.queue, id]);
   }
@@ -127,7 +131,7 @@ export class LmdbQueueStore implements QueueStore {
     assert(entry !== undefined, () => `update of message ${message.id} (seq ${message.seq}), which is not stored`);
     this.entries.put(tuple, encodeMessageEntry(message, entryBody(entry)));
   }
-  removeMessage(key: QueueKey, message: StoredMessage): void {
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     this.checkHealthy();
     this.entries.remove(messageTuple(key, message.seq));
     this.ids.remove([key.shardId, key.project, key.queue, message.id]);

@@ -66,6 +66,11 @@ export class MemoryQueueStore implements QueueStore {
   getBody(key: QueueKey, seq: number): Uint8Array | undefined {
     return this.slots.get(slotKey(key))?.bodies.get(seq);
   }
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined {
+    const message = this.getMessage(key, seq);
+    const body = this.getBody(key, seq);
+    return message === undefined || body === undefined ? undefined : { message, body };
+  }
   seqOfId(key: QueueKey, id: string): number | undefined {
     return this.slots.get(slotKey(key))?.seqById.get(id);
   }
@@ -78,7 +83,7 @@ export class MemoryQueueStore implements QueueStore {
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.slot(key).messages.set(message.seq, message);
   }
-  removeMessage(key: QueueKey, message: StoredMessage): void {
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     const k = slotKey(key);
     const slot = this.slots.get(k);
     if (slot === undefined) return;
