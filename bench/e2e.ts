@@ -93,9 +93,11 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         loader, url: loader === 'http' ? entry.url : entry.wsUrl, durationS,
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
       };
-      // WS: 4 connections × 25 requests × 10 messages = 1,000 messages in flight, the NATS
-      // publisher's window; HTTP keeps the loader's defaults (what real Zaqar was measured with).
-      const common = [...(loader === 'ws' ? ['--producers', '4', '--window', '25'] : []), ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])];
+      // WS windows match the NATS loaders': producers 4 connections × 25 requests × 10 messages
+      // = 1,000 messages in flight (the publisher's window), consumers 5 × claims of 20 = 100
+      // (the pull consumer's batch). HTTP keeps the loader's defaults (what real Zaqar was measured with).
+      const windows = loader === 'ws' ? ['--producers', '4', '--window', '25', '--consumers', '5'] : [];
+      const common = [...windows, ...(option('size') === undefined ? [] : ['--size', option('size') ?? ''])];
       // Claims drain a backlog: alone, the claim workload first fills its queue with a post
       // run as long as `all`'s post phase (outside the measurement); a named queue is kept.
       const queued = queue === undefined ? [] : ['--queue', queue];

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Broker } from './broker.js';
+import { clusterReport } from './cluster-report.js';
 import type { JsonValue } from './json-body.js';
 import { reply, type Operation } from './operation.js';
 import type { Clock } from '../common/clock.js';
@@ -78,9 +79,9 @@ export async function probeBroker(broker: Broker, clock: Clock): Promise<{ steps
   return { steps, volume };
 }
 
-function clusterSection(broker: Broker): { cluster?: JsonValue } {
-  const report = broker.clusterHealth?.();
-  return report === undefined ? {} : { cluster: JSON.parse(JSON.stringify(report)) as JsonValue };
+async function clusterSection(broker: Broker): Promise<{ cluster?: JsonValue }> {
+  const report = await clusterReport(broker);
+  return report === undefined ? {} : { cluster: report };
 }
 
 export const health: Operation = {
@@ -98,7 +99,7 @@ export const health: Operation = {
       operation_status: steps as unknown as JsonValue,
       message_volume: { free: volume?.free ?? 0, claimed: volume?.claimed ?? 0, total: volume?.total ?? 0 },
       // zaqar-ts extension: the Raft state of this node's shard replicas and its peers.
-      ...clusterSection(broker),
+      ...(await clusterSection(broker)),
     };
     return reply(200, body);
   },

@@ -1,6 +1,6 @@
 /**
  * Durable state of the shards' queues: queue records, message records, message bodies,
- * the id → seq map, each shard's applied index, each shard's outbox, and each shard's
+ * the id → seq map, claim records, each shard's applied index, each shard's outbox, and each shard's
  * window of recently applied commands (deduplication, see shard/applied-window.ts).
  *
  * Only the shard state machine writes here, and only while applying a command. Writes
@@ -8,7 +8,7 @@
  * `getMessage`, `getBody`, `seqOfId`, `getShardMeta`) and reach disk in the background:
  * everything written in one event-loop turn lands in one transaction, so the shard's
  * applied index (in `ShardMeta`) always matches the state stored with it. Range reads
- * (`queues`, `messages`, `allQueues`, `outbox`, `applied`) see committed state only: callers that
+ * (`queues`, `messages`, `allQueues`, `claims`, `outbox`, `applied`) see committed state only: callers that
  * need the latest applied state await `committed()` first.
  *
  * Bodies are opaque bytes (encoded by the cluster layer), read apart from the message
@@ -65,7 +65,12 @@ export interface StoredMessage {
   readonly expiresMs: number;
   /** End of the delay: the message is delayed while now < visibleMs. */
   readonly visibleMs: number;
-  /** Last claim stamped on the message; active only while now < claimExpiresMs. */
+  /**
+   * Claim fields as stores written before claim records (StoredClaim) kept them: the last
+   * claim stamped on the message, active only while now < claimExpiresMs. Written as null
+   * and 0 now, except in shard images, which carry each message's active claim here so
+   * that replicas of either layout can install them.
+   */
   readonly claimId: string | null;
   readonly claimExpiresMs: number;
   /** When the claim was created or last renewed. */
@@ -73,6 +78,21 @@ export interface StoredMessage {
   readonly claimTtlSeconds: number;
   readonly claimCount: number;
   readonly checksum: string | null;
+}
+
+/**
+ * One claim of a queue: a single record however many messages it holds, so claiming,
+ * renewing and releasing write O(1) records. `seqs` are the messages it took; one that
+ * was deleted since is no longer stored, and the record is not rewritten for it.
+ */
+export interface StoredClaim {
+  readonly id: string;
+  readonly expiresMs: number;
+  /** When the claim was created or last renewed. */
+  readonly updatedMs: number;
+  readonly ttlSeconds: number;
+  /** Ascending. */
+  readonly seqs: readonly number[];
 }
 
 /** Per-shard bookkeeping, written with every applied batch. */
@@ -108,14 +128,28 @@ export interface QueueStore {
 
   getMessage(key: QueueKey, seq: number): StoredMessage | undefined;
   getBody(key: QueueKey, seq: number): Uint8Array | undefined;
+  /** A message's record and body in one read (what a claim answers). */
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined;
   seqOfId(key: QueueKey, id: string): number | undefined;
   /** Stores a new message with its body and id mapping. */
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void;
+  /**
+   * Stores a new message given as its entry (message-entry.ts: the record and body a post's
+   * proposer encoded once), with its id mapping. The store may keep `entry` itself, a view
+   * into a decoded command, instead of a copy: nothing changes those bytes afterwards.
+   */
+  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void;
   /** Replaces the record of an existing message (the body and id do not change). */
   updateMessage(key: QueueKey, message: StoredMessage): void;
-  removeMessage(key: QueueKey, message: StoredMessage): void;
+  /** Removes a message with its body and id mapping (its seq and id are all it needs). */
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void;
   /** Committed messages of a queue in seq order, seq > afterSeq. */
   messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage>;
+
+  putClaim(key: QueueKey, claim: StoredClaim): void;
+  removeClaim(key: QueueKey, claimId: string): void;
+  /** Every committed claim of a shard (index rebuild, shard image). */
+  claims(shardId: ShardId): Iterable<{ project: string; queue: string; claim: StoredClaim }>;
 
   getShardMeta(shardId: ShardId): ShardMeta | undefined;
   putShardMeta(shardId: ShardId, meta: ShardMeta): void;

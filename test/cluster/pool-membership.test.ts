@@ -10,7 +10,8 @@
  *    pool's other nodes: each pool shard has 2 voters again, both of {2, 4}, GET pool
  *    reports them and not degraded, and every message of the flavored queue is there.
  *  - Removing node 2 then leaves the pool one node: its shards keep running on node 4
- *    alone, GET pool says degraded, and the messages are still there.
+ *    alone, GET pool says degraded and so does the detailed health report, and the
+ *    messages are still there.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -23,6 +24,7 @@ const admin = { headers: { 'X-Roles': 'admin' } };
 const changeTimeoutMs = 180_000;
 
 interface PoolShard { id: number; replicas: number[]; degraded: boolean }
+interface DegradedShard { id: number; pool: string; replicas: number[]; width: number }
 
 describe('pool shards follow membership changes', () => {
   let cluster: ClusterLauncher;
@@ -51,6 +53,13 @@ describe('pool shards follow membership changes', () => {
     const reply = await pools.get(`/v2/pools/${pool}?detailed=true`, admin);
     expect(reply.status, reply.text).toBe(200);
     return (reply.body as { shards: PoolShard[] }).shards;
+  }
+
+  /** The degraded pool shards in node 1's detailed health report. */
+  async function healthDegraded(): Promise<DegradedShard[]> {
+    const reply = await pools.get('/v2/health', admin);
+    expect(reply.status, reply.text).toBe(200);
+    return (reply.body as { cluster: { degraded_pool_shards: DegradedShard[] } }).cluster.degraded_pool_shards;
   }
 
   /** The pool shard's voters as its leader reports them (undefined while it has none). */
@@ -103,6 +112,7 @@ describe('pool shards follow membership changes', () => {
     const shards = await shardsOf('main');
     expect(shards.map((s) => [...s.replicas].sort((a, b) => a - b))).toEqual([[2, 4], [2, 4]]);
     expect(shards.every((s) => !s.degraded)).toBe(true);
+    expect(await healthDegraded()).toEqual([]);
     for (const shard of shards) {
       await ClusterLauncher.waitFor(`voters {2,4} on shard ${shard.id}`, 30_000, async () => ((await leaderVoters(shard.id))?.join() === '2,4' ? true : undefined));
     }
@@ -115,6 +125,7 @@ describe('pool shards follow membership changes', () => {
     const shards = await shardsOf('main');
     expect(shards.map((s) => s.replicas)).toEqual([[4], [4]]);
     expect(shards.every((s) => s.degraded)).toBe(true);
+    expect(await healthDegraded()).toEqual(shards.map((s) => ({ id: s.id, pool: 'main', replicas: [4], width: 2 })));
     for (const shard of shards) {
       await ClusterLauncher.waitFor(`voters {4} on shard ${shard.id}`, 30_000, async () => ((await leaderVoters(shard.id))?.join() === '4' ? true : undefined));
     }

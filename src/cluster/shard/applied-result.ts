@@ -23,7 +23,8 @@ import type { ShardId } from '../../common/ids.js';
 import type { QueueStore } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord } from '../records.js';
 import type { ShardCommand } from './commands.js';
-import { isClaimActive, readMessageRecord } from './message-view.js';
+import { type ClaimIndex, queueKeyOf } from './claim-index.js';
+import { readMessageRecord } from './message-view.js';
 import type { AnyCommandResult, CommandResults } from './results.js';
 
 /** A claim's first result, by reference: enough to find its messages again. */
@@ -50,19 +51,28 @@ export function storedResultOf(command: ShardCommand, result: AnyCommandResult):
 }
 
 /** The answer to a repeat of the command whose first result was stored as `stored`, at FSM time `nowMs`. */
-export function repeatResultOf(stored: StoredResult, options: { store: QueueStore; shardId: ShardId; nowMs: number }): AnyCommandResult {
+export interface RepeatContext {
+  readonly store: QueueStore;
+  readonly index: ClaimIndex;
+  readonly shardId: ShardId;
+  readonly nowMs: number;
+}
+
+export function repeatResultOf(stored: StoredResult, options: RepeatContext): AnyCommandResult {
   if ('result' in stored) return stored.result;
   if (stored.claimRef === null) return { claim: null, outboxSeqs: stored.outboxSeqs };
   return { claim: rebuildClaim(stored.claimRef, options), outboxSeqs: stored.outboxSeqs };
 }
 
-function rebuildClaim(ref: ClaimReference, options: { store: QueueStore; shardId: ShardId; nowMs: number }): ClaimRecord | null {
+function rebuildClaim(ref: ClaimReference, options: RepeatContext): ClaimRecord | null {
   const key = { shardId: options.shardId, project: ref.project, queue: ref.queue };
+  const indexKey = queueKeyOf(ref.project, ref.queue);
   const messages: MessageRecord[] = [];
   for (const [seq, id] of ref.held) {
+    if (options.index.activeHolder(indexKey, seq, options.nowMs)?.id !== ref.id) continue;
     const message = options.store.getMessage(key, seq);
-    if (message === undefined || message.id !== id || message.claimId !== ref.id || !isClaimActive(message, options.nowMs)) continue;
-    messages.push(readMessageRecord(options.store, key, message, options.nowMs));
+    if (message === undefined || message.id !== id) continue;
+    messages.push(readMessageRecord(options.store, key, message, ref.id));
   }
   if (messages.length === 0) return null;
   return { id: ref.id, ttlSeconds: ref.ttlSeconds, updatedMs: ref.updatedMs, messages };

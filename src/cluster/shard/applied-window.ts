@@ -25,6 +25,7 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, QueueStore } from '../../log/queue-store.js';
+import type { ClaimIndex } from './claim-index.js';
 import { assertStoredResult, repeatResultOf, type StoredResult, storedResultOf } from './applied-result.js';
 import type { ShardCommand, ShardCommandType } from './commands.js';
 import type { AnyCommandResult } from './results.js';
@@ -55,6 +56,8 @@ export class AppliedWindow {
   constructor(
     private readonly shardId: ShardId,
     private readonly store: QueueStore,
+    /** Where a repeated claim finds which of its messages it still holds. */
+    private readonly index: ClaimIndex,
     private readonly limits: AppliedWindowLimits,
   ) {
     assert(limits.commandsMax > 0 && limits.ageMs > 0, 'applied window limits must be positive');
@@ -88,7 +91,7 @@ export class AppliedWindow {
     assert(data !== undefined, () => `shard ${this.shardId}: applied window record ${entry.index} is missing`);
     const stored = decodeApplied(data);
     assert(stored.key === key && stored.type === type, () => `shard ${this.shardId}: key ${key} of a ${type} was applied as a ${stored.type}`);
-    return repeatResultOf(stored, { store: this.store, shardId: this.shardId, nowMs });
+    return repeatResultOf(stored, { store: this.store, index: this.index, shardId: this.shardId, nowMs });
   }
 
   /** Records the command applied at `index` (FSM time `nowMs`) and its result. */

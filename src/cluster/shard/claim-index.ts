@@ -8,8 +8,12 @@
  * to the free set. Between commands a claim in the index may already be expired for a
  * reader with a later clock, so reads compare expiries with their own `nowMs`.
  *
- * Invariants: a seq is in exactly one of (free set, one claim) of its queue; a claim
- * holds at least one message; every claim is in the heap exactly once.
+ * The index is where a message's claim is read (`holder`): the stored messages do not
+ * carry their claim, each claim is one record of its own (StoredClaim).
+ *
+ * Invariants: a seq is in exactly one of (free set, one claim) of its queue, and
+ * `holders` maps exactly the claimed seqs to their claim; a claim holds at least one
+ * message; every claim is in the heap exactly once.
  */
 import { assert } from '../../common/assert.js';
 import { ExpiryHeap, type HeapItem } from './expiry-heap.js';
@@ -27,6 +31,8 @@ export interface ClaimEntry extends HeapItem {
 interface QueueIndex {
   readonly free: SeqSet;
   readonly claims: Map<string, ClaimEntry>;
+  /** The claim holding each claimed seq. */
+  readonly holders: Map<number, ClaimEntry>;
   /**
    * At or below the earliest expiry among the free messages (Infinity: none known), so
    * the expiry scan skips a queue with nothing due instead of walking its whole free set
@@ -37,6 +43,12 @@ interface QueueIndex {
 
 export function queueKeyOf(project: string, queue: string): string {
   return `${project}\u0000${queue}`;
+}
+
+/** The inverse of queueKeyOf. */
+export function queueOfKey(queueKey: string): { project: string; queue: string } {
+  const split = queueKey.indexOf('\u0000');
+  return { project: queueKey.slice(0, split), queue: queueKey.slice(split + 1) };
 }
 
 export class ClaimIndex {
@@ -73,6 +85,17 @@ export class ClaimIndex {
     return this.queues.get(queueKey)?.claims.get(claimId);
   }
 
+  /** The claim holding `seq` (which may have expired for a reader with a later clock). */
+  holder(queueKey: string, seq: number): ClaimEntry | undefined {
+    return this.queues.get(queueKey)?.holders.get(seq);
+  }
+
+  /** The claim holding `seq` while it is active at `nowMs` (semantics §5.5). */
+  activeHolder(queueKey: string, seq: number, nowMs: number): ClaimEntry | undefined {
+    const claim = this.holder(queueKey, seq);
+    return claim !== undefined && claim.expiresMs > nowMs ? claim : undefined;
+  }
+
   /** Up to `limit` free messages, oldest first, neither expired nor delayed at `nowMs`. */
   candidates(queueKey: string, nowMs: number, limit: number): SeqEntry[] {
     const found: SeqEntry[] = [];
@@ -94,6 +117,7 @@ export class ClaimIndex {
     const entry: ClaimEntry = { ...claim, queueKey, messages: [...claim.messages].sort((a, b) => a.seq - b.seq), heapSlot: -1 };
     for (const message of entry.messages) {
       assert(index.free.remove(message.seq), () => `claimed seq ${message.seq} was not free`);
+      index.holders.set(message.seq, entry);
     }
     index.claims.set(claim.id, entry);
     this.expiries.push(entry);
@@ -110,6 +134,7 @@ export class ClaimIndex {
     }
     const at = entry.messages.findIndex((m) => m.seq > message.seq);
     entry.messages.splice(at === -1 ? entry.messages.length : at, 0, message);
+    index.holders.set(message.seq, entry);
   }
 
   renew(claim: ClaimEntry, update: { expiresMs: number; updatedMs: number; ttlSeconds: number }): void {
@@ -132,6 +157,7 @@ export class ClaimIndex {
     const at = claim.messages.findIndex((m) => m.seq === seq);
     if (at === -1) return false;
     claim.messages.splice(at, 1);
+    this.queues.get(claim.queueKey)?.holders.delete(seq);
     if (claim.messages.length === 0) this.dropClaim(claim);
     return true;
   }
@@ -140,16 +166,22 @@ export class ClaimIndex {
   release(claim: ClaimEntry): void {
     const index = this.queues.get(claim.queueKey);
     assert(index?.claims.get(claim.id) === claim, () => `claim ${claim.id} is not indexed`);
-    for (const message of claim.messages) addFreeTo(index, message);
+    for (const message of claim.messages) {
+      addFreeTo(index, message);
+      index.holders.delete(message.seq);
+    }
     claim.messages.length = 0;
     this.dropClaim(claim);
   }
 
-  /** Releases every claim whose expiry is at or before `nowMs`. */
-  expireClaims(nowMs: number): void {
+  /** Releases every claim whose expiry is at or before `nowMs`; returns them (emptied). */
+  expireClaims(nowMs: number): ClaimEntry[] {
+    const expired: ClaimEntry[] = [];
     for (let claim = this.expiries.peek(); claim !== undefined && claim.expiresMs <= nowMs; claim = this.expiries.peek()) {
       this.release(claim);
+      expired.push(claim);
     }
+    return expired;
   }
 
   /** Forgets a queue entirely; returns the seqs it held (free and claimed). */
@@ -217,7 +249,7 @@ export class ClaimIndex {
   private queueIndex(queueKey: string): QueueIndex {
     let index = this.queues.get(queueKey);
     if (index === undefined) {
-      index = { free: new SeqSet(), claims: new Map(), freeExpiryFloorMs: Infinity };
+      index = { free: new SeqSet(), claims: new Map(), holders: new Map(), freeExpiryFloorMs: Infinity };
       this.queues.set(queueKey, index);
     }
     return index;

@@ -1,34 +1,31 @@
 /**
- * Turns stored messages into the records the api renders. A claim id is reported only
- * while its claim is active at the reader's `nowMs` (semantics §5.5, recommended).
+ * Turns stored messages into the records the api renders. A message's claim comes from
+ * the claim index, not from its stored record (ClaimIndex.activeHolder): callers pass the
+ * id of the claim active at the reader's `nowMs`, or null (semantics §5.5, recommended).
  */
 import type { MessageRecord } from '../records.js';
 import type { QueueKey, QueueStore, StoredMessage } from '../../log/queue-store.js';
 import { assert } from '../../common/assert.js';
 import { decodeBody } from './body-codec.js';
 
-export function isClaimActive(message: StoredMessage, nowMs: number): boolean {
-  return message.claimId !== null && message.claimExpiresMs > nowMs;
-}
-
-export function toMessageRecord(message: StoredMessage, body: Uint8Array, nowMs: number): MessageRecord {
+export function toMessageRecord(message: StoredMessage, body: Uint8Array, activeClaimId: string | null): MessageRecord {
   const record: MessageRecord = {
     id: message.id,
     seq: message.seq,
     body: decodeBody(body),
     ttlSeconds: message.ttlSeconds,
     createdMs: message.createdMs,
-    claimId: isClaimActive(message, nowMs) ? message.claimId : null,
+    claimId: activeClaimId,
     claimCount: message.claimCount,
   };
   return message.checksum === null ? record : { ...record, checksum: message.checksum };
 }
 
 /** Reads the body of a stored message and builds its record. */
-export function readMessageRecord(store: QueueStore, key: QueueKey, message: StoredMessage, nowMs: number): MessageRecord {
+export function readMessageRecord(store: QueueStore, key: QueueKey, message: StoredMessage, activeClaimId: string | null): MessageRecord {
   const body = store.getBody(key, message.seq);
   assert(body !== undefined, () => `message ${message.id} (seq ${message.seq}) has no body`);
-  return toMessageRecord(message, body, nowMs);
+  return toMessageRecord(message, body, activeClaimId);
 }
 
 /**

@@ -5,9 +5,10 @@
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
-import { queueKeyOf } from './claim-index.js';
-import type { ShardCommand } from './commands.js';
-import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import { withPostTimes, type PostTimes } from '../../log/message-entry.js';
+import { queueKeyOf, queueOfKey } from './claim-index.js';
+import type { PostedMessage, ShardCommand } from './commands.js';
+import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { holdsExpectedMetadata } from './expected-metadata.js';
 import { existingQueue, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
@@ -28,27 +29,26 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
   const seqs: number[] = [];
   for (const posted of command.messages) {
     const seq = nextSeq++;
-    const message: StoredMessage = {
-      id: posted.id,
-      seq,
-      clientId,
-      createdMs: nowMs,
-      ttlSeconds: posted.ttlSeconds,
-      expiresMs: nowMs + posted.ttlSeconds * 1000,
-      visibleMs: nowMs + posted.delaySeconds * 1000,
-      claimId: null,
-      claimExpiresMs: 0,
-      claimUpdatedMs: 0,
-      claimTtlSeconds: 0,
-      claimCount: 0,
-      checksum: posted.checksum,
-    };
-    context.store.insertMessage(key, message, posted.body);
-    context.index.addFree(indexKey, { seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs });
+    const times: PostTimes = { createdMs: nowMs, expiresMs: nowMs + posted.ttlSeconds * 1000, visibleMs: nowMs + posted.delaySeconds * 1000 };
+    if ('entry' in posted) {
+      // Built by the proposer with the command's time; a replica that clamped time
+      // forward (queue-fsm.ts) stores a copy with its own.
+      context.store.insertMessageEntry(key, seq, posted.id, nowMs === command.nowMs ? posted.entry : withPostTimes(posted.entry, times));
+    } else {
+      context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
+    }
+    context.index.addFree(indexKey, { seq, expiresMs: times.expiresMs, visibleMs: times.visibleMs });
     seqs.push(seq);
   }
   context.store.putQueue(key, { ...queue, nextSeq });
   return { seqs };
+}
+
+function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {
+  // Fields in StoredMessage's order: the memory store keeps this object, and images encode it.
+  const { id, ttlSeconds, checksum } = posted;
+  const { createdMs, expiresMs, visibleMs } = times;
+  return { id, seq, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId: null, claimExpiresMs: 0, claimUpdatedMs: 0, claimTtlSeconds: 0, claimCount: 0, checksum };
 }
 
 export function applyDeleteMessage(context: ShardContext, command: Command<'deleteMessage'>, nowMs: number): CommandResults['deleteMessage'] {
@@ -56,30 +56,31 @@ export function applyDeleteMessage(context: ShardContext, command: Command<'dele
   const seq = context.store.seqOfId(key, command.id);
   const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
   if (message === undefined || message.expiresMs <= nowMs) return { outcome: 'missing' };
-  const outcome = deleteOutcome(message, command.claimId, nowMs);
+  const activeClaim = context.index.activeHolder(queueKeyOf(command.project, command.queue), message.seq, nowMs);
+  const outcome = deleteOutcome(activeClaim?.id ?? null, command.claimId);
   if (outcome === 'deleted') removeStoredMessage(context, key, message);
   return { outcome };
 }
 
 /** The §5.6 table; an expired claim counts as "not claimed" (recommended behaviour). */
-function deleteOutcome(message: StoredMessage, claimId: string | null, nowMs: number): DeleteMessageOutcome {
-  const isActive = isClaimActive(message, nowMs);
-  if (claimId === null) return isActive ? 'claimed' : 'deleted';
-  if (!isActive) return 'not_claimed';
-  return message.claimId === claimId ? 'deleted' : 'claimed';
+function deleteOutcome(activeClaimId: string | null, claimId: string | null): DeleteMessageOutcome {
+  if (claimId === null) return activeClaimId === null ? 'deleted' : 'claimed';
+  if (activeClaimId === null) return 'not_claimed';
+  return activeClaimId === claimId ? 'deleted' : 'claimed';
 }
 
 export function applyDeleteMessages(context: ShardContext, command: Command<'deleteMessages'>, nowMs: number): CommandResults['deleteMessages'] {
   const key = queueKey(context, command.project, command.queue);
-  const found: StoredMessage[] = [];
+  // A stored id maps to a stored message: the seq and id are all a delete needs, so no record is read.
+  const found: { id: string; seq: number }[] = [];
   for (const id of new Set(command.ids)) {
     const seq = context.store.seqOfId(key, id);
-    const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
-    if (message !== undefined) found.push(message);
+    if (seq !== undefined) found.push({ id, seq });
   }
   if (command.claimIds !== null) {
+    const indexKey = queueKeyOf(command.project, command.queue);
     const everyClaimHoldsOne = command.claimIds.every((claimId) =>
-      found.some((m) => m.claimId === claimId && isClaimActive(m, nowMs)),
+      found.some((m) => context.index.activeHolder(indexKey, m.seq, nowMs)?.id === claimId),
     );
     if (!everyClaimHoldsOne) return { deleted: false };
   }
@@ -101,7 +102,8 @@ export function applyPop(context: ShardContext, command: Command<'pop'>, nowMs: 
       taken.push(message);
     }
   }
-  const messages: MessageRecord[] = taken.map((m) => readMessageRecord(context.store, key, m, nowMs));
+  // Free messages: no claim holds them.
+  const messages: MessageRecord[] = taken.map((m) => readMessageRecord(context.store, key, m, null));
   for (const message of taken) removeStoredMessage(context, key, message);
   return { messages };
 }
@@ -137,8 +139,8 @@ export function applyDlqInsert(context: ShardContext, command: Command<'dlqInser
 export function applyGc(context: ShardContext, command: Command<'gc'>, nowMs: number): CommandResults['gc'] {
   const expired = context.index.expiredFree(nowMs, command.removalsMax);
   for (const { queueKey: indexKey, seq } of expired) {
-    const split = indexKey.indexOf('\u0000');
-    const key = queueKey(context, indexKey.slice(0, split), indexKey.slice(split + 1));
+    const { project, queue } = queueOfKey(indexKey);
+    const key = queueKey(context, project, queue);
     const message = context.store.getMessage(key, seq);
     assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
     removeStoredMessage(context, key, message);

@@ -27,7 +27,7 @@ import type { LogIndex, ShardId } from '../../common/ids.js';
 import type { QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
 import { ClaimIndex, queueKeyOf } from './claim-index.js';
 import { AppliedWindow, type AppliedWindowLimits, defaultAppliedWindowLimits } from './applied-window.js';
-import { applyClaim, applyRelease, applyRenew } from './claim-writes.js';
+import { applyClaim, applyRelease, applyRenew, expireClaims } from './claim-writes.js';
 import { dedupKeyOf } from './command-ids.js';
 import { decodeCommand, type ShardCommand } from './commands.js';
 import {
@@ -43,6 +43,7 @@ import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from
 import type { AnyCommandResult } from './results.js';
 import type { ShardContext } from './shard-context.js';
 import { captureShardImage, decodeShardImage, encodeShardImage, installShardImage } from './shard-image.js';
+import { ClaimsOnMessages, hasClaimFields, StoredClaims, withClaimFields, withoutClaimFields } from './stored-claims.js';
 import { applySubscription } from './subscription-writes.js';
 
 export interface LogEntryData {
@@ -72,7 +73,7 @@ export class QueueFsm {
     windowLimits: AppliedWindowLimits = defaultAppliedWindowLimits,
   ) {
     this.meta = store.getShardMeta(shardId) ?? initialMeta;
-    this.window = new AppliedWindow(shardId, store, windowLimits);
+    this.window = new AppliedWindow(shardId, store, this.index, windowLimits);
     this.window.load(store.applied(shardId));
     this.context = {
       shardId,
@@ -211,8 +212,8 @@ export class QueueFsm {
   private applyCommand(command: ShardCommand): AnyCommandResult {
     const nowMs = Math.max(command.nowMs, this.meta.lastNowMs);
     this.meta = { ...this.meta, lastNowMs: nowMs };
-    this.index.expireClaims(nowMs);
     const context = this.context;
+    expireClaims(context, nowMs);
     switch (command.type) {
       case 'createQueue':
         return applyCreateQueue(context, command, nowMs);
@@ -255,13 +256,27 @@ export class QueueFsm {
   /**
    * Rebuilds the claim index from the store. A stored claim is live when it expires
    * after the state machine's clock; older ones were already returned to the free set.
+   * A store written before claim records keeps claims on its messages: each live one
+   * becomes a record and leaves its messages (stored-claims.ts), once.
    */
   private rebuildIndex(): void {
+    const claims = new StoredClaims(this.store.claims(this.shardId), this.meta.lastNowMs);
+    const onMessages = new ClaimsOnMessages();
     for (const { project, name } of this.store.allQueues(this.shardId)) {
       const key = { shardId: this.shardId, project, queue: name };
       const indexKey = queueKeyOf(project, name);
-      for (const message of this.store.messages(key, 0)) this.indexMessage(indexKey, message);
+      for (const message of this.store.messages(key, 0)) {
+        const record = claims.holding(indexKey, message.seq);
+        if (record === undefined && hasClaimFields(message, this.meta.lastNowMs)) onMessages.add(key, message);
+        this.indexMessage(indexKey, record === undefined ? message : withClaimFields(message, record));
+      }
     }
+    for (const { key, claim, messages } of onMessages.records()) {
+      this.store.putClaim(key, claim);
+      for (const message of messages) this.store.updateMessage(key, withoutClaimFields(message));
+    }
+    for (const { project, queue, claim } of claims.lapsed) this.store.removeClaim({ shardId: this.shardId, project, queue }, claim.id);
+    if (onMessages.size > 0 || claims.lapsed.length > 0) this.wrote();
   }
 
   private wrote(): void {

@@ -30,7 +30,9 @@ export function applySetMetadata(context: ShardContext, command: Command<'setMet
 
 export function applyDeleteQueue(context: ShardContext, command: Command<'deleteQueue'>, nowMs: number): CommandResults['deleteQueue'] {
   const key = queueKey(context, command.project, command.queue);
-  const seqs = context.index.dropQueue(queueKeyOf(command.project, command.queue));
+  const indexKey = queueKeyOf(command.project, command.queue);
+  for (const claimId of [...context.index.claims(indexKey).keys()]) context.store.removeClaim(key, claimId);
+  const seqs = context.index.dropQueue(indexKey);
   for (const seq of seqs) {
     const message = context.store.getMessage(key, seq);
     assert(message !== undefined, () => `indexed seq ${seq} has no stored message`);

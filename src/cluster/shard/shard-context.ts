@@ -23,11 +23,19 @@ export function queueKey(context: ShardContext, project: string, queue: string):
   return { shardId: context.shardId, project, queue };
 }
 
-/** Removes a message from the store and from wherever the index holds it. */
-export function removeStoredMessage(context: ShardContext, key: QueueKey, message: StoredMessage): void {
+/**
+ * Removes a message from the store and from wherever the index holds it; a claim left
+ * holding nothing goes too (its record with it). A claim keeping other messages keeps its
+ * record as it was: the removed seq has no stored message left for the record to name.
+ */
+export function removeStoredMessage(context: ShardContext, key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
   const indexKey = queueKeyOf(key.project, key.queue);
-  const claim = message.claimId === null ? undefined : context.index.claim(indexKey, message.claimId);
-  const wasIndexed = (claim !== undefined && context.index.removeClaimed(claim, message.seq)) || context.index.removeFree(indexKey, message.seq);
-  assert(wasIndexed, () => `message ${message.id} (seq ${message.seq}) missing from the claim index`);
+  const claim = context.index.holder(indexKey, message.seq);
+  if (claim === undefined) {
+    assert(context.index.removeFree(indexKey, message.seq), () => `message ${message.id} (seq ${message.seq}) missing from the claim index`);
+  } else {
+    context.index.removeClaimed(claim, message.seq);
+    if (claim.messages.length === 0) context.store.removeClaim(key, claim.id);
+  }
   context.store.removeMessage(key, message);
 }

@@ -5,11 +5,13 @@
  * every queue record (metadata, next seq, subscriptions with their cursors, the mark of
  * a deleted queue kept for its subscriptions; an older image without it reads as not
  * deleted), every
- * message record with its body (claims live on the message records), and the outbox
+ * message record with its body (each with its active claim on it, the form images had
+ * before stores kept claims as records of their own: stored-claims.ts), and the outbox
  * (dead-letter entries still to deliver), and the dedup window of recently applied
  * commands (`applied`; absent in images made before it existed: an empty window). That
  * is everything a QueueStore keeps for a
- * shard; the claim index is derived and rebuilt from it.
+ * shard (claim records included, on the messages); the claim index is derived and
+ * rebuilt from it.
  *
  * Encoding: msgpackr, framed as u32 CRC-32 (little endian, over the rest) + u8 version +
  * payload, so a damaged or mis-assembled image is refused instead of installed.
@@ -29,6 +31,8 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
+import { queueKeyOf } from './claim-index.js';
+import { ClaimsOnMessages, hasClaimFields, StoredClaims, withClaimFields, withoutClaimFields } from './stored-claims.js';
 
 export interface ImageQueue {
   readonly project: string;
@@ -54,9 +58,11 @@ const headerBytes = 5;
 /** Reads one shard's committed state (see the file header for the caller's duty). */
 export function captureShardImage(store: QueueStore, shardId: ShardId, meta: ShardMeta): ShardImage {
   const queues: ImageQueue[] = [];
+  const claims = new StoredClaims(store.claims(shardId), meta.lastNowMs);
   for (const { project, name, queue } of store.allQueues(shardId)) {
     const key: QueueKey = { shardId, project, queue: name };
-    const messages = [...store.messages(key, 0)];
+    const indexKey = queueKeyOf(project, name);
+    const messages = [...store.messages(key, 0)].map((message) => withClaimFields(message, claims.holding(indexKey, message.seq)));
     const bodies = messages.map((message) => {
       const body = store.getBody(key, message.seq);
       assert(body !== undefined, () => `shard ${shardId}: message ${message.id} has no body`);
@@ -82,17 +88,21 @@ export function installShardImage(store: QueueStore, image: ShardImage): void {
     for (const message of [...store.messages(key, 0)]) store.removeMessage(key, message);
     store.removeQueue(key);
   }
+  for (const { project, queue, claim } of [...store.claims(shardId)]) store.removeClaim({ shardId, project, queue }, claim.id);
   for (const { seq } of [...store.outbox(shardId)]) store.removeOutbox(shardId, seq);
   for (const { index } of [...store.applied(shardId)]) store.removeApplied(shardId, index);
+  const claims = new ClaimsOnMessages();
   for (const { project, name, queue, messages, bodies } of image.queues) {
     const key: QueueKey = { shardId, project, queue: name };
     store.putQueue(key, queue);
     messages.forEach((message, i) => {
       const body = bodies[i];
       assert(body !== undefined, () => `shard ${shardId}: image lacks the body of message ${message.id}`);
-      store.insertMessage(key, message, body);
+      if (hasClaimFields(message, image.meta.lastNowMs)) claims.add(key, message);
+      store.insertMessage(key, withoutClaimFields(message), body);
     });
   }
+  for (const { key, claim } of claims.records()) store.putClaim(key, claim);
   for (const record of image.outbox) store.putOutbox(shardId, record);
   for (const record of image.applied ?? []) store.putApplied(shardId, record);
   store.putShardMeta(shardId, image.meta);

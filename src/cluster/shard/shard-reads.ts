@@ -11,7 +11,7 @@ import { isTruthy } from '../../common/truthiness.js';
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
 import { queueKeyOf } from './claim-index.js';
-import { isClaimActive, normaliseClientId, readMessageRecord } from './message-view.js';
+import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { existingQueue } from './queue-existence.js';
 import type { QueueFsm } from './queue-fsm.js';
 import type { SeqEntry } from './seq-set.js';
@@ -57,12 +57,14 @@ export class ShardReader {
   async listMessages(project: string, queue: string, options: MessageListing & { nowMs: number }): Promise<MessageRecord[]> {
     await this.fsm.store.committed();
     const key = this.key(project, queue);
+    const indexKey = queueKeyOf(project, queue);
     const clientId = normaliseClientId(options.clientId);
     const found: MessageRecord[] = [];
     if (options.limit <= 0) return found;
     for (const message of this.fsm.store.messages(key, options.afterSeq ?? 0)) {
-      if (!isListed(message, { ...options, clientId })) continue;
-      found.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+      const activeClaimId = this.fsm.index.activeHolder(indexKey, message.seq, options.nowMs)?.id ?? null;
+      if (!isListed(message, activeClaimId, { ...options, clientId })) continue;
+      found.push(readMessageRecord(this.fsm.store, key, message, activeClaimId));
       if (found.length >= options.limit) break;
     }
     return found;
@@ -86,7 +88,8 @@ export class ShardReader {
       const seq = this.fsm.store.seqOfId(key, id);
       const message = seq === undefined ? undefined : this.fsm.store.getMessage(key, seq);
       if (message === undefined || message.expiresMs <= options.nowMs) continue;
-      found.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+      const activeClaim = this.fsm.index.activeHolder(queueKeyOf(project, queue), message.seq, options.nowMs);
+      found.push(readMessageRecord(this.fsm.store, key, message, activeClaim?.id ?? null));
     }
     return found;
   }
@@ -99,7 +102,7 @@ export class ShardReader {
     for (const held of claim.messages) {
       const message = this.fsm.store.getMessage(key, held.seq);
       if (message === undefined || message.expiresMs <= options.nowMs) continue;
-      messages.push(readMessageRecord(this.fsm.store, key, message, options.nowMs));
+      messages.push(readMessageRecord(this.fsm.store, key, message, claim.id));
     }
     if (messages.length === 0) return null;
     return { id: claim.id, ttlSeconds: claim.ttlSeconds, updatedMs: claim.updatedMs, messages };
@@ -165,10 +168,10 @@ export function listsDelayed(metadata: Readonly<Record<string, unknown>> | null,
   return isAsked || !isTruthy(metadata?.['_default_message_delay']);
 }
 
-function isListed(message: StoredMessage, options: MessageListing & { nowMs: number }): boolean {
+function isListed(message: StoredMessage, activeClaimId: string | null, options: MessageListing & { nowMs: number }): boolean {
   if (message.expiresMs <= options.nowMs) return false;
   if (!options.echo && message.clientId === options.clientId) return false;
-  if (!options.includeClaimed && isClaimActive(message, options.nowMs)) return false;
+  if (!options.includeClaimed && activeClaimId !== null) return false;
   if (!options.includeDelayed && message.visibleMs > options.nowMs) return false;
   return true;
 }

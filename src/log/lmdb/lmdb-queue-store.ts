@@ -5,6 +5,7 @@
  *   queue-records   [shard, project, queue]       → StoredQueue
  *   queue-entries   [shard, project, queue, seq]  → StoredMessage + body (message-entry.ts)
  *   queue-ids       [shard, project, queue, id]   → seq
+ *   queue-claims    [shard, project, queue, claim id] → StoredClaim (one record per claim)
  *   queue-shards    shard                         → ShardMeta (applied index, …)
  *   queue-outbox    [shard, seq]                  → opaque bytes
  *   queue-applied   [shard, index]                → opaque bytes (dedup window)
@@ -24,9 +25,9 @@
 import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
-import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { decodeMessageEntry, encodeMessageEntry, entryBody } from './message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, entryBody } from '../message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
@@ -39,6 +40,8 @@ export class LmdbQueueStore implements QueueStore {
   private readonly entries: PendingWrites<Uint8Array>;
   private readonly ids: PendingWrites<number>;
   private readonly metas: PendingWrites<ShardMeta>;
+  private readonly claimRecords: PendingWrites<StoredClaim>;
+  private readonly claimDb: Database<StoredClaim, Key>;
   private readonly outboxes: LmdbNumberedRecords;
   private readonly appliedRecords: LmdbNumberedRecords;
   private readonly queueDb: Database<StoredQueue, Key>;
@@ -61,6 +64,8 @@ export class LmdbQueueStore implements QueueStore {
     this.entries = new PendingWrites(this.entryDb, fail);
     this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
     this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
+    this.claimDb = env.openDB<StoredClaim, Key>({ name: 'queue-claims' });
+    this.claimRecords = new PendingWrites(this.claimDb, fail);
     this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail });
     this.appliedRecords = new LmdbNumberedRecords(env, { name: 'queue-applied', onFailure: fail });
   }
@@ -107,6 +112,10 @@ export class LmdbQueueStore implements QueueStore {
     const entry = this.entries.get(messageTuple(key, seq));
     return entry === undefined ? undefined : entryBody(entry);
   }
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined {
+    const entry = this.entries.get(messageTuple(key, seq));
+    return entry === undefined ? undefined : { message: decodeMessageEntry(entry, seq), body: entryBody(entry) };
+  }
   seqOfId(key: QueueKey, id: string): number | undefined {
     return this.ids.get([key.shardId, key.project, key.queue, id]);
   }
@@ -115,6 +124,11 @@ export class LmdbQueueStore implements QueueStore {
     this.entries.put(messageTuple(key, message.seq), encodeMessageEntry(message, body));
     this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
   }
+  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void {
+    this.checkHealthy();
+    this.entries.put(messageTuple(key, seq), entry);
+    this.ids.put([key.shardId, key.project, key.queue, id], seq);
+  }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.checkHealthy();
     const tuple = messageTuple(key, message.seq);
@@ -122,7 +136,7 @@ export class LmdbQueueStore implements QueueStore {
     assert(entry !== undefined, () => `update of message ${message.id} (seq ${message.seq}), which is not stored`);
     this.entries.put(tuple, encodeMessageEntry(message, entryBody(entry)));
   }
-  removeMessage(key: QueueKey, message: StoredMessage): void {
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     this.checkHealthy();
     this.entries.remove(messageTuple(key, message.seq));
     this.ids.remove([key.shardId, key.project, key.queue, message.id]);
@@ -140,6 +154,22 @@ export class LmdbQueueStore implements QueueStore {
       const current = this.entries.peek(messageTuple(key, seq));
       if (current === removed) continue;
       yield decodeMessageEntry(current ?? value, seq);
+    }
+  }
+
+  putClaim(key: QueueKey, claim: StoredClaim): void {
+    this.checkHealthy();
+    this.claimRecords.put([key.shardId, key.project, key.queue, claim.id], claim);
+  }
+  removeClaim(key: QueueKey, claimId: string): void {
+    this.checkHealthy();
+    this.claimRecords.remove([key.shardId, key.project, key.queue, claimId]);
+  }
+  *claims(shardId: ShardId): Iterable<{ project: string; queue: string; claim: StoredClaim }> {
+    for (const { key, value } of this.claimDb.getRange({ start: [shardId], end: [shardId + 1], snapshot: false })) {
+      const [, project, queue] = key as unknown[];
+      assert(typeof project === 'string' && typeof queue === 'string', 'malformed queue-claims key');
+      yield { project, queue, claim: value };
     }
   }
 
@@ -187,6 +217,7 @@ export class LmdbQueueStore implements QueueStore {
       this.entries.committed(),
       this.ids.committed(),
       this.metas.committed(),
+      this.claimRecords.committed(),
       this.outboxes.committed(),
       this.appliedRecords.committed(),
     ]);

@@ -6,27 +6,30 @@
  * overlay remembers each written value (or removal) until the commit that carries it
  * resolves, so point reads during apply see the applied state at once.
  *
- * Invariant: an entry is dropped only by the commit of the write that created it, never
- * by an earlier one (a later write to the same key replaces the entry and its promise).
+ * Cost: lmdb-js hands every unconditional write of one transaction the same promise
+ * (write.js: `commitPromise`, reset only where a new transaction starts). So the writes
+ * under one promise are one batch, a map of their own, released whole by a single
+ * continuation: a put is one Map.set, with no object per write and no per-key work at
+ * the commit.
  *
- * Cost: lmdb-js hands every unconditional write of one transaction the same promise, so
- * the keys written under one promise are kept in one list and released by a single
- * continuation, instead of one continuation per write (three per posted message).
+ * Invariant: a value is dropped only by the commit of the transaction that wrote it (or
+ * of a later one: LMDB has one writer and commits transactions in the order lmdb-js
+ * queued them), never by an earlier one. Reads look at the newest batch first, so a
+ * later write to a key shadows an earlier one still pending.
  */
 import type { Database, Key } from 'lmdb';
 
 export const removed: unique symbol = Symbol('removed');
 
-interface Pending<V> {
-  readonly value: V | typeof removed;
+interface Batch<V> {
   readonly commit: Promise<unknown>;
+  readonly values: Map<string, V | typeof removed>;
 }
 
 export class PendingWrites<V> {
-  private readonly entries = new Map<string, Pending<V>>();
+  /** Batches whose commit has not resolved, oldest first (a few at most: one per turn in flight). */
+  private batches: Batch<V>[] = [];
   private lastCommit: Promise<unknown> = Promise.resolve();
-  /** Keys written under `lastCommit` (bounded by the writes of one transaction). */
-  private lastCommitKeys: string[] = [];
   private failure: unknown = undefined;
 
   constructor(
@@ -35,14 +38,21 @@ export class PendingWrites<V> {
   ) {}
 
   get(key: readonly (string | number)[]): V | undefined {
-    const pending = this.entries.get(keyString(key));
-    if (pending !== undefined) return pending.value === removed ? undefined : pending.value;
+    const pending = this.peek(key);
+    if (pending !== undefined) return pending === removed ? undefined : pending;
     return this.db.get(key as Key);
   }
 
   /** The pending state of `key`: a value, `removed`, or undefined when nothing is pending. */
   peek(key: readonly (string | number)[]): V | typeof removed | undefined {
-    return this.entries.get(keyString(key))?.value;
+    const batches = this.batches;
+    if (batches.length === 0) return undefined;
+    const k = keyString(key);
+    for (let i = batches.length - 1; i >= 0; i--) {
+      const value = batches[i]!.values.get(k);
+      if (value !== undefined) return value;
+    }
+    return undefined;
   }
 
   put(key: readonly (string | number)[], value: V): void {
@@ -59,22 +69,18 @@ export class PendingWrites<V> {
   }
 
   private track(key: readonly (string | number)[], value: V | typeof removed, commit: Promise<unknown>): void {
-    const k = keyString(key);
-    this.entries.set(k, { value, commit });
-    if (commit !== this.lastCommit) {
-      this.lastCommit = commit;
-      this.lastCommitKeys = [];
-      this.releaseOnCommit(commit, this.lastCommitKeys);
-    }
-    this.lastCommitKeys.push(k);
+    if (commit !== this.lastCommit) this.startBatch(commit);
+    this.batches[this.batches.length - 1]!.values.set(keyString(key), value);
   }
 
-  private releaseOnCommit(commit: Promise<unknown>, keys: readonly string[]): void {
+  private startBatch(commit: Promise<unknown>): void {
+    const batch: Batch<V> = { commit, values: new Map() };
+    this.lastCommit = commit;
+    this.batches.push(batch);
     commit.then(
       () => {
-        for (const k of keys) {
-          if (this.entries.get(k)?.commit === commit) this.entries.delete(k);
-        }
+        const at = this.batches.indexOf(batch);
+        if (at >= 0) this.batches = this.batches.slice(at + 1);
       },
       (error: unknown) => {
         this.failure = error;
@@ -85,5 +91,7 @@ export class PendingWrites<V> {
 }
 
 function keyString(key: readonly (string | number)[]): string {
-  return key.join('\u0000');
+  let k = String(key[0]);
+  for (let i = 1; i < key.length; i++) k += '\u0000' + String(key[i]);
+  return k;
 }

@@ -4,8 +4,9 @@
  * `committed()`/`flushed()` resolve immediately. Nothing survives the process.
  */
 import type { ShardId } from '../../common/ids.js';
-import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../queue-store.js';
+import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import { MemoryNumberedRecords } from './numbered-records.js';
+import { decodeMessageEntry, entryBody } from '../message-entry.js';
 
 interface QueueSlot {
   readonly messages: Map<number, StoredMessage>;
@@ -25,6 +26,7 @@ export class MemoryQueueStore implements QueueStore {
   private readonly queueRecords = new Map<string, { key: QueueKey; queue: StoredQueue }>();
   private readonly slots = new Map<string, QueueSlot>();
   private readonly metas = new Map<ShardId, ShardMeta>();
+  private readonly claimRecords = new Map<string, { key: QueueKey; claim: StoredClaim }>();
   private readonly outboxes = new MemoryNumberedRecords();
   private readonly appliedRecords = new MemoryNumberedRecords();
 
@@ -65,6 +67,11 @@ export class MemoryQueueStore implements QueueStore {
   getBody(key: QueueKey, seq: number): Uint8Array | undefined {
     return this.slots.get(slotKey(key))?.bodies.get(seq);
   }
+  getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined {
+    const message = this.getMessage(key, seq);
+    const body = this.getBody(key, seq);
+    return message === undefined || body === undefined ? undefined : { message, body };
+  }
   seqOfId(key: QueueKey, id: string): number | undefined {
     return this.slots.get(slotKey(key))?.seqById.get(id);
   }
@@ -74,10 +81,13 @@ export class MemoryQueueStore implements QueueStore {
     slot.bodies.set(message.seq, body);
     slot.seqById.set(message.id, message.seq);
   }
+  insertMessageEntry(key: QueueKey, seq: number, _id: string, entry: Uint8Array): void {
+    this.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
+  }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.slot(key).messages.set(message.seq, message);
   }
-  removeMessage(key: QueueKey, message: StoredMessage): void {
+  removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     const k = slotKey(key);
     const slot = this.slots.get(k);
     if (slot === undefined) return;
@@ -93,6 +103,18 @@ export class MemoryQueueStore implements QueueStore {
     for (const seq of seqs) {
       const message = slot.messages.get(seq);
       if (message !== undefined) yield message;
+    }
+  }
+
+  putClaim(key: QueueKey, claim: StoredClaim): void {
+    this.claimRecords.set(`${slotKey(key)}\u0000${claim.id}`, { key: { ...key }, claim });
+  }
+  removeClaim(key: QueueKey, claimId: string): void {
+    this.claimRecords.delete(`${slotKey(key)}\u0000${claimId}`);
+  }
+  *claims(shardId: ShardId): Iterable<{ project: string; queue: string; claim: StoredClaim }> {
+    for (const { key, claim } of [...this.claimRecords.values()]) {
+      if (key.shardId === shardId) yield { project: key.project, queue: key.queue, claim };
     }
   }
 

@@ -4,7 +4,7 @@
  * deletes, pops, purges, gc, queue deletes, outbox acks; clocks that sometimes step
  * back; commands carrying dedup keys, some proposed again a few commands later as a
  * router retry would), and a dump of everything a QueueFsm holds (stored state, claim
- * index, dedup window) for comparing replicas.
+ * index, claim records, dedup window) for comparing replicas.
  */
 import { SeededRandom } from '../../../src/common/random.js';
 import type { ShardId } from '../../../src/common/ids.js';
@@ -100,7 +100,15 @@ export function dumpState(fsm: QueueFsm): unknown {
         .sort((x, y) => x.id.localeCompare(y.id));
       return { project, name, queue, messages, free, claims };
     });
+  // A claim record may still name messages deleted since (StoredClaim): compared by those stored.
+  const claimRecords = [...store.claims(shard)]
+    .map(({ project, queue, claim }) => ({
+      project,
+      queue,
+      claim: { ...claim, seqs: claim.seqs.filter((seq) => store.getMessage({ shardId: shard, project, queue }, seq) !== undefined) },
+    }))
+    .sort((x, y) => `${x.project}/${x.queue}/${x.claim.id}`.localeCompare(`${y.project}/${y.queue}/${y.claim.id}`));
   const outbox = [...store.outbox(shard)].map((o) => ({ seq: o.seq, data: [...o.data] }));
   const applied = [...store.applied(shard)].map((r) => ({ index: r.index, data: [...r.data] }));
-  return { queues, outbox, applied, windowSize: fsm.windowSize, meta: store.getShardMeta(shard) };
+  return { queues, claimRecords, outbox, applied, windowSize: fsm.windowSize, meta: store.getShardMeta(shard) };
 }

@@ -41,6 +41,11 @@ export class SplitLayoutQueueStore extends LmdbQueueStore {
   override getBody(key: QueueKey, seq: number): Uint8Array | undefined {
     return this.bodies.get(messageTuple(key, seq));
   }
+  override getMessageWithBody(key: QueueKey, seq: number): { message: StoredMessage; body: Uint8Array } | undefined {
+    const message = this.getMessage(key, seq);
+    const body = this.getBody(key, seq);
+    return message === undefined || body === undefined ? undefined : { message, body };
+  }
   override seqOfId(key: QueueKey, id: string): number | undefined {
     return this.seqs.get([key.shardId, key.project, key.queue, id]);
   }
@@ -53,7 +58,7 @@ export class SplitLayoutQueueStore extends LmdbQueueStore {
   override updateMessage(key: QueueKey, message: StoredMessage): void {
     this.messageRecords.put(messageTuple(key, message.seq), message);
   }
-  override removeMessage(key: QueueKey, message: StoredMessage): void {
+  override removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     const tuple = messageTuple(key, message.seq);
     this.messageRecords.remove(tuple);
     this.bodies.remove(tuple);
