@@ -16,8 +16,11 @@ export const postChecksExpectedMetadata = 'post-expected-metadata';
 /** A replica answers the `messagePage` query (a listing with the delay-queue rule applied). */
 export const answersMessagePage = 'message-page-query';
 
+/** A replica applies posts whose messages carry their queue-store entry (shard/commands.ts `PostedEntry`). */
+export const postCarriesEntries = 'post-message-entries';
+
 /** What this version advertises. */
-export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage];
+export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries];
 
 /** At most this many capabilities of at most `capabilityLengthMax` characters are accepted from a peer. */
 export const capabilitiesMax = 64;

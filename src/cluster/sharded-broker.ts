@@ -53,14 +53,13 @@ import type { ShardCommand } from './shard/commands.js';
 import { isMoved, isPlacedProject, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
 import type { ResultOf } from './shard/results.js';
 import type { AnswerOf, ShardQuery } from './shard/shard-query.js';
-import { encodeBody } from './shard/body-codec.js';
-import { messageChecksum } from './shard/checksum.js';
+import { postedMessages } from './shard/posted-messages.js';
 import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
-import { answersMessagePage, postChecksExpectedMetadata } from './peer-capabilities.js';
+import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata } from './peer-capabilities.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, recordVoters, reservePlacedShards, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
@@ -410,13 +409,10 @@ export class ShardedBroker {
     expectedMetadata?: QueueMetadata,
   ): Promise<{ ids: string[]; isMetadataStale: boolean }> {
     const nowMs = this.deps.clock.nowMs();
-    const messages = request.messages.map((m) => ({
-      id: newObjectId(nowMs),
-      body: encodeBody(m.body),
-      ttlSeconds: m.ttlSeconds,
-      delaySeconds: m.delaySeconds,
-      checksum: this.deps.enableChecksum ? messageChecksum(m.body) : null,
-    }));
+    // An older replica would not find the bodies of messages sent as entries.
+    const messages = postedMessages(request.messages, {
+      nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries: this.deps.everyPeerHas(postCarriesEntries),
+    });
     const result = await this.proposeOn(ref, {
       type: 'post', nowMs, ...ref, clientId: request.clientId, messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
     });

@@ -133,6 +133,12 @@ export interface QueueStore {
   seqOfId(key: QueueKey, id: string): number | undefined;
   /** Stores a new message with its body and id mapping. */
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void;
+  /**
+   * Stores a new message given as its entry (message-entry.ts: the record and body a post's
+   * proposer encoded once), with its id mapping. The store may keep `entry` itself, a view
+   * into a decoded command, instead of a copy: nothing changes those bytes afterwards.
+   */
+  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void;
   /** Replaces the record of an existing message (the body and id do not change). */
   updateMessage(key: QueueKey, message: StoredMessage): void;
   /** Removes a message with its body and id mapping (its seq and id are all it needs). */

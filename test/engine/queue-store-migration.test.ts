@@ -16,7 +16,7 @@ import { encodeCommand, type ShardCommand } from '../../src/cluster/shard/comman
 import { QueueFsm } from '../../src/cluster/shard/queue-fsm.js';
 import { openLmdbEnv, type LmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
-import { encodeMessageEntry } from '../../src/log/lmdb/message-entry.js';
+import { encodeMessageEntry } from '../../src/log/message-entry.js';
 import { MemoryQueueStore } from '../../src/log/memory/memory-queue-store.js';
 import type { StoredMessage } from '../../src/log/queue-store.js';
 import { dumpState, randomCommands } from './support/fsm-commands.js';

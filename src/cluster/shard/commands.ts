@@ -10,6 +10,7 @@ import { assert } from '../../common/assert.js';
 import type { NodeId, ShardId } from '../../common/ids.js';
 import type { SubscriptionCommand } from './subscription-writes.js';
 
+/** A posted message as every post carried it before `PostedEntry` (still applied as it was). */
 export interface PostedMessage {
   readonly id: string;
   /** msgpack of the JSON body. */
@@ -17,6 +18,19 @@ export interface PostedMessage {
   readonly ttlSeconds: number;
   readonly delaySeconds: number;
   readonly checksum: string | null;
+}
+
+/**
+ * A posted message carrying its queue-store entry (log/message-entry.ts
+ * `encodePostedEntry`: record, checksum and body, times from the command's `nowMs`), so
+ * that replicas store the bytes they received instead of encoding the message again.
+ * Proposed only once every node applies it (peer-capabilities.ts `postCarriesEntries`).
+ */
+export interface PostedEntry {
+  readonly id: string;
+  readonly ttlSeconds: number;
+  readonly delaySeconds: number;
+  readonly entry: Uint8Array;
 }
 
 /** A message moving into a dead-letter queue, keeping its identity. */
@@ -56,7 +70,7 @@ export type ShardCommand =
   | (QueueCommandBase & {
       readonly type: 'post';
       readonly clientId: string;
-      readonly messages: readonly PostedMessage[];
+      readonly messages: readonly (PostedMessage | PostedEntry)[];
       /**
        * The queue metadata values the post was validated against (expected-metadata.ts):
        * applied only while the queue still holds them. Optional: a post without it (every

@@ -5,8 +5,9 @@
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
+import { withPostTimes, type PostTimes } from '../../log/message-entry.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
-import type { ShardCommand } from './commands.js';
+import type { PostedMessage, ShardCommand } from './commands.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { holdsExpectedMetadata } from './expected-metadata.js';
 import { existingQueue, queueToCreate } from './queue-existence.js';
@@ -28,27 +29,26 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
   const seqs: number[] = [];
   for (const posted of command.messages) {
     const seq = nextSeq++;
-    const message: StoredMessage = {
-      id: posted.id,
-      seq,
-      clientId,
-      createdMs: nowMs,
-      ttlSeconds: posted.ttlSeconds,
-      expiresMs: nowMs + posted.ttlSeconds * 1000,
-      visibleMs: nowMs + posted.delaySeconds * 1000,
-      claimId: null,
-      claimExpiresMs: 0,
-      claimUpdatedMs: 0,
-      claimTtlSeconds: 0,
-      claimCount: 0,
-      checksum: posted.checksum,
-    };
-    context.store.insertMessage(key, message, posted.body);
-    context.index.addFree(indexKey, { seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs });
+    const times: PostTimes = { createdMs: nowMs, expiresMs: nowMs + posted.ttlSeconds * 1000, visibleMs: nowMs + posted.delaySeconds * 1000 };
+    if ('entry' in posted) {
+      // Built by the proposer with the command's time; a replica that clamped time
+      // forward (queue-fsm.ts) stores a copy with its own.
+      context.store.insertMessageEntry(key, seq, posted.id, nowMs === command.nowMs ? posted.entry : withPostTimes(posted.entry, times));
+    } else {
+      context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
+    }
+    context.index.addFree(indexKey, { seq, expiresMs: times.expiresMs, visibleMs: times.visibleMs });
     seqs.push(seq);
   }
   context.store.putQueue(key, { ...queue, nextSeq });
   return { seqs };
+}
+
+function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {
+  // Fields in StoredMessage's order: the memory store keeps this object, and images encode it.
+  const { id, ttlSeconds, checksum } = posted;
+  const { createdMs, expiresMs, visibleMs } = times;
+  return { id, seq, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId: null, claimExpiresMs: 0, claimUpdatedMs: 0, claimTtlSeconds: 0, claimCount: 0, checksum };
 }
 
 export function applyDeleteMessage(context: ShardContext, command: Command<'deleteMessage'>, nowMs: number): CommandResults['deleteMessage'] {

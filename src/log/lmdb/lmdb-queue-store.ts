@@ -27,7 +27,7 @@ import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { decodeMessageEntry, encodeMessageEntry, entryBody } from './message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, entryBody } from '../message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
@@ -123,6 +123,11 @@ export class LmdbQueueStore implements QueueStore {
     this.checkHealthy();
     this.entries.put(messageTuple(key, message.seq), encodeMessageEntry(message, body));
     this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
+  }
+  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void {
+    this.checkHealthy();
+    this.entries.put(messageTuple(key, seq), entry);
+    this.ids.put([key.shardId, key.project, key.queue, id], seq);
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.checkHealthy();

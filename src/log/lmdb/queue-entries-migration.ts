@@ -17,7 +17,7 @@ import type { Database, DatabaseOptions, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { encodeMessageEntry } from './message-entry.js';
+import { encodeMessageEntry } from '../message-entry.js';
 
 /** Messages moved per transaction: bounds the dirty pages one transaction holds. */
 const batchSize = 10_000;

@@ -6,6 +6,7 @@
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import { MemoryNumberedRecords } from './numbered-records.js';
+import { decodeMessageEntry, entryBody } from '../message-entry.js';
 
 interface QueueSlot {
   readonly messages: Map<number, StoredMessage>;
@@ -79,6 +80,9 @@ export class MemoryQueueStore implements QueueStore {
     slot.messages.set(message.seq, message);
     slot.bodies.set(message.seq, body);
     slot.seqById.set(message.id, message.seq);
+  }
+  insertMessageEntry(key: QueueKey, seq: number, _id: string, entry: Uint8Array): void {
+    this.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.slot(key).messages.set(message.seq, message);

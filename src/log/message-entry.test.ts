@@ -1,0 +1,75 @@
+import { expect, test } from 'vitest';
+import type { StoredMessage } from './queue-store.js';
+import { decodeMessageEntry, encodeMessageEntry, encodePostedEntry, entryBody, withPostTimes } from './message-entry.js';
+
+const message: StoredMessage = {
+  id: '5f1e2d3c4b5a69788796a5b4',
+  seq: 7,
+  clientId: '3381af922b9e11e3b19171861300734c',
+  createdMs: 1_763_800_000_123,
+  ttlSeconds: 86_400,
+  expiresMs: 1_763_886_400_123,
+  visibleMs: 1_763_800_000_123,
+  claimId: '5f1e2d3c4b5a69788796a5b5',
+  claimExpiresMs: 1_763_800_060_000,
+  claimUpdatedMs: 1_763_800_000_000,
+  claimTtlSeconds: 60,
+  claimCount: 3,
+  checksum: 'MD5:0123456789abcdef0123456789abcdef',
+};
+
+test('a message entry returns the record (seq from the key) and the body it was written with', () => {
+  const body = new Uint8Array([1, 2, 3, 250]);
+  const entry = encodeMessageEntry(message, body);
+  expect(decodeMessageEntry(entry, 7)).toEqual(message);
+  expect([...entryBody(entry)]).toEqual([1, 2, 3, 250]);
+  // Minted ids and normalised Client-IDs are stored as bytes: 12 + 16 + 12 instead of
+  // 24 + 32 + 24 characters (msgpack headers: 2 bytes per bin, 1 or 2 per string).
+  const spelledOut = { ...message, id: message.id.toUpperCase(), clientId: message.clientId.toUpperCase(), claimId: message.claimId?.toUpperCase() ?? null };
+  expect(encodeMessageEntry(spelledOut, body).byteLength - entry.byteLength).toBe(11 + 16 + 11);
+});
+
+test('ids and Client-IDs in any other form, no claim and no checksum round-trip as given', () => {
+  const other: StoredMessage = { ...message, id: 'ABCDEF0123456789ABCDEF01', clientId: 'not-a-uuid', claimId: null, checksum: null, claimCount: 0 };
+  expect(decodeMessageEntry(encodeMessageEntry(other, new Uint8Array()), 7)).toEqual(other);
+  expect(entryBody(encodeMessageEntry(other, new Uint8Array())).byteLength).toBe(0);
+});
+
+test('an entry of an unknown format is refused', () => {
+  const entry = encodeMessageEntry(message, new Uint8Array([1]));
+  entry[0] = 9;
+  expect(() => decodeMessageEntry(entry, 7)).toThrow(/unknown queue entry format/);
+});
+
+const posted = { id: message.id, clientId: message.clientId, createdMs: 1_763_800_000_123, ttlSeconds: 300, expiresMs: 1_763_800_300_123, visibleMs: 1_763_800_010_123, checksum: null };
+const unclaimed = { claimId: null, claimExpiresMs: 0, claimUpdatedMs: 0, claimTtlSeconds: 0, claimCount: 0 };
+
+test('a posted entry built by hand decodes as the entry encodeMessageEntry writes for the same new message', () => {
+  const body = new Uint8Array([9, 8, 7]);
+  const longString = 'ü'.repeat(200); // a str16 element
+  for (const record of [
+    posted,
+    { ...posted, checksum: message.checksum },
+    { ...posted, id: 'ABCDEF0123456789ABCDEF01', clientId: 'not-a-uuid', checksum: 'x'.repeat(40) },
+    { ...posted, clientId: longString, ttlSeconds: 1.5 },
+  ]) {
+    const stored: StoredMessage = { ...record, seq: 3, ...unclaimed };
+    const entry = encodePostedEntry(record, body);
+    expect(decodeMessageEntry(entry, 3)).toEqual(stored);
+    expect([...entryBody(entry)]).toEqual([9, 8, 7]);
+    expect(decodeMessageEntry(encodeMessageEntry(stored, body), 3)).toEqual(decodeMessageEntry(entry, 3));
+  }
+});
+
+test('withPostTimes rewrites the times of a copy and leaves the entry it was given as it was', () => {
+  for (const clientId of [posted.clientId, 'c', 'ü'.repeat(200)]) {
+    const entry = encodePostedEntry({ ...posted, clientId }, new Uint8Array([1, 2]));
+    const before = Buffer.from(entry);
+    const later = withPostTimes(entry, { createdMs: posted.createdMs + 5, expiresMs: posted.expiresMs + 5, visibleMs: posted.visibleMs + 5 });
+    expect(decodeMessageEntry(later, 1)).toEqual({
+      ...posted, clientId, seq: 1, ...unclaimed, createdMs: posted.createdMs + 5, expiresMs: posted.expiresMs + 5, visibleMs: posted.visibleMs + 5,
+    });
+    expect([...entryBody(later)]).toEqual([1, 2]);
+    expect(Buffer.from(entry).equals(before)).toBe(true);
+  }
+});

@@ -1,0 +1,202 @@
+/**
+ * The value of a `queue-entries` record: one message's record and its body in one LMDB
+ * value, so a post writes one record per message (plus its id → seq entry) instead of
+ * a record, a body and an id entry, and a read of a message needs one B-tree lookup.
+ *
+ *   u8 format (1) | u16 LE header length | header | body bytes
+ *
+ * The header is a msgpack array of the StoredMessage fields in a fixed order, without
+ * field names and without the seq (the key holds it). Ids in the 24-hex-digit form the
+ * broker mints, and Client-IDs normalised to 32 hex digits, are stored as bytes (12 and
+ * 16 instead of 24 and 32 characters); any other string is stored as given.
+ *
+ * Reading a record never copies or decodes the body: rebuilding the indexes at start
+ * decodes headers only, and `entryBody` is a view into the value.
+ *
+ * A posted message's entry is built once, by the proposer of the post, and travels in
+ * the command, so that every replica stores the bytes it received instead of encoding
+ * them again (`encodePostedEntry`). Its header is written by hand in the same format,
+ * with the four time fields as float64s right after the two ids, where `withPostTimes`
+ * can rewrite them in a copy for a replica that applies the post at a later time.
+ */
+import { Packr } from 'msgpackr';
+import { assert } from '../common/assert.js';
+import type { StoredMessage } from './queue-store.js';
+
+const format = 1;
+const prefixBytes = 3;
+const headerFields = 12;
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const objectIdPattern = /^[0-9a-f]{24}$/;
+const clientIdPattern = /^[0-9a-f]{32}$/;
+
+type Header = [
+  id: string | Uint8Array,
+  clientId: string | Uint8Array,
+  createdMs: number,
+  ttlSeconds: number,
+  expiresMs: number,
+  visibleMs: number,
+  claimId: string | Uint8Array | null,
+  claimExpiresMs: number,
+  claimUpdatedMs: number,
+  claimTtlSeconds: number,
+  claimCount: number,
+  checksum: string | null,
+];
+
+export function encodeMessageEntry(message: StoredMessage, body: Uint8Array): Uint8Array {
+  const header: Header = [
+    packHex(message.id, objectIdPattern),
+    packHex(message.clientId, clientIdPattern),
+    message.createdMs,
+    message.ttlSeconds,
+    message.expiresMs,
+    message.visibleMs,
+    message.claimId === null ? null : packHex(message.claimId, objectIdPattern),
+    message.claimExpiresMs,
+    message.claimUpdatedMs,
+    message.claimTtlSeconds,
+    message.claimCount,
+    message.checksum,
+  ];
+  const packed = packr.pack(header);
+  assert(packed.byteLength <= 0xffff, 'message header longer than 64 KiB');
+  const entry = Buffer.allocUnsafe(prefixBytes + packed.byteLength + body.byteLength);
+  entry[0] = format;
+  entry.writeUInt16LE(packed.byteLength, 1);
+  entry.set(packed, prefixBytes);
+  entry.set(body, prefixBytes + packed.byteLength);
+  return entry;
+}
+
+/** The fields a post sets; the claim fields of a new message are all empty. */
+export type PostedRecord = Pick<StoredMessage, 'id' | 'clientId' | 'createdMs' | 'ttlSeconds' | 'expiresMs' | 'visibleMs' | 'checksum'>;
+
+export type PostTimes = Pick<StoredMessage, 'createdMs' | 'expiresMs' | 'visibleMs'>;
+
+const msgpackFloat64 = 0xcb;
+const msgpackNil = 0xc0;
+const msgpackBin8 = 0xc4;
+const float64Element = 9;
+/** The header elements after the times: claimId (nil), four zeros (fixints). */
+const emptyClaim = [msgpackNil, 0, 0, 0, 0];
+
+/** The entry `encodeMessageEntry` would write for a new message, headers spelled out by hand (see top). */
+export function encodePostedEntry(record: PostedRecord, body: Uint8Array): Uint8Array {
+  const headerLength = 1 + elementLength(record.id, objectIdPattern) + elementLength(record.clientId, clientIdPattern)
+    + 4 * float64Element + emptyClaim.length + (record.checksum === null ? 1 : elementLength(record.checksum, null));
+  assert(headerLength <= 0xffff, 'message header longer than 64 KiB');
+  const entry = Buffer.allocUnsafe(prefixBytes + headerLength + body.byteLength);
+  entry[0] = format;
+  entry.writeUInt16LE(headerLength, 1);
+  entry[prefixBytes] = 0x90 | headerFields;
+  let at = writeElement(entry, prefixBytes + 1, record.id, objectIdPattern);
+  at = writeElement(entry, at, record.clientId, clientIdPattern);
+  for (const value of [record.createdMs, record.ttlSeconds, record.expiresMs, record.visibleMs]) {
+    entry[at] = msgpackFloat64;
+    entry.writeDoubleBE(value, at + 1);
+    at += float64Element;
+  }
+  entry.set(emptyClaim, at);
+  at += emptyClaim.length;
+  if (record.checksum === null) entry[at++] = msgpackNil;
+  else at = writeElement(entry, at, record.checksum, null);
+  entry.set(body, at);
+  return entry;
+}
+
+/** A copy of an `encodePostedEntry` entry with other times (ttl, ids and body unchanged). */
+export function withPostTimes(entry: Uint8Array, times: PostTimes): Uint8Array {
+  const copy = Buffer.from(entry);
+  const at = skipString(copy, skipString(copy, prefixBytes + 1));
+  assert(copy[at] === msgpackFloat64 && copy[at + 2 * float64Element] === msgpackFloat64, 'not a posted message entry');
+  copy.writeDoubleBE(times.createdMs, at + 1);
+  copy.writeDoubleBE(times.expiresMs, at + 2 * float64Element + 1);
+  copy.writeDoubleBE(times.visibleMs, at + 3 * float64Element + 1);
+  return copy;
+}
+
+export function decodeMessageEntry(entry: Uint8Array, seq: number): StoredMessage {
+  const header = packr.unpack(entry.subarray(prefixBytes, prefixBytes + headerLength(entry))) as Header;
+  assert(Array.isArray(header) && header.length === headerFields, 'malformed queue entry header');
+  const [id, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId, claimExpiresMs, claimUpdatedMs, claimTtlSeconds, claimCount, checksum] = header;
+  return {
+    id: unpackHex(id),
+    seq,
+    clientId: unpackHex(clientId),
+    createdMs,
+    ttlSeconds,
+    expiresMs,
+    visibleMs,
+    claimId: claimId === null ? null : unpackHex(claimId),
+    claimExpiresMs,
+    claimUpdatedMs,
+    claimTtlSeconds,
+    claimCount,
+    checksum,
+  };
+}
+
+/** The body part of an entry (a view, not a copy). */
+export function entryBody(entry: Uint8Array): Uint8Array {
+  return entry.subarray(prefixBytes + headerLength(entry));
+}
+
+function headerLength(entry: Uint8Array): number {
+  assert(entry.byteLength >= prefixBytes && entry[0] === format, 'unknown queue entry format');
+  const length = (entry[1] ?? 0) | ((entry[2] ?? 0) << 8);
+  assert(prefixBytes + length <= entry.byteLength, 'truncated queue entry');
+  return length;
+}
+
+/** Bytes of a header element for `value`: 12 or 16 bytes when it has the `pattern` form, else a msgpack string. */
+function elementLength(value: string, pattern: RegExp | null): number {
+  if (pattern?.test(value) === true) return 2 + value.length / 2;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  return stringHeaderLength(bytes) + bytes;
+}
+
+function stringHeaderLength(bytes: number): number {
+  if (bytes < 32) return 1;
+  if (bytes < 0x100) return 2;
+  return bytes < 0x10000 ? 3 : 5;
+}
+
+function writeElement(entry: Buffer, at: number, value: string, pattern: RegExp | null): number {
+  if (pattern?.test(value) === true) {
+    entry[at] = msgpackBin8;
+    entry[at + 1] = value.length / 2;
+    return at + 2 + entry.write(value, at + 2, 'hex');
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  const header = stringHeaderLength(bytes);
+  if (header === 1) entry[at] = 0xa0 | bytes;
+  else if (header === 2) entry.writeUInt16BE(0xd900 | bytes, at);
+  else if (header === 3) {
+    entry[at] = 0xda;
+    entry.writeUInt16BE(bytes, at + 1);
+  } else {
+    entry[at] = 0xdb;
+    entry.writeUInt32BE(bytes, at + 1);
+  }
+  return at + header + entry.write(value, at + header, 'utf8');
+}
+
+/** The position after the bin or string element at `at`. */
+function skipString(entry: Buffer, at: number): number {
+  const tag = entry[at] ?? 0;
+  if (tag === msgpackBin8 || tag === 0xd9) return at + 2 + (entry[at + 1] ?? 0);
+  if ((tag & 0xe0) === 0xa0) return at + 1 + (tag & 0x1f);
+  if (tag === 0xda) return at + 3 + entry.readUInt16BE(at + 1);
+  assert(tag === 0xdb, 'not a posted message entry');
+  return at + 5 + entry.readUInt32BE(at + 1);
+}
+
+function packHex(value: string, pattern: RegExp): string | Uint8Array {
+  return pattern.test(value) ? Buffer.from(value, 'hex') : value;
+}
+
+function unpackHex(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+}
