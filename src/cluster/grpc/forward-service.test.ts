@@ -4,7 +4,9 @@
  * to the peer) is a PeerUnreachableError; a call the peer received and never answered
  * (it died mid-call) is not, because the peer may have proposed it. Forwards issued in
  * one turn travel as one batch whose items are answered and fail one by one, and a peer
- * that does not know the batch method still gets them, one call each.
+ * that does not know the batch method still gets them, one call each. Once a peer's
+ * forwarding stream is open the items go on it, with the same outcomes; a peer that does
+ * not serve the stream (the default here: the methods of the version before it) gets batches.
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -25,16 +27,23 @@ afterEach(() => {
 /** `methods`: the methods served (an older version serves `propose` only). */
 async function serve(
   handler: (request: ForwardRequest) => Promise<ForwardReply>,
-  methods: readonly ('propose' | 'proposeBatch')[] = ['propose', 'proposeBatch'],
+  methods: readonly ('propose' | 'proposeBatch' | 'proposeStream')[] = ['propose', 'proposeBatch'],
 ): Promise<{ server: grpc.Server; address: string; calls: Record<string, number[]> }> {
   const server = new grpc.Server();
   const implementation = forwardServiceImplementation(handler);
-  // Each method's calls, as the number of items each carried.
-  const calls: Record<string, number[]> = { propose: [], proposeBatch: [] };
+  // Each method's calls (for the stream: each frame of items), as the number of items each carried.
+  const calls: Record<string, number[]> = { propose: [], proposeBatch: [], proposeStream: [] };
   const definition: Record<string, unknown> = {};
   const counted: grpc.UntypedServiceImplementation = {};
   for (const method of methods) {
     definition[method] = forwardServiceDefinition[method];
+    if (method === 'proposeStream') {
+      counted[method] = ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        call.on('data', (frame: { items?: unknown[] }) => calls['proposeStream']?.push(frame.items?.length ?? 0));
+        (implementation[method] as grpc.handleBidiStreamingCall<unknown, unknown>)(call);
+      }) as grpc.UntypedHandleCall;
+      continue;
+    }
     counted[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const { requests } = call.request as { requests?: unknown[] };
       calls[method]?.push(requests?.length ?? 1);
@@ -112,7 +121,7 @@ describe('GrpcForwarder batches', () => {
     const forwarder = forwarderTo(address);
     const outcomes = await Promise.all([1, 2, 3].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
     expect(outcomes).toEqual(['applied', 'not_leader', 'unknown']);
-    expect(calls).toEqual({ propose: [], proposeBatch: [3] });
+    expect(calls).toEqual({ propose: [], proposeBatch: [3], proposeStream: [] });
   });
 
   test('a peer that does not know the batch method gets each item on the single method', async () => {
@@ -148,5 +157,66 @@ describe('GrpcForwarder batches', () => {
     const forwarder = forwarderTo(address);
     const outcomes = await Promise.all([1, 2].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
     expect(outcomes).toEqual(['unreachable', 'unreachable']);
+  });
+});
+
+const allMethods = ['propose', 'proposeBatch', 'proposeStream'] as const;
+
+/** Forwards one at a time until one went on the peer's stream (it opens after its first round trip). */
+async function awaitStreamOpen(forwarder: GrpcForwarder, calls: Record<string, number[]>): Promise<void> {
+  for (let attempt = 0; attempt < 100 && calls['proposeStream']?.length === 0; attempt++) {
+    await forwarder.forward(peer, tagged(0), { deadlineMs: 5_000 });
+  }
+  expect(calls['proposeStream']).toEqual([1]);
+}
+
+describe('GrpcForwarder stream', () => {
+  test('once the stream is open, forwards of one turn go on it as one frame, each with its own outcome', async () => {
+    const { address, calls } = await serve(async (request) => {
+      if (request.command[0] === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
+      if (request.command[0] === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
+      if (request.command[0] === 3) throw new Error('serving failed');
+      return { kind: 'dropped' };
+    }, allMethods);
+    const forwarder = forwarderTo(address);
+    await awaitStreamOpen(forwarder, calls);
+    const batchesBefore = calls['proposeBatch']?.length;
+    const outcomes = await Promise.all([1, 2, 3].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
+    expect(outcomes).toEqual(['applied', 'not_leader', 'unknown']);
+    expect(calls['proposeStream']).toEqual([1, 3]);
+    expect(calls['proposeBatch']?.length).toBe(batchesBefore);
+  });
+
+  test('items on a stream whose peer received them and died before answering are outcome-unknown, not unreachable', async () => {
+    let isHanging = false;
+    let received = 0;
+    let allReceived: () => void = () => {};
+    const isReceived = new Promise<void>((resolve) => (allReceived = resolve));
+    const { server, address, calls } = await serve(() => {
+      if (!isHanging) return Promise.resolve({ kind: 'dropped' });
+      if (++received === 2) allReceived();
+      return new Promise<ForwardReply>(() => {}); // dies before it answers
+    }, allMethods);
+    const forwarder = forwarderTo(address);
+    await awaitStreamOpen(forwarder, calls);
+    isHanging = true;
+    const outcomes = Promise.all([1, 2].map((tag) => outcomeOf(forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 }))));
+    await isReceived;
+    server.forceShutdown();
+    expect(await outcomes).toEqual(['unknown', 'unknown']);
+    expect(calls['proposeStream']).toEqual([1, 2]);
+  });
+
+  test('an item whose deadline passes on an open stream fails on its own, outcome unknown', async () => {
+    let isHanging = false;
+    const { address, calls } = await serve(() => (isHanging ? new Promise<ForwardReply>(() => {}) : Promise.resolve({ kind: 'dropped' })), allMethods);
+    const forwarder = forwarderTo(address);
+    await awaitStreamOpen(forwarder, calls);
+    isHanging = true;
+    expect(await outcomeOf(forwarder.forward(peer, tagged(1), { deadlineMs: 50 }))).toBe('unknown');
+    isHanging = false;
+    // The stream still serves later items.
+    expect(await outcomeOf(forwarder.forward(peer, tagged(2), { deadlineMs: 5_000 }))).toBe('dropped');
+    expect(calls['proposeStream']).toEqual([1, 1, 1]);
   });
 });

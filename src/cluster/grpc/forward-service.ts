@@ -12,9 +12,16 @@
  * item of a batch alike. Commands and queries go in batches; the rare, slow requests
  * (membership changes, describe, release, bootstrap) keep a call of their own.
  *
- * Rolling upgrades: both methods stay served. A peer that answers a batch UNIMPLEMENTED
+ * Commands and queries to a peer go on its forwarding stream once that is open
+ * (forward-stream.ts: no call per batch, each item answered as it completes); the unary
+ * batch is the way while the stream is opening, full, or failed (reopened after
+ * `streamRetryMs`).
+ *
+ * Rolling upgrades: every method stays served. A peer that answers a batch UNIMPLEMENTED
  * (an older version: it served none of it) gets the batch's items again one call each,
- * and only single calls for `legacyRecheckMs`, after which a batch is tried again.
+ * and only single calls for `legacyRecheckMs`, after which a batch is tried again; a
+ * peer that does not serve the stream gets batches, and the stream is asked for again
+ * after `legacyRecheckMs`.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
@@ -23,6 +30,7 @@ import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protoco
 import { PeerUnreachableError } from '../routing-errors.js';
 import { shardQueryKinds } from '../shard/shard-query.js';
 import { ForwardBatcher, type PendingForward } from './forward-batcher.js';
+import { ForwardStream, forwardStreamMethod, serveForwardStream, type ForwardItemReply } from './forward-stream.js';
 import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
 const forwardPath = '/zaqar.cluster.Forward/Propose';
@@ -34,14 +42,15 @@ const batchItemsMax = 4096;
 const legacyRecheckMs = 60_000;
 /** An item whose own deadline comes this much before its batch call's gets a timer of its own. */
 const itemDeadlineSlackMs = 100;
+/** Forwarded items awaiting their answers on one peer's stream at most (beyond: unary batches). */
+const streamItemsInFlightMax = 8192;
+/** How long after a peer's stream failed its forwards go as unary batches before the stream is opened again. */
+const streamRetryMs = 1_000;
 
 /** A batch on the wire: `requests` are checked one by one (a malformed item fails alone). */
 interface ForwardBatch {
   readonly requests: readonly unknown[];
 }
-
-/** Each item's answer, in request order: the reply, or the message of the error serving it raised. */
-type ForwardItemReply = { readonly reply: ForwardReply } | { readonly error: string };
 
 interface ForwardBatchReply {
   readonly replies: readonly ForwardItemReply[];
@@ -50,6 +59,7 @@ interface ForwardBatchReply {
 export const forwardServiceDefinition = {
   propose: msgpackUnaryMethod<ForwardReply>(forwardPath),
   proposeBatch: msgpackUnaryMethod<ForwardBatchReply>(forwardBatchPath),
+  proposeStream: forwardStreamMethod,
 };
 
 export type ForwardHandler = (request: ForwardRequest) => Promise<ForwardReply>;
@@ -59,19 +69,25 @@ export function forwardServiceImplementation(handler: ForwardHandler): grpc.Unty
   return {
     propose: serveUnary({ isRequest: isForwardRequest, what: 'forward request' }, handler),
     proposeBatch: serveUnary({ isRequest: isForwardBatch, what: 'forward batch' }, (batch) => serveBatch(batch, handler)),
+    proposeStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+      serveForwardStream(call, { itemsMax: batchItemsMax, serveItem: (request) => serveItem(request, handler) });
+    },
   };
 }
 
 /** Starts every item in this turn (the leader proposes them together) and answers each on its own. */
 async function serveBatch(batch: ForwardBatch, handler: ForwardHandler): Promise<ForwardBatchReply> {
-  const replies = await Promise.all(batch.requests.map((request): Promise<ForwardItemReply> => {
-    if (!isForwardRequest(request)) return Promise.resolve({ error: 'malformed forward request' });
-    return handler(request).then(
-      (reply) => ({ reply }),
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-    );
-  }));
+  const replies = await Promise.all(batch.requests.map((request) => serveItem(request, handler)));
   return { replies };
+}
+
+/** One item of a batch or stream: its reply, or the message of the error serving it raised (never rejects). */
+function serveItem(request: unknown, handler: ForwardHandler): Promise<ForwardItemReply> {
+  if (!isForwardRequest(request)) return Promise.resolve({ error: 'malformed forward request' });
+  return handler(request).then(
+    (reply) => ({ reply }),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
 }
 
 function isForwardBatch(value: unknown): value is ForwardBatch {
@@ -112,6 +128,9 @@ function isMembershipChange(value: unknown): boolean {
 export class GrpcForwarder implements Forwarder {
   private readonly clients = new Map<NodeId, grpc.Client>();
   private readonly batchers = new Map<NodeId, ForwardBatcher>();
+  private readonly streams = new Map<NodeId, ForwardStream>();
+  /** Peers whose stream failed (or that do not serve it), and when it may be opened again. */
+  private readonly streamRetryAtMs = new Map<NodeId, number>();
   /** Peers that answered a batch UNIMPLEMENTED, and until when they get single calls. */
   private readonly legacyUntilMs = new Map<NodeId, number>();
 
@@ -162,8 +181,13 @@ export class GrpcForwarder implements Forwarder {
       for (const item of batch) item.reject(new PeerUnreachableError(to, `no address for node ${to}`));
       return;
     }
-    const callDeadlineAtMs = Math.max(...batch.map((item) => item.deadlineAtMs));
     const nowMs = this.clock.nowMs();
+    const stream = this.stream(to, client, nowMs);
+    if (stream?.canTake(batch.length) === true) {
+      stream.send(batch.map((item) => withOwnDeadline(to, item, { nowMs, callDeadlineAtMs: Infinity })));
+      return;
+    }
+    const callDeadlineAtMs = Math.max(...batch.map((item) => item.deadlineAtMs));
     const items = batch.map((item) => withOwnDeadline(to, item, { nowMs, callDeadlineAtMs }));
     callUnary(client, forwardBatchPath, { requests: batch.map((item) => item.request) }, { deadlineAtMs: callDeadlineAtMs }).then(
       (reply) => {
@@ -189,6 +213,25 @@ export class GrpcForwarder implements Forwarder {
         for (const item of items) item.reject(failure);
       },
     );
+  }
+
+  /** The peer's forwarding stream, opened on first use and again `streamRetryMs` after it failed. */
+  private stream(to: NodeId, client: grpc.Client, nowMs: number): ForwardStream | undefined {
+    const existing = this.streams.get(to);
+    if (existing !== undefined) return existing;
+    if (nowMs < (this.streamRetryAtMs.get(to) ?? 0)) return undefined;
+    const stream: ForwardStream = new ForwardStream({
+      client,
+      itemsInFlightMax: streamItemsInFlightMax,
+      lost: (cause) => lostAfterSent(to, cause),
+      onEnd: (isUnimplemented) => {
+        if (this.streams.get(to) !== stream) return;
+        this.streams.delete(to);
+        this.streamRetryAtMs.set(to, this.clock.nowMs() + (isUnimplemented ? legacyRecheckMs : streamRetryMs));
+      },
+    });
+    this.streams.set(to, stream);
+    return stream;
   }
 
   private isLegacy(to: NodeId): boolean {
@@ -217,12 +260,17 @@ export class GrpcForwarder implements Forwarder {
 
   /** Drops the client of a peer whose address changed or that was removed; the next call dials anew. */
   forget(to: NodeId): void {
+    this.streams.get(to)?.close();
+    this.streams.delete(to);
+    this.streamRetryAtMs.delete(to);
     this.clients.get(to)?.close();
     this.clients.delete(to);
     this.legacyUntilMs.delete(to);
   }
 
   close(): void {
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
   }

@@ -12,8 +12,9 @@ import * as grpc from '@grpc/grpc-js';
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
-const encode = (value: unknown): Buffer => packr.pack(value);
-const decode = (bytes: Buffer): unknown => packr.unpack(bytes);
+/** The body encoding of every cluster gRPC method (unary calls and the forwarding stream). */
+export const encode = (value: unknown): Buffer => packr.pack(value);
+export const decode = (bytes: Buffer): unknown => packr.unpack(bytes);
 
 /** A unary method at `path` whose request and reply are msgpack-encoded. */
 export function msgpackUnaryMethod<Reply>(path: string): grpc.MethodDefinition<unknown, Reply> {
