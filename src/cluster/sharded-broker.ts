@@ -242,7 +242,7 @@ export class ShardedBroker {
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
   private shard(ref: QueueRef): Shard & { shardId: ShardId } {
     const placement = this.directory.of(ref);
-    const shardId = this.shardIdOf(ref);
+    const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
     return { ...shard, shardId };

@@ -37,9 +37,9 @@ export function postedMessages(messages: readonly NewMessage[], options: PostOpt
   const clientId = normaliseClientId(options.clientId);
   // A derived id's tail stands in for the id until the seq is known.
   const ids = messages.map(() => (derivesIds ? newIdTail() : newObjectId(nowMs)));
-  const posted = messages.map(({ body: value, ttlSeconds, delaySeconds }, i): PostedMessage | PostedEntry => {
+  const posted = messages.map(({ body: value, encodedBody, ttlSeconds, delaySeconds }, i): PostedMessage | PostedEntry => {
     const id = ids[i]!;
-    const body = encodeBody(value);
+    const body = encodedBody ?? encodeBody(value);
     const checksum = enableChecksum ? messageChecksum(value) : null;
     if (!asEntries) return { id, body, ttlSeconds, delaySeconds, checksum };
     const times = { createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000 };
