@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import type { LogIndex, ShardId } from '../../common/ids.js';
+import { derivedSeqLimit, type LogIndex, type ShardId } from '../../common/ids.js';
 import { openLmdbEnv, type LmdbEnv } from '../../log/lmdb/lmdb-env.js';
 import { LmdbQueueStore } from '../../log/lmdb/lmdb-queue-store.js';
 import { MemoryQueueStore } from '../../log/memory/memory-queue-store.js';
@@ -135,4 +135,20 @@ test('a store written before ids were derived reopens and serves its messages by
   await fsm.awaitCommitted();
   expect(indexed.getCount()).toBe(oldIds.length - 1);
   expect([oldIds[1]!, newIds[1]!].map((id) => store.seqOfId(key, id))).toEqual([undefined, undefined]);
+});
+
+test('messages at seqs past what an id can hold keep their wrapped id and an index record', async () => {
+  const [, open] = stores()[1]!;
+  const store = open() as LmdbQueueStore;
+  store.putQueue(key, { metadata: {}, nextSeq: derivedSeqLimit - 1, createdMs: 0 });
+  const fsm = new QueueFsm(shard, store);
+  const built = postedMessages(newMessages, { nowMs: 5, clientId: 'c', enableChecksum: false, ...forms.derived! });
+  const data = encodeCommand({ type: 'post', nowMs: 5, project: 'p', queue: 'q', clientId: 'c', messages: built.messages });
+  const [result] = fsm.apply([{ index: 1 as LogIndex, data }]);
+  const seqs = (result as { seqs: number[] }).seqs;
+  expect(seqs).toEqual([derivedSeqLimit - 1, derivedSeqLimit, derivedSeqLimit + 1]);
+  const ids = built.idsOf(seqs);
+  expect(ids.map((id) => id.slice(0, 12))).toEqual(['ffffffffffff', '000000000000', '000000000001']);
+  expect(ids.map((id) => store.seqOfId(key, id))).toEqual(seqs);
+  expect(seqs.map((seq) => store.getMessage(key, seq)?.id)).toEqual(ids);
 });
