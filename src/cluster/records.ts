@@ -11,6 +11,11 @@ export interface QueueRef {
   readonly queue: string;
 }
 
+/** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */
+export function refOf(ref: QueueRef): QueueRef {
+  return { project: ref.project, queue: ref.queue };
+}
+
 export type QueueMetadata = Record<string, unknown>;
 
 export interface QueueRecord {

@@ -16,54 +16,53 @@
  * (shard/queue-placement.ts). Every queue operation goes to the shard the QueueDirectory
  * names, else to the hash shard, which answers `moved` for a bound name; the operation is
  * then noted and repeated on the pool's shard (onQueue). Pool shards are opened here when
- * first needed (openPlacedShard), so the shard map grows at run time.
+ * first needed (openPlacedShard, pool-shard-placement.ts), so the shard map grows at run time.
  *
- * Background: every `gcIntervalMs` each shard held here with expired messages gets a gc
- * command, and dead-letter outbox lines that stopped on an error are retried; shards held
- * elsewhere are their replicas' business.
+ * Background: every `gcIntervalMs` the shards held here get their gc and dead-letter
+ * retries (shard-background-work.ts). Stores: broker-stores.ts; log sources:
+ * shard-log-source.ts; reports: broker-reports.ts.
  */
 import type { Clock } from '../common/clock.js';
 import { assert } from '../common/assert.js';
-import { newObjectId, type NodeId, type ShardId } from '../common/ids.js';
+import { newObjectId, type ShardId } from '../common/ids.js';
 import { SystemTimers, type Timers } from '../common/timers.js';
 import type { RaftGroupReport } from '../raft/metrics.js';
-import type { LogStore } from '../log/log-store.js';
-import { MeasuredLogStore, noLogMetrics, type LogMetrics } from '../log/metrics.js';
-import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
-import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
-import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
-import type { QueueStore } from '../log/queue-store.js';
+import { noLogMetrics, type LogMetrics } from '../log/metrics.js';
+import { isCaughtUp, raftReports, shardReports } from './broker-reports.js';
+import { openShard, type BrokerShard } from './broker-shard.js';
+import { openLmdbStores, type BrokerStores } from './broker-stores.js';
 import type { ClusterHealthReport } from './cluster-health.js';
 import type { MembershipChange } from './membership.js';
 import { ShardUnavailableError } from './errors.js';
 import { noClusterMetrics, type ClusterMetrics, type ShardReport } from './metrics.js';
-import type {
-  ClaimRecord,
-  DeleteMessageOutcome,
-  MessageRecord,
-  NewMessage,
-  QueueMetadata,
-  QueueRecord,
-  QueueRef,
-  QueueStatsRecord,
+import {
+  refOf,
+  type ClaimRecord,
+  type DeleteMessageOutcome,
+  type MessageRecord,
+  type NewMessage,
+  type QueueMetadata,
+  type QueueRecord,
+  type QueueRef,
+  type QueueStatsRecord,
 } from './records.js';
 import { RecentMetadata } from './recent-metadata.js';
-import { isPlacedShard, placedShardBase, ShardMap } from './shard-map.js';
+import { isPlacedShard, ShardMap } from './shard-map.js';
 import type { ShardCommand } from './shard/commands.js';
-import { isMoved, isPlacedProject, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
+import { isMoved, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
 import type { ResultOf } from './shard/results.js';
 import type { AnswerOf, ShardQuery } from './shard/shard-query.js';
 import { postedMessages } from './shard/posted-messages.js';
 import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
-import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds } from './peer-capabilities.js';
-import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
-import { placedShardReservations, recordVoters, reservePlacedShards, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
-import type { ShardPlacement } from './placement.js';
+import { placedShardReservations, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
+import { changePoolMembership, createPlacedShards, openPlacedShard, placeQueue } from './pool-shard-placement.js';
+import type { ShardLogSource } from './shard-log-source.js';
+import { runShardBackgroundWork } from './shard-background-work.js';
 import type { SubscriptionChange, SubscriptionRecord, SubscriptionResult } from './subscription-records.js';
 import type { NotificationSource } from './notify/notifier.js';
 
@@ -93,64 +92,6 @@ export interface ShardedBrokerOptions {
   readonly everyPeerHas?: (capability: string) => boolean;
 }
 
-/**
- * Opens each shard's log over its FSM (LocalLog, or Raft groups in a cluster). `drain`
- * settles in-flight proposals and stops the source; close() calls it before the stores close.
- */
-export interface ShardLogSource {
-  /** `replicas`: for a shard a pool owns, its voters as last known (a routing hint). */
-  openShard(fsm: QueueFsm, replicas?: readonly NodeId[]): ShardLog;
-  /** How the shard is read; absent: `local` (the log's read barrier, then this node's state). */
-  openReads?(fsm: QueueFsm, local: ShardReads): ShardReads;
-  /** Whether this node holds a replica of the shard (background work runs only there); absent: every shard. */
-  isHosted?(shardId: ShardId): boolean;
-  drain(): Promise<void>;
-  readonly stats: { readonly flushes: number; readonly proposals: number };
-  /** Raft position of each group held here (metrics); absent: single node, every shard led here. */
-  raftReports?(): readonly RaftGroupReport[];
-  /** Every shard held here has a leader and this replica has applied what it knows committed (readiness). */
-  isCaughtUp?(): boolean;
-  /** Hands leadership of the shards led here to other replicas, best effort (shutdown). */
-  transferLeadershipAway?(): Promise<void>;
-  /** Replication state for the detailed health report; absent for the local log. */
-  health?(): ClusterHealthReport;
-  /**
-   * Adds a node to, or removes it from, the cluster (rebalancing the replicas, pool shards
-   * within their pools); resolves with the voters each pool shard ended with. Absent for the local log.
-   */
-  changeMembership?(change: MembershipChange, poolShards: readonly PlacedShard[]): Promise<ShardPlacement[]>;
-  /** Tells the source how to open a shard a pool owns that a peer names (bootstrap, a leader's messages). */
-  attach?(openPlacedShard: (placement: QueuePlacement) => void): void;
-  /** Shards pools own that this node's store holds a replica of (reopened at start). */
-  storedPlacedShards?(): readonly ShardId[];
-  /** Starts a pool's new shard group on each of its voters; absent for the local log (no pools of nodes). */
-  bootstrapShard?(placement: QueuePlacement): Promise<void>;
-}
-
-/** The stores a broker runs on, and how to release them. */
-export interface BrokerStores {
-  readonly logStore: LogStore;
-  readonly queueStore: QueueStore;
-  close(): Promise<void>;
-}
-
-interface Shard {
-  readonly shardId: ShardId;
-  readonly fsm: QueueFsm;
-  readonly log: ShardLog;
-  readonly reads: ShardReads;
-}
-
-/** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
-function openLmdbStores(dataDir: string, mapInChunks: boolean, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
-  const env = openLmdbEnv(dataDir, { mapInChunks });
-  return {
-    logStore: measure.metrics === noLogMetrics ? new LmdbLogStore(env) : new MeasuredLogStore(new LmdbLogStore(env), measure),
-    queueStore: new LmdbQueueStore(env),
-    close: () => env.close(),
-  };
-}
-
 const defaultGcIntervalMs = 10_000;
 const defaultGcRemovalsMax = 10_000;
 /** ~100 bytes of key plus the (small, size-capped) metadata each. */
@@ -166,7 +107,7 @@ export class ShardedBroker {
   private constructor(
     private readonly shardMap: ShardMap,
     /** The hash shards, then the shards of pools as this node learns of them (openPlacedShard). */
-    private readonly shards: Map<ShardId, Shard>,
+    private readonly shards: Map<ShardId, BrokerShard>,
     private readonly deps: {
       readonly clock: Clock;
       readonly enableChecksum: boolean;
@@ -195,7 +136,7 @@ export class ShardedBroker {
   static async openOn(stores: BrokerStores, options: Omit<ShardedBrokerOptions, 'dataDir'>): Promise<ShardedBroker> {
     const shardMap = new ShardMap(options.shardCount);
     const localLog: ShardLogSource = options.shardLogs?.(stores) ?? new LocalLog(stores.logStore, { proposalsPendingMax: options.proposalsPendingMax });
-    const shards = new Map<ShardId, Shard>();
+    const shards = new Map<ShardId, BrokerShard>();
     for (const shardId of shardMap.shardIds) shards.set(shardId, openShard(shardId, { stores, localLog }));
     const logOf = (shardId: ShardId): ShardLog => {
       const shard = shards.get(shardId);
@@ -241,7 +182,7 @@ export class ShardedBroker {
   }
 
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
-  private shard(ref: QueueRef): Shard {
+  private shard(ref: QueueRef): BrokerShard {
     const placement = this.directory.of(ref);
     const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
@@ -258,7 +199,7 @@ export class ShardedBroker {
    * elsewhere (the answer is `moved`), notes the placement and runs it there. A binding
    * never changes and a placed shard binds nothing, so there is at most one such hop.
    */
-  private async onQueue<T>(ref: QueueRef, run: (shard: Shard) => Promise<T | MovedAnswer>): Promise<T> {
+  private async onQueue<T>(ref: QueueRef, run: (shard: BrokerShard) => Promise<T | MovedAnswer>): Promise<T> {
     const first = await run(this.shard(ref));
     if (!isMoved(first)) return first;
     this.directory.note(ref, first.moved);
@@ -275,28 +216,6 @@ export class ShardedBroker {
     return this.onQueue(ref, (shard) => shard.reads.query(query) as Promise<AnswerOf<Q> | MovedAnswer>);
   }
 
-  /** The shard a pool owns, opened here on first use (a routing hint for its replicas, or its replica when hosted). */
-  openPlacedShard(placement: QueuePlacement): Shard {
-    const known = this.shards.get(placement.shardId);
-    if (known !== undefined) return known;
-    assert(isPlacedShard(placement.shardId), () => `shard ${placement.shardId} is neither a hash shard nor a pool's`);
-    const shard = openShard(placement.shardId, { stores: this.deps.stores, localLog: this.deps.localLog }, placement.replicas);
-    this.shards.set(placement.shardId, shard);
-    return shard;
-  }
-
-  /** New shards for a pool, one per voter set: their ids reserved (placed-shards.ts), each group started on its voters. */
-  async createPlacedShards(request: PoolShardRequest): Promise<QueuePlacement[]> {
-    const bootstrap = this.deps.localLog.bootstrapShard?.bind(this.deps.localLog);
-    if (bootstrap === undefined) throw new ShardUnavailableError(placedShardBase, 'this node is not clustered');
-    const placements = await reservePlacedShards(this, request);
-    for (const placement of placements) {
-      this.openPlacedShard(placement);
-      await bootstrap(placement);
-    }
-    return placements;
-  }
-
   /**
    * Binds `ref` to `placement` on its hash shard and creates the queue there; a queue
    * that already exists on its hash shard stays where it is, and a name bound before
@@ -305,9 +224,19 @@ export class ShardedBroker {
   private async createPlacedQueue(ref: QueueRef, metadata: QueueMetadata, placement: QueuePlacement): Promise<{ created: boolean }> {
     const hashShard = this.shards.get(this.shardMap.shardOf(ref.project, ref.queue));
     if (hashShard === undefined || this.isClosed) throw new ShardUnavailableError(placement.shardId, 'the broker is closed');
-    const { placed } = await hashShard.log.propose({ type: 'place', nowMs: this.deps.clock.nowMs(), ...refOf(ref), ...placement, replicas: [...placement.replicas] });
+    const placed = await placeQueue(hashShard, ref, placement, this.deps.clock.nowMs());
     if (placed !== null) this.directory.note(ref, placed);
     return this.proposeOn(ref, { type: 'createQueue', nowMs: this.deps.clock.nowMs(), ...ref, metadata });
+  }
+
+  /** The shard a pool owns, opened here on first use (a routing hint for its replicas, or its replica when hosted). */
+  openPlacedShard(placement: QueuePlacement): BrokerShard {
+    return openPlacedShard(this.shards, this.deps, placement);
+  }
+
+  /** New shards for a pool, one per voter set: their ids reserved (placed-shards.ts), each group started on its voters. */
+  createPlacedShards(request: PoolShardRequest): Promise<QueuePlacement[]> {
+    return createPlacedShards(this, this.deps.localLog, request);
   }
 
   private isHosted(shardId: ShardId): boolean {
@@ -315,12 +244,12 @@ export class ShardedBroker {
   }
 
   /** The shards this node holds a replica of. */
-  private hostedShards(): [ShardId, Shard][] {
+  private hostedShards(): [ShardId, BrokerShard][] {
     return [...this.shards.entries()].filter(([shardId]) => this.isHosted(shardId));
   }
 
   async listQueues(project: string, options: QueueListing & { withCount: boolean }): Promise<{ queues: QueueRecord[]; count: number }> {
-    const listShards = (shards: readonly Shard[]): Promise<{ queues: QueueRecord[]; count: number }[]> =>
+    const listShards = (shards: readonly BrokerShard[]): Promise<{ queues: QueueRecord[]; count: number }[]> =>
       Promise.all(shards.map((shard) => shard.reads.query({ kind: 'listQueues', project, listing: options })));
     // A reserved project (a newline in its name: catalogue, reservations, bindings) lives on
     // the hash shards only, so its listing does not wait on a pool shard without a leader.
@@ -498,20 +427,9 @@ export class ShardedBroker {
     return this.queryOn(ref, { kind: 'subscriptions', ref: refOf(ref), nowMs: this.deps.clock.nowMs() });
   }
 
-  /**
-   * Adds or removes a cluster node; the source rebalances the shards' replicas over the
-   * new node set, pool shards within their pools, and the pool shards' new voters are
-   * recorded in their reservations.
-   */
-  async changeMembership(change: MembershipChange): Promise<void> {
-    if (this.deps.localLog.changeMembership === undefined) throw new ShardUnavailableError(0, 'this node is not clustered');
-    const poolShards = await placedShardReservations(this);
-    for (const shard of poolShards) this.openPlacedShard(shard);
-    const settled = await this.deps.localLog.changeMembership(change, poolShards);
-    for (const shard of poolShards) {
-      const voters = settled.find((s) => s.shardId === shard.shardId)?.replicas;
-      if (voters !== undefined && voters.join() !== shard.replicas.join()) await recordVoters(this, shard, voters);
-    }
+  /** Adds or removes a cluster node (pool-shard-placement.ts). */
+  changeMembership(change: MembershipChange): Promise<void> {
+    return changePoolMembership(this, this.deps.localLog, change);
   }
 
   /** The shards pools own, with the voters last recorded for each (GET pool). */
@@ -546,39 +464,18 @@ export class ShardedBroker {
    */
   async runBackgroundWork(): Promise<void> {
     if (this.isClosed) return;
-    const nowMs = this.deps.clock.nowMs();
-    await Promise.all(
-      this.hostedShards().map(async ([shardId, shard]) => {
-        if (shard.fsm.index.expiredFree(nowMs, 1).length > 0) {
-          const result = await shard.log.propose({ type: 'gc', nowMs, removalsMax: this.deps.gcRemovalsMax });
-          this.deps.metrics.messagesExpired(shardId, result.removed);
-        }
-        await this.deps.courier.retry(shardId);
-      }),
-    );
+    const { clock, gcRemovalsMax, metrics, courier } = this.deps;
+    await runShardBackgroundWork(this.hostedShards(), { nowMs: clock.nowMs(), gcRemovalsMax, metrics, courier });
   }
 
   /** Message depth and claimed count of every shard held here, from the in-memory index (metrics). */
   shardReports(): ShardReport[] {
-    return this.hostedShards().map(([shardId, shard]) => {
-      const counts = shard.fsm.index.messageCounts();
-      return { shardId, messages: counts.messages, claimedMessages: counts.claimed };
-    });
+    return shardReports(this.hostedShards());
   }
 
-  /**
-   * Raft position of every shard held here, from the log source; the node-local LocalLog
-   * (no Raft) leads all of its shards at a constant term. Another source without
-   * reports reports nothing rather than a made-up position.
-   */
+  /** Raft position of every shard held here (broker-reports.ts). */
   raftReports(): readonly RaftGroupReport[] {
-    const fromSource = this.deps.localLog.raftReports?.();
-    if (fromSource !== undefined) return fromSource;
-    if (!(this.deps.localLog instanceof LocalLog)) return [];
-    return [...this.shards.entries()].map(([shardId, shard]) => ({
-      shardId, role: 'leader', term: 1, hasLeader: true, commitIndex: shard.fsm.appliedIndex, appliedIndex: shard.fsm.appliedIndex,
-      followerLag: new Map(),
-    }));
+    return raftReports(this.deps.localLog, this.shards);
   }
 
   /**
@@ -587,9 +484,7 @@ export class ShardedBroker {
    */
   isCaughtUp(): boolean {
     if (this.isClosed) return false;
-    const fromSource = this.deps.localLog.isCaughtUp?.();
-    if (fromSource !== undefined) return fromSource;
-    return this.raftReports().every((group) => group.hasLeader && group.appliedIndex >= group.commitIndex);
+    return isCaughtUp(this.deps.localLog, this.shards);
   }
 
   /** Before close at shutdown: leadership of the shards led here moves to other replicas. */
@@ -607,17 +502,4 @@ export class ShardedBroker {
     await this.deps.stores.queueStore.flushed();
     await this.deps.stores.close();
   }
-}
-
-/** One shard's state machine, log and reads over the node's stores. */
-function openShard(shardId: ShardId, on: { stores: BrokerStores; localLog: ShardLogSource }, replicas?: readonly NodeId[]): Shard {
-  const fsm = new QueueFsm(shardId, on.stores.queueStore);
-  const log = on.localLog.openShard(fsm, replicas);
-  const local = localShardReads(log, fsm);
-  return { shardId, fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
-}
-
-/** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */
-function refOf(ref: QueueRef): QueueRef {
-  return { project: ref.project, queue: ref.queue };
 }
