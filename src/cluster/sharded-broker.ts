@@ -135,6 +135,7 @@ export interface BrokerStores {
 }
 
 interface Shard {
+  readonly shardId: ShardId;
   readonly fsm: QueueFsm;
   readonly log: ShardLog;
   readonly reads: ShardReads;
@@ -240,12 +241,12 @@ export class ShardedBroker {
   }
 
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
-  private shard(ref: QueueRef): Shard & { shardId: ShardId } {
+  private shard(ref: QueueRef): Shard {
     const placement = this.directory.of(ref);
     const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
-    return { ...shard, shardId };
+    return shard;
   }
 
   private shardIdOf(ref: QueueRef): ShardId {
@@ -257,7 +258,7 @@ export class ShardedBroker {
    * elsewhere (the answer is `moved`), notes the placement and runs it there. A binding
    * never changes and a placed shard binds nothing, so there is at most one such hop.
    */
-  private async onQueue<T>(ref: QueueRef, run: (shard: Shard & { shardId: ShardId }) => Promise<T | MovedAnswer>): Promise<T> {
+  private async onQueue<T>(ref: QueueRef, run: (shard: Shard) => Promise<T | MovedAnswer>): Promise<T> {
     const first = await run(this.shard(ref));
     if (!isMoved(first)) return first;
     this.directory.note(ref, first.moved);
@@ -613,7 +614,7 @@ function openShard(shardId: ShardId, on: { stores: BrokerStores; localLog: Shard
   const fsm = new QueueFsm(shardId, on.stores.queueStore);
   const log = on.localLog.openShard(fsm, replicas);
   const local = localShardReads(log, fsm);
-  return { fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
+  return { shardId, fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
 }
 
 /** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */
