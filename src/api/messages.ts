@@ -88,12 +88,15 @@ function validatedMessages(call: ApiCall, metadata: QueueMetadata): NewMessage[]
   if (!Array.isArray(list)) throw invalidBody('Document type not supported.');
   const ttlDefault = positiveInt(metadata['_default_message_ttl']) ?? options.defaultMessageTtlSeconds;
   const delayDefault = isTruthy(metadata['_default_message_delay']) ? Number(metadata['_default_message_delay']) : undefined;
-  const messages: NewMessage[] = list.map((item) => {
+  const encoded = encodedMessageBodies(call);
+  const messages: NewMessage[] = list.map((item, index) => {
     if (!isPlainObject(item)) throw invalidBody('Document type not supported.');
     const ttl = intField(document, item, 'ttl', ttlDefault);
     if (!Object.hasOwn(item, 'body')) throw invalidBody('Missing "body" field.');
     const delay = delayDefault === undefined ? 0 : intField(document, item, 'delay', delayDefault);
-    return { body: item['body'] ?? null, ttlSeconds: ttl, delaySeconds: delay };
+    const encodedBody = encoded?.[index];
+    const body = item['body'] ?? null;
+    return encodedBody === undefined ? { body, ttlSeconds: ttl, delaySeconds: delay } : { body, encodedBody, ttlSeconds: ttl, delaySeconds: delay };
   });
   if (messages.length === 0) throw invalidRequest('No messages to enqueu.');
   for (const m of messages) {
@@ -114,10 +117,12 @@ function intField(document: Parameters<typeof isIntValue>[0], item: { [key: stri
   return Number(value);
 }
 
-/** Content-Length against min(queue `_max_messages_post_size`, config), as the reference words it. */
+/** Content-Length (or the transport's bodySize) against min(queue `_max_messages_post_size`, config), as the reference words it. */
 function checkPostSize(call: ApiCall, queueMax: unknown): void {
   const configMax = call.api.options.maxMessagesPostSizeBytes;
-  const length = contentLength(call.request.headers) ?? bodyLength(call);
+  const { bodySize } = call.request;
+  if (bodySize !== undefined && bodySize.atMostBytes <= Math.min(configMax, typeof queueMax === 'number' && queueMax > 0 ? queueMax : configMax)) return;
+  const length = bodySize?.exactBytes() ?? contentLength(call.request.headers) ?? bodyLength(call);
   if (length === undefined) return;
   if (typeof queueMax === 'number' && queueMax > 0) {
     const effective = Math.min(queueMax, configMax);
@@ -127,6 +132,11 @@ function checkPostSize(call: ApiCall, queueMax: unknown): void {
     }
   }
   if (length > configMax) throw invalidRequest(`Message collection size is too large. Max size ${configMax}`);
+}
+
+function encodedMessageBodies(call: ApiCall): readonly (Uint8Array | undefined)[] | undefined {
+  const body = call.request.body;
+  return body !== null && 'json' in body ? body.encodedMessageBodies : undefined;
 }
 
 function bodyLength(call: ApiCall): number | undefined {

@@ -16,8 +16,14 @@ import type { ClusterAddressBook } from './cluster-address-book.js';
 /** Query parameters in arrival order; a repeated key keeps every value. */
 export type QueryParams = ReadonlyMap<string, readonly string[]>;
 
-/** A request body: raw bytes (HTTP) or an already-decoded value (WebSocket frames). */
-export type RequestBody = { readonly bytes: Uint8Array } | { readonly json: JsonValue };
+/**
+ * A request body: raw bytes (HTTP) or an already-decoded value (WebSocket frames). A
+ * decoded message post may carry each message's `body` as the MessagePack bytes it
+ * arrived in (index-aligned with `messages`; undefined where not available): the broker
+ * keeps bodies as MessagePack, so it stores those instead of encoding the value again.
+ */
+export type RequestBody = { readonly bytes: Uint8Array }
+  | { readonly json: JsonValue; readonly encodedMessageBodies?: readonly (Uint8Array | undefined)[] };
 
 export interface ApiRequest {
   /** HTTP method as sent (case-sensitive), or the method a WS action stands for. */
@@ -35,6 +41,18 @@ export interface ApiRequest {
   readonly requestId: string;
   /** Established by the transport (an authenticated WebSocket); HTTP requests carry a token instead. */
   readonly identity?: Identity;
+  /** The size a message post's limits apply to, when the transport measures it otherwise than by Content-Length. */
+  readonly bodySize?: BodySize;
+}
+
+/**
+ * A body size that is costly to measure (WebSocket: the length of the Python JSON text
+ * of the posted messages) with a cheap upper bound: a limit at or above the bound
+ * needs no measurement.
+ */
+export interface BodySize {
+  readonly atMostBytes: number;
+  exactBytes(): number;
 }
 
 export interface ApiReply {

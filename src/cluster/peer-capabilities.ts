@@ -19,8 +19,11 @@ export const answersMessagePage = 'message-page-query';
 /** A replica applies posts whose messages carry their queue-store entry (shard/commands.ts `PostedEntry`). */
 export const postCarriesEntries = 'post-message-entries';
 
+/** A replica applies a `PostedEntry` without an id: the id is derived from the seq (common/ids.ts). */
+export const postDerivesIds = 'post-derived-ids';
+
 /** What this version advertises. */
-export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries];
+export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries, postDerivesIds];
 
 /** At most this many capabilities of at most `capabilityLengthMax` characters are accepted from a peer. */
 export const capabilitiesMax = 64;

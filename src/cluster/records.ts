@@ -53,6 +53,8 @@ export interface QueueStatsRecord {
 
 export interface NewMessage {
   readonly body: unknown;
+  /** `body` as MessagePack bytes that decode to it (plain maps, string keys), when the request carried them. */
+  readonly encodedBody?: Uint8Array;
   /** Already resolved by the api from the request, queue metadata and config. */
   readonly ttlSeconds: number;
   readonly delaySeconds: number;

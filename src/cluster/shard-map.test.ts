@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { ShardMap, queueHash } from './shard-map.js';
 
@@ -13,4 +14,16 @@ test('ShardMap spreads queues over every shard and separates projects', () => {
   expect(used.size).toBe(16);
   const differs = Array.from({ length: 50 }, (_, i) => map.shardOf('a', `q${i}`) !== map.shardOf('b', `q${i}`));
   expect(differs.some(Boolean)).toBe(true);
+});
+
+test('queueHash is FNV-1a over the UTF-8 bytes of project, NUL, queue, for any names', () => {
+  const reference = (project: string, queue: string): number => {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(`${project}\u0000${queue}`, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+    return hash;
+  };
+  fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.string(), (project, queue) => {
+    expect(queueHash(project, queue)).toBe(reference(project, queue));
+  }), { numRuns: 500 });
+  expect(queueHash('préfixe', 'ünïcode')).toBe(reference('préfixe', 'ünïcode'));
 });

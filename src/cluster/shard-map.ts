@@ -30,11 +30,29 @@ export class ShardMap {
   }
 }
 
+const fnvOffset = 0x811c9dc5;
+
+/**
+ * Runs on every request: an ASCII name's UTF-8 bytes are its character codes, so it is
+ * hashed without encoding it first; any other name is hashed over its encoded bytes.
+ */
 export function queueHash(project: string, queue: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(`${project}\u0000${queue}`, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+  const text = `${project}\u0000${queue}`;
+  let hash = fnvOffset;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return bytesHash(Buffer.from(text, 'utf8'));
+    hash = fnvStep(hash, code);
   }
-  return hash >>> 0;
+  return hash;
+}
+
+function bytesHash(bytes: Uint8Array): number {
+  let hash = fnvOffset;
+  for (let i = 0; i < bytes.length; i++) hash = fnvStep(hash, bytes[i] ?? 0);
+  return hash;
+}
+
+function fnvStep(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, 0x01000193) >>> 0;
 }

@@ -59,7 +59,7 @@ import { LocalLog } from './shard/local-shard-log.js';
 import { QueueFsm } from './shard/queue-fsm.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
-import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata } from './peer-capabilities.js';
+import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds } from './peer-capabilities.js';
 import { localShardReads, type ShardReads } from './shard/shard-query.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, recordVoters, reservePlacedShards, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
@@ -135,6 +135,7 @@ export interface BrokerStores {
 }
 
 interface Shard {
+  readonly shardId: ShardId;
   readonly fsm: QueueFsm;
   readonly log: ShardLog;
   readonly reads: ShardReads;
@@ -240,12 +241,12 @@ export class ShardedBroker {
   }
 
   /** The shard `ref` lives on as far as this node knows: its placement when known, else its hash shard. */
-  private shard(ref: QueueRef): Shard & { shardId: ShardId } {
+  private shard(ref: QueueRef): Shard {
     const placement = this.directory.of(ref);
-    const shardId = this.shardIdOf(ref);
+    const shardId = placement?.shardId ?? this.shardMap.shardOf(ref.project, ref.queue);
     const shard = placement === undefined ? this.shards.get(shardId) : this.openPlacedShard(placement);
     if (shard === undefined || this.isClosed) throw new ShardUnavailableError(shardId, `shard ${shardId} is not served here`);
-    return { ...shard, shardId };
+    return shard;
   }
 
   private shardIdOf(ref: QueueRef): ShardId {
@@ -257,7 +258,7 @@ export class ShardedBroker {
    * elsewhere (the answer is `moved`), notes the placement and runs it there. A binding
    * never changes and a placed shard binds nothing, so there is at most one such hop.
    */
-  private async onQueue<T>(ref: QueueRef, run: (shard: Shard & { shardId: ShardId }) => Promise<T | MovedAnswer>): Promise<T> {
+  private async onQueue<T>(ref: QueueRef, run: (shard: Shard) => Promise<T | MovedAnswer>): Promise<T> {
     const first = await run(this.shard(ref));
     if (!isMoved(first)) return first;
     this.directory.note(ref, first.moved);
@@ -409,14 +410,15 @@ export class ShardedBroker {
     expectedMetadata?: QueueMetadata,
   ): Promise<{ ids: string[]; isMetadataStale: boolean }> {
     const nowMs = this.deps.clock.nowMs();
-    // An older replica would not find the bodies of messages sent as entries.
-    const messages = postedMessages(request.messages, {
-      nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries: this.deps.everyPeerHas(postCarriesEntries),
+    // An older replica would not find the bodies of messages sent as entries, nor the ids of messages without one.
+    const asEntries = this.deps.everyPeerHas(postCarriesEntries);
+    const post = postedMessages(request.messages, {
+      nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries, derivesIds: asEntries && this.deps.everyPeerHas(postDerivesIds),
     });
     const result = await this.proposeOn(ref, {
-      type: 'post', nowMs, ...ref, clientId: request.clientId, messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
+      type: 'post', nowMs, ...ref, clientId: request.clientId, messages: post.messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
     });
-    return { ids: messages.map((m) => m.id), isMetadataStale: result.isMetadataStale === true };
+    return { ids: post.idsOf(result.seqs), isMetadataStale: result.isMetadataStale === true };
   }
 
   async listMessages(ref: QueueRef, options: MessageListing): Promise<MessageRecord[]> {
@@ -612,7 +614,7 @@ function openShard(shardId: ShardId, on: { stores: BrokerStores; localLog: Shard
   const fsm = new QueueFsm(shardId, on.stores.queueStore);
   const log = on.localLog.openShard(fsm, replicas);
   const local = localShardReads(log, fsm);
-  return { fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
+  return { shardId, fsm, log, reads: on.localLog.openReads?.(fsm, local) ?? local };
 }
 
 /** Only the queue's name: the api's refs may carry more fields, which must not cross a forward. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWellFormedId, newObjectId } from './ids.js';
+import { derivedMessageId, derivedSeqLimit, isWellFormedId, newIdTail, newObjectId, seqInMessageId } from './ids.js';
 
 describe('newObjectId', () => {
   it('is 24 hex digits led by the creation second, and unique across pool refills', () => {
@@ -11,5 +11,21 @@ describe('newObjectId', () => {
     }
     expect(new Set(ids).size).toBe(ids.length);
     expect(new Set(ids.map((id) => id.slice(8))).size).toBe(ids.length);
+  });
+});
+
+describe('derivedMessageId', () => {
+  it('is 24 lowercase hex digits from which the seq reads back, and keeps its tail', () => {
+    for (const seq of [1, 255, 2 ** 32 + 7, derivedSeqLimit - 1]) {
+      const tail = newIdTail();
+      const id = derivedMessageId(seq, tail);
+      expect(isWellFormedId(id)).toBe(true);
+      expect(id.slice(12)).toBe(tail);
+      expect(seqInMessageId(id)).toBe(seq);
+    }
+    // A seq past the 48 bits wraps: the id no longer reads back to it.
+    expect(seqInMessageId(derivedMessageId(derivedSeqLimit + 5, 'abcdefabcdef'))).toBe(5);
+    expect(seqInMessageId('not an id')).toBeUndefined();
+    expect(seqInMessageId('ABCDEF0123456789ABCDEF01')).toBeUndefined();
   });
 });

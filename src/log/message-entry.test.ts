@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import type { StoredMessage } from './queue-store.js';
-import { decodeMessageEntry, encodeMessageEntry, encodePostedEntry, entryBody, withPostTimes } from './message-entry.js';
+import { derivedMessageId } from '../common/ids.js';
+import { decodeMessageEntry, encodeMessageEntry, encodePostedEntry, entryBody, entryHoldsIdTail, withPostTimes } from './message-entry.js';
 
 const message: StoredMessage = {
   id: '5f1e2d3c4b5a69788796a5b4',
@@ -72,4 +73,21 @@ test('withPostTimes rewrites the times of a copy and leaves the entry it was giv
     expect([...entryBody(later)]).toEqual([1, 2]);
     expect(Buffer.from(entry).equals(before)).toBe(true);
   }
+});
+
+test('an id derived from the seq is stored as its tail alone and read back with the seq of the key', () => {
+  const tail = 'a1b2c3d4e5f6';
+  const derived: StoredMessage = { ...message, id: derivedMessageId(7, tail) };
+  const entry = encodeMessageEntry(derived, new Uint8Array([1]));
+  expect(entry.byteLength).toBe(encodeMessageEntry(message, new Uint8Array([1])).byteLength - 6);
+  expect(decodeMessageEntry(entry, 7)).toEqual(derived);
+  expect(entryHoldsIdTail(entry, derived.id)).toBe(true);
+  expect(entryHoldsIdTail(entry, derivedMessageId(7, 'a1b2c3d4e5f7'))).toBe(false);
+  // The same id at another seq is not derived from it: stored whole.
+  expect(decodeMessageEntry(encodeMessageEntry({ ...derived, seq: 8 }, new Uint8Array()), 8).id).toBe(derived.id);
+  expect(entryHoldsIdTail(encodeMessageEntry({ ...derived, seq: 8 }, new Uint8Array()), derived.id)).toBe(false);
+  // A post's entry carries only the tail: the seq it gets at apply completes the id.
+  const posted = encodePostedEntry({ id: tail, clientId: 'c', createdMs: 1, ttlSeconds: 2, expiresMs: 3, visibleMs: 4, checksum: null }, new Uint8Array());
+  expect(decodeMessageEntry(posted, 42).id).toBe(derivedMessageId(42, tail));
+  expect(entryHoldsIdTail(posted, derivedMessageId(42, tail))).toBe(true);
 });

@@ -8,7 +8,9 @@
  * The header is a msgpack array of the StoredMessage fields in a fixed order, without
  * field names and without the seq (the key holds it). Ids in the 24-hex-digit form the
  * broker mints, and Client-IDs normalised to 32 hex digits, are stored as bytes (12 and
- * 16 instead of 24 and 32 characters); any other string is stored as given.
+ * 16 instead of 24 and 32 characters); any other string is stored as given. An id
+ * derived from the message's seq (common/ids.ts) is stored as its tail alone (6 bytes),
+ * so the header does not depend on the seq.
  *
  * Reading a record never copies or decodes the body: rebuilding the indexes at start
  * decodes headers only, and `entryBody` is a view into the value.
@@ -21,6 +23,7 @@
  */
 import { Packr } from 'msgpackr';
 import { assert } from '../common/assert.js';
+import { derivedMessageId, seqInMessageId } from '../common/ids.js';
 import type { StoredMessage } from './queue-store.js';
 
 const format = 1;
@@ -29,6 +32,9 @@ const headerFields = 12;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const objectIdPattern = /^[0-9a-f]{24}$/;
 const clientIdPattern = /^[0-9a-f]{32}$/;
+const idTailPattern = /^[0-9a-f]{12}$/;
+const idTailStart = 12;
+const idTailBytes = 6;
 
 type Header = [
   id: string | Uint8Array,
@@ -47,7 +53,7 @@ type Header = [
 
 export function encodeMessageEntry(message: StoredMessage, body: Uint8Array): Uint8Array {
   const header: Header = [
-    packHex(message.id, objectIdPattern),
+    seqInMessageId(message.id) === message.seq ? Buffer.from(message.id.slice(idTailStart), 'hex') : packHex(message.id, objectIdPattern),
     packHex(message.clientId, clientIdPattern),
     message.createdMs,
     message.ttlSeconds,
@@ -71,7 +77,10 @@ export function encodeMessageEntry(message: StoredMessage, body: Uint8Array): Ui
 }
 
 /** The fields a post sets; the claim fields of a new message are all empty. */
-export type PostedRecord = Pick<StoredMessage, 'id' | 'clientId' | 'createdMs' | 'ttlSeconds' | 'expiresMs' | 'visibleMs' | 'checksum'>;
+export type PostedRecord = Pick<StoredMessage, 'clientId' | 'createdMs' | 'ttlSeconds' | 'expiresMs' | 'visibleMs' | 'checksum'> & {
+  /** The message's id, or only the tail of an id derived from the seq it gets at apply (12 hex digits). */
+  readonly id: string;
+};
 
 export type PostTimes = Pick<StoredMessage, 'createdMs' | 'expiresMs' | 'visibleMs'>;
 
@@ -84,14 +93,15 @@ const emptyClaim = [msgpackNil, 0, 0, 0, 0];
 
 /** The entry `encodeMessageEntry` would write for a new message, headers spelled out by hand (see top). */
 export function encodePostedEntry(record: PostedRecord, body: Uint8Array): Uint8Array {
-  const headerLength = 1 + elementLength(record.id, objectIdPattern) + elementLength(record.clientId, clientIdPattern)
+  const idPattern = idTailPattern.test(record.id) ? idTailPattern : objectIdPattern;
+  const headerLength = 1 + elementLength(record.id, idPattern) + elementLength(record.clientId, clientIdPattern)
     + 4 * float64Element + emptyClaim.length + (record.checksum === null ? 1 : elementLength(record.checksum, null));
   assert(headerLength <= 0xffff, 'message header longer than 64 KiB');
   const entry = Buffer.allocUnsafe(prefixBytes + headerLength + body.byteLength);
   entry[0] = format;
   entry.writeUInt16LE(headerLength, 1);
   entry[prefixBytes] = 0x90 | headerFields;
-  let at = writeElement(entry, prefixBytes + 1, record.id, objectIdPattern);
+  let at = writeElement(entry, prefixBytes + 1, record.id, idPattern);
   at = writeElement(entry, at, record.clientId, clientIdPattern);
   for (const value of [record.createdMs, record.ttlSeconds, record.expiresMs, record.visibleMs]) {
     entry[at] = msgpackFloat64;
@@ -122,7 +132,7 @@ export function decodeMessageEntry(entry: Uint8Array, seq: number): StoredMessag
   assert(Array.isArray(header) && header.length === headerFields, 'malformed queue entry header');
   const [id, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId, claimExpiresMs, claimUpdatedMs, claimTtlSeconds, claimCount, checksum] = header;
   return {
-    id: unpackHex(id),
+    id: id instanceof Uint8Array && id.byteLength === idTailBytes ? derivedMessageId(seq, unpackHex(id)) : unpackHex(id),
     seq,
     clientId: unpackHex(clientId),
     createdMs,
@@ -136,6 +146,13 @@ export function decodeMessageEntry(entry: Uint8Array, seq: number): StoredMessag
     claimCount,
     checksum,
   };
+}
+
+/** Whether the entry's message has the id derived from its seq with the tail of `id` (a 24-hex-digit id). */
+export function entryHoldsIdTail(entry: Uint8Array, id: string): boolean {
+  const at = prefixBytes + 1;
+  return entry[at] === msgpackBin8 && entry[at + 1] === idTailBytes
+    && Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength).toString('hex', at + 2, at + 2 + idTailBytes) === id.slice(idTailStart);
 }
 
 /** The body part of an entry (a view, not a copy). */

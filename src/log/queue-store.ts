@@ -135,10 +135,11 @@ export interface QueueStore {
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void;
   /**
    * Stores a new message given as its entry (message-entry.ts: the record and body a post's
-   * proposer encoded once), with its id mapping. The store may keep `entry` itself, a view
+   * proposer encoded once), with its id mapping; `id` undefined: the entry's id is derived
+   * from `seq` (common/ids.ts) and needs none. The store may keep `entry` itself, a view
    * into a decoded command, instead of a copy: nothing changes those bytes afterwards.
    */
-  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void;
+  insertMessageEntry(key: QueueKey, seq: number, id: string | undefined, entry: Uint8Array): void;
   /** Replaces the record of an existing message (the body and id do not change). */
   updateMessage(key: QueueKey, message: StoredMessage): void;
   /** Removes a message with its body and id mapping (its seq and id are all it needs). */

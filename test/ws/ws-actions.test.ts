@@ -104,6 +104,23 @@ for (const encoding of ['json', 'msgpack'] as const) {
       expect(noBody.body.exception).toBe('Bad request. Missing "body" field.');
     });
 
+    test('a post is measured as its Python JSON text against the queue cap, and its bodies read back as sent', async () => {
+      headers = headersFor(`p-${randomUUID()}`);
+      await call('queue_create', { queue_name: 'cap', metadata: { _max_messages_post_size: 100 } });
+      // [{"body": "ééé…"}]: 14 characters around the string, each é written as \u00e9 (6), so 14 + 6n.
+      const fits = await call('message_post', { queue_name: 'cap', messages: [{ body: 'é'.repeat(14) }] });
+      expect(fits.headers.status).toBe(201);
+      const over = await call('message_post', { queue_name: 'cap', messages: [{ body: 'é'.repeat(15) }] });
+      expect([over.headers.status, over.body.exception]).toEqual([400, 'Message collection size is too large. ' +
+        'The max size for current queue is 100. It is calculated by max size = min(max_messages_post_size_config: 262144, ' +
+        'max_messages_post_size_queue: 100).']);
+      const body = { nested: { list: [1, -2.5, null, true, 'x'], 'k é': 'v' }, __proto__x: 1 };
+      const posted = await call('message_post', { queue_name: 'mq2', messages: [{ body }, { body: 'é'.repeat(3) }] });
+      const [first, second] = posted.body.message_ids as string[];
+      expect((await call('message_get', { queue_name: 'mq2', message_id: first })).body.messages.body).toEqual(body);
+      expect((await call('message_get', { queue_name: 'mq2', message_id: second })).body.messages.body).toBe('ééé');
+    });
+
     test('claim actions claim, read, renew, delete with the claim id and release', async () => {
       headers = headersFor(`p-${randomUUID()}`);
       const nothing = await call('claim_create', { queue_name: 'cq' });

@@ -8,7 +8,8 @@
  * leaves the state and the answer its proposer gets as they would be after one apply.
  * Per type:
  *  - post: not idempotent (stores the messages again: two messages with one id, which
- *    two claims could then hold). Key: its first message id, minted once by the proposer.
+ *    two claims could then hold). Key: its first message id, minted once by the proposer;
+ *    commandId when its ids are derived at apply (commands.ts `PostedEntry`).
  *    A post rejected for stale metadata (expected-metadata.ts) is remembered too, so a
  *    late copy of it stays rejected even if the metadata changed back; the proposer
  *    posts again under new ids.
@@ -52,7 +53,8 @@ type KeyRule = { readonly natural: string | undefined } | 'commandId' | 'idempot
 function keyRuleOf(command: ShardCommand): KeyRule {
   switch (command.type) {
     case 'post':
-      return { natural: command.messages[0]?.id };
+      // Messages whose ids are derived at apply have none yet: such a post gets a commandId.
+      return command.messages[0]?.id === undefined ? 'commandId' : { natural: command.messages[0].id };
     case 'claim':
       return { natural: command.claimId };
     case 'dlqInsert':

@@ -27,7 +27,12 @@ export interface PostedMessage {
  * Proposed only once every node applies it (peer-capabilities.ts `postCarriesEntries`).
  */
 export interface PostedEntry {
-  readonly id: string;
+  /**
+   * Absent: the message's id is derived from the seq it gets at apply and the tail its
+   * entry holds (common/ids.ts), and needs no id index. Proposed only once every node
+   * derives it (`postDerivesIds`).
+   */
+  readonly id?: string;
   readonly ttlSeconds: number;
   readonly delaySeconds: number;
   readonly entry: Uint8Array;

@@ -5,7 +5,8 @@
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
-import { withPostTimes, type PostTimes } from '../../log/message-entry.js';
+import { derivedSeqLimit } from '../../common/ids.js';
+import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
 import type { PostedMessage, ShardCommand } from './commands.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
@@ -33,7 +34,11 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
     if ('entry' in posted) {
       // Built by the proposer with the command's time; a replica that clamped time
       // forward (queue-fsm.ts) stores a copy with its own.
-      context.store.insertMessageEntry(key, seq, posted.id, nowMs === command.nowMs ? posted.entry : withPostTimes(posted.entry, times));
+      const entry = nowMs === command.nowMs ? posted.entry : withPostTimes(posted.entry, times);
+      // A seq too large to derive an id from (never reached in practice) is stored with
+      // the id it wraps to and an index record, like any id not derived from its seq.
+      if (posted.id === undefined && seq >= derivedSeqLimit) context.store.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
+      else context.store.insertMessageEntry(key, seq, posted.id, entry);
     } else {
       context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
     }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import type { LogIndex, ShardId } from '../../common/ids.js';
+import { derivedSeqLimit, type LogIndex, type ShardId } from '../../common/ids.js';
 import { openLmdbEnv, type LmdbEnv } from '../../log/lmdb/lmdb-env.js';
 import { LmdbQueueStore } from '../../log/lmdb/lmdb-queue-store.js';
 import { MemoryQueueStore } from '../../log/memory/memory-queue-store.js';
@@ -46,43 +46,109 @@ function stores(): Array<[string, () => QueueStore]> {
   ];
 }
 
+type Form = Pick<PostOptions, 'asEntries' | 'derivesIds'>;
+const forms: Record<string, Form> = {
+  bodies: { asEntries: false, derivesIds: false },
+  entries: { asEntries: true, derivesIds: false },
+  derived: { asEntries: true, derivesIds: true },
+};
+
 /** Applies a post built with `options` after a gc at `fsmNowMs`; returns what a reader sees, ids apart. */
 function applied(store: QueueStore, options: PostOptions, fsmNowMs: number): unknown[] {
   const fsm = new QueueFsm(shard, store);
-  const command: ShardCommand = { type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: options.clientId, messages: postedMessages(newMessages, options) };
-  fsm.apply([
+  const post = postedMessages(newMessages, options);
+  const command: ShardCommand = { type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: options.clientId, messages: post.messages };
+  const [, result] = fsm.apply([
     { index: 1 as LogIndex, data: encodeCommand({ type: 'gc', nowMs: fsmNowMs, removalsMax: 1 }) },
     { index: 2 as LogIndex, data: encodeCommand(command) },
   ]);
-  return command.messages.map((posted, i) => {
-    const seq = store.seqOfId(key, posted.id);
-    expect(seq).toBe(i + 1);
+  const ids = post.idsOf((result as { seqs: number[] }).seqs);
+  return ids.map((postedId, i) => {
+    expect(postedId).toMatch(/^[0-9a-f]{24}$/);
+    expect(store.seqOfId(key, postedId)).toBe(i + 1);
     const { id, ...record } = store.getMessage(key, i + 1) ?? { id: undefined };
-    expect(id).toBe(posted.id);
+    expect(id).toBe(postedId);
     return { ...record, body: decodeBody(store.getBody(key, i + 1) ?? new Uint8Array()) };
   });
 }
 
-test('a post carrying entries applies as the same post carrying bodies', () => {
+test('a post carrying entries, with minted or derived ids, applies as the same post carrying bodies', () => {
   for (const [name, open] of stores()) {
     for (const fsmNowMs of [0, 1_763_800_001_000]) {
       for (const clientId of ['3381AF92-2B9E-11E3-B191-71861300734C', 'not-a-uuid']) {
         const options = { nowMs: 1_763_800_000_123, clientId, enableChecksum: true };
-        const asBodies = applied(open(), { ...options, asEntries: false }, fsmNowMs);
-        const asEntries = applied(open(), { ...options, asEntries: true }, fsmNowMs);
-        expect(asEntries, `${name}, replica time ${fsmNowMs}, Client-ID ${clientId}`).toEqual(asBodies);
-        expect(asEntries[1]).toMatchObject({ createdMs: Math.max(fsmNowMs, options.nowMs), ttlSeconds: 60, body: 'ü'.repeat(100) });
+        const asBodies = applied(open(), { ...options, ...forms.bodies! }, fsmNowMs);
+        for (const form of ['entries', 'derived']) {
+          const asEntries = applied(open(), { ...options, ...forms[form]! }, fsmNowMs);
+          expect(asEntries, `${name}, ${form}, replica time ${fsmNowMs}, Client-ID ${clientId}`).toEqual(asBodies);
+        }
+        expect(asBodies[1]).toMatchObject({ createdMs: Math.max(fsmNowMs, options.nowMs), ttlSeconds: 60, body: 'ü'.repeat(100) });
       }
     }
   }
 });
 
-test('without the capability a post carries bodies, the form older replicas apply', () => {
+test('each capability changes the form only once every replica applies it', () => {
   const options = { nowMs: 5, clientId: 'c', enableChecksum: false };
-  for (const message of postedMessages(newMessages, { ...options, asEntries: false })) {
-    expect(Object.keys(message).sort()).toEqual(['body', 'checksum', 'delaySeconds', 'id', 'ttlSeconds']);
-  }
-  for (const message of postedMessages(newMessages, { ...options, asEntries: true })) {
-    expect(Object.keys(message).sort()).toEqual(['delaySeconds', 'entry', 'id', 'ttlSeconds']);
-  }
+  const keysOf = (form: Form): string[][] => postedMessages(newMessages, { ...options, ...form }).messages.map((m) => Object.keys(m).sort());
+  expect(keysOf(forms.bodies!)).toEqual(newMessages.map(() => ['body', 'checksum', 'delaySeconds', 'id', 'ttlSeconds']));
+  expect(keysOf({ asEntries: false, derivesIds: true })).toEqual(keysOf(forms.bodies!));
+  expect(keysOf(forms.entries!)).toEqual(newMessages.map(() => ['delaySeconds', 'entry', 'id', 'ttlSeconds']));
+  expect(keysOf(forms.derived!)).toEqual(newMessages.map(() => ['delaySeconds', 'entry', 'ttlSeconds']));
+});
+
+test('a store written before ids were derived reopens and serves its messages by id beside derived ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zaqar-posted-'));
+  const options = { nowMs: 1_763_800_000_123, clientId: 'c', enableChecksum: false };
+  const post = (fsm: QueueFsm, form: Form): string[] => {
+    const built = postedMessages(newMessages, { ...options, ...form });
+    const data = encodeCommand({ type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: 'c', messages: built.messages });
+    const [result] = fsm.apply([{ index: (fsm.appliedIndex + 1) as LogIndex, data }]);
+    return built.idsOf((result as { seqs: number[] }).seqs);
+  };
+  const before = openLmdbEnv(dir);
+  const oldIds = post(new QueueFsm(shard, new LmdbQueueStore(before)), forms.bodies!);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await before.close();
+
+  const env = openLmdbEnv(dir);
+  envs.push({ env, dir });
+  const store = new LmdbQueueStore(env);
+  const fsm = new QueueFsm(shard, store);
+  const newIds = post(fsm, forms.derived!);
+  const indexed = env.openDB({ name: 'queue-ids' });
+  await fsm.awaitCommitted();
+  expect(indexed.getCount()).toBe(oldIds.length); // derived ids need no index record
+  expect([...oldIds, ...newIds].map((id) => store.seqOfId(key, id))).toEqual([1, 2, 3, 4, 5, 6]);
+  expect([...store.messages(key, 0)].map((m) => m.id)).toEqual([...oldIds, ...newIds]);
+  // An id whose seq digits lead to a message but whose tail is another is not that message.
+  expect(store.seqOfId(key, newIds[0]!.slice(0, 12) + '000000000000')).toBeUndefined();
+  expect(store.seqOfId(key, oldIds[0]!.slice(0, 12) + newIds[0]!.slice(12))).toBeUndefined();
+
+  const remove = (id: string): unknown => {
+    const command: ShardCommand = { type: 'deleteMessage', nowMs: options.nowMs, project: 'p', queue: 'q', id, claimId: null, commandId: `delete-${fsm.appliedIndex}` };
+    return fsm.apply([{ index: (fsm.appliedIndex + 1) as LogIndex, data: encodeCommand(command) }])[0];
+  };
+  expect(remove(oldIds[1]!)).toEqual({ outcome: 'deleted' });
+  expect(remove(newIds[1]!)).toEqual({ outcome: 'deleted' });
+  expect(remove(newIds[1]!)).toEqual({ outcome: 'missing' });
+  await fsm.awaitCommitted();
+  expect(indexed.getCount()).toBe(oldIds.length - 1);
+  expect([oldIds[1]!, newIds[1]!].map((id) => store.seqOfId(key, id))).toEqual([undefined, undefined]);
+});
+
+test('messages at seqs past what an id can hold keep their wrapped id and an index record', async () => {
+  const [, open] = stores()[1]!;
+  const store = open() as LmdbQueueStore;
+  store.putQueue(key, { metadata: {}, nextSeq: derivedSeqLimit - 1, createdMs: 0 });
+  const fsm = new QueueFsm(shard, store);
+  const built = postedMessages(newMessages, { nowMs: 5, clientId: 'c', enableChecksum: false, ...forms.derived! });
+  const data = encodeCommand({ type: 'post', nowMs: 5, project: 'p', queue: 'q', clientId: 'c', messages: built.messages });
+  const [result] = fsm.apply([{ index: 1 as LogIndex, data }]);
+  const seqs = (result as { seqs: number[] }).seqs;
+  expect(seqs).toEqual([derivedSeqLimit - 1, derivedSeqLimit, derivedSeqLimit + 1]);
+  const ids = built.idsOf(seqs);
+  expect(ids.map((id) => id.slice(0, 12))).toEqual(['ffffffffffff', '000000000000', '000000000001']);
+  expect(ids.map((id) => store.seqOfId(key, id))).toEqual(seqs);
+  expect(seqs.map((seq) => store.getMessage(key, seq)?.id)).toEqual(ids);
 });

@@ -3,9 +3,11 @@
  * encoded once, here, so that every replica applies the same bytes. Once every node
  * applies them (peer-capabilities.ts `postCarriesEntries`), each message also travels as
  * its queue-store entry (commands.ts `PostedEntry`): replicas then store what they
- * received instead of encoding every message again.
+ * received instead of encoding every message again. Once every node also derives ids
+ * (`postDerivesIds`), a message's id is derived from the seq it gets at apply and a
+ * random tail minted here (common/ids.ts): no id index record per message.
  */
-import { newObjectId } from '../../common/ids.js';
+import { derivedMessageId, newIdTail, newObjectId } from '../../common/ids.js';
 import { encodePostedEntry } from '../../log/message-entry.js';
 import type { NewMessage } from '../records.js';
 import { encodeBody } from './body-codec.js';
@@ -19,17 +21,33 @@ export interface PostOptions {
   readonly enableChecksum: boolean;
   /** Whether the messages travel as entries (every replica applies `PostedEntry`). */
   readonly asEntries: boolean;
+  /** With `asEntries`: whether their ids are derived from their seqs at apply (every replica derives them). */
+  readonly derivesIds: boolean;
 }
 
-export function postedMessages(messages: readonly NewMessage[], options: PostOptions): (PostedMessage | PostedEntry)[] {
+export interface Post {
+  readonly messages: (PostedMessage | PostedEntry)[];
+  /** The ids of the messages, given the seqs the post's result assigned them. */
+  idsOf(seqs: readonly number[]): string[];
+}
+
+export function postedMessages(messages: readonly NewMessage[], options: PostOptions): Post {
   const { nowMs, enableChecksum, asEntries } = options;
+  const derivesIds = asEntries && options.derivesIds;
   const clientId = normaliseClientId(options.clientId);
-  return messages.map(({ body: value, ttlSeconds, delaySeconds }) => {
-    const id = newObjectId(nowMs);
-    const body = encodeBody(value);
+  // A derived id's tail stands in for the id until the seq is known.
+  const ids = messages.map(() => (derivesIds ? newIdTail() : newObjectId(nowMs)));
+  const posted = messages.map(({ body: value, encodedBody, ttlSeconds, delaySeconds }, i): PostedMessage | PostedEntry => {
+    const id = ids[i]!;
+    const body = encodedBody ?? encodeBody(value);
     const checksum = enableChecksum ? messageChecksum(value) : null;
     if (!asEntries) return { id, body, ttlSeconds, delaySeconds, checksum };
     const times = { createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000 };
-    return { id, ttlSeconds, delaySeconds, entry: encodePostedEntry({ id, clientId, ttlSeconds, checksum, ...times }, body) };
+    const entry = encodePostedEntry({ id, clientId, ttlSeconds, checksum, ...times }, body);
+    return derivesIds ? { ttlSeconds, delaySeconds, entry } : { id, ttlSeconds, delaySeconds, entry };
   });
+  return {
+    messages: posted,
+    idsOf: (seqs) => (derivesIds ? seqs.map((seq, i) => derivedMessageId(seq, ids[i]!)) : ids),
+  };
 }

@@ -4,15 +4,17 @@
  *
  *   queue-records   [shard, project, queue]       → StoredQueue
  *   queue-entries   [shard, project, queue, seq]  → StoredMessage + body (message-entry.ts)
- *   queue-ids       [shard, project, queue, id]   → seq
+ *   queue-ids       [shard, project, queue, id]   → seq, for ids not derived from the seq
  *   queue-claims    [shard, project, queue, claim id] → StoredClaim (one record per claim)
  *   queue-shards    shard                         → ShardMeta (applied index, …)
  *   queue-outbox    [shard, seq]                  → opaque bytes
  *   queue-applied   [shard, index]                → opaque bytes (dedup window)
  *
- * A post writes two records per message. Both keys grow within their queue (seqs count
- * up; ids start with their second), so a deep queue's inserts land at the end of its
- * range and fill pages instead of splitting them in the middle. The earlier layout kept
+ * A post writes one record per message: its id is derived from its seq (common/ids.ts),
+ * so a lookup by id reads the seq from the id and checks the id's tail in the entry.
+ * Messages stored before (and those moved in from a dead-letter source, which keep
+ * their id) have a `queue-ids` record too; their ids start with their second, so that
+ * index grows at the end of each queue's range like the entries' seqs. The earlier layout kept
  * records and bodies in two databases; a store written that way is converted when it is
  * opened (queue-entries-migration.ts).
  *
@@ -24,10 +26,10 @@
  */
 import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
-import type { ShardId } from '../../common/ids.js';
+import { seqInMessageId, type ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { decodeMessageEntry, encodeMessageEntry, entryBody } from '../message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, entryBody, entryHoldsIdTail } from '../message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
@@ -117,17 +119,22 @@ export class LmdbQueueStore implements QueueStore {
     return entry === undefined ? undefined : { message: decodeMessageEntry(entry, seq), body: entryBody(entry) };
   }
   seqOfId(key: QueueKey, id: string): number | undefined {
+    const seq = seqInMessageId(id);
+    if (seq !== undefined) {
+      const entry = this.entries.get(messageTuple(key, seq));
+      if (entry !== undefined && entryHoldsIdTail(entry, id)) return seq;
+    }
     return this.ids.get([key.shardId, key.project, key.queue, id]);
   }
   insertMessage(key: QueueKey, message: StoredMessage, body: Uint8Array): void {
     this.checkHealthy();
     this.entries.put(messageTuple(key, message.seq), encodeMessageEntry(message, body));
-    this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
+    if (!isDerivedId(message)) this.ids.put([key.shardId, key.project, key.queue, message.id], message.seq);
   }
-  insertMessageEntry(key: QueueKey, seq: number, id: string, entry: Uint8Array): void {
+  insertMessageEntry(key: QueueKey, seq: number, id: string | undefined, entry: Uint8Array): void {
     this.checkHealthy();
     this.entries.put(messageTuple(key, seq), entry);
-    this.ids.put([key.shardId, key.project, key.queue, id], seq);
+    if (id !== undefined) this.ids.put([key.shardId, key.project, key.queue, id], seq);
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.checkHealthy();
@@ -139,7 +146,7 @@ export class LmdbQueueStore implements QueueStore {
   removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     this.checkHealthy();
     this.entries.remove(messageTuple(key, message.seq));
-    this.ids.remove([key.shardId, key.project, key.queue, message.id]);
+    if (!isDerivedId(message)) this.ids.remove([key.shardId, key.project, key.queue, message.id]);
   }
   *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
     const range = this.entryDb.getRange({
@@ -230,6 +237,11 @@ export class LmdbQueueStore implements QueueStore {
   private checkHealthy(): void {
     if (this.failure !== undefined) throw new Error('queue store write failed earlier', { cause: this.failure });
   }
+}
+
+/** Whether the message's id is derived from its seq (common/ids.ts): found without the id index. */
+function isDerivedId(message: Pick<StoredMessage, 'id' | 'seq'>): boolean {
+  return seqInMessageId(message.id) === message.seq;
 }
 
 function queueTuple(key: QueueKey): (string | number)[] {

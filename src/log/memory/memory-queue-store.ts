@@ -81,7 +81,7 @@ export class MemoryQueueStore implements QueueStore {
     slot.bodies.set(message.seq, body);
     slot.seqById.set(message.id, message.seq);
   }
-  insertMessageEntry(key: QueueKey, seq: number, _id: string, entry: Uint8Array): void {
+  insertMessageEntry(key: QueueKey, seq: number, _id: string | undefined, entry: Uint8Array): void {
     this.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {

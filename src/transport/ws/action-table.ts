@@ -6,8 +6,9 @@
  * here; every rule (validation, limits, defaults, claims) is the api's, shared with HTTP.
  */
 import type { JsonValue } from '../../api/json-body.js';
-import type { ApiReply, RequestBody } from '../../api/operation.js';
+import type { ApiReply, BodySize, RequestBody } from '../../api/operation.js';
 import type { JsonObject, WsRequest } from './protocol.js';
+import { messageBodyExtents } from './msgpack-extent.js';
 import { pythonJsonLength } from './python-json-length.js';
 
 /** The parts of an ApiRequest an action determines. */
@@ -19,6 +20,8 @@ export interface RouteRequest {
   readonly body: RequestBody | null;
   /** Presented to the api as Content-Length (the reference's size measure). */
   readonly sizeBytes?: number;
+  /** The same measure for a message post, computed only when a limit is below the frame's bound. */
+  readonly bodySize?: BodySize;
 }
 
 export interface ActionContext {
@@ -70,16 +73,45 @@ function jsonBody(value: JsonValue | undefined): RequestBody | null {
 function route(method: string, path: (b: JsonObject) => string, options: {
   params?: readonly string[]; query?: Readonly<Record<string, string>>; body?: (b: JsonObject) => JsonValue | undefined;
   sized?: (b: JsonObject) => JsonValue | undefined;
+  /** Like `sized`, measured lazily against the frame's bound (WsRequest.pythonLengthAtMost). */
+  boundedSize?: (b: JsonObject) => JsonValue | undefined;
 } = {}): (request: WsRequest) => RouteRequest {
-  return ({ body }) => {
+  return ({ body, pythonLengthAtMost }) => {
     const params: Record<string, string> = {};
     for (const name of options.params ?? []) params[name] = text(body[name]);
     const content = options.body?.(body);
     const sized = options.sized?.(body);
+    const bounded = options.boundedSize?.(body);
     return {
       method, path: path(body), params, query: query(body, options.query ?? {}), body: jsonBody(content),
       ...(sized === undefined ? {} : { sizeBytes: pythonJsonLength(sized) }),
+      ...(bounded === undefined ? {} : { bodySize: boundedLength(bounded, pythonLengthAtMost) }),
     };
+  };
+}
+
+/** The Python JSON length of `value`, measured only if asked (and at once when the frame gave no bound). */
+function boundedLength(value: JsonValue, atMost: number | undefined): BodySize {
+  if (atMost === undefined) {
+    const length = pythonJsonLength(value);
+    return { atMostBytes: length, exactBytes: () => length };
+  }
+  return { atMostBytes: atMost, exactBytes: () => pythonJsonLength(value) };
+}
+
+/**
+ * A binary post also hands on each message's body as the frame's bytes (the echoed body's,
+ * msgpack-extent.ts): the broker keeps bodies as MessagePack and stores those bytes
+ * instead of encoding the decoded body again.
+ */
+function withEncodedBodies(toRequest: (request: WsRequest) => RouteRequest): (request: WsRequest) => RouteRequest {
+  return (request) => {
+    const parts = toRequest(request);
+    const bytes = request.echoBodyBytes;
+    const extents = bytes === undefined ? undefined : messageBodyExtents(bytes);
+    if (bytes === undefined || extents === undefined || parts.body === null || !('json' in parts.body)) return parts;
+    const encodedMessageBodies = extents.map((extent) => (extent === undefined ? undefined : bytes.subarray(extent.start, extent.end)));
+    return { ...parts, body: { json: parts.body.json, encodedMessageBodies } };
   };
 }
 
@@ -189,8 +221,8 @@ export const actionRoutes: Readonly<Record<string, ActionRoute>> = {
 
   message_post: {
     operation: 'message_post',
-    toRequest: route('POST', messagesPath,
-      { params: withQueue, body: (b) => ({ messages: b['messages'] ?? null }), sized: (b) => b['messages'] }),
+    toRequest: withEncodedBodies(route('POST', messagesPath,
+      { params: withQueue, body: (b) => ({ messages: b['messages'] ?? null }), boundedSize: (b) => b['messages'] })),
     adapt: (_request, reply) => ({
       status: reply.status,
       body: { message_ids: (asObject(reply.body)['resources'] as JsonValue[] | undefined ?? []).map((h) => lastSegment(text(h))) },

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
 import type { JsonValue } from '../../api/json-body.js';
-import { fieldExtent } from './msgpack-extent.js';
+import { fieldExtent, messageBodyExtents } from './msgpack-extent.js';
 import { checkEnvelope, decodeFrame, encodeFrame, encodeResponse, response } from './protocol.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -40,6 +40,38 @@ describe('fieldExtent', () => {
     expect(fieldExtent(Buffer.concat([whole, Buffer.from([0xc0])]), 'body')).toBeUndefined();
     expect(fieldExtent(packr.pack(['body', 1]), 'body')).toBeUndefined();
     expect(fieldExtent(packr.pack({ action: 'x' }), 'body')).toBeUndefined();
+  });
+});
+
+describe('messageBodyExtents', () => {
+  const item = fc.oneof(fc.record({ ttl: fc.integer(), body: fc.jsonValue() }), fc.record({ ttl: fc.integer() }), fc.jsonValue());
+
+  test('messageBodyExtents gives the bytes of each message body, as the decoded messages hold it', () => {
+    fc.assert(fc.property(fc.array(item, { maxLength: 12 }), (messages) => {
+      const body = packr.pack({ queue_name: 'q', messages });
+      const decoded = unpackr.unpack(body) as { messages: unknown[] };
+      const extents = messageBodyExtents(body);
+      expect(extents).toHaveLength(decoded.messages.length);
+      decoded.messages.forEach((message, index) => {
+        const extent = extents?.[index];
+        const isMessage = typeof message === 'object' && message !== null && !Array.isArray(message) && 'body' in message;
+        expect(extent !== undefined).toBe(isMessage);
+        if (extent !== undefined && isMessage) {
+          expect(unpackr.unpack(body.subarray(extent.start, extent.end))).toEqual((message as { body: unknown }).body);
+        }
+      });
+    }), { numRuns: 200 });
+  });
+
+  test('messageBodyExtents takes the last of repeated keys and declines a body without a messages array', () => {
+    const item = Buffer.concat([Buffer.from([0x82]), packr.pack(['body', 1, 'body', { a: 'b' }]).subarray(1)]);
+    const body = Buffer.concat([Buffer.from([0x82]), packr.pack(['messages', 'none', 'messages']).subarray(1), Buffer.from([0x91]), item]);
+    const extent = messageBodyExtents(body)?.[0];
+    expect(unpackr.unpack(body.subarray(extent?.start, extent?.end))).toEqual({ a: 'b' });
+    expect(messageBodyExtents(packr.pack({ messages: 'none' }))).toBeUndefined();
+    expect(messageBodyExtents(packr.pack(['messages', []]))).toBeUndefined();
+    const whole = packr.pack({ messages: [{ body: 'x'.repeat(300) }] });
+    expect(messageBodyExtents(whole.subarray(0, whole.length - 10))).toBeUndefined();
   });
 });
 

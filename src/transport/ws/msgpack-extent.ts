@@ -26,20 +26,61 @@ export function fieldExtent(data: Uint8Array, name: string): Extent | undefined 
 
 function findField(data: Uint8Array, name: string): Extent | undefined {
   const reader = new ExtentReader(data);
+  const found = lastField(reader, Buffer.from(name, 'utf8'));
+  return found !== false && reader.at === data.length ? found : undefined;
+}
+
+/**
+ * The bytes of each posted message's `body` inside a plain `{"messages": [...]}` map (the
+ * echoed body of a message_post, so already checked plain by fieldExtent), index-aligned
+ * with the decoded `messages` array (the last of repeated keys, as decoded); undefined
+ * for an item that is no map or has no `body`, or for all when there is no such array.
+ */
+export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | undefined {
+  try {
+    const reader = new ExtentReader(data);
+    const messages = lastField(reader, messagesKey);
+    if (messages === undefined || messages === false) return undefined;
+    reader.at = messages.start;
+    const count = reader.arrayHead();
+    if (count === undefined) return undefined;
+    const extents: (Extent | undefined)[] = [];
+    for (let i = 0; i < count; i++) {
+      const start = reader.at;
+      const isMap = reader.mapHead() !== undefined;
+      reader.at = start;
+      const body = isMap ? lastField(reader, bodyKey) : undefined;
+      if (body === false || (!isMap && !reader.skipValue())) return undefined;
+      extents.push(body);
+    }
+    return extents;
+  } catch (error) {
+    if (error instanceof RangeError) return undefined; // a length running past the end
+    throw error;
+  }
+}
+
+const messagesKey = Buffer.from('messages', 'utf8');
+const bodyKey = Buffer.from('body', 'utf8');
+
+/**
+ * The value extent of the last `key` in the map at the reader (undefined when it has
+ * none), the reader then past the map; false when there is no plain map there.
+ */
+function lastField(reader: ExtentReader, key: Uint8Array): Extent | undefined | false {
   const count = reader.mapHead();
-  if (count === undefined) return undefined;
-  const nameBytes = Buffer.from(name, 'utf8');
+  if (count === undefined) return false;
   let found: Extent | undefined;
   for (let i = 0; i < count; i++) {
     const keyLength = reader.stringHead();
-    if (keyLength === undefined) return undefined;
-    const isName = keyLength === nameBytes.length && nameBytes.equals(data.subarray(reader.at, reader.at + keyLength));
+    if (keyLength === undefined) return false;
+    const isKey = reader.holds(key, keyLength);
     reader.at += keyLength;
     const start = reader.at;
-    if (!reader.skipValue()) return undefined;
-    if (isName) found = { start, end: reader.at };
+    if (!reader.skipValue()) return false;
+    if (isKey) found = { start, end: reader.at };
   }
-  return reader.at === data.length ? found : undefined;
+  return found;
 }
 
 /** Fixed sizes of the scalar types (nil, booleans, ints, floats) by type byte; 0: not a fixed-size scalar. */
@@ -108,8 +149,15 @@ class ExtentReader {
     return true;
   }
 
-  private arrayHead(): number | undefined {
+  arrayHead(): number | undefined {
     return this.head(arrayTypes);
+  }
+
+  /** Whether the `length` bytes at the reader are `bytes`. */
+  holds(bytes: Uint8Array, length: number): boolean {
+    if (length !== bytes.length) return false;
+    for (let i = 0; i < length; i++) if (this.data[this.at + i] !== bytes[i]) return false; // keys are short: no view to allocate
+    return true;
   }
 
   /** A str header's byte length (the reader then stands on its bytes), or undefined when the next value is no str. */

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
-import { checkEnvelope, decodeFrame } from './protocol.js';
+import type { JsonValue } from '../../api/json-body.js';
+import { checkEnvelope, decodeFrame, readFrame } from './protocol.js';
+import { pythonJsonLength } from './python-json-length.js';
 
 const packr = new Packr({ useRecords: false });
 const headers = { 'Client-ID': 'c', 'X-Project-ID': 'p' };
@@ -30,6 +32,34 @@ describe('decodeFrame', () => {
     const document = { action: 'queue_list', headers, body: { limit: 2 } };
     expect(decodeFrame(Buffer.from(JSON.stringify(document)), false)).toEqual({ ok: true, value: document });
     expect(decodeFrame(packr.pack(document), true)).toEqual({ ok: true, value: document });
+  });
+});
+
+describe('readFrame', () => {
+  /** Every value inside `value` (itself included), to check the bound against each. */
+  function* values(value: JsonValue): Generator<JsonValue> {
+    yield value;
+    if (Array.isArray(value)) for (const item of value) yield* values(item);
+    else if (typeof value === 'object' && value !== null) for (const key in value) yield* values(value[key] ?? null);
+  }
+
+  test('readFrame bounds the Python JSON length of every value in a frame, MessagePack or JSON', () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('\u0000\u007f"\\', '\ud800', 'é😀'));
+    const value = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(), text, fc.array(tie('value')), fc.dictionary(text, tie('value'))),
+    })).value as fc.Arbitrary<JsonValue>;
+    fc.assert(fc.property(value, fc.boolean(), (document, isBinary) => {
+      const frame = isBinary ? packr.pack(document) : Buffer.from(JSON.stringify(document));
+      const read = readFrame(frame, isBinary);
+      if (!read.ok) throw new Error('the frame is valid');
+      for (const inner of values(read.value.value)) expect(pythonJsonLength(inner)).toBeLessThanOrEqual(read.value.pythonLengthAtMost);
+    }), { numRuns: 300 });
+  });
+
+  test('readFrame bounds the length of JSON numbers written longer than their text', () => {
+    const read = readFrame(Buffer.from('[1e999, 1e21, 5e-7, false]'), false);
+    expect(read.ok && read.value.pythonLengthAtMost).toBeGreaterThanOrEqual(pythonJsonLength([1e999, 1e21, 5e-7, false]));
   });
 });
 

@@ -27,6 +27,14 @@ export interface WsRequest {
   readonly echo: JsonObject;
   /** MessagePack bytes of the echoed body, copied from a binary frame (encodeResponse splices them in). */
   readonly echoBodyBytes?: Uint8Array;
+  /** At least the Python JSON length (python-json-length.ts) of any value in the frame; absent: unknown. */
+  readonly pythonLengthAtMost?: number;
+}
+
+/** A decoded frame and a bound on the Python JSON length of any value in it (see jsonLengthBound). */
+export interface DecodedFrame {
+  readonly value: JsonValue;
+  readonly pythonLengthAtMost: number;
 }
 
 export interface WsResponse {
@@ -56,12 +64,25 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Step 1: one JSON document per text frame, one MessagePack document per binary frame. */
 export function decodeFrame(data: Uint8Array, isBinary: boolean): Checked<JsonValue> {
+  const decoded = readFrame(data, isBinary);
+  return decoded.ok ? { ok: true, value: decoded.value.value } : decoded;
+}
+
+/**
+ * decodeFrame, with a bound on the Python JSON length of any value in the frame. JSON
+ * text: a parsed string has at most one UTF-16 unit per byte of its text, each written
+ * in at most 6 characters, and no other token grows more than 12-fold ("1e999" is
+ * `Infinity`, a `,` becomes `, `). MessagePack: counted while checking the decoded value.
+ */
+export function readFrame(data: Uint8Array, isBinary: boolean): Checked<DecodedFrame> {
   try {
-    if (!isBinary) return { ok: true, value: JSON.parse(utf8.decode(data)) as JsonValue };
-    const values = unpackr.unpackMultiple(data) as unknown[];
-    if (values.length !== 1) throw namedError('ExtraData', 'unpack(b) received extra data.');
-    return { ok: true, value: toJson(values[0]) };
-  } catch (error) {
+    if (!isBinary) {
+      return { ok: true, value: { value: JSON.parse(utf8.decode(data)) as JsonValue, pythonLengthAtMost: 12 * data.length + 2 } };
+    }
+    const value = unpackr.unpack(data) as unknown;
+    return { ok: true, value: { value: value as JsonValue, pythonLengthAtMost: jsonLengthBound(value) } };
+  } catch (caught) {
+    const error = isTrailingData(caught) ? namedError('ExtraData', 'unpack(b) received extra data.') : caught;
     const kind = isBinary ? 'binary (MessagePack)' : 'text (JSON)';
     const name = error instanceof SyntaxError ? 'JSONDecodeError' : error instanceof Error ? error.name : 'Error';
     const detail = error instanceof Error ? error.message : String(error);
@@ -88,9 +109,29 @@ export function encodeResponse(request: WsRequest, document: WsResponse, isBinar
   const echo = document.request;
   const bodyBytes = request.echoBodyBytes;
   if (!isBinary || bodyBytes === undefined || echo !== request.echo) return encodeFrame(document, isBinary);
-  const before = packr.pack(['action', echo['action'], 'body']);
+  const before = echoHead(echo['action']);
   const after = packr.pack(['headers', echo['headers'], 'api', echo['api'], 'headers', document.headers, 'body', document.body]);
-  return Buffer.concat([responseHead, before.subarray(1), bodyBytes, after.subarray(1)]);
+  return Buffer.concat([responseHead, before, bodyBytes, after.subarray(1)]);
+}
+
+/** `"action", <action>, "body"` per action name: actions passed the envelope check, so the names are the schema table's. */
+const echoHeads = new Map<JsonValue | undefined, Uint8Array>();
+
+function echoHead(action: JsonValue | undefined): Uint8Array {
+  const known = echoHeads.get(action);
+  if (known !== undefined) return known;
+  const head = new Uint8Array(packr.pack(['action', action, 'body']).subarray(1));
+  if (typeof action === 'string' && Object.hasOwn(actionSchemas, action)) echoHeads.set(action, head);
+  return head;
+}
+
+/**
+ * msgpackr's `unpack` stops after one document and reports bytes left over with this
+ * message; Python's `unpackb` raises ExtraData there too, without decoding the rest.
+ * (`unpackMultiple` would decode the trailing documents and costs a third more per frame.)
+ */
+function isTrailingData(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Data read, but end of buffer not reached');
 }
 
 function namedError(name: string, message: string): Error {
@@ -99,27 +140,33 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
-/** MessagePack can carry what JSON cannot (binary, timestamps, non-finite floats): refuse it. */
-function toJson(value: unknown): JsonValue {
-  checkJson(value);
-  return value as JsonValue;
-}
+/** Longest `String(number)` of a finite number: `-1.7976931348623157e+308`. */
+const numberLengthMax = 24;
 
-/** Walks the decoded value in place (it is already plain arrays and objects) and throws at the first non-JSON one. */
-function checkJson(value: unknown): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+/**
+ * Walks the decoded value in place (it is already plain arrays and objects), throws at
+ * the first value JSON cannot hold (MessagePack can carry binary, timestamps, non-finite
+ * floats: refuse them) and returns a bound on its Python JSON length, and so on that of
+ * any value inside it: every UTF-16 unit of a string at most 6 characters, a number at
+ * most 24, `false` 5, plus the brackets and separators.
+ */
+function jsonLengthBound(value: unknown): number {
+  if (value === null || typeof value === 'boolean') return 5;
+  if (typeof value === 'string') return 6 * value.length + 2;
   if (typeof value === 'number') {
-    if (Number.isFinite(value)) return;
+    if (Number.isFinite(value)) return numberLengthMax;
     throw namedError('ValueError', 'non-finite number');
   }
   if (Array.isArray(value)) {
-    for (const item of value) checkJson(item);
-    return;
+    let length = 2 + 2 * value.length;
+    for (const item of value) length += jsonLengthBound(item);
+    return length;
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const object = value as Record<string, unknown>;
-    for (const key in object) checkJson(object[key]);
-    return;
+    let length = 2;
+    for (const key in object) length += 6 * key.length + 6 + jsonLengthBound(object[key]);
+    return length;
   }
   throw namedError('TypeError', `unsupported MessagePack value of type ${describeType(value)}`);
 }
@@ -142,8 +189,11 @@ function pythonText(value: JsonValue | undefined): string {
   return JSON.stringify(value);
 }
 
-/** Steps 2–4: object, known action, schema. `binaryFrame`: the MessagePack frame `document` was decoded from. */
-export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array): Checked<WsRequest> {
+/**
+ * Steps 2–4: object, known action, schema. `binaryFrame`: the MessagePack frame
+ * `document` was decoded from; `pythonLengthAtMost`: readFrame's bound for the frame.
+ */
+export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pythonLengthAtMost?: number): Checked<WsRequest> {
   if (!isObject(document)) {
     return refused(emptyEcho(), 'Unexpected body type. Expected dict or dict like.');
   }
@@ -170,6 +220,7 @@ export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array): Ch
     value: {
       action, schema, headers: isObject(rawHeaders) ? rawHeaders : {}, body: isObject(body) ? body : {}, echo,
       ...(bodyExtent === undefined ? {} : { echoBodyBytes: binaryFrame?.slice(bodyExtent.start, bodyExtent.end) }),
+      ...(pythonLengthAtMost === undefined ? {} : { pythonLengthAtMost }),
     },
   };
 }

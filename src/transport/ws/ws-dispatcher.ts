@@ -16,7 +16,7 @@ import { operations } from '../../api/operations.js';
 import { executeOperation } from '../../api/request-context.js';
 import type { ErrorLogger } from '../error-reply.js';
 import { actionRoutes, type ActionContext, type ActionRoute, type RouteRequest, type WsReply } from './action-table.js';
-import { checkEnvelope, decodeFrame, response, type Checked, type JsonObject, type WsRequest, type WsResponse } from './protocol.js';
+import { checkEnvelope, readFrame, response, type Checked, type JsonObject, type WsRequest, type WsResponse } from './protocol.js';
 import { notAuthentified, notImplementedReply, wsErrorReply } from './ws-error-reply.js';
 import { authenticateEcho, authenticateSocket, gateFrame, type WsAuthState } from './ws-auth.js';
 import type { Identity } from '../../api/auth/auth-strategy.js';
@@ -55,8 +55,9 @@ export class WsDispatcher {
 
   /** Steps 1–4 of §5, synchronously (the frame's memory is only valid during the uWS callback). */
   prepare(data: Uint8Array, isBinary: boolean): Checked<WsRequest> {
-    const decoded = decodeFrame(data, isBinary);
-    return decoded.ok ? checkEnvelope(decoded.value, isBinary ? data : undefined) : decoded;
+    const decoded = readFrame(data, isBinary);
+    if (!decoded.ok) return decoded;
+    return checkEnvelope(decoded.value.value, isBinary ? data : undefined, decoded.value.pythonLengthAtMost);
   }
 
   /** Steps 5–6: authentication gate and dispatch. Never rejects. */
@@ -123,7 +124,7 @@ export class WsDispatcher {
     }
     if (parts.sizeBytes !== undefined) headers['content-length'] = String(parts.sizeBytes);
     return { method: parts.method, path: parts.path, params: parts.params, query: parts.query, headers, body: parts.body,
-      requestId };
+      requestId, ...(parts.bodySize === undefined ? {} : { bodySize: parts.bodySize }) };
   }
 }
 
