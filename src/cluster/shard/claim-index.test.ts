@@ -1,8 +1,9 @@
 /**
  * ClaimIndex against a naive model: random sequences of posts, deletes, claims,
  * renewals, releases and clock advances must leave both with the same free messages
- * (in seq order), the same claims, and the same claim candidates. Small chunk-crossing
- * sizes are covered because the model ops post hundreds of messages.
+ * (in seq order), the same claims, the same claim of each message, and the same claim
+ * candidates. Small chunk-crossing sizes are covered because the model ops post
+ * hundreds of messages.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -132,6 +133,10 @@ function run(ops: readonly Op[]): void {
     }
     expect(snapshot(real)).toEqual(modelSnapshot(model));
     expect(real.claimCount).toBe(model.claims.size);
+    // A message's claim is read from the index: every seq ever posted answers the claim holding it, or none.
+    const holders = new Map<number, string>();
+    for (const [id, claim] of model.claims) for (const message of claim.messages) holders.set(message.seq, id);
+    for (let seq = 1; seq < nextSeq; seq++) expect(real.holder(q, seq)?.id).toBe(holders.get(seq));
     // Probed at every step, so the expiry floor it keeps is exercised across adds, claims and releases.
     const expired = model.free.filter((e) => e.expiresMs <= nowMs).map((e) => ({ queueKey: q, seq: e.seq }));
     expect(real.expiredFree(nowMs, 3)).toEqual(expired.slice(0, 3));
