@@ -44,7 +44,7 @@ import type { Random } from '../common/random.js';
 import type { Delays, Timers } from '../common/timers.js';
 import type { RaftTransport } from '../raft/types.js';
 import type { ClusterHealthReport, PeerHealth, ShardHealth } from './cluster-health.js';
-import { noCommand, serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import { serveForward, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
 import { ShardUnavailableError } from './errors.js';
 import { initialPlacement, preferredLeader, type Placement, type ShardPlacement } from './placement.js';
 import type { PlacedShard } from './placed-shards.js';
@@ -226,7 +226,7 @@ export class ClusterShardLogs implements ShardLogSource {
   async bootstrapShard(placement: QueuePlacement): Promise<void> {
     const { shardId, replicas } = placement;
     await Promise.all(replicas.map(async (nodeId) => {
-      const request: ForwardRequest = { shardId, command: noCommand, bootstrap: replicas };
+      const request: ForwardRequest = { kind: 'bootstrap', shardId, voters: replicas };
       const reply = nodeId === this.options.nodeId
         ? await this.serve(request)
         : await this.deps.forwarder.forward(nodeId, request, { deadlineMs: this.options.routeWaitMs });
@@ -255,7 +255,7 @@ export class ClusterShardLogs implements ShardLogSource {
     const view = this.viewOf(shardId);
     const target = view.next(this.options.nodeId);
     if (target === undefined) return undefined;
-    const reply = await this.deps.forwarder.forward(target, { shardId, command: noCommand, describe: true }, { deadlineMs: this.options.routeWaitMs });
+    const reply = await this.deps.forwarder.forward(target, { kind: 'describe', shardId }, { deadlineMs: this.options.routeWaitMs });
     if (reply.kind === 'not_leader') view.noteNotLeader(target, reply);
     return reply;
   }
@@ -324,15 +324,19 @@ export class ClusterShardLogs implements ShardLogSource {
 
   /** Serves a forwarded request on this node's replica (the gRPC forwarding service calls it). */
   async serve(request: ForwardRequest): Promise<ForwardReply> {
-    if (request.bootstrap !== undefined) return this.bootstrapHere(request.shardId, request.bootstrap);
-    if (request.release === true) {
-      const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
-      return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };
+    switch (request.kind) {
+      case 'bootstrap':
+        return this.bootstrapHere(request.shardId, request.voters);
+      case 'release': {
+        const isReleased = await this.lifecycle.release(request.shardId, 'the shard leader removed this node');
+        return isReleased ? { kind: 'changed' } : { kind: 'unavailable', message: `node ${this.options.nodeId} still leads shard ${request.shardId}` };
+      }
+      default:
+        return serveForward(this.host.group(request.shardId), request, {
+          membership: this.membershipDeps(),
+          knownReplicas: this.viewOf(request.shardId).known,
+        });
     }
-    return serveForward(this.host.group(request.shardId), request, {
-      membership: this.membershipDeps(),
-      knownReplicas: this.viewOf(request.shardId).known,
-    });
   }
 
   /**

@@ -12,6 +12,7 @@
  * when it holds no replica, the replicas it knows of) and the asking side follows it,
  * so a request cannot loop between nodes.
  */
+import { unreachable } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
 import { changeShardMembership, type MembershipChange, type MembershipDeps } from './membership.js';
@@ -20,24 +21,27 @@ import type { AnyCommandResult } from './shard/results.js';
 import { answerShardQuery, type ShardQuery } from './shard/shard-query.js';
 import type { ShardGroup } from './shard-group.js';
 
-/** The `command` of a request that carries none (a membership change, query, describe or release). */
-export const noCommand = new Uint8Array(0);
+/**
+ * What is asked of the serving node, one variant per kind. On the wire every kind keeps
+ * the older flat shape (grpc/forward-wire.ts converts), so nodes of different versions
+ * understand each other.
+ */
+export type ForwardRequest =
+  /** An encoded ShardCommand, proposed as it is. */
+  | { readonly kind: 'command'; readonly shardId: ShardId; readonly command: Uint8Array }
+  /** Add or remove a node in the shard's group (membership.ts). */
+  | { readonly kind: 'membership'; readonly shardId: ShardId; readonly change: MembershipChange }
+  /** A read, answered after the serving replica's read barrier. */
+  | { readonly kind: 'query'; readonly shardId: ShardId; readonly query: ShardQuery }
+  /** The shard's configuration, as its leader has applied it. */
+  | { readonly kind: 'describe'; readonly shardId: ShardId }
+  /** The shard's leader no longer counts the serving node, which drops its replica. */
+  | { readonly kind: 'release'; readonly shardId: ShardId }
+  /** Start a pool's new shard group here with these voters (cluster-shard-logs.ts). */
+  | { readonly kind: 'bootstrap'; readonly shardId: ShardId; readonly voters: readonly NodeId[] };
 
-export interface ForwardRequest {
-  readonly shardId: ShardId;
-  /** An encoded ShardCommand (`noCommand` when another field says what is asked). */
-  readonly command: Uint8Array;
-  /** Instead of a command: add or remove a node in the shard's group (membership.ts). */
-  readonly membership?: MembershipChange;
-  /** Instead of a command: a read, answered after the serving replica's read barrier. */
-  readonly query?: ShardQuery;
-  /** Instead of a command: the shard's configuration, as its leader has applied it. */
-  readonly describe?: true;
-  /** Instead of a command: the shard's leader no longer counts the serving node, which drops its replica. */
-  readonly release?: true;
-  /** Instead of a command: start a pool's new shard group here with these voters (cluster-shard-logs.ts). */
-  readonly bootstrap?: readonly NodeId[];
-}
+/** The requests a shard's replica answers (a release or bootstrap is about the node's replica itself, cluster-shard-logs.ts). */
+export type ReplicaRequest = Exclude<ForwardRequest, { readonly kind: 'release' | 'bootstrap' }>;
 
 export type ForwardReply =
   | { readonly kind: 'applied'; readonly result: AnyCommandResult }
@@ -70,35 +74,42 @@ export interface ServeOptions {
 }
 
 /** The serving side: proposes (or reads) on the local replica, once, and says what happened. */
-export async function serveForward(group: ShardGroup | undefined, request: ForwardRequest, options: ServeOptions = {}): Promise<ForwardReply> {
+export async function serveForward(group: ShardGroup | undefined, request: ReplicaRequest, options: ServeOptions = {}): Promise<ForwardReply> {
   if (group === undefined) return { kind: 'not_leader', leaderHint: undefined, ...(options.knownReplicas === undefined ? {} : { replicas: options.knownReplicas }) };
-  const { membership } = options;
-  if (request.describe === true) {
-    if (!group.isLeader()) return { kind: 'not_leader', leaderHint: group.leader() };
-    const { conf, term } = group.status();
-    return { kind: 'described', term, voters: [...conf.voters], learners: [...conf.learners] };
-  }
-  if (request.query !== undefined) {
-    try {
-      await group.readBarrier();
-      return { kind: 'answered', answer: await answerShardQuery(group.fsm.fsm, request.query) };
-    } catch (error) {
-      return replyForError(error);
+  switch (request.kind) {
+    case 'describe': {
+      if (!group.isLeader()) return { kind: 'not_leader', leaderHint: group.leader() };
+      const { conf, term } = group.status();
+      return { kind: 'described', term, voters: [...conf.voters], learners: [...conf.learners] };
     }
-  }
-  if (request.membership !== undefined) {
-    if (membership === undefined) return { kind: 'unavailable', message: 'membership changes are not served here' };
-    try {
-      await changeShardMembership(group, request.membership, membership);
-      return { kind: 'changed' };
-    } catch (error) {
-      return replyForError(error);
+    case 'query':
+      return replyOf(async () => {
+        await group.readBarrier();
+        return { kind: 'answered', answer: await answerShardQuery(group.fsm.fsm, request.query) };
+      });
+    case 'membership': {
+      const { membership } = options;
+      if (membership === undefined) return { kind: 'unavailable', message: 'membership changes are not served here' };
+      return replyOf(async () => {
+        await changeShardMembership(group, request.change, membership);
+        return { kind: 'changed' };
+      });
     }
+    case 'command':
+      return replyOf(async () => {
+        const result = await group.propose(request.command);
+        if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
+        return { kind: 'applied', result };
+      });
+    default:
+      return unreachable(request, 'forward request');
   }
+}
+
+/** What `serve` answered, or the reply its routing error stands for. */
+async function replyOf(serve: () => Promise<ForwardReply>): Promise<ForwardReply> {
   try {
-    const result = await group.propose(request.command);
-    if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
-    return { kind: 'applied', result };
+    return await serve();
   } catch (error) {
     return replyForError(error);
   }

@@ -27,7 +27,7 @@ import type { NodeId, ShardId } from '../common/ids.js';
 import type { Logger } from '../common/logger.js';
 import type { Delays } from '../common/timers.js';
 import { ShardUnavailableError } from './errors.js';
-import { noCommand, type ForwardReply, type ForwardRequest, type Forwarder } from './forward-protocol.js';
+import type { ForwardReply, ForwardRequest, Forwarder } from './forward-protocol.js';
 import type { MembershipChange } from './membership.js';
 import type { PlacedShard } from './placed-shards.js';
 import { planRebalance, type Placement, type ShardPlacement } from './placement.js';
@@ -115,7 +115,7 @@ async function currentPlacement(shardIds: readonly ShardId[], deps: MembershipRo
 }
 
 async function describe(shardId: ShardId, deps: MembershipRouteDeps): Promise<{ voters: NodeId[]; learners: NodeId[] }> {
-  const reply = await onLeader({ shardId, command: noCommand, describe: true }, deps);
+  const reply = await onLeader({ kind: 'describe', shardId }, deps);
   if (reply.kind !== 'described') throw new ShardUnavailableError(shardId, `shard ${shardId}: a description was answered with ${reply.kind}`);
   deps.viewOf(shardId).noteReplicas([...reply.voters, ...reply.learners]);
   return { voters: [...reply.voters], learners: [...reply.learners] };
@@ -131,7 +131,7 @@ async function reconcile(target: ShardPlacement, deps: MembershipRouteDeps): Pro
 async function removeReplica(shardId: ShardId, nodeId: NodeId, deps: MembershipRouteDeps): Promise<void> {
   await changeShard(shardId, { kind: 'remove', nodeId }, deps);
   // Best effort: the removed node may be down; it drops the replica itself once it sees its removal.
-  const request: ForwardRequest = { shardId, command: noCommand, release: true };
+  const request: ForwardRequest = { kind: 'release', shardId };
   const released = nodeId === deps.nodeId
     ? deps.serveHere(request)
     : deps.forwarder.forward(nodeId, request, { deadlineMs: releaseDeadlineMs });
@@ -139,7 +139,7 @@ async function removeReplica(shardId: ShardId, nodeId: NodeId, deps: MembershipR
 }
 
 async function changeShard(shardId: ShardId, change: MembershipChange, deps: MembershipRouteDeps): Promise<void> {
-  const reply = await onLeader({ shardId, command: noCommand, membership: change }, deps);
+  const reply = await onLeader({ kind: 'membership', shardId, change }, deps);
   if (reply.kind !== 'changed') throw new ShardUnavailableError(shardId, `shard ${shardId}: ${change.kind} of node ${change.nodeId} was answered with ${reply.kind}`);
 }
 

@@ -10,7 +10,7 @@
  */
 import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
-import { noCommand, type ForwardReply } from './forward-protocol.js';
+import type { ForwardReply } from './forward-protocol.js';
 import type { RouteDeps } from './routed-shard-log.js';
 import type { ShardGroup } from './shard-group.js';
 import type { ShardReplicaView } from './shard-replica-view.js';
@@ -57,7 +57,7 @@ export class RoutedShardReads implements ShardReads {
     let reply: ForwardReply;
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
-      reply = await this.deps.forwarder.forward(target, { shardId: this.shardId, command: noCommand, query }, { deadlineMs: remainingMs });
+      reply = await this.deps.forwarder.forward(target, { kind: 'query', shardId: this.shardId, query }, { deadlineMs: remainingMs });
     } catch {
       // Unreachable, or lost after it was sent: a read is safe to repeat elsewhere.
       this.view.noteMiss(target);

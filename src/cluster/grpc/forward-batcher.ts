@@ -35,7 +35,7 @@ export class ForwardBatcher {
   add(request: ForwardRequest, deadlineAtMs: number): Promise<ForwardReply> {
     return new Promise((resolve, reject) => {
       this.pending.push({ request, deadlineAtMs, resolve, reject });
-      this.pendingBytes += request.command.byteLength;
+      this.pendingBytes += request.kind === 'command' ? request.command.byteLength : 0;
       if (this.pending.length >= itemsMax || this.pendingBytes >= bytesMax) {
         this.flush();
       } else if (!this.isFlushScheduled) {

@@ -17,7 +17,7 @@ import { PeerUnreachableError } from '../routing-errors.js';
 import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder } from './forward-service.js';
 
 const peer = 2 as NodeId;
-const request: ForwardRequest = { shardId: 0 as ShardId, command: new Uint8Array([1, 2, 3]) };
+const request: ForwardRequest = { kind: 'command', shardId: 0 as ShardId, command: new Uint8Array([1, 2, 3]) };
 const cleanups: (() => void)[] = [];
 
 afterEach(() => {
@@ -101,7 +101,10 @@ describe('GrpcForwarder failures', () => {
 });
 
 /** The request whose command is the single byte `tag`. */
-const tagged = (tag: number): ForwardRequest => ({ shardId: 0 as ShardId, command: new Uint8Array([tag]) });
+const tagged = (tag: number): ForwardRequest => ({ kind: 'command', shardId: 0 as ShardId, command: new Uint8Array([tag]) });
+
+/** The tag of a request `tagged` built. */
+const tagOf = (request: ForwardRequest): number | undefined => (request.kind === 'command' ? request.command[0] : undefined);
 
 /** How a forward settled: its reply's kind, or whether its failure leaves the outcome unknown. */
 function outcomeOf(forward: Promise<ForwardReply>): Promise<string> {
@@ -114,8 +117,8 @@ function outcomeOf(forward: Promise<ForwardReply>): Promise<string> {
 describe('GrpcForwarder batches', () => {
   test('forwards issued in one turn travel in one call, each with its own outcome', async () => {
     const { address, calls } = await serve(async (request) => {
-      if (request.command[0] === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
-      if (request.command[0] === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
+      if (tagOf(request) === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
+      if (tagOf(request) === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
       throw new Error('serving failed');
     });
     const forwarder = forwarderTo(address);
@@ -125,7 +128,7 @@ describe('GrpcForwarder batches', () => {
   });
 
   test('a peer that does not know the batch method gets each item on the single method', async () => {
-    const { address, calls } = await serve(async (request) => ({ kind: 'not_leader', leaderHint: request.command[0] as NodeId }), ['propose']);
+    const { address, calls } = await serve(async (request) => ({ kind: 'not_leader', leaderHint: tagOf(request) as NodeId }), ['propose']);
     const forwarder = forwarderTo(address);
     const replies = await Promise.all([1, 2, 3].map((tag) => forwarder.forward(peer, tagged(tag), { deadlineMs: 5_000 })));
     expect(replies.map((reply) => (reply.kind === 'not_leader' ? reply.leaderHint : undefined))).toEqual([1, 2, 3]);
@@ -173,9 +176,9 @@ async function awaitStreamOpen(forwarder: GrpcForwarder, calls: Record<string, n
 describe('GrpcForwarder stream', () => {
   test('once the stream is open, forwards of one turn go on it as one frame, each with its own outcome', async () => {
     const { address, calls } = await serve(async (request) => {
-      if (request.command[0] === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
-      if (request.command[0] === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
-      if (request.command[0] === 3) throw new Error('serving failed');
+      if (tagOf(request) === 1) return { kind: 'applied', result: { kind: 'posted' } as never };
+      if (tagOf(request) === 2) return { kind: 'not_leader', leaderHint: 3 as NodeId };
+      if (tagOf(request) === 3) throw new Error('serving failed');
       return { kind: 'dropped' };
     }, allMethods);
     const forwarder = forwarderTo(address);

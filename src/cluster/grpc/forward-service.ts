@@ -28,9 +28,9 @@ import type { Clock } from '../../common/clock.js';
 import type { NodeId } from '../../common/ids.js';
 import type { ForwardReply, ForwardRequest, Forwarder } from '../forward-protocol.js';
 import { PeerUnreachableError } from '../routing-errors.js';
-import { shardQueryKinds } from '../shard/shard-query.js';
 import { ForwardBatcher, type PendingForward } from './forward-batcher.js';
 import { ForwardStream, forwardStreamMethod, serveForwardStream, type ForwardItemReply } from './forward-stream.js';
+import { fromWire, isWireForwardRequest, toWire } from './forward-wire.js';
 import { callUnary, msgpackUnaryMethod, serveUnary, unaryClient } from './msgpack-unary.js';
 
 const forwardPath = '/zaqar.cluster.Forward/Propose';
@@ -67,7 +67,7 @@ export type ForwardHandler = (request: ForwardRequest) => Promise<ForwardReply>;
 /** The service implementation to register on a gRPC server. */
 export function forwardServiceImplementation(handler: ForwardHandler): grpc.UntypedServiceImplementation {
   return {
-    propose: serveUnary({ isRequest: isForwardRequest, what: 'forward request' }, handler),
+    propose: serveUnary({ isRequest: isWireForwardRequest, what: 'forward request' }, (request) => handler(fromWire(request))),
     proposeBatch: serveUnary({ isRequest: isForwardBatch, what: 'forward batch' }, (batch) => serveBatch(batch, handler)),
     proposeStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       serveForwardStream(call, { itemsMax: batchItemsMax, serveItem: (request) => serveItem(request, handler) });
@@ -83,8 +83,8 @@ async function serveBatch(batch: ForwardBatch, handler: ForwardHandler): Promise
 
 /** One item of a batch or stream: its reply, or the message of the error serving it raised (never rejects). */
 function serveItem(request: unknown, handler: ForwardHandler): Promise<ForwardItemReply> {
-  if (!isForwardRequest(request)) return Promise.resolve({ error: 'malformed forward request' });
-  return handler(request).then(
+  if (!isWireForwardRequest(request)) return Promise.resolve({ error: 'malformed forward request' });
+  return handler(fromWire(request)).then(
     (reply) => ({ reply }),
     (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
   );
@@ -101,28 +101,6 @@ function isBatchReply(value: unknown, itemCount: number): value is ForwardBatchR
   const { replies } = value as Record<string, unknown>;
   return Array.isArray(replies) && replies.length === itemCount
     && replies.every((item: unknown) => typeof item === 'object' && item !== null && ('reply' in item || 'error' in item));
-}
-
-function isForwardRequest(value: unknown): value is ForwardRequest {
-  if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query, describe, release, bootstrap } = value as Record<string, unknown>;
-  return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
-    && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
-    && (describe === undefined || describe === true) && (release === undefined || release === true)
-    && (bootstrap === undefined || (Array.isArray(bootstrap) && bootstrap.every((n) => typeof n === 'number')));
-}
-
-/** Only the kind is checked: peers are trusted cluster members (mutual TLS), this guards against version skew. */
-function isShardQuery(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const { kind } = value as Record<string, unknown>;
-  return shardQueryKinds.some((known) => known === kind);
-}
-
-function isMembershipChange(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const { kind, nodeId } = value as Record<string, unknown>;
-  return (kind === 'add' || kind === 'remove') && typeof nodeId === 'number' && Number.isSafeInteger(nodeId) && nodeId > 0;
 }
 
 export class GrpcForwarder implements Forwarder {
@@ -163,7 +141,7 @@ export class GrpcForwarder implements Forwarder {
   private forwardOne(to: NodeId, request: ForwardRequest, deadlineAtMs: number): Promise<ForwardReply> {
     const client = this.client(to);
     if (client === undefined) return Promise.reject(new PeerUnreachableError(to, `no address for node ${to}`));
-    return callUnary(client, forwardPath, request, { deadlineAtMs }).then(
+    return callUnary(client, forwardPath, toWire(request), { deadlineAtMs }).then(
       (reply) => {
         if (reply === undefined) throw lostAfterSent(to, new Error('empty reply'));
         return reply as ForwardReply;
@@ -189,7 +167,7 @@ export class GrpcForwarder implements Forwarder {
     }
     const callDeadlineAtMs = Math.max(...batch.map((item) => item.deadlineAtMs));
     const items = batch.map((item) => withOwnDeadline(to, item, { nowMs, callDeadlineAtMs }));
-    callUnary(client, forwardBatchPath, { requests: batch.map((item) => item.request) }, { deadlineAtMs: callDeadlineAtMs }).then(
+    callUnary(client, forwardBatchPath, { requests: batch.map((item) => toWire(item.request)) }, { deadlineAtMs: callDeadlineAtMs }).then(
       (reply) => {
         if (!isBatchReply(reply, items.length)) {
           const failure = lostAfterSent(to, new Error('malformed batch reply'));
@@ -276,9 +254,9 @@ export class GrpcForwarder implements Forwarder {
   }
 }
 
-/** Commands and queries: the frequent, quick requests (every other kind carries `noCommand`). */
+/** Commands and queries: the frequent, quick requests. */
 function isBatchable(request: ForwardRequest): boolean {
-  return request.query !== undefined || request.command.byteLength > 0;
+  return request.kind === 'command' || request.kind === 'query';
 }
 
 /**

@@ -23,6 +23,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ForwardReply } from '../forward-protocol.js';
 import type { PendingForward } from './forward-batcher.js';
+import { toWire } from './forward-wire.js';
 import { decode, encode } from './msgpack-unary.js';
 
 export const forwardStreamPath = '/zaqar.cluster.Forward/ProposeStream';
@@ -153,7 +154,7 @@ export class ForwardStream {
     const items = batch.map((item) => {
       const id = this.nextId++;
       this.inFlight.set(id, item);
-      return { id, request: item.request };
+      return { id, request: toWire(item.request) };
     });
     this.call.write({ items } satisfies ItemsFrame);
   }
