@@ -4,7 +4,8 @@
  * text and MessagePack binary, plus raw garbage, truncated MessagePack and invalid
  * UTF-8. A frame passes when the server answers one well-formed response (an object
  * with a numeric `headers.status`, below 500 except the documented "not implemented"
- * stubs and the socket-subscription 503) or closes the socket; nothing else.
+ * stubs and the socket-subscription 503) or closes the socket; nothing else. Notifications
+ * pushed to the socket (a fuzzed subscription may subscribe it) are skipped, not judged.
  */
 import { Packr } from 'msgpackr';
 import { RawWs } from '../ws/raw-ws.js';
@@ -61,7 +62,10 @@ export class WsFuzzer {
     if (frame.isBinary) ws.sendBinary(frame.data as Uint8Array);
     else ws.sendText(typeof frame.data === 'string' ? frame.data : Buffer.from(frame.data));
     try {
-      const reply = await ws.next();
+      let reply = await ws.next();
+      // A fuzzed subscription_create may subscribe this socket to a queue; a later fuzzed post
+      // to it then pushes a notification, which may arrive before the reply it is waiting for.
+      while (isNotification(reply.document)) reply = await ws.next();
       return judge(reply.document, what);
     } catch (error) {
       if (ws.isOpen) return { ok: false, what: `${what}: no reply (${String(error)})` };
@@ -75,6 +79,12 @@ export class WsFuzzer {
   async close(): Promise<void> {
     await this.ws?.close();
   }
+}
+
+/** A message pushed to a subscribed socket (zaqar-ws-protocol notifications), not a response. */
+function isNotification(document: unknown): boolean {
+  const pushed = document as { Message_Type?: unknown; queue_name?: unknown } | undefined;
+  return pushed?.Message_Type === 'Notification' && typeof pushed.queue_name === 'string';
 }
 
 function judge(document: unknown, what: string): FuzzOutcome {
