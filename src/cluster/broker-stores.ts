@@ -2,7 +2,6 @@
 import type { Clock } from '../common/clock.js';
 import type { LogStore } from '../log/log-store.js';
 import { MeasuredLogStore, noLogMetrics, type LogMetrics } from '../log/metrics.js';
-import { deferredWritesOf } from '../log/lmdb/deferred-writes.js';
 import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
@@ -21,10 +20,6 @@ export function openLmdbStores(dataDir: string, mapInChunks: boolean, measure: {
   return {
     logStore: measure.metrics === noLogMetrics ? new LmdbLogStore(env) : new MeasuredLogStore(new LmdbLogStore(env), measure),
     queueStore: new LmdbQueueStore(env),
-    close: () => {
-      // Queue-store writes still held for a log write go into the environment's last transaction.
-      deferredWritesOf(env).issue();
-      return env.close();
-    },
+    close: () => env.close(),
   };
 }

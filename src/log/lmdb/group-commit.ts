@@ -7,8 +7,7 @@
  * batching, on by default), which makes each write atomic and lets the queue store's
  * asynchronous puts of the same turn (a round's apply) share the transaction and its
  * fdatasync instead of a transaction and fdatasync of their own ahead of it on the single
- * write thread; the queue store holds its writes until the next log write for that
- * (deferred-writes.ts), and each write here issues them first. The write thread runs such a transaction from start to commit on its own.
+ * write thread. The write thread runs such a transaction from start to commit on its own.
  * A transaction callback (`env.transaction`) instead has the write thread open the
  * transaction and wait while the main thread runs the callback: one more hop each way
  * between the threads per round, measured at 1–3 ms of a 3–9 ms round on a loaded machine.
@@ -20,7 +19,6 @@
  * write that throws rejects, and whatever it had issued still commits (lmdb-js cannot take
  * an issued write back), so a write may throw only before its first put.
  */
-import { deferredWritesOf, type DeferredWrites } from './deferred-writes.js';
 import { isLmdbEnvOpen, type LmdbEnv } from './lmdb-env.js';
 
 export class GroupCommit {
@@ -28,11 +26,7 @@ export class GroupCommit {
   /** The commit promise of the last write: lmdb-js gives every unconditional write of a transaction the same one. */
   private lastCommit: Promise<unknown> | undefined;
 
-  private readonly deferred: DeferredWrites;
-
-  constructor(private readonly env: LmdbEnv) {
-    this.deferred = deferredWritesOf(env);
-  }
+  constructor(private readonly env: LmdbEnv) {}
 
   /** Transactions that carried writes so far (each carries every write of its turn). */
   get transactions(): number {
@@ -47,8 +41,6 @@ export class GroupCommit {
     if (!isLmdbEnvOpen(this.env)) return Promise.reject(new Error('the LMDB environment is closed'));
     let committed: Promise<unknown>;
     let flushed: Promise<unknown>;
-    // Queue-store writes held for a log write ride this one (deferred-writes.ts).
-    this.deferred.issue();
     try {
       committed = write();
       // Taken synchronously after the write so it is the flush of its transaction (or later).

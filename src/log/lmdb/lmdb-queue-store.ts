@@ -18,13 +18,11 @@
  * records and bodies in two databases; a store written that way is converted when it is
  * opened (queue-entries-migration.ts).
  *
- * Writes are lmdb-js asynchronous puts, held until the next log write (or a short bound,
- * or `committed()`) and then issued together, in one event-loop turn: all of them share
- * one transaction, which is how a shard's applied index always commits together with the
- * state it describes, and that transaction is the log write's (deferred-writes.ts says
- * why committing later is safe). Point reads go through PendingWrites so they see writes
- * before their commit; range reads see committed state, overlaid with pending values for
- * keys they do visit: callers that need every write in a range await `committed()`.
+ * Writes are lmdb-js asynchronous puts: all writes of one event-loop turn share one
+ * transaction, which is how a shard's applied index always commits together with the
+ * state it describes. Point reads go through PendingWrites so they see writes before
+ * their commit; range reads see committed state, overlaid with pending values for keys
+ * they do visit.
  */
 import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
@@ -34,7 +32,6 @@ import type { LmdbEnv } from './lmdb-env.js';
 import { decodeMessageEntry, encodeMessageEntry, entryBody, entryHoldsIdTail } from '../message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
-import { deferredWritesOf } from './deferred-writes.js';
 import { PendingWrites, removed } from './pending-writes.js';
 
 const seqMax = Number.MAX_SAFE_INTEGER;
@@ -65,13 +62,12 @@ export class LmdbQueueStore implements QueueStore {
     this.queueDb = env.openDB<StoredQueue, Key>({ name: 'queue-records' });
     this.entryDb = env.openDB<Uint8Array, Key>({ name: 'queue-entries', encoding: 'binary' });
     migrateSplitMessages(env, this.entryDb);
-    const deferred = deferredWritesOf(env);
-    this.queueRecords = new PendingWrites(this.queueDb, fail, deferred);
-    this.entries = new PendingWrites(this.entryDb, fail, deferred);
-    this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail, deferred);
-    this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail, deferred);
+    this.queueRecords = new PendingWrites(this.queueDb, fail);
+    this.entries = new PendingWrites(this.entryDb, fail);
+    this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
+    this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
     this.claimDb = env.openDB<StoredClaim, Key>({ name: 'queue-claims' });
-    this.claimRecords = new PendingWrites(this.claimDb, fail, deferred);
+    this.claimRecords = new PendingWrites(this.claimDb, fail);
     this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail });
     this.appliedRecords = new LmdbNumberedRecords(env, { name: 'queue-applied', onFailure: fail });
   }

@@ -10,7 +10,6 @@ import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { deferredWritesOf } from './deferred-writes.js';
 import { PendingWrites, removed } from './pending-writes.js';
 
 const numberMax = Number.MAX_SAFE_INTEGER;
@@ -21,7 +20,7 @@ export class LmdbNumberedRecords {
 
   constructor(env: LmdbEnv, options: { readonly name: string; readonly onFailure: (error: unknown) => void }) {
     this.db = env.openDB<Uint8Array, Key>({ name: options.name, encoding: 'binary' });
-    this.pending = new PendingWrites(this.db, options.onFailure, deferredWritesOf(env));
+    this.pending = new PendingWrites(this.db, options.onFailure);
   }
 
   get(shardId: ShardId, number: number): Uint8Array | undefined {
