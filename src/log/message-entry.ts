@@ -1,7 +1,8 @@
 /**
  * The value of a `queue-entries` record: one message's record and its body in one LMDB
- * value, so a post writes one record per message (plus its id → seq entry) instead of
- * a record, a body and an id entry, and a read of a message needs one B-tree lookup.
+ * value, so a post writes one record per message (plus an id → seq entry only for an
+ * id not derived from its seq) instead of a record, a body and an id entry, and a read
+ * of a message needs one B-tree lookup.
  *
  *   u8 format (1) | u16 LE header length | header | body bytes
  *
