@@ -6,6 +6,7 @@
  * active and then as the last parameter, where python-zaqarclient looks for it.
  */
 import type { ClaimRecord, MessageRecord, QueueStatsRecord } from '../cluster/records.js';
+import { EncodedJson } from './encoded-json.js';
 import type { JsonValue } from './json-body.js';
 
 export function queuePath(queue: string): string {
@@ -31,7 +32,7 @@ export function renderMessage(queue: string, message: MessageRecord, nowMs: numb
     href,
     ttl: message.ttlSeconds,
     age: ageSeconds(message.createdMs, nowMs),
-    body: message.body as JsonValue,
+    body: new EncodedJson(message.body),
   };
   if (message.checksum !== undefined) rendered['checksum'] = message.checksum;
   return rendered;
@@ -45,7 +46,7 @@ export function renderPopped(message: MessageRecord, nowMs: number): JsonValue {
     ttl: message.ttlSeconds,
     claim_count: message.claimCount,
     claim_id: null,
-    body: message.body as JsonValue,
+    body: new EncodedJson(message.body),
   };
 }
 

@@ -28,7 +28,8 @@ export interface MessageRecord {
   readonly id: string;
   /** The message's marker: per-queue sequence number, assigned in post order. */
   readonly seq: number;
-  readonly body: unknown;
+  /** The body as stored: its msgpack bytes (shard/body-codec.ts), decoded only by a reply that needs JSON. */
+  readonly body: Uint8Array;
   /** Current lifetime in seconds (claims can extend it), counted from `createdMs`. */
   readonly ttlSeconds: number;
   readonly createdMs: number;

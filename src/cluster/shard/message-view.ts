@@ -1,18 +1,18 @@
 /**
- * Turns stored messages into the records the api renders. A message's claim comes from
+ * Turns stored messages into the records the api renders. Bodies stay the bytes they
+ * are stored as: a msgpack reply carries them as they are (api/encoded-json.ts). A message's claim comes from
  * the claim index, not from its stored record (ClaimIndex.activeHolder): callers pass the
  * id of the claim active at the reader's `nowMs`, or null (semantics §5.5, recommended).
  */
 import type { MessageRecord } from '../records.js';
 import type { QueueKey, QueueStore, StoredMessage } from '../../log/queue-store.js';
 import { assert } from '../../common/assert.js';
-import { decodeBody } from './body-codec.js';
 
 export function toMessageRecord(message: StoredMessage, body: Uint8Array, activeClaimId: string | null): MessageRecord {
   const record: MessageRecord = {
     id: message.id,
     seq: message.seq,
-    body: decodeBody(body),
+    body,
     ttlSeconds: message.ttlSeconds,
     createdMs: message.createdMs,
     claimId: activeClaimId,
