@@ -6,12 +6,12 @@
  * messages neither decodes nor encodes their bodies again.
  */
 import { decodeBody } from '../cluster/shard/body-codec.js';
-import type { JsonValue } from './json-body.js';
 
 export class EncodedJson {
   constructor(readonly bytes: Uint8Array) {}
 
-  toJSON(): JsonValue {
-    return decodeBody(this.bytes) as JsonValue;
+  /** The decoded value (a JSON value: bodies are stored only as such). */
+  toJSON(): unknown {
+    return decodeBody(this.bytes);
   }
 }

@@ -25,6 +25,11 @@ export function ageSeconds(sinceMs: number, nowMs: number): number {
   return Math.max(0, Math.floor((nowMs - sinceMs) / 1000));
 }
 
+/** A stored body as its bytes (an EncodedJson), a forwarded one as the value it was decoded to. */
+function renderedBody(message: MessageRecord): JsonValue {
+  return message.body instanceof Uint8Array ? new EncodedJson(message.body) : message.body as JsonValue;
+}
+
 export function renderMessage(queue: string, message: MessageRecord, nowMs: number): JsonValue {
   const href = messagePath(queue, message.id) + (message.claimId === null ? '' : `?claim_id=${message.claimId}`);
   const rendered: { [key: string]: JsonValue } = {
@@ -32,7 +37,7 @@ export function renderMessage(queue: string, message: MessageRecord, nowMs: numb
     href,
     ttl: message.ttlSeconds,
     age: ageSeconds(message.createdMs, nowMs),
-    body: new EncodedJson(message.body),
+    body: renderedBody(message),
   };
   if (message.checksum !== undefined) rendered['checksum'] = message.checksum;
   return rendered;
@@ -46,7 +51,7 @@ export function renderPopped(message: MessageRecord, nowMs: number): JsonValue {
     ttl: message.ttlSeconds,
     claim_count: message.claimCount,
     claim_id: null,
-    body: new EncodedJson(message.body),
+    body: renderedBody(message),
   };
 }
 

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { decodeBody } from '../../src/cluster/shard/body-codec.js';
 import type { LogIndex, ShardId } from '../../src/common/ids.js';
 import { ShardMap } from '../../src/cluster/shard-map.js';
 import { encodeCommand } from '../../src/cluster/shard/commands.js';
@@ -20,7 +19,7 @@ import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
 import { type BrokerFixture, openBrokerFixture, removeBrokerDirs } from './support/broker-fixture.js';
-import { ids, list, post } from './support/broker-steps.js';
+import { bodyOf, ids, list, post } from './support/broker-steps.js';
 
 const project = 'proj';
 const shardMap = new ShardMap(16);
@@ -62,7 +61,7 @@ describe('ShardedBroker dead-letter queues', () => {
       const third = await broker.createClaim(ref, claimFor(1));
       expect(third).toBeNull();
       const moved = await list(broker, dlq);
-      expect(moved.map((m) => [m.id, m.seq, decodeBody(m.body), m.claimId, m.claimCount, m.ttlSeconds])).toEqual([
+      expect(moved.map((m) => [m.id, m.seq, bodyOf(m), m.claimId, m.claimCount, m.ttlSeconds])).toEqual([
         [moved[0]?.id, 1, 'already there', null, 0, 3600],
         [id, 2, { job: 1 }, null, 2, 120],
       ]);

@@ -7,6 +7,7 @@
 import type { MessageRecord } from '../records.js';
 import type { QueueKey, QueueStore, StoredMessage } from '../../log/queue-store.js';
 import { assert } from '../../common/assert.js';
+import { decodeBody } from './body-codec.js';
 
 export function toMessageRecord(message: StoredMessage, body: Uint8Array, activeClaimId: string | null): MessageRecord {
   const record: MessageRecord = {
@@ -19,6 +20,27 @@ export function toMessageRecord(message: StoredMessage, body: Uint8Array, active
     claimCount: message.claimCount,
   };
   return message.checksum === null ? record : { ...record, checksum: message.checksum };
+}
+
+/**
+ * `value` (a command result or a query answer) with its messages' bodies decoded, for a
+ * forwarding hop: nodes of earlier versions send and expect decoded bodies (their api
+ * renders a body as it is given). Message records sit where results and answers hold
+ * them: in an array of them, or under `messages`, or `claim.messages`.
+ */
+export function withDecodedBodies<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => withDecodedBody(item)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const holder = value as { messages?: unknown; claim?: unknown };
+  if (Array.isArray(holder.messages)) return { ...value, messages: withDecodedBodies(holder.messages) };
+  if (typeof holder.claim === 'object' && holder.claim !== null) return { ...value, claim: withDecodedBodies(holder.claim) };
+  return value;
+}
+
+function withDecodedBody(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const body = (item as { body?: unknown }).body;
+  return body instanceof Uint8Array ? { ...item, body: decodeBody(body) } : item;
 }
 
 /** Reads the body of a stored message and builds its record. */

@@ -19,7 +19,7 @@ export function pythonJsonLength(value: JsonValue): number {
     for (const item of value) length += pythonJsonLength(item);
     return length;
   }
-  if (value instanceof EncodedJson) return pythonJsonLength(value.toJSON());
+  if (value instanceof EncodedJson) return pythonJsonLength(value.toJSON() as JsonValue);
   // Braces, `"key": value`, and ", " between entries.
   let length = 2;
   let count = 0;
