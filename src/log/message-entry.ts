@@ -25,7 +25,6 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../common/assert.js';
 import { derivedMessageId, seqInMessageId } from '../common/ids.js';
-import { Slab } from '../common/slab.js';
 import type { StoredMessage } from './queue-store.js';
 
 const format = 1;
@@ -114,7 +113,7 @@ export function encodePostedEntries(clientId: string, records: readonly PostedFi
     + (record.checksum === null ? 1 : elementLength(record.checksum, null)));
   let total = 0;
   for (let i = 0; i < records.length; i++) total += prefixBytes + headerLengths[i]! + bodies[i]!.byteLength;
-  const target = entrySlab.carve(total);
+  const target = Buffer.allocUnsafe(total);
   const entries: Uint8Array[] = [];
   let start = 0;
   for (let i = 0; i < records.length; i++) {
@@ -143,9 +142,6 @@ export function encodePostedEntries(clientId: string, records: readonly PostedFi
   }
   return entries;
 }
-
-// A post's entries are carved from shared slabs (common/slab.ts), which also holds why.
-const entrySlab = new Slab(256 * 1024);
 
 function writeFloat64(target: Buffer, at: number, value: number): number {
   target[at] = msgpackFloat64;

@@ -134,10 +134,6 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
 // it decodes anywhere, forever, while repeated shapes inside one entry (the messages of
 // a post) are written once.
 const packr = new Packr({ useRecords: true, moreTypes: false });
-// Commands are packed one after another into this buffer (views of it are the log's
-// entries), and into one of its size when full: msgpackr's own is 8 KiB, a new
-// ArrayBuffer for every two posts of ten 256-byte messages.
-packr.useBuffer(Buffer.allocUnsafeSlow(256 * 1024));
 
 /**
  * Post commands this process encoded, by their bytes: the replica that proposed a post
