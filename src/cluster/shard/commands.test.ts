@@ -10,6 +10,10 @@ const post: ShardCommand = {
 test('the bytes of a post this process encoded give back the command it encoded, without decoding them', () => {
   const data = encodeCommand(post);
   expect(decodeCommand(data)).toBe(post);
+  // Held only until that decode: the bytes may outlive it, the command is not kept with them.
+  const again = decodeCommand(data);
+  expect(again).not.toBe(post);
+  expect(again.type === 'post' && again.commandId).toBe('k');
   // Bytes that arrived otherwise (another replica's log, a copy) are decoded, to the same command.
   const copy = decodeCommand(Uint8Array.from(data));
   expect(copy).not.toBe(post);

@@ -153,7 +153,11 @@ export function encodeCommand(command: ShardCommand): Uint8Array {
 
 export function decodeCommand(data: Uint8Array): ShardCommand {
   const encoded = encodedPosts.get(data);
-  if (encoded !== undefined) return encoded;
+  if (encoded !== undefined) {
+    // A post applies once per process: the log may hold its bytes longer (recent-entries.ts), the command need not.
+    encodedPosts.delete(data);
+    return encoded;
+  }
   const decoded: unknown = packr.unpack(data);
   assert(Array.isArray(decoded) && decoded.length === 2, 'shard command entry is not [version, command]');
   const [version, command] = decoded as [unknown, unknown];
