@@ -27,7 +27,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { loadersInstalled, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
+import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
 import type { NodeId } from '../src/common/ids.js';
 import { preferredLeader } from '../src/cluster/placement.js';
 import { ShardMap } from '../src/cluster/shard-map.js';
@@ -169,8 +169,7 @@ function printPersistRates(before: readonly PersistCounters[], after: readonly P
 async function main(): Promise<void> {
   console.log(`e2e bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
     `${durationS} s per measurement${quick ? ' (quick smoke: no timing checks, no peers)' : ''}, loaders from ${sharedBench}`);
-  if (!loadersInstalled()) {
-    console.error(`the shared loaders need their dependencies: cd ${sharedBench} && npm install`);
+  if (!prepareLoaders()) {
     process.exitCode = 2;
     return;
   }

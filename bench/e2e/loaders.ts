@@ -3,8 +3,8 @@
  * zaqar-ws-load.mjs) and the peers' harness (run-peers.sh) as child processes and reads
  * their `RESULT {json}` rows. Every child is bounded by a timeout and killed by pid.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface ResultRow {
@@ -28,10 +28,44 @@ export interface ResultRow {
   server_main_cpu_us_per_msg?: number;
 }
 
-export const sharedBench = resolve(process.env['ZAQAR_SHARED_BENCH'] ?? join(import.meta.dirname, '../../../shared/bench'));
+const sharedOriginal = resolve(join(import.meta.dirname, '../../../shared/bench'));
+/** Where a read-only shared folder is copied to: the loaders need their node_modules and the peers' harness writes results beside itself. */
+const sharedCopy = resolve(join(import.meta.dirname, '../../.cache/shared-bench'));
 
-export function loadersInstalled(): boolean {
-  return existsSync(join(sharedBench, 'node_modules', 'ws')) && existsSync(join(sharedBench, 'zaqar-ws-load.mjs'));
+function isWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasLoaders(dir: string): boolean {
+  return existsSync(join(dir, 'node_modules', 'ws')) && existsSync(join(dir, 'zaqar-ws-load.mjs'));
+}
+
+export const sharedBench = process.env['ZAQAR_SHARED_BENCH'] !== undefined
+  ? resolve(process.env['ZAQAR_SHARED_BENCH'])
+  : hasLoaders(sharedOriginal) && isWritable(sharedOriginal) ? sharedOriginal : sharedCopy;
+
+/**
+ * Makes the loaders runnable: installs their dependencies in place when the shared folder is
+ * writable, otherwise in a copy under .cache/ (refreshed from the shared folder each time).
+ * Returns false, having said why, when they still are not.
+ */
+export function prepareLoaders(): boolean {
+  if (sharedBench === sharedCopy && existsSync(sharedOriginal)) {
+    cpSync(sharedOriginal, sharedCopy, { recursive: true, filter: (source) => !/[/\\](node_modules|results)$/.test(source) });
+  }
+  if (!hasLoaders(sharedBench)) {
+    console.log(`installing the shared loaders' dependencies in ${sharedBench} (npm install)`);
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: sharedBench, stdio: 'inherit' });
+    if (install.status !== 0) console.error(`npm install in ${sharedBench} failed (exit ${String(install.status)})`);
+  }
+  if (hasLoaders(sharedBench)) return true;
+  console.error(`the shared loaders need their dependencies: cd ${sharedBench} && npm install`);
+  return false;
 }
 
 function runChild(command: string, args: readonly string[], timeoutMs: number, cwd: string): Promise<string> {

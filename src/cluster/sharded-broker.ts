@@ -96,6 +96,8 @@ const defaultGcIntervalMs = 10_000;
 const defaultGcRemovalsMax = 10_000;
 /** ~100 bytes of key plus the (small, size-capped) metadata each. */
 const recentMetadataEntriesMax = 4096;
+/** What the apply of a claim that finds nothing claimable answers (claim-writes.ts applyClaim). */
+const nothingClaimed = { claim: null, outboxSeqs: [] } as const;
 
 export class ShardedBroker {
   private readonly stopTimer: () => void;
@@ -393,6 +395,8 @@ export class ShardedBroker {
     const nowMs = this.deps.clock.nowMs();
     const command = { type: 'claim', nowMs, ...ref, claimId: newObjectId(nowMs), ...options } as const;
     const { shardId, result } = await this.onQueue(ref, async (shard) => {
+      const mayClaim = await this.mayClaim(shard, ref, nowMs);
+      if (mayClaim !== true) return mayClaim === false ? { shardId: shard.shardId, result: nothingClaimed } : mayClaim;
       const answer = await shard.log.propose(command) as ResultOf<typeof command> | MovedAnswer;
       return isMoved(answer) ? answer : { shardId: shard.shardId, result: answer };
     });
@@ -402,6 +406,38 @@ export class ShardedBroker {
       await this.deps.courier.deliver(shardId, result.outboxSeqs);
     }
     return result.claim;
+  }
+
+  /**
+   * Whether a claim at `nowMs` may take anything, judged on this node's replica, so that
+   * a poll of an empty queue costs a read barrier (a ReadIndex: no log entry, no fsync,
+   * no apply on every replica) instead of a Raft round, and on a follower no forward;
+   * `moved` for a name bound to another shard. An empty claim changes nothing (it
+   * answers null and moves no message; ClaimIndex.mayClaim says true whenever its apply
+   * would dead-letter a message or expire a lapsed claim), so answering it unapplied is
+   * the same answer. True, propose as before, when the replica says something may be
+   * claimable, even from state not yet caught up (the applied claim decides, racing
+   * other claimers), and without a replica here.
+   *
+   * Linearizable: "nothing" is answered only after the read barrier, which applies here
+   * every entry committed before the claim started, so every post acknowledged before
+   * then is in the state read and is claimable by this claim.
+   */
+  private async mayClaim(shard: BrokerShard, ref: QueueRef, nowMs: number): Promise<boolean | MovedAnswer> {
+    if (!this.isHosted(shard.shardId)) return true;
+    const reader = new ShardReader(shard.fsm);
+    // Undefined: nothing claimable in the state read so far.
+    const judge = (): true | MovedAnswer | undefined => {
+      // A binding never changes: one seen in any state is in force.
+      const placement = shard.fsm.placementOf(ref.project, ref.queue);
+      if (placement !== undefined) return { moved: placement };
+      // A replica removed meanwhile (its state forgotten) knows nothing: propose.
+      return reader.mayClaim(ref.project, ref.queue, nowMs) || !this.isHosted(shard.shardId) ? true : undefined;
+    };
+    const before = judge();
+    if (before !== undefined) return before;
+    await shard.log.readBarrier();
+    return judge() ?? false;
   }
 
   async getClaim(ref: QueueRef, claimId: string): Promise<ClaimRecord | null> {

@@ -8,21 +8,24 @@
  * reach the inner store only when resumed, in the order they were made.
  */
 import { assert } from '../common/assert.js';
-import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, HardState, LogIndex, ShardId, Snapshot } from '../raft/types.js';
 import { type LogStore, LogStoreError } from './log-store.js';
+import { LogStoreDecorator } from './log-store-decorator.js';
 
 /** `before`: the write never reaches the inner store. `after`: it does, but the caller sees a failure. */
 export type FaultTiming = 'before' | 'after';
 
 const stalledWritesMax = 10_000;
 
-export class FaultyLogStore implements LogStore {
+export class FaultyLogStore extends LogStoreDecorator {
   private failuresLeft = 0;
   private failureTiming: FaultTiming = 'before';
   private isStalled = false;
   private stalled: Array<() => void> = [];
 
-  constructor(private readonly inner: LogStore) {}
+  constructor(inner: LogStore) {
+    super(inner);
+  }
 
   /** The next `count` writes fail (persist, persistSnapshot and compact all count). */
   failWrites(count: number, options: { timing?: FaultTiming } = {}): void {
@@ -47,36 +50,17 @@ export class FaultyLogStore implements LogStore {
     return this.stalled.length;
   }
 
-  load(shardId: ShardId): RaftGroupState {
-    return this.inner.load(shardId);
-  }
-  hasGroup(shardId: ShardId): boolean {
-    return this.inner.hasGroup(shardId);
-  }
-  storedGroups(from: ShardId): ShardId[] {
-    return this.inner.storedGroups(from);
-  }
-  entries(shardId: ShardId, range: { lo: LogIndex; hi: LogIndex; bytesMax?: number }): Entry[] {
-    return this.inner.entries(shardId, range);
-  }
-  term(shardId: ShardId, index: LogIndex): Term | undefined {
-    return this.inner.term(shardId, index);
-  }
-  snapshot(shardId: ShardId): Snapshot | undefined {
-    return this.inner.snapshot(shardId);
-  }
-
-  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
+  override persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     return this.faulty(shardId, () => this.inner.persist(shardId, batch));
   }
-  persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void> {
+  override persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void> {
     return this.faulty(shardId, () => this.inner.persistSnapshot(shardId, snapshot));
   }
-  compact(shardId: ShardId, index: LogIndex): Promise<void> {
+  override compact(shardId: ShardId, index: LogIndex): Promise<void> {
     return this.faulty(shardId, () => this.inner.compact(shardId, index));
   }
 
-  removeGroup(shardId: ShardId): Promise<void> {
+  override removeGroup(shardId: ShardId): Promise<void> {
     return this.faulty(shardId, () => this.inner.removeGroup(shardId));
   }
 

@@ -20,6 +20,7 @@
 import { SimClock } from '../../src/common/clock.js';
 import { SeededRandom } from '../../src/common/random.js';
 import { MemoryLogStore } from '../../src/log/memory/memory-log-store.js';
+import { RecentEntriesLogStore } from '../../src/log/recent-entries.js';
 import { MemoryNetwork } from '../../src/raft/memory/memory-network.js';
 import type { RaftNode } from '../../src/raft/node.js';
 import { RaftHost } from '../../src/raft/raft-host.js';
@@ -323,7 +324,8 @@ export class Simulator {
     if (process.env.SIM_TRACE === '1') console.log(`#${this.stepCount} start ${node.id} ${isAsync ? `async ${persistsInFlightMax}` : 'sync'}`);
     const host = new RaftHost({
       nodeId: node.id,
-      store: node.store,
+      // Odd nodes read through RecentEntriesLogStore, holding a few entries (chosen without drawing from the seed's random).
+      store: node.id % 2 === 1 ? new RecentEntriesLogStore(node.store, 256) : node.store,
       transport: this.network.transport(node.id),
       random: new SeededRandom(this.random.int(0x7fffffff)),
       raft: { electionTicks: 6, heartbeatTicks: 1, proposalsPendingMax: 64, inflightMessagesMax: 8, appendBytesMax: 256, snapshotChunkBytes: 64, learnerCatchUpEntriesMax: 5, isAsyncStorageWrites: isAsync },

@@ -141,6 +141,10 @@ function run(ops: readonly Op[]): void {
     const expired = model.free.filter((e) => e.expiresMs <= nowMs).map((e) => ({ queueKey: q, seq: e.seq }));
     expect(real.expiredFree(nowMs, 3)).toEqual(expired.slice(0, 3));
     expect(real.expiredFree(nowMs, Number.MAX_SAFE_INTEGER)).toEqual(expired);
+    // "Nothing to claim" only when a claim would find nothing and expire nothing; "maybe" otherwise.
+    const wouldChange = model.candidates(nowMs, 1).length > 0 || [...model.claims.values()].some((c) => c.expiresMs <= nowMs);
+    if (wouldChange) expect(real.mayClaim(q, nowMs)).toBe(true);
+    else if (real.mayClaim(q, nowMs)) expect(model.free.length).toBeGreaterThanOrEqual(64);
   }
 }
 
@@ -160,6 +164,26 @@ describe('ClaimIndex', () => {
     index.expireClaims(300);
     expect(index.candidates(q, 300, 10).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(index.claimCount).toBe(0);
+  });
+
+  test('ClaimIndex.mayClaim is false only when a claim would neither take a message nor expire a claim', () => {
+    const index = new ClaimIndex();
+    const other = 'p\u0000other';
+    expect(index.mayClaim(q, 100)).toBe(false);
+    index.addFree(q, { seq: 1, expiresMs: 50, visibleMs: 0 });
+    index.addFree(q, { seq: 2, expiresMs: 500, visibleMs: 200 });
+    expect(index.mayClaim(q, 100)).toBe(false);
+    expect(index.mayClaim(q, 200)).toBe(true);
+    // A lapsed claim of another queue: the claim's apply would expire it.
+    index.addFree(other, { seq: 1, expiresMs: 1000, visibleMs: 0 });
+    index.addClaim(other, { id: 'a', expiresMs: 150, updatedMs: 0, ttlSeconds: 1, messages: index.candidates(other, 0, 1) });
+    expect(index.mayClaim(q, 100)).toBe(false);
+    expect(index.mayClaim(q, 150)).toBe(true);
+    index.expireClaims(150);
+    expect(index.mayClaim(q, 150)).toBe(false);
+    // Behind many delayed messages it stops reading and answers "maybe".
+    for (let seq = 3; seq < 200; seq++) index.addFree(q, { seq, expiresMs: 500, visibleMs: 300 });
+    expect(index.mayClaim(q, 150)).toBe(true);
   });
 
   test('ClaimIndex.expiredFree lists queues in key order and finds what came due after a scan found nothing', () => {

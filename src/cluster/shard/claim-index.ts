@@ -41,6 +41,9 @@ interface QueueIndex {
   freeExpiryFloorMs: number;
 }
 
+/** Free messages mayClaim reads before it gives up and answers "maybe". */
+const claimableScanMax = 64;
+
 export function queueKeyOf(project: string, queue: string): string {
   return `${project}\u0000${queue}`;
 }
@@ -107,6 +110,25 @@ export class ClaimIndex {
       if (found.length >= limit) break;
     }
     return found;
+  }
+
+  /**
+   * Whether a claim of the queue applied at `nowMs` could change anything: a free message
+   * is claimable (or due for its dead-letter queue, which the claim moves it to), or some
+   * claim of the shard has lapsed (every applied command expires those). False only when
+   * certainly not; after `claimableScanMax` free messages all delayed or expired it
+   * answers true rather than read on, so the check stays cheap on any queue.
+   */
+  mayClaim(queueKey: string, nowMs: number): boolean {
+    if ((this.expiries.peek()?.expiresMs ?? Infinity) <= nowMs) return true;
+    const free = this.queues.get(queueKey)?.free;
+    if (free === undefined) return false;
+    let scanned = 0;
+    for (const entry of free.entries()) {
+      if (entry.expiresMs > nowMs && entry.visibleMs <= nowMs) return true;
+      if (++scanned >= claimableScanMax) return true;
+    }
+    return false;
   }
 
   /** Moves `messages` (all free) into a new claim. */

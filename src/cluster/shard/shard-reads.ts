@@ -54,6 +54,16 @@ export class ShardReader {
     return existingQueue(this.fsm.store.getQueue(this.key(project, queue)))?.metadata ?? null;
   }
 
+  /**
+   * Whether a claim of the queue at `nowMs` may claim, dead-letter or expire anything
+   * (ClaimIndex.mayClaim), judged at the time its apply would use (never before the
+   * state machine's clock). A queue that does not exist holds nothing: false, as its
+   * claim answers nothing.
+   */
+  mayClaim(project: string, queue: string, nowMs: number): boolean {
+    return this.fsm.index.mayClaim(queueKeyOf(project, queue), Math.max(nowMs, this.fsm.lastNowMs));
+  }
+
   async listMessages(project: string, queue: string, options: MessageListing & { nowMs: number }): Promise<MessageRecord[]> {
     await this.fsm.store.committed();
     const key = this.key(project, queue);
