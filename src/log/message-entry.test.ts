@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import type { StoredMessage } from './queue-store.js';
 import { derivedMessageId } from '../common/ids.js';
-import { decodeMessageEntry, encodeMessageEntry, encodePostedEntry, entryBody, entryHoldsIdTail, withPostTimes, withUpdatedFields } from './message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, encodePostedEntries, encodePostedEntry, entryBody, entryHoldsIdTail, withPostTimes, withUpdatedFields } from './message-entry.js';
 
 const message: StoredMessage = {
   id: '5f1e2d3c4b5a69788796a5b4',
@@ -106,4 +106,21 @@ test('an id derived from the seq is stored as its tail alone and read back with 
   const posted = encodePostedEntry({ id: tail, clientId: 'c', createdMs: 1, ttlSeconds: 2, expiresMs: 3, visibleMs: 4, checksum: null }, new Uint8Array());
   expect(decodeMessageEntry(posted, 42).id).toBe(derivedMessageId(42, tail));
   expect(entryHoldsIdTail(posted, derivedMessageId(42, tail))).toBe(true);
+});
+
+test('the entries of a post are written apart, each as encodePostedEntry writes it alone', () => {
+  const tail = 'a1b2c3d4e5f6';
+  const records = [
+    { ...posted, id: tail },
+    { ...posted, checksum: message.checksum, ttlSeconds: 60 },
+    { ...posted, id: 'not-an-id', visibleMs: posted.createdMs },
+  ];
+  const bodies = [new Uint8Array([1]), new Uint8Array(300).fill(7), new Uint8Array()];
+  for (const clientId of [posted.clientId, 'not-a-uuid']) {
+    const entries = encodePostedEntries(clientId, records, bodies);
+    expect(entries.map((entry) => [...entry])).toEqual(records.map((record, i) => [...encodePostedEntry({ ...record, clientId }, bodies[i]!)]));
+    entries[0]!.fill(0);
+    expect([...entryBody(entries[1]!)]).toEqual([...bodies[1]!]);
+    expect(decodeMessageEntry(entries[2]!, 5)).toEqual({ ...records[2], clientId, seq: 5, ...unclaimed });
+  }
 });

@@ -90,31 +90,71 @@ const msgpackNil = 0xc0;
 const msgpackBin8 = 0xc4;
 const float64Element = 9;
 /** The header elements after the times: claimId (nil), four zeros (fixints). */
-const emptyClaim = [msgpackNil, 0, 0, 0, 0];
+const emptyClaim = Buffer.from([msgpackNil, 0, 0, 0, 0]);
 
 /** The entry `encodeMessageEntry` would write for a new message, headers spelled out by hand (see top). */
 export function encodePostedEntry(record: PostedRecord, body: Uint8Array): Uint8Array {
-  const idPattern = idTailPattern.test(record.id) ? idTailPattern : objectIdPattern;
-  const headerLength = 1 + elementLength(record.id, idPattern) + elementLength(record.clientId, clientIdPattern)
-    + 4 * float64Element + emptyClaim.length + (record.checksum === null ? 1 : elementLength(record.checksum, null));
-  assert(headerLength <= 0xffff, 'message header longer than 64 KiB');
-  const entry = Buffer.allocUnsafe(prefixBytes + headerLength + body.byteLength);
-  entry[0] = format;
-  entry.writeUInt16LE(headerLength, 1);
-  entry[prefixBytes] = 0x90 | headerFields;
-  let at = writeElement(entry, prefixBytes + 1, record.id, idPattern);
-  at = writeElement(entry, at, record.clientId, clientIdPattern);
-  for (const value of [record.createdMs, record.ttlSeconds, record.expiresMs, record.visibleMs]) {
-    entry[at] = msgpackFloat64;
-    entry.writeDoubleBE(value, at + 1);
-    at += float64Element;
+  return encodePostedEntries(record.clientId, [record], [body])[0]!;
+}
+
+/** A new message's fields in its entry but the Client-ID, which a post gives all its messages. */
+export type PostedFields = Omit<PostedRecord, 'clientId'>;
+
+/**
+ * The entries `encodePostedEntry` writes for a post's messages (`records[i]` with
+ * `bodies[i]`), in one allocation, views of it: the Client-ID's element is written once
+ * for all of them.
+ */
+export function encodePostedEntries(clientId: string, records: readonly PostedFields[], bodies: readonly Uint8Array[]): Uint8Array[] {
+  const client = headerElement(clientId, clientIdPattern);
+  const fixedLength = 1 + client.byteLength + 4 * float64Element + emptyClaim.length;
+  const idPatterns = records.map(({ id }) => (idTailPattern.test(id) ? idTailPattern : objectIdPattern.test(id) ? objectIdPattern : null));
+  const headerLengths = records.map((record, i) => fixedLength + elementLength(record.id, idPatterns[i]!)
+    + (record.checksum === null ? 1 : elementLength(record.checksum, null)));
+  let total = 0;
+  for (let i = 0; i < records.length; i++) total += prefixBytes + headerLengths[i]! + bodies[i]!.byteLength;
+  const target = Buffer.allocUnsafe(total);
+  const entries: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const headerLength = headerLengths[i]!;
+    assert(headerLength <= 0xffff, 'message header longer than 64 KiB');
+    target[start] = format;
+    target.writeUInt16LE(headerLength, start + 1);
+    target[start + prefixBytes] = 0x90 | headerFields;
+    let at = writeElement(target, start + prefixBytes + 1, record.id, idPatterns[i]!);
+    target.set(client, at);
+    at += client.byteLength;
+    at = writeFloat64(target, at, record.createdMs);
+    at = writeFloat64(target, at, record.ttlSeconds);
+    at = writeFloat64(target, at, record.expiresMs);
+    at = writeFloat64(target, at, record.visibleMs);
+    target.set(emptyClaim, at);
+    at += emptyClaim.length;
+    if (record.checksum === null) target[at++] = msgpackNil;
+    else at = writeElement(target, at, record.checksum, null);
+    const body = bodies[i]!;
+    target.set(body, at);
+    const end = at + body.byteLength;
+    entries.push(target.subarray(start, end));
+    start = end;
   }
-  entry.set(emptyClaim, at);
-  at += emptyClaim.length;
-  if (record.checksum === null) entry[at++] = msgpackNil;
-  else at = writeElement(entry, at, record.checksum, null);
-  entry.set(body, at);
-  return entry;
+  return entries;
+}
+
+function writeFloat64(target: Buffer, at: number, value: number): number {
+  target[at] = msgpackFloat64;
+  target.writeDoubleBE(value, at + 1);
+  return at + float64Element;
+}
+
+/** The header element for `value` (see `elementLength`) on its own. */
+function headerElement(value: string, pattern: RegExp): Buffer {
+  const form = pattern.test(value) ? pattern : null;
+  const element = Buffer.allocUnsafe(elementLength(value, form));
+  writeElement(element, 0, value, form);
+  return element;
 }
 
 /** A copy of an `encodePostedEntry` entry with other times (ttl, ids and body unchanged). */
@@ -191,9 +231,9 @@ function headerLength(entry: Uint8Array): number {
   return length;
 }
 
-/** Bytes of a header element for `value`: 12 or 16 bytes when it has the `pattern` form, else a msgpack string. */
-function elementLength(value: string, pattern: RegExp | null): number {
-  if (pattern?.test(value) === true) return 2 + value.length / 2;
+/** Bytes of a header element for `value`: its hex digits as bin when `hex` (the caller checked the form), else a msgpack string. */
+function elementLength(value: string, hex: RegExp | null): number {
+  if (hex !== null) return 2 + value.length / 2;
   const bytes = Buffer.byteLength(value, 'utf8');
   return stringHeaderLength(bytes) + bytes;
 }
@@ -204,11 +244,11 @@ function stringHeaderLength(bytes: number): number {
   return bytes < 0x10000 ? 3 : 5;
 }
 
-function writeElement(entry: Buffer, at: number, value: string, pattern: RegExp | null): number {
-  if (pattern?.test(value) === true) {
+function writeElement(entry: Buffer, at: number, value: string, hex: RegExp | null): number {
+  if (hex !== null) {
     entry[at] = msgpackBin8;
     entry[at + 1] = value.length / 2;
-    return at + 2 + entry.write(value, at + 2, 'hex');
+    return writeHexDigits(entry, at + 2, value);
   }
   const bytes = Buffer.byteLength(value, 'utf8');
   const header = stringHeaderLength(bytes);
@@ -222,6 +262,16 @@ function writeElement(entry: Buffer, at: number, value: string, pattern: RegExp 
     entry.writeUInt32BE(bytes, at + 1);
   }
   return at + header + entry.write(value, at + header, 'utf8');
+}
+
+/** Writes lowercase hex digits as bytes (what `Buffer.write(…, 'hex')` does, without a native call for a dozen bytes). */
+function writeHexDigits(entry: Buffer, at: number, digits: string): number {
+  for (let i = 0; i < digits.length; i += 2) entry[at++] = (hexValue(digits.charCodeAt(i)) << 4) | hexValue(digits.charCodeAt(i + 1));
+  return at;
+}
+
+function hexValue(code: number): number {
+  return code <= 0x39 ? code - 0x30 : code - 0x57;
 }
 
 /** The position after the bin or string element at `at`. */

@@ -8,7 +8,7 @@
  * random tail minted here (common/ids.ts): no id index record per message.
  */
 import { derivedMessageId, newIdTail, newObjectId } from '../../common/ids.js';
-import { encodePostedEntry } from '../../log/message-entry.js';
+import { encodePostedEntries } from '../../log/message-entry.js';
 import type { NewMessage } from '../records.js';
 import { encodeBody } from './body-codec.js';
 import { messageChecksum } from './checksum.js';
@@ -34,20 +34,21 @@ export interface Post {
 export function postedMessages(messages: readonly NewMessage[], options: PostOptions): Post {
   const { nowMs, enableChecksum, asEntries } = options;
   const derivesIds = asEntries && options.derivesIds;
-  const clientId = normaliseClientId(options.clientId);
   // A derived id's tail stands in for the id until the seq is known.
   const ids = messages.map(() => (derivesIds ? newIdTail() : newObjectId(nowMs)));
-  const posted = messages.map(({ body: value, encodedBody, ttlSeconds, delaySeconds }, i): PostedMessage | PostedEntry => {
-    const id = ids[i]!;
-    const body = encodedBody ?? encodeBody(value);
-    const checksum = enableChecksum ? messageChecksum(value) : null;
-    if (!asEntries) return { id, body, ttlSeconds, delaySeconds, checksum };
-    const times = { createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000 };
-    const entry = encodePostedEntry({ id, clientId, ttlSeconds, checksum, ...times }, body);
-    return derivesIds ? { ttlSeconds, delaySeconds, entry } : { id, ttlSeconds, delaySeconds, entry };
-  });
-  return {
-    messages: posted,
-    idsOf: (seqs) => (derivesIds ? seqs.map((seq, i) => derivedMessageId(seq, ids[i]!)) : ids),
-  };
+  const bodies = messages.map(({ body, encodedBody }) => encodedBody ?? encodeBody(body));
+  const checksums = messages.map(({ body }) => (enableChecksum ? messageChecksum(body) : null));
+  const idsOf = (seqs: readonly number[]): string[] => (derivesIds ? seqs.map((seq, i) => derivedMessageId(seq, ids[i]!)) : ids);
+  if (!asEntries) {
+    const posted = messages.map(({ ttlSeconds, delaySeconds }, i) => ({ id: ids[i]!, body: bodies[i]!, ttlSeconds, delaySeconds, checksum: checksums[i]! }));
+    return { messages: posted, idsOf };
+  }
+  const records = messages.map(({ ttlSeconds, delaySeconds }, i) => ({
+    id: ids[i]!, ttlSeconds, checksum: checksums[i]!, createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000,
+  }));
+  const entries = encodePostedEntries(normaliseClientId(options.clientId), records, bodies);
+  const posted = messages.map(({ ttlSeconds, delaySeconds }, i): PostedEntry => (
+    derivesIds ? { ttlSeconds, delaySeconds, entry: entries[i]! } : { id: ids[i]!, ttlSeconds, delaySeconds, entry: entries[i]! }
+  ));
+  return { messages: posted, idsOf };
 }

@@ -43,6 +43,13 @@ export class LmdbLogStore implements LogStore {
   /** Settles when the group's pending snapshot/compaction has been queued and settled. */
   private readonly barriers = new Map<ShardId, Promise<void>>();
   private readonly failures = new Map<ShardId, unknown>();
+  /**
+   * Groups whose stored entries are known to end at their queued last index: a write of
+   * the group looked for entries after its new last one and removed them, and every
+   * later write appended right after the last. An append to such a group skips that
+   * look (a cursor over the entries in every persist); load() forgets it.
+   */
+  private readonly cleanTails = new Set<ShardId>();
 
   constructor(env: LmdbEnv) {
     this.dbs = openLogDbs(env);
@@ -59,6 +66,7 @@ export class LmdbLogStore implements LogStore {
     const { view, damage } = scanGroup(this.dbs, shardId);
     this.views.set(shardId, view);
     this.failures.delete(shardId);
+    this.cleanTails.delete(shardId);
     const state = {
       hardState: view.hardState,
       snapshotMeta: view.snapshotMeta,
@@ -144,6 +152,7 @@ export class LmdbLogStore implements LogStore {
 
   private async removeGroupNow(shardId: ShardId): Promise<void> {
     this.writableView(shardId);
+    this.cleanTails.delete(shardId);
     const next: GroupView = { ...emptyGroupRecord, snapshotMeta: undefined };
     return this.write(shardId, next, () => {
       this.removeKeys(entryKeysBetween(this.dbs, shardId, 0));
@@ -169,9 +178,13 @@ export class LmdbLogStore implements LogStore {
     };
     const puts = entries.map((entry): [EntryKey, Buffer] => [[shardId, entry.index], encodeEntry(entry)]);
     const record = encodeGroupRecord(next);
+    const isCleanAppend = first?.index === view.lastIndex + 1 && this.cleanTails.has(shardId);
     return this.write(shardId, next, () => {
       // Entries after the new last one belong to a replaced suffix (or are damaged leftovers).
-      if (first !== undefined) this.removeKeys(this.entryKeysAfter(shardId, lastIndex, view.lastIndex));
+      if (first !== undefined && !isCleanAppend) {
+        this.removeKeys(this.entryKeysAfter(shardId, lastIndex, view.lastIndex));
+        this.cleanTails.add(shardId);
+      }
       for (const [key, value] of puts) this.dbs.entries.put(key, value);
       if (view.hasStaleSnapshot === true) this.dbs.snapshots.remove(shardId);
       return this.dbs.groups.put(shardId, record);

@@ -1,0 +1,29 @@
+import { expect, test } from 'vitest';
+import { decodeCommand, encodeCommand, type PostedEntry, type ShardCommand } from './commands.js';
+
+const messages: PostedEntry[] = [{ ttlSeconds: 300, delaySeconds: 0, entry: new Uint8Array([1, 2, 3]) }, { id: 'x', ttlSeconds: 60, delaySeconds: 5, entry: new Uint8Array([4]) }];
+const post: ShardCommand = {
+  type: 'post', nowMs: 1_763_800_000_123, project: 'p', queue: 'q', clientId: 'c', commandId: 'k', messages,
+  expectedMetadata: { _max_messages_post_size: null, _default_message_ttl: 300, _default_message_delay: null },
+};
+
+test('the bytes of a post this process encoded give back the command it encoded, without decoding them', () => {
+  const data = encodeCommand(post);
+  expect(decodeCommand(data)).toBe(post);
+  // Held only until that decode: the bytes may outlive it, the command is not kept with them.
+  const again = decodeCommand(data);
+  expect(again).not.toBe(post);
+  expect(again.type === 'post' && again.commandId).toBe('k');
+  // Bytes that arrived otherwise (another replica's log, a copy) are decoded, to the same command.
+  const copy = decodeCommand(Uint8Array.from(data));
+  expect(copy).not.toBe(post);
+  const plain = (command: ShardCommand): unknown => ({ ...command, messages: (command.type === 'post' ? command.messages as PostedEntry[] : []).map((m) => ({ ...m, entry: [...m.entry] })) });
+  expect(plain(copy)).toEqual(plain(post));
+});
+
+test('any other command is decoded from its bytes', () => {
+  const metadata: ShardCommand = { type: 'setMetadata', nowMs: 1, project: 'p', queue: 'q', metadata: { a: 1 } };
+  const decoded = decodeCommand(encodeCommand(metadata));
+  expect(decoded).not.toBe(metadata);
+  expect(decoded).toEqual(metadata);
+});
