@@ -91,6 +91,12 @@ export interface StoredClaim {
   /** When the claim was created or last renewed. */
   readonly updatedMs: number;
   readonly ttlSeconds: number;
+  /**
+   * The grace of the claim's §5.2 lifetime extension while the extension is kept here and
+   * not in its messages' records (cluster/shard/claim-extension.ts). Absent in records
+   * written before it: their messages carry their extension themselves.
+   */
+  readonly graceSeconds?: number;
   /** Ascending. */
   readonly seqs: readonly number[];
 }

@@ -14,6 +14,7 @@ import type { LogIndex, ShardId } from '../../src/common/ids.js';
 import { encodeBody } from '../../src/cluster/shard/body-codec.js';
 import { encodeCommand, type ShardCommand } from '../../src/cluster/shard/commands.js';
 import { QueueFsm } from '../../src/cluster/shard/queue-fsm.js';
+import { ShardReader } from '../../src/cluster/shard/shard-reads.js';
 import { decodeShardImage } from '../../src/cluster/shard/shard-image.js';
 import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
@@ -69,6 +70,10 @@ function claimedSeqs(fsm: QueueFsm, claimId: string): number[] {
   return fsm.index.claim('p\u0000q', claimId)?.messages.map((m) => m.seq) ?? [];
 }
 
+function reads(fsm: QueueFsm): ShardReader {
+  return new ShardReader(fsm);
+}
+
 function lmdbDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'zaqar-claim-records-'));
   dirs.push(dir);
@@ -90,16 +95,19 @@ describe('claim records', () => {
     expect([...store.claims(shard)]).toEqual([]);
   });
 
-  test('a lifetime extension and a claim count are written to the message; release and expiry drop the record', () => {
+  test('a claim count is written at claim, the §5.2 extension only when the claim is released; release and expiry drop the record', () => {
     const store = new CountingStore();
     const fsm = new QueueFsm(shard, store);
     apply(fsm, { type: 'createQueue', nowMs: 0, project: 'p', queue: 'q', metadata: { _max_claim_count: 5, _dead_letter_queue: 'dlq' } });
     apply(fsm, post(0, [30, 3600]));
     apply(fsm, claim(0, id(0xc1), { ttlSeconds: 100, graceSeconds: 20 }));
-    expect(store.messageUpdates).toBe(2); // both counted, the first also extended
-    expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, ttlSeconds: 120, claimCount: 1, claimId: null });
-    expect(store.getMessage(key, 2)).toMatchObject({ expiresMs: 3_600_000, ttlSeconds: 3600, claimCount: 1 });
+    expect(store.messageUpdates).toBe(2); // both counted
+    expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 30_000, ttlSeconds: 30, claimCount: 1, claimId: null });
+    expect([...store.claims(shard)].map((c) => c.claim)).toMatchObject([{ id: id(0xc1), graceSeconds: 20 }]);
+    expect(reads(fsm).getMessages('p', 'q', { ids: [id(1)], nowMs: 31_000 })).toMatchObject([{ ttlSeconds: 120, claimId: id(0xc1) }]);
     apply(fsm, { type: 'release', nowMs: 1_000, project: 'p', queue: 'q', claimId: id(0xc1) });
+    expect(store.messageUpdates).toBe(3); // the extension outlives the claim: written into the first
+    expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, ttlSeconds: 120, claimCount: 1 });
     expect([...store.claims(shard)]).toEqual([]);
     apply(fsm, claim(2_000, id(0xc2), { ttlSeconds: 60 }));
     expect([...store.claims(shard)].map((c) => c.claim.id)).toEqual([id(0xc2)]);
@@ -107,6 +115,61 @@ describe('claim records', () => {
     expect(fsm.index.claimCount).toBe(0);
     expect([...store.claims(shard)]).toEqual([]);
     expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, claimCount: 2 });
+  });
+
+  test('messages a claim extends and its delete removes are never rewritten', () => {
+    const store = new CountingStore();
+    const fsm = new QueueFsm(shard, store);
+    apply(fsm, post(0, Array.from({ length: 20 }, () => 30)));
+    const claimed = apply(fsm, claim(1_000, id(0xc1), { ttlSeconds: 300, graceSeconds: 60 })) as { claim: { messages: { ttlSeconds: number }[] } };
+    expect(claimed.claim.messages.map((m) => m.ttlSeconds)).toEqual(Array.from({ length: 20 }, () => 360));
+    expect(fsm.index.claim('p\u0000q', id(0xc1))?.messages.map((m) => m.expiresMs)).toEqual(Array.from({ length: 20 }, () => 361_000));
+    // Past the messages' own ttl, the claim keeps them alive: gc leaves them, the delete finds them.
+    apply(fsm, { type: 'gc', nowMs: 40_000, removalsMax: 100 });
+    expect(reads(fsm).getMessages('p', 'q', { ids: [id(1)], nowMs: 40_000 })).toMatchObject([{ ttlSeconds: 360 }]);
+    expect(apply(fsm, { type: 'deleteMessage', nowMs: 40_000, project: 'p', queue: 'q', id: id(1), claimId: id(0xc1) })).toEqual({ outcome: 'deleted' });
+    const ids = Array.from({ length: 19 }, (_, i) => id(2 + i));
+    expect(apply(fsm, { type: 'deleteMessages', nowMs: 41_000, project: 'p', queue: 'q', ids, claimIds: [id(0xc1)] })).toEqual({ deleted: true });
+    expect(store.messageUpdates).toBe(0);
+    expect(store.claimWrites).toBe(2); // the claim, its last message deleted
+  });
+
+  test('an extension outlives the claim: after its expiry, and after a renewal that shortens it', () => {
+    const store = new CountingStore();
+    const fsm = new QueueFsm(shard, store);
+    apply(fsm, post(0, [30, 30]));
+    apply(fsm, claim(0, id(0xc1), { limit: 1, ttlSeconds: 100, graceSeconds: 20 }));
+    apply(fsm, claim(0, id(0xc2), { limit: 1, ttlSeconds: 100, graceSeconds: 20 }));
+    // Shortened to 11 s: the first extension (to 120 s) stays and is written, as the record no longer holds it.
+    apply(fsm, { type: 'renew', nowMs: 1_000, project: 'p', queue: 'q', claimId: id(0xc1), ttlSeconds: 10, graceSeconds: 0 });
+    expect(store.messageUpdates).toBe(1);
+    expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, ttlSeconds: 120 });
+    // Lengthened: the renewal's extension (to 1,060 s) replaces the first, in the record.
+    apply(fsm, { type: 'renew', nowMs: 1_000, project: 'p', queue: 'q', claimId: id(0xc2), ttlSeconds: 1_000, graceSeconds: 59 });
+    expect(store.messageUpdates).toBe(1);
+    expect(reads(fsm).getMessages('p', 'q', { ids: [id(2)], nowMs: 2_000 })).toMatchObject([{ ttlSeconds: 1_059 }]);
+    // The first claim expires at 11 s; the second is released: both extensions stay.
+    apply(fsm, { type: 'release', nowMs: 20_000, project: 'p', queue: 'q', claimId: id(0xc2) });
+    expect(store.messageUpdates).toBe(2);
+    expect(store.getMessage(key, 2)).toMatchObject({ expiresMs: 1_060_000, ttlSeconds: 1_059 });
+    expect([...store.claims(shard)]).toEqual([]);
+    apply(fsm, { type: 'gc', nowMs: 119_999, removalsMax: 10 });
+    expect(reads(fsm).getMessages('p', 'q', { ids: [id(1), id(2)], nowMs: 119_999 })).toHaveLength(2);
+    apply(fsm, { type: 'gc', nowMs: 120_000, removalsMax: 10 });
+    expect(store.getMessage(key, 1)).toBeUndefined();
+    expect(store.getMessage(key, 2)).toBeDefined();
+  });
+
+  test('a claim expiring writes its extension into the messages it still holds', () => {
+    const store = new CountingStore();
+    const fsm = new QueueFsm(shard, store);
+    apply(fsm, post(0, [30, 3600]));
+    apply(fsm, claim(0, id(0xc1), { ttlSeconds: 60, graceSeconds: 60 }));
+    expect(store.messageUpdates).toBe(0);
+    apply(fsm, { type: 'gc', nowMs: 60_000, removalsMax: 10 });
+    expect(store.messageUpdates).toBe(1); // the second lives past the claim anyway
+    expect(store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, ttlSeconds: 120 });
+    expect([...(fsm.index.free('p\u0000q')?.entries() ?? [])].map((e) => [e.seq, e.expiresMs])).toEqual([[1, 120_000], [2, 3_600_000]]);
   });
 
   test('a restart on LMDB keeps claims, their expiry, extended lifetimes and claim counts', async () => {
@@ -123,9 +186,13 @@ describe('claim records', () => {
     env = openLmdbEnv(dir);
     fsm = new QueueFsm(shard, new LmdbQueueStore(env));
     expect(claimedSeqs(fsm, id(0xc1))).toEqual([1, 2]);
-    expect(fsm.index.claim('p\u0000q', id(0xc1))).toMatchObject({ expiresMs: 100_000, ttlSeconds: 100, updatedMs: 0 });
-    expect(claimedSeqs(fsm, id(0xc2))).toEqual([3]);
-    expect(fsm.store.getMessage(key, 1)).toMatchObject({ expiresMs: 120_000, ttlSeconds: 120, claimCount: 1 });
+    expect(fsm.index.claim('p\u0000q', id(0xc1))).toMatchObject({ expiresMs: 100_000, ttlSeconds: 100, updatedMs: 0, graceSeconds: 20 });
+    expect(fsm.index.claim('p\u0000q', id(0xc1))?.messages.map((m) => m.expiresMs)).toEqual([120_000, 3_600_000]);
+    expect(fsm.store.getMessage(key, 1)).toMatchObject({ expiresMs: 30_000, ttlSeconds: 30, claimCount: 1 });
+    expect(reads(fsm).getMessages('p', 'q', { ids: [id(1)], nowMs: 31_000 })).toMatchObject([{ ttlSeconds: 120, claimCount: 1 }]);
+    // An image carries the extension on the message, as replicas of the earlier layout keep it.
+    const image = decodeShardImage(fsm.snapshot().data);
+    expect(image.queues[0]?.messages[0]).toMatchObject({ seq: 1, expiresMs: 120_000, ttlSeconds: 120, claimId: id(0xc1) });
     // The second claim lapses at 10 s: its message is free again, its record gone.
     expect(apply(fsm, claim(10_000, id(0xc3)))).toMatchObject({ claim: { messages: [{ seq: 3, claimId: id(0xc3), claimCount: 2 }] } });
     apply(fsm, { type: 'release', nowMs: 11_000, project: 'p', queue: 'q', claimId: id(0xc1) });
@@ -141,6 +208,22 @@ describe('claim records', () => {
     } finally {
       await env.close();
     }
+  });
+
+  test('claim records written before the extension field hold none: their messages carry it', () => {
+    const store = new CountingStore();
+    const fsm = new QueueFsm(shard, store);
+    apply(fsm, post(0, [30]));
+    // As the earlier version stored it: the message extended, the record without a grace.
+    store.updateMessage(key, { ...(store.getMessage(key, 1) as StoredMessage), expiresMs: 120_000, ttlSeconds: 120 });
+    store.putClaim(key, { id: id(0xc1), expiresMs: 100_000, updatedMs: 0, ttlSeconds: 100, seqs: [1] });
+    const reopened = new QueueFsm(shard, store);
+    expect(reopened.index.claim('p\u0000q', id(0xc1))?.messages).toMatchObject([{ seq: 1, expiresMs: 120_000 }]);
+    const writes = store.messageUpdates;
+    apply(reopened, { type: 'renew', nowMs: 1_000, project: 'p', queue: 'q', claimId: id(0xc1), ttlSeconds: 10, graceSeconds: 0 });
+    apply(reopened, { type: 'release', nowMs: 2_000, project: 'p', queue: 'q', claimId: id(0xc1) });
+    expect(store.messageUpdates).toBe(writes);
+    expect([...(reopened.index.free('p\u0000q')?.entries() ?? [])].map((e) => [e.seq, e.expiresMs])).toEqual([[1, 120_000]]);
   });
 
   test('a store with claims on its messages (before claim records) opens with them and goes on like a replica that never stopped', async () => {

@@ -23,6 +23,7 @@ import type { ShardId } from '../../common/ids.js';
 import type { QueueStore } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord } from '../records.js';
 import type { ShardCommand } from './commands.js';
+import { effectiveMessage } from './claim-extension.js';
 import { type ClaimIndex, queueKeyOf } from './claim-index.js';
 import { readMessageRecord } from './message-view.js';
 import type { AnyCommandResult, CommandResults } from './results.js';
@@ -70,8 +71,9 @@ function rebuildClaim(ref: ClaimReference, options: RepeatContext): ClaimRecord 
   const messages: MessageRecord[] = [];
   for (const [seq, id] of ref.held) {
     if (options.index.activeHolder(indexKey, seq, options.nowMs)?.id !== ref.id) continue;
-    const message = options.store.getMessage(key, seq);
-    if (message === undefined || message.id !== id) continue;
+    const stored = options.store.getMessage(key, seq);
+    if (stored === undefined || stored.id !== id) continue;
+    const message = effectiveMessage(options.index, indexKey, stored);
     messages.push(readMessageRecord(options.store, key, message, ref.id));
   }
   if (messages.length === 0) return null;

@@ -111,7 +111,7 @@ function run(ops: readonly Op[]): void {
         const modelClaim = id === undefined ? undefined : model.claims.get(id);
         if (id === undefined || claim === undefined || modelClaim === undefined) break;
         if (op.kind === 'renew') {
-          real.renew(claim, { expiresMs: nowMs + op.ttlMs, updatedMs: nowMs, ttlSeconds: 1 });
+          real.renew(claim, { expiresMs: nowMs + op.ttlMs, updatedMs: nowMs, ttlSeconds: 1, graceSeconds: 0 });
           modelClaim.expiresMs = nowMs + op.ttlMs;
         } else if (op.kind === 'release') {
           real.release(claim);

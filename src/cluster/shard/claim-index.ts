@@ -24,7 +24,12 @@ export interface ClaimEntry extends HeapItem {
   readonly queueKey: string;
   updatedMs: number;
   ttlSeconds: number;
-  /** Held messages in ascending seq order. */
+  /**
+   * The claim's §5.2 grace while its lifetime extension is not written into its messages'
+   * records (claim-extension.ts); undefined when it is (claims stored before this field).
+   */
+  graceSeconds?: number | undefined;
+  /** Held messages in ascending seq order, each with its effective (extended) expiry. */
   readonly messages: SeqEntry[];
 }
 
@@ -132,7 +137,7 @@ export class ClaimIndex {
   }
 
   /** Moves `messages` (all free) into a new claim. */
-  addClaim(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; messages: SeqEntry[] }): void {
+  addClaim(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; graceSeconds?: number | undefined; messages: SeqEntry[] }): void {
     const index = this.queueIndex(queueKey);
     assert(!index.claims.has(claim.id), () => `claim ${claim.id} already indexed`);
     assert(claim.messages.length > 0, 'a claim must hold a message');
@@ -146,7 +151,7 @@ export class ClaimIndex {
   }
 
   /** Adds a claimed message while rebuilding from storage (the claim is created on first use). */
-  restoreClaimed(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number }, message: SeqEntry): void {
+  restoreClaimed(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; graceSeconds?: number | undefined }, message: SeqEntry): void {
     const index = this.queueIndex(queueKey);
     let entry = index.claims.get(claim.id);
     if (entry === undefined) {
@@ -159,10 +164,11 @@ export class ClaimIndex {
     index.holders.set(message.seq, entry);
   }
 
-  renew(claim: ClaimEntry, update: { expiresMs: number; updatedMs: number; ttlSeconds: number }): void {
+  renew(claim: ClaimEntry, update: { expiresMs: number; updatedMs: number; ttlSeconds: number; graceSeconds: number }): void {
     claim.expiresMs = update.expiresMs;
     claim.updatedMs = update.updatedMs;
     claim.ttlSeconds = update.ttlSeconds;
+    claim.graceSeconds = update.graceSeconds;
     this.expiries.update(claim);
   }
 
@@ -196,10 +202,14 @@ export class ClaimIndex {
     this.dropClaim(claim);
   }
 
-  /** Releases every claim whose expiry is at or before `nowMs`; returns them (emptied). */
-  expireClaims(nowMs: number): ClaimEntry[] {
+  /**
+   * Releases every claim whose expiry is at or before `nowMs`; returns them (emptied).
+   * `beforeRelease` sees each while it still holds its messages.
+   */
+  expireClaims(nowMs: number, beforeRelease?: (claim: ClaimEntry) => void): ClaimEntry[] {
     const expired: ClaimEntry[] = [];
     for (let claim = this.expiries.peek(); claim !== undefined && claim.expiresMs <= nowMs; claim = this.expiries.peek()) {
+      beforeRelease?.(claim);
       this.release(claim);
       expired.push(claim);
     }

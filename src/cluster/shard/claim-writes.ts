@@ -6,13 +6,15 @@
  *
  * Storage: a claim is one record (StoredClaim) however many messages it holds, and which
  * claim holds a message is read from the index, so creating, renewing, releasing or
- * expiring a claim writes one record. A message's own record is rewritten only for what
- * outlives the claim: its claim count on a queue with a dead-letter policy (§5.7), and a
- * lifetime extended by §5.2, which stays extended after the claim ends.
+ * expiring a claim writes one record. The §5.2 extension is kept in the claim too
+ * (claim-extension.ts) and written into a message's record only when the claim ends
+ * without deleting it. A message's own record is otherwise rewritten only for its claim
+ * count on a queue with a dead-letter policy (§5.7).
  */
 import { assert } from '../../common/assert.js';
 import type { QueueKey, StoredClaim, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord } from '../records.js';
+import { type Extension, extendLifetime, writeExtensions } from './claim-extension.js';
 import { type ClaimEntry, queueKeyOf, queueOfKey } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { type DeadLetterConfig, deadLetterConfig, encodeOutboxEntry } from './dead-letter.js';
@@ -23,20 +25,10 @@ import { queueKey, removeStoredMessage, type ShardContext } from './shard-contex
 
 type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
 
-interface Extension {
-  readonly expiresMs: number;
-  readonly ttlSeconds: number;
-  readonly graceSeconds: number;
-}
-
-/** §5.2: messages that would die before the claim lapses live until claim expiry + grace. */
-function extendLifetime(message: StoredMessage, claim: Extension): StoredMessage {
-  if (message.expiresMs >= claim.expiresMs) return message;
-  return { ...message, expiresMs: claim.expiresMs + claim.graceSeconds * 1000, ttlSeconds: claim.ttlSeconds + claim.graceSeconds };
-}
-
 export function storedClaimOf(claim: ClaimEntry): StoredClaim {
-  return { id: claim.id, expiresMs: claim.expiresMs, updatedMs: claim.updatedMs, ttlSeconds: claim.ttlSeconds, seqs: claim.messages.map((m) => m.seq) };
+  const stored = { id: claim.id, expiresMs: claim.expiresMs, updatedMs: claim.updatedMs, ttlSeconds: claim.ttlSeconds };
+  const seqs = claim.messages.map((m) => m.seq);
+  return claim.graceSeconds === undefined ? { ...stored, seqs } : { ...stored, graceSeconds: claim.graceSeconds, seqs };
 }
 
 export function applyClaim(context: ShardContext, command: Command<'claim'>, nowMs: number): CommandResults['claim'] {
@@ -56,10 +48,10 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
       outboxSeqs.push(moveToDeadLetter(context, key, { message, body }, { deadLetter, nowMs }));
       continue;
     }
-    // Counted only where a dead-letter policy reads the count (§5.7).
+    // Counted only where a dead-letter policy reads the count (§5.7); the extension stays in the claim.
     const counted = deadLetter === undefined ? message : { ...message, claimCount: message.claimCount + 1 };
+    if (counted !== message) context.store.updateMessage(key, counted);
     const claimed = extendLifetime(counted, extension);
-    if (claimed !== message) context.store.updateMessage(key, claimed);
     held.push({ message: claimed, body, entry: { seq: claimed.seq, expiresMs: claimed.expiresMs, visibleMs: claimed.visibleMs } });
   }
   if (held.length === 0) return { claim: null, outboxSeqs };
@@ -68,6 +60,7 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
     expiresMs: extension.expiresMs,
     updatedMs: nowMs,
     ttlSeconds: command.ttlSeconds,
+    graceSeconds: command.graceSeconds,
     seqs: held.map((h) => h.entry.seq),
   };
   context.index.addClaim(indexKey, { ...stored, messages: held.map((h) => h.entry) });
@@ -112,16 +105,15 @@ export function applyRenew(context: ShardContext, command: Command<'renew'>, now
   const claim = context.index.claim(queueKeyOf(command.project, command.queue), command.claimId);
   if (claim === undefined) return { renewed: false };
   const extension: Extension = { expiresMs: nowMs + command.ttlSeconds * 1000, ttlSeconds: command.ttlSeconds, graceSeconds: command.graceSeconds };
+  // Messages that live past the new expiry keep the lifetime they have: the old extension is
+  // written into those it lengthened, as the new one will not reach them. The others are
+  // extended from the new expiry, which the renewed record holds.
+  writeExtensions(context, key, claim, (expiresMs) => expiresMs >= extension.expiresMs);
   for (const held of claim.messages) {
-    // The index holds each message's expiry: only those that would die first are read and rewritten.
     if (held.expiresMs >= extension.expiresMs) continue;
-    const message = context.store.getMessage(key, held.seq);
-    assert(message !== undefined, () => `claim ${command.claimId} lost seq ${held.seq}`);
-    const renewed = extendLifetime(message, extension);
-    context.store.updateMessage(key, renewed);
-    context.index.setClaimedExpiry(claim, held.seq, renewed.expiresMs);
+    context.index.setClaimedExpiry(claim, held.seq, extension.expiresMs + extension.graceSeconds * 1000);
   }
-  context.index.renew(claim, { expiresMs: extension.expiresMs, updatedMs: nowMs, ttlSeconds: command.ttlSeconds });
+  context.index.renew(claim, { expiresMs: extension.expiresMs, updatedMs: nowMs, ttlSeconds: command.ttlSeconds, graceSeconds: command.graceSeconds });
   context.store.putClaim(key, storedClaimOf(claim));
   return { renewed: true };
 }
@@ -129,15 +121,19 @@ export function applyRenew(context: ShardContext, command: Command<'renew'>, now
 export function applyRelease(context: ShardContext, command: Command<'release'>): CommandResults['release'] {
   const claim = context.index.claim(queueKeyOf(command.project, command.queue), command.claimId);
   if (claim === undefined) return { released: false };
+  const key = queueKey(context, command.project, command.queue);
+  writeExtensions(context, key, claim);
   context.index.release(claim);
-  context.store.removeClaim(queueKey(context, command.project, command.queue), command.claimId);
+  context.store.removeClaim(key, command.claimId);
   return { released: true };
 }
 
 /** Returns the messages of claims lapsed at `nowMs` to their queues and drops the claims' records. */
 export function expireClaims(context: ShardContext, nowMs: number): void {
-  for (const claim of context.index.expireClaims(nowMs)) {
+  const keyOf = (claim: ClaimEntry): QueueKey => {
     const { project, queue } = queueOfKey(claim.queueKey);
-    context.store.removeClaim(queueKey(context, project, queue), claim.id);
-  }
+    return queueKey(context, project, queue);
+  };
+  const expired = context.index.expireClaims(nowMs, (claim) => writeExtensions(context, keyOf(claim), claim));
+  for (const claim of expired) context.store.removeClaim(keyOf(claim), claim.id);
 }

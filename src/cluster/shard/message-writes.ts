@@ -7,6 +7,7 @@ import type { StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
 import { derivedSeqLimit } from '../../common/ids.js';
 import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
+import { effectiveMessage } from './claim-extension.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
 import type { PostedMessage, ShardCommand } from './commands.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
@@ -59,7 +60,8 @@ function postedRecord(posted: PostedMessage, seq: number, clientId: string, time
 export function applyDeleteMessage(context: ShardContext, command: Command<'deleteMessage'>, nowMs: number): CommandResults['deleteMessage'] {
   const key = queueKey(context, command.project, command.queue);
   const seq = context.store.seqOfId(key, command.id);
-  const message = seq === undefined ? undefined : context.store.getMessage(key, seq);
+  const stored = seq === undefined ? undefined : context.store.getMessage(key, seq);
+  const message = stored === undefined ? undefined : effectiveMessage(context.index, queueKeyOf(command.project, command.queue), stored);
   if (message === undefined || message.expiresMs <= nowMs) return { outcome: 'missing' };
   const activeClaim = context.index.activeHolder(queueKeyOf(command.project, command.queue), message.seq, nowMs);
   const outcome = deleteOutcome(activeClaim?.id ?? null, command.claimId);

@@ -24,7 +24,7 @@
  */
 import { assert, unreachable } from '../../common/assert.js';
 import type { LogIndex, ShardId } from '../../common/ids.js';
-import type { QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
+import type { QueueKey, QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
 import { ClaimIndex, queueKeyOf } from './claim-index.js';
 import { AppliedWindow, type AppliedWindowLimits, defaultAppliedWindowLimits } from './applied-window.js';
 import { applyClaim, applyRelease, applyRenew, expireClaims } from './claim-writes.js';
@@ -43,7 +43,7 @@ import { applyCreateQueue, applyDeleteQueue, applyPurge, applySetMetadata } from
 import type { AnyCommandResult } from './results.js';
 import type { ShardContext } from './shard-context.js';
 import { captureShardImage, decodeShardImage, encodeShardImage, installShardImage } from './shard-image.js';
-import { ClaimsOnMessages, hasClaimFields, StoredClaims, withClaimFields, withoutClaimFields } from './stored-claims.js';
+import { ClaimsOnMessages, hasClaimFields, StoredClaims, withoutClaimFields } from './stored-claims.js';
 import { applySubscription } from './subscription-writes.js';
 
 export interface LogEntryData {
@@ -156,7 +156,7 @@ export class QueueFsm {
     this.index.clear();
     this.bindings.load(image.queues);
     for (const { project, name, messages } of image.queues) {
-      for (const message of messages) this.indexMessage(queueKeyOf(project, name), message);
+      for (const message of messages) this.indexMessage(queueKeyOf(project, name), message, undefined);
     }
   }
 
@@ -262,19 +262,25 @@ export class QueueFsm {
   private rebuildIndex(): void {
     const claims = new StoredClaims(this.store.claims(this.shardId), this.meta.lastNowMs);
     const onMessages = new ClaimsOnMessages();
+    const extended: { key: QueueKey; message: StoredMessage }[] = [];
     for (const { project, name } of this.store.allQueues(this.shardId)) {
       const key = { shardId: this.shardId, project, queue: name };
       const indexKey = queueKeyOf(project, name);
       for (const message of this.store.messages(key, 0)) {
         const record = claims.holding(indexKey, message.seq);
-        if (record === undefined && hasClaimFields(message, this.meta.lastNowMs)) onMessages.add(key, message);
-        this.indexMessage(indexKey, record === undefined ? message : withClaimFields(message, record));
+        const onMessage = record === undefined && hasClaimFields(message, this.meta.lastNowMs);
+        if (onMessage) onMessages.add(key, message);
+        const imaged = onMessage ? message : claims.imaged(indexKey, message);
+        // A lapsed claim's extension outlives its record, which goes below: into the message.
+        if (record === undefined && imaged.expiresMs !== message.expiresMs) extended.push({ key, message: imaged });
+        this.indexMessage(indexKey, imaged, record?.graceSeconds);
       }
     }
     for (const { key, claim, messages } of onMessages.records()) {
       this.store.putClaim(key, claim);
       for (const message of messages) this.store.updateMessage(key, withoutClaimFields(message));
     }
+    for (const { key, message } of extended) this.store.updateMessage(key, message);
     for (const { project, queue, claim } of claims.lapsed) this.store.removeClaim({ shardId: this.shardId, project, queue }, claim.id);
     if (onMessages.size > 0 || claims.lapsed.length > 0) this.wrote();
   }
@@ -284,10 +290,12 @@ export class QueueFsm {
     this.hasUncommittedWrites = true;
   }
 
-  private indexMessage(indexKey: string, message: StoredMessage): void {
+  /** Indexes a message as the claims see it (StoredClaims.imaged), its claim with the grace its record keeps. */
+  private indexMessage(indexKey: string, message: StoredMessage, graceSeconds: number | undefined): void {
     const entry = { seq: message.seq, expiresMs: message.expiresMs, visibleMs: message.visibleMs };
     if (message.claimId !== null && message.claimExpiresMs > this.meta.lastNowMs) {
-      const claim = { id: message.claimId, expiresMs: message.claimExpiresMs, updatedMs: message.claimUpdatedMs, ttlSeconds: message.claimTtlSeconds };
+      const stamped = { id: message.claimId, expiresMs: message.claimExpiresMs, updatedMs: message.claimUpdatedMs, ttlSeconds: message.claimTtlSeconds };
+      const claim = graceSeconds === undefined ? stamped : { ...stamped, graceSeconds };
       this.index.restoreClaimed(indexKey, claim, entry);
     } else {
       this.index.addFree(indexKey, entry);

@@ -32,7 +32,7 @@ import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
 import { queueKeyOf } from './claim-index.js';
-import { ClaimsOnMessages, hasClaimFields, StoredClaims, withClaimFields, withoutClaimFields } from './stored-claims.js';
+import { ClaimsOnMessages, hasClaimFields, StoredClaims, withoutClaimFields } from './stored-claims.js';
 
 export interface ImageQueue {
   readonly project: string;
@@ -62,7 +62,7 @@ export function captureShardImage(store: QueueStore, shardId: ShardId, meta: Sha
   for (const { project, name, queue } of store.allQueues(shardId)) {
     const key: QueueKey = { shardId, project, queue: name };
     const indexKey = queueKeyOf(project, name);
-    const messages = [...store.messages(key, 0)].map((message) => withClaimFields(message, claims.holding(indexKey, message.seq)));
+    const messages = [...store.messages(key, 0)].map((message) => claims.imaged(indexKey, message));
     const bodies = messages.map((message) => {
       const body = store.getBody(key, message.seq);
       assert(body !== undefined, () => `shard ${shardId}: message ${message.id} has no body`);

@@ -10,6 +10,7 @@
 import { isTruthy } from '../../common/truthiness.js';
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
+import { effectiveMessage, extendLifetime, pendingExtension } from './claim-extension.js';
 import { queueKeyOf } from './claim-index.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { existingQueue } from './queue-existence.js';
@@ -71,7 +72,8 @@ export class ShardReader {
     const clientId = normaliseClientId(options.clientId);
     const found: MessageRecord[] = [];
     if (options.limit <= 0) return found;
-    for (const message of this.fsm.store.messages(key, options.afterSeq ?? 0)) {
+    for (const stored of this.fsm.store.messages(key, options.afterSeq ?? 0)) {
+      const message = effectiveMessage(this.fsm.index, indexKey, stored);
       const activeClaimId = this.fsm.index.activeHolder(indexKey, message.seq, options.nowMs)?.id ?? null;
       if (!isListed(message, activeClaimId, { ...options, clientId })) continue;
       found.push(readMessageRecord(this.fsm.store, key, message, activeClaimId));
@@ -96,7 +98,8 @@ export class ShardReader {
     const found: MessageRecord[] = [];
     for (const id of new Set(options.ids)) {
       const seq = this.fsm.store.seqOfId(key, id);
-      const message = seq === undefined ? undefined : this.fsm.store.getMessage(key, seq);
+      const stored = seq === undefined ? undefined : this.fsm.store.getMessage(key, seq);
+      const message = stored === undefined ? undefined : effectiveMessage(this.fsm.index, queueKeyOf(project, queue), stored);
       if (message === undefined || message.expiresMs <= options.nowMs) continue;
       const activeClaim = this.fsm.index.activeHolder(queueKeyOf(project, queue), message.seq, options.nowMs);
       found.push(readMessageRecord(this.fsm.store, key, message, activeClaim?.id ?? null));
@@ -109,8 +112,10 @@ export class ShardReader {
     if (claim === undefined || claim.expiresMs <= options.nowMs) return null;
     const key = this.key(project, queue);
     const messages: MessageRecord[] = [];
+    const extension = pendingExtension(claim);
     for (const held of claim.messages) {
-      const message = this.fsm.store.getMessage(key, held.seq);
+      const stored = this.fsm.store.getMessage(key, held.seq);
+      const message = stored === undefined || extension === undefined ? stored : extendLifetime(stored, extension);
       if (message === undefined || message.expiresMs <= options.nowMs) continue;
       messages.push(readMessageRecord(this.fsm.store, key, message, claim.id));
     }

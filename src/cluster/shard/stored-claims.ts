@@ -5,12 +5,14 @@
  * store had before claim records, so images install on replicas of either layout.
  *
  * Conversions: capturing an image stamps each message with the live record holding it
- * (`withClaimFields`); installing an image, or opening a store written before claim
+ * and writes the record's §5.2 extension into it (`withClaimFields`), as messages carried
+ * their extension before claim records held it; installing an image, or opening a store written before claim
  * records, gathers the claims found on messages into records (`ClaimsOnMessages`) and
  * stores the messages without them, so a message's own fields never name a claim that
  * was released since (they would revive it at the next start).
  */
 import type { QueueKey, StoredClaim, StoredMessage } from '../../log/queue-store.js';
+import { extendLifetime, pendingExtension } from './claim-extension.js';
 import { queueKeyOf } from './claim-index.js';
 
 interface ClaimOfQueue {
@@ -24,26 +26,41 @@ export class StoredClaims {
   private readonly bySeq = new Map<string, Map<number, StoredClaim>>();
   /** Records of claims that lapsed (kept by no message of the index): to be removed. */
   readonly lapsed: ClaimOfQueue[] = [];
+  private readonly nowMs: number;
 
   constructor(records: Iterable<ClaimOfQueue>, nowMs: number) {
+    this.nowMs = nowMs;
     for (const record of records) {
-      if (record.claim.expiresMs <= nowMs) {
-        this.lapsed.push(record);
-        continue;
-      }
+      if (record.claim.expiresMs <= nowMs) this.lapsed.push(record);
       const indexKey = queueKeyOf(record.project, record.queue);
       let seqs = this.bySeq.get(indexKey);
       if (seqs === undefined) {
         seqs = new Map();
         this.bySeq.set(indexKey, seqs);
       }
-      for (const seq of record.claim.seqs) seqs.set(seq, record.claim);
+      for (const seq of record.claim.seqs) {
+        // A live claim wins over a lapsed record still naming the seq.
+        if ((seqs.get(seq)?.expiresMs ?? 0) <= nowMs) seqs.set(seq, record.claim);
+      }
     }
   }
 
   /** The live claim whose record names `seq` of the queue (a seq deleted since has no message to ask). */
   holding(queueKey: string, seq: number): StoredClaim | undefined {
-    return this.bySeq.get(queueKey)?.get(seq);
+    const claim = this.bySeq.get(queueKey)?.get(seq);
+    return claim !== undefined && claim.expiresMs > this.nowMs ? claim : undefined;
+  }
+
+  /**
+   * The message as the claims see it: stamped with its live claim (withClaimFields), and
+   * extended by the claim that held it, live or lapsed, when that claim kept the extension.
+   */
+  imaged(queueKey: string, message: StoredMessage): StoredMessage {
+    const claim = this.bySeq.get(queueKey)?.get(message.seq);
+    if (claim === undefined) return withoutClaimFields(message);
+    if (claim.expiresMs > this.nowMs) return withClaimFields(message, claim);
+    const extension = pendingExtension(claim);
+    return withoutClaimFields(extension === undefined ? message : extendLifetime(message, extension));
   }
 }
 
@@ -52,10 +69,12 @@ export function hasClaimFields(message: StoredMessage, nowMs: number): boolean {
   return message.claimId !== null && message.claimExpiresMs > nowMs;
 }
 
-/** The message as an image carries it: stamped with the claim holding it, or with none. */
+/** The message as an image carries it: stamped with the claim holding it (and its extension), or with none. */
 export function withClaimFields(message: StoredMessage, claim: StoredClaim | undefined): StoredMessage {
   if (claim === undefined) return withoutClaimFields(message);
-  return { ...message, claimId: claim.id, claimExpiresMs: claim.expiresMs, claimUpdatedMs: claim.updatedMs, claimTtlSeconds: claim.ttlSeconds };
+  const extension = pendingExtension(claim);
+  const extended = extension === undefined ? message : extendLifetime(message, extension);
+  return { ...extended, claimId: claim.id, claimExpiresMs: claim.expiresMs, claimUpdatedMs: claim.updatedMs, claimTtlSeconds: claim.ttlSeconds };
 }
 
 /** The message as a store keeps it now: its claim, if any, is in a claim record. */

@@ -12,6 +12,8 @@ import { encodeBody } from '../../../src/cluster/shard/body-codec.js';
 import { dedupKeyOf, needsCommandId } from '../../../src/cluster/shard/command-ids.js';
 import type { ShardCommand } from '../../../src/cluster/shard/commands.js';
 import type { QueueFsm } from '../../../src/cluster/shard/queue-fsm.js';
+import { effectiveMessage } from '../../../src/cluster/shard/claim-extension.js';
+import type { StoredClaim } from '../../../src/log/queue-store.js';
 
 export function randomCommands(seed: number, count: number): ShardCommand[] {
   const commands = commandSequence(seed, count);
@@ -93,7 +95,11 @@ export function dumpState(fsm: QueueFsm): unknown {
     .sort((x, y) => `${x.project}/${x.name}`.localeCompare(`${y.project}/${y.name}`))
     .map(({ project, name, queue }) => {
       const key = { shardId: shard, project, queue: name };
-      const messages = [...store.messages(key, 0)].map((m) => ({ ...m, body: [...(store.getBody(key, m.seq) ?? [])] }));
+      // A held message as readers see it: its claim's §5.2 extension is in the claim's record
+      // or, on a replica that installed an image or converted an older store, in the message.
+      const messages = [...store.messages(key, 0)]
+        .map((m) => effectiveMessage(fsm.index, `${project}\u0000${name}`, m))
+        .map((m) => ({ ...m, body: [...(store.getBody(key, m.seq) ?? [])] }));
       const free = [...(fsm.index.free(`${project}\u0000${name}`)?.entries() ?? [])];
       const claims = [...fsm.index.claims(`${project}\u0000${name}`).values()]
         .map((c) => ({ id: c.id, expiresMs: c.expiresMs, updatedMs: c.updatedMs, ttlSeconds: c.ttlSeconds, messages: c.messages }))
@@ -105,10 +111,16 @@ export function dumpState(fsm: QueueFsm): unknown {
     .map(({ project, queue, claim }) => ({
       project,
       queue,
-      claim: { ...claim, seqs: claim.seqs.filter((seq) => store.getMessage({ shardId: shard, project, queue }, seq) !== undefined) },
+      claim: { ...withoutGrace(claim), seqs: claim.seqs.filter((seq) => store.getMessage({ shardId: shard, project, queue }, seq) !== undefined) },
     }))
     .sort((x, y) => `${x.project}/${x.queue}/${x.claim.id}`.localeCompare(`${y.project}/${y.queue}/${y.claim.id}`));
   const outbox = [...store.outbox(shard)].map((o) => ({ seq: o.seq, data: [...o.data] }));
   const applied = [...store.applied(shard)].map((r) => ({ index: r.index, data: [...r.data] }));
   return { queues, claimRecords, outbox, applied, windowSize: fsm.windowSize, meta: store.getShardMeta(shard) };
+}
+
+/** A claim record without where its extension is kept (see dumpState). */
+function withoutGrace(claim: StoredClaim): StoredClaim {
+  const { graceSeconds: _, ...rest } = claim;
+  return rest;
 }
