@@ -59,7 +59,7 @@ export interface RaftShardHostOptions {
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
-  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites'>>;
+  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites' | 'applyBytesMax'>>;
   /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
   readonly persistRoundsInFlightMax?: number;
   readonly limits?: Partial<ShardGroupLimits>;
