@@ -6,10 +6,14 @@
  * write thread included) and the main thread's apply time per message for claims and for
  * deletes. Bounded by `--rounds`; timings are printed, never checked.
  *
- *   npx tsx bench/claim-apply.ts [--rounds N] [--dist DIR]
+ *   npx tsx bench/claim-apply.ts [--rounds N] [--dist DIR] [--message-ttl S] [--entries]
  *
  * `--dist DIR` loads the state machine from another build's output (e.g. a copy of an
- * earlier `dist/`), for before/after runs in one process type.
+ * earlier `dist/`), for before/after runs in one process type. `--message-ttl S` (default
+ * 3600): messages living less than the claim's 60 s + 60 s grace are rewritten by every
+ * claim (§5.2 lifetime extension), as in the e2e bench (300 s). `--entries`: posts carry
+ * their messages as the proposer builds them on a current cluster (queue-store entries,
+ * ids derived from seqs), instead of as plain messages the apply encodes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,8 @@ const option = (name: string): string | undefined => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 const rounds = Number(option('rounds') ?? 1500);
+const messageTtlSeconds = Number(option('message-ttl') ?? 3600);
+const asEntries = argv.includes('--entries');
 const dist = option('dist');
 const source = (path: string): string =>
   dist === undefined ? `../src/${path}.ts` : pathToFileURL(join(resolve(dist), 'src', `${path}.js`)).href;
@@ -33,6 +39,9 @@ interface Fsm {
 const { QueueFsm } = (await import(source('cluster/shard/queue-fsm'))) as { QueueFsm: new (shard: number, store: unknown) => Fsm };
 const { encodeCommand } = (await import(source('cluster/shard/commands'))) as { encodeCommand: (command: unknown) => Uint8Array };
 const { encodeBody } = (await import(source('cluster/shard/body-codec'))) as { encodeBody: (body: unknown) => Uint8Array };
+const { postedMessages } = (await import(source('cluster/shard/posted-messages'))) as {
+  postedMessages: (messages: unknown[], options: unknown) => { messages: unknown[] };
+};
 const { openLmdbEnv } = (await import(source('log/lmdb/lmdb-env'))) as { openLmdbEnv: (dir: string) => { close(): Promise<void> } };
 const { LmdbQueueStore } = (await import(source('log/lmdb/lmdb-queue-store'))) as {
   LmdbQueueStore: new (env: unknown) => { committed(): Promise<void>; flushed(): Promise<void> };
@@ -49,7 +58,10 @@ try {
   let idCount = 0;
   const nextId = (): string => (idCount++).toString(16).padStart(24, '0');
   for (let i = 0; i < rounds * 2; i++) {
-    const messages = Array.from({ length: 10 }, () => ({ id: nextId(), body, ttlSeconds: 3600, delaySeconds: 0, checksum: null }));
+    const messages = asEntries
+      ? postedMessages(Array.from({ length: 10 }, () => ({ body: null, encodedBody: body, ttlSeconds: messageTtlSeconds, delaySeconds: 0 })),
+        { nowMs, clientId: 'c', enableChecksum: false, asEntries: true, derivesIds: true }).messages
+      : Array.from({ length: 10 }, () => ({ id: nextId(), body, ttlSeconds: messageTtlSeconds, delaySeconds: 0, checksum: null }));
     apply({ type: 'post', nowMs, project: 'p', queue: 'q', clientId: 'c', messages });
     if (i % 50 === 0) await store.committed();
   }

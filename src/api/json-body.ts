@@ -10,9 +10,15 @@
  * "could not be parsed". Nesting depth is bounded so a hostile body cannot overflow
  * the stack.
  */
+import { EncodedJson } from './encoded-json.js';
 import { BrokerError, invalidBody } from './errors.js';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** Parsed bodies hold only plain values; a reply can also hold an EncodedJson (a stored message body). */
+export type JsonValue = null | boolean | number | string | EncodedJson | JsonValue[] | { [key: string]: JsonValue };
+
+export function isJsonObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof EncodedJson);
+}
 
 export interface ParsedJson {
   readonly value: JsonValue;

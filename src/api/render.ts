@@ -6,6 +6,7 @@
  * active and then as the last parameter, where python-zaqarclient looks for it.
  */
 import type { ClaimRecord, MessageRecord, QueueStatsRecord } from '../cluster/records.js';
+import { EncodedJson } from './encoded-json.js';
 import type { JsonValue } from './json-body.js';
 
 export function queuePath(queue: string): string {
@@ -24,6 +25,11 @@ export function ageSeconds(sinceMs: number, nowMs: number): number {
   return Math.max(0, Math.floor((nowMs - sinceMs) / 1000));
 }
 
+/** A stored body as its bytes (an EncodedJson), a forwarded one as the value it was decoded to. */
+function renderedBody(message: MessageRecord): JsonValue {
+  return message.body instanceof Uint8Array ? new EncodedJson(message.body) : message.body as JsonValue;
+}
+
 export function renderMessage(queue: string, message: MessageRecord, nowMs: number): JsonValue {
   const href = messagePath(queue, message.id) + (message.claimId === null ? '' : `?claim_id=${message.claimId}`);
   const rendered: { [key: string]: JsonValue } = {
@@ -31,7 +37,7 @@ export function renderMessage(queue: string, message: MessageRecord, nowMs: numb
     href,
     ttl: message.ttlSeconds,
     age: ageSeconds(message.createdMs, nowMs),
-    body: message.body as JsonValue,
+    body: renderedBody(message),
   };
   if (message.checksum !== undefined) rendered['checksum'] = message.checksum;
   return rendered;
@@ -45,7 +51,7 @@ export function renderPopped(message: MessageRecord, nowMs: number): JsonValue {
     ttl: message.ttlSeconds,
     claim_count: message.claimCount,
     claim_id: null,
-    body: message.body as JsonValue,
+    body: renderedBody(message),
   };
 }
 

@@ -10,7 +10,7 @@
  * Unlike the reference (500 on topic messages and subscriptions), those routes work as
  * their queue equivalents.
  */
-import type { JsonValue } from './json-body.js';
+import { isJsonObject, type JsonValue } from './json-body.js';
 import type { ApiCall, ApiReply, Operation } from './operation.js';
 
 /** Appended to the project to form its topic namespace; a newline cannot occur in a header. */
@@ -42,7 +42,7 @@ export function onTopic(policy: string, operation: Operation, reshape?: (reply: 
 }
 
 function objectOf(body: JsonValue | undefined): { [key: string]: JsonValue } | undefined {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
+  return isJsonObject(body) ? body : undefined;
 }
 
 /** `{queues, links, count?}` → `{topics, links}`, detailed metadata shown by the topic rule. */

@@ -17,6 +17,7 @@ import type { NodeId, ShardId } from '../common/ids.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
 import { changeShardMembership, type MembershipChange, type MembershipDeps } from './membership.js';
 import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
+import { withDecodedBodies } from './shard/message-view.js';
 import type { AnyCommandResult } from './shard/results.js';
 import { answerShardQuery, type ShardQuery } from './shard/shard-query.js';
 import type { ShardGroup } from './shard-group.js';
@@ -85,7 +86,7 @@ export async function serveForward(group: ShardGroup | undefined, request: Repli
     case 'query':
       return replyOf(async () => {
         await group.readBarrier();
-        return { kind: 'answered', answer: await answerShardQuery(group.fsm.fsm, request.query) };
+        return { kind: 'answered', answer: withDecodedBodies(await answerShardQuery(group.fsm.fsm, request.query)) };
       });
     case 'membership': {
       const { membership } = options;
@@ -99,7 +100,7 @@ export async function serveForward(group: ShardGroup | undefined, request: Repli
       return replyOf(async () => {
         const result = await group.propose(request.command);
         if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
-        return { kind: 'applied', result };
+        return { kind: 'applied', result: withDecodedBodies(result) };
       });
     default:
       return unreachable(request, 'forward request');

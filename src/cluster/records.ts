@@ -28,6 +28,12 @@ export interface MessageRecord {
   readonly id: string;
   /** The message's marker: per-queue sequence number, assigned in post order. */
   readonly seq: number;
+  /**
+   * The body: as stored, its msgpack bytes (shard/body-codec.ts, a Uint8Array), decoded only
+   * by a reply that needs JSON; decoded already (any JSON value, never a Uint8Array) when it
+   * came over a forwarding hop, which carries decoded bodies (shard/message-view.ts
+   * `withDecodedBodies`).
+   */
   readonly body: unknown;
   /** Current lifetime in seconds (claims can extend it), counted from `createdMs`. */
   readonly ttlSeconds: number;

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import type { StoredMessage } from './queue-store.js';
 import { derivedMessageId } from '../common/ids.js';
-import { decodeMessageEntry, encodeMessageEntry, encodePostedEntries, encodePostedEntry, entryBody, entryHoldsIdTail, withPostTimes } from './message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, encodePostedEntries, encodePostedEntry, entryBody, entryHoldsIdTail, withPostTimes, withUpdatedFields } from './message-entry.js';
 
 const message: StoredMessage = {
   id: '5f1e2d3c4b5a69788796a5b4',
@@ -72,6 +72,22 @@ test('withPostTimes rewrites the times of a copy and leaves the entry it was giv
     });
     expect([...entryBody(later)]).toEqual([1, 2]);
     expect(Buffer.from(entry).equals(before)).toBe(true);
+  }
+});
+
+test('withUpdatedFields rewrites a posted entry\'s lifetime and claim count in a copy, and declines what that layout cannot hold', () => {
+  for (const clientId of [posted.clientId, 'c', 'ü'.repeat(200)]) {
+    const entry = encodePostedEntry({ ...posted, clientId }, new Uint8Array([1, 2]));
+    const before = Buffer.from(entry);
+    const stored = decodeMessageEntry(entry, 1);
+    const extended: StoredMessage = { ...stored, ttlSeconds: stored.ttlSeconds + 90, expiresMs: stored.expiresMs + 90_000, claimCount: 2 };
+    const updated = withUpdatedFields(entry, extended);
+    expect(updated === undefined ? undefined : decodeMessageEntry(updated, 1)).toEqual(extended);
+    expect(updated === undefined ? undefined : [...entryBody(updated)]).toEqual([1, 2]);
+    expect(Buffer.from(entry).equals(before)).toBe(true);
+    expect(withUpdatedFields(entry, { ...extended, claimCount: 200 })).toBeUndefined();
+    expect(withUpdatedFields(entry, { ...extended, claimId: message.claimId })).toBeUndefined();
+    expect(withUpdatedFields(encodeMessageEntry(stored, new Uint8Array([1, 2])), extended)).toBeUndefined();
   }
 });
 

@@ -168,6 +168,29 @@ export function withPostTimes(entry: Uint8Array, times: PostTimes): Uint8Array {
   return copy;
 }
 
+/**
+ * The entry of an update of `message` (same id, Client-ID and checksum; new lifetime or
+ * claim count) written over a copy of its entry in the `encodePostedEntry` layout, without
+ * encoding the header again; undefined when the entry has another layout or the message
+ * holds what that layout cannot (claim fields, a claim count above a fixint).
+ */
+export function withUpdatedFields(entry: Uint8Array, message: StoredMessage): Uint8Array | undefined {
+  if (message.claimId !== null || message.claimExpiresMs !== 0 || message.claimUpdatedMs !== 0 || message.claimTtlSeconds !== 0
+    || !(message.claimCount >= 0 && message.claimCount < 0x80 && Number.isInteger(message.claimCount))) return undefined;
+  const view = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
+  if (view[0] !== format || view[prefixBytes] !== (0x90 | headerFields)) return undefined;
+  const at = skipString(view, skipString(view, prefixBytes + 1));
+  const claimAt = at + 4 * float64Element;
+  for (let field = 0; field < 4; field++) if (view[at + field * float64Element] !== msgpackFloat64) return undefined;
+  for (let i = 0; i < emptyClaim.length - 1; i++) if (view[claimAt + i] !== emptyClaim[i]) return undefined;
+  if ((view[claimAt + emptyClaim.length - 1] ?? 0x80) >= 0x80) return undefined;
+  const copy = Buffer.from(view);
+  [message.createdMs, message.ttlSeconds, message.expiresMs, message.visibleMs]
+    .forEach((value, field) => copy.writeDoubleBE(value, at + field * float64Element + 1));
+  copy[claimAt + emptyClaim.length - 1] = message.claimCount;
+  return copy;
+}
+
 export function decodeMessageEntry(entry: Uint8Array, seq: number): StoredMessage {
   const header = packr.unpack(entry.subarray(prefixBytes, prefixBytes + headerLength(entry))) as Header;
   assert(Array.isArray(header) && header.length === headerFields, 'malformed queue entry header');

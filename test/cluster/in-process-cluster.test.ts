@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { InProcessCluster, waitFor } from './support/in-process.js';
+import { bodyOf } from '../engine/support/broker-steps.js';
 
 const listOptions = { clientId: 'c', limit: 20, echo: true, includeClaimed: true, includeDelayed: true };
 let cluster: InProcessCluster | undefined;
@@ -83,7 +84,7 @@ describe('ClusterShardLogs', () => {
     const writes = [...c.nodes.values()].map((node, i) => node.logs.stats.flushes - (before[i] ?? 0));
     // Each post appends one entry everywhere; its commit reaches every replica in a Ready without a write.
     for (const count of writes) expect(count).toBeLessThanOrEqual(posts);
-    expect((await leader.broker.listMessages(ref, listOptions)).map((m) => m.body)).toEqual(['warm-up', 'm0', 'm1', 'm2', 'm3', 'm4']);
+    expect((await leader.broker.listMessages(ref, listOptions)).map(bodyOf)).toEqual(['warm-up', 'm0', 'm1', 'm2', 'm3', 'm4']);
   });
 
   test('a shard without a majority fails as unavailable within the route wait', async () => {

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { SystemClock } from '../../src/common/clock.js';
 import { ManualTimers } from '../../src/common/timers.js';
 import { ShardedBroker } from '../../src/cluster/sharded-broker.js';
+import { bodyOf } from './support/broker-steps.js';
 
 const ref = { project: 'p', queue: 'q' };
 const listing = { clientId: 'c', limit: 10, echo: true, includeClaimed: false };
@@ -57,7 +58,7 @@ describe('capability gate', () => {
       await broker.postMessages(plain, { clientId: 'c', messages: [delayed, now] });
       const bodies = async (queue: typeof ref, includeDelayed: boolean): Promise<{ bodies: unknown[]; includesDelayed: boolean }> => {
         const page = await broker.listMessagePage(queue, { ...listing, includeDelayed });
-        return { bodies: page.messages.map((m) => m.body), includesDelayed: page.includesDelayed };
+        return { bodies: page.messages.map((m) => bodyOf(m)), includesDelayed: page.includesDelayed };
       };
       expect(await bodies(ref, false)).toEqual({ bodies: ['now'], includesDelayed: false });
       expect(await bodies(ref, true)).toEqual({ bodies: ['later', 'now'], includesDelayed: true });
@@ -76,7 +77,7 @@ describe('capability gate', () => {
         expect(id).toMatch(/^[0-9a-f]{24}$/);
         expect(id.startsWith((i + 1).toString(16).padStart(12, '0')), `${capable.join('+')}: ${id}`).toBe(derived);
       }
-      expect((await broker.getMessages(ref, ids)).map((m) => m.body)).toEqual(['a', 'b']);
+      expect((await broker.getMessages(ref, ids)).map((m) => bodyOf(m))).toEqual(['a', 'b']);
     }
   });
 });

@@ -13,7 +13,7 @@ import type { LogIndex, ShardId } from '../../common/ids.js';
 import { MemoryQueueStore } from '../../log/memory/memory-queue-store.js';
 import type { QueueStore } from '../../log/queue-store.js';
 import type { AppliedWindowLimits } from './applied-window.js';
-import { encodeBody } from './body-codec.js';
+import { decodeBody, encodeBody } from './body-codec.js';
 import { dedupKeyOf } from './command-ids.js';
 import { encodeCommand, type ShardCommand } from './commands.js';
 import { QueueFsm } from './queue-fsm.js';
@@ -260,7 +260,7 @@ describe('AppliedWindow is replicated state', () => {
 });
 
 describe('a repeated claim is rebuilt from the current state', () => {
-  type ClaimAnswer = { claim: { id: string; messages: { id: string; body: unknown }[] } | null; outboxSeqs: number[] };
+  type ClaimAnswer = { claim: { id: string; messages: { id: string; body: Uint8Array }[] } | null; outboxSeqs: number[] };
   const ids = (answer: unknown): string[] => (answer as ClaimAnswer).claim?.messages.map((m) => m.id) ?? [];
   const deleted = (nowMs: number, id: string, claimId: string, commandId: string): ShardCommand => ({ type: 'deleteMessage', nowMs, ...at, id, claimId, commandId });
 
@@ -310,9 +310,11 @@ describe('a repeated claim is rebuilt from the current state', () => {
     const restored = new Replica();
     restored.fsm.restore(snapshot.data);
 
-    const answers = [source, restarted, restored].map((replica) => replica.apply(claim(2000, 'c1', 3)));
+    const answers = [source, restarted, restored].map((replica) => replica.apply(claim(2000, 'c1', 3)) as ClaimAnswer);
     expect(ids(answers[0])).toEqual(['m1', 'm3']);
-    expect((answers[0] as ClaimAnswer).claim?.messages.map((m) => m.body)).toEqual([{ i: 0 }, { i: 2 }]);
+    expect(answers[0]?.claim?.messages.map((m) => decodeBody(m.body))).toEqual([{ i: 0 }, { i: 2 }]);
+    // Bodies compared by their bytes: a store may hand them out as Buffers or as other Uint8Arrays.
+    for (const answer of answers) for (const m of answer.claim?.messages ?? []) m.body = Uint8Array.from(m.body);
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
     expect(restored.state()).toEqual(restarted.state());

@@ -29,7 +29,7 @@ import { assert } from '../../common/assert.js';
 import { seqInMessageId, type ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { decodeMessageEntry, encodeMessageEntry, entryBody, entryHoldsIdTail } from '../message-entry.js';
+import { decodeMessageEntry, encodeMessageEntry, entryBody, entryHoldsIdTail, withUpdatedFields } from '../message-entry.js';
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
@@ -141,7 +141,7 @@ export class LmdbQueueStore implements QueueStore {
     const tuple = messageTuple(key, message.seq);
     const entry = this.entries.get(tuple);
     assert(entry !== undefined, () => `update of message ${message.id} (seq ${message.seq}), which is not stored`);
-    this.entries.put(tuple, encodeMessageEntry(message, entryBody(entry)));
+    this.entries.put(tuple, withUpdatedFields(entry, message) ?? encodeMessageEntry(message, entryBody(entry)));
   }
   removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
     this.checkHealthy();

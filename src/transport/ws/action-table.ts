@@ -5,7 +5,7 @@
  * instead of `href`, `message_ids`, `claim_id`, no `links`). Only representation lives
  * here; every rule (validation, limits, defaults, claims) is the api's, shared with HTTP.
  */
-import type { JsonValue } from '../../api/json-body.js';
+import { isJsonObject, type JsonValue } from '../../api/json-body.js';
 import type { ApiReply, BodySize, RequestBody } from '../../api/operation.js';
 import type { JsonObject, WsRequest } from './protocol.js';
 import { messageBodyExtents } from './msgpack-extent.js';
@@ -119,7 +119,7 @@ const queuePath = (b: JsonObject): string => `/v2/queues/${enc(text(b['queue_nam
 const replyText = (status: number, message: string): WsReply => ({ status, body: message });
 
 function asObject(value: JsonValue | undefined): JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+  return isJsonObject(value) ? value : {};
 }
 
 function lastSegment(href: string): string {

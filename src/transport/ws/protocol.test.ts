@@ -6,8 +6,9 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
-import type { JsonValue } from '../../api/json-body.js';
-import { checkEnvelope, decodeFrame, readFrame } from './protocol.js';
+import { EncodedJson } from '../../api/encoded-json.js';
+import { isJsonObject, type JsonValue } from '../../api/json-body.js';
+import { checkEnvelope, decodeFrame, encodeFrame, readFrame } from './protocol.js';
 import { pythonJsonLength } from './python-json-length.js';
 
 const packr = new Packr({ useRecords: false });
@@ -40,7 +41,7 @@ describe('readFrame', () => {
   function* values(value: JsonValue): Generator<JsonValue> {
     yield value;
     if (Array.isArray(value)) for (const item of value) yield* values(item);
-    else if (typeof value === 'object' && value !== null) for (const key in value) yield* values(value[key] ?? null);
+    else if (isJsonObject(value)) for (const key in value) yield* values(value[key] ?? null);
   }
 
   test('readFrame bounds the Python JSON length of every value in a frame, MessagePack or JSON', () => {
@@ -82,5 +83,34 @@ describe('checkEnvelope', () => {
   test('checkEnvelope echoes the request with an empty body when none was sent', () => {
     const checked = checkEnvelope({ action: 'queue_list', headers, extra: 1 });
     expect(checked.ok && checked.value.echo).toEqual({ action: 'queue_list', body: {}, headers, api: 'v2' });
+  });
+});
+
+describe('encodeFrame with stored message bodies', () => {
+  /** `{"n": 1.0, "s": "x"}` with the float as a float64, as a Python client packs it: decoding and encoding again makes it an int. */
+  const stored = Uint8Array.from([0x82, 0xa1, 0x6e, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0xa1, 0x73, 0xa1, 0x78]);
+  const document = { body: { messages: [{ id: 'a', body: new EncodedJson(stored) }, { id: 'b', body: new EncodedJson(stored) }] } };
+
+  test('a MessagePack reply carries the stored bytes of each body as they are', () => {
+    const frame = Buffer.from(encodeFrame(document, true) as Uint8Array);
+    const first = frame.indexOf(stored);
+    expect(first).toBeGreaterThan(0);
+    expect(frame.indexOf(stored, first + stored.length)).toBeGreaterThan(first);
+    expect(packr.unpack(frame)).toEqual({ body: { messages: [{ id: 'a', body: { n: 1, s: 'x' } }, { id: 'b', body: { n: 1, s: 'x' } }] } });
+  });
+
+  test('a JSON reply holds the decoded bodies', () => {
+    expect(JSON.parse(encodeFrame(document, false) as string)).toEqual({
+      body: { messages: [{ id: 'a', body: { n: 1, s: 'x' } }, { id: 'b', body: { n: 1, s: 'x' } }] } });
+  });
+
+  test('the extension type the encoder claims reads as any other unknown type', () => {
+    const errorOf = (frame: number[]): unknown => {
+      const decoded = decodeFrame(Uint8Array.from(frame), true);
+      return decoded.ok ? undefined : decoded.response.body;
+    };
+    for (const [claimed, other] of [[[0xd4, 0x4a, 0], [0xd4, 0x4b, 0]], [[0xc7, 1, 0x4a, 0], [0xc7, 1, 0x4b, 0]]]) {
+      expect(JSON.stringify(errorOf(claimed ?? []))).toBe(JSON.stringify(errorOf(other ?? [])).replace('75', '74'));
+    }
   });
 });

@@ -8,8 +8,9 @@
  * dispatch, in ws-dispatcher.ts). A failed step answers 400 with `{"error": …}`; decode
  * and type failures echo the empty request, the others echo what was parsed.
  */
-import { Packr, Unpackr } from 'msgpackr';
-import type { JsonValue } from '../../api/json-body.js';
+import { addExtension, Packr, Unpackr } from 'msgpackr';
+import { EncodedJson } from '../../api/encoded-json.js';
+import { isJsonObject, type JsonValue } from '../../api/json-body.js';
 import { actionSchemas, hasType, typedHeaders, type ActionSchema } from './action-schemas.js';
 import { fieldExtent } from './msgpack-extent.js';
 
@@ -59,6 +60,29 @@ function refused(echo: JsonObject, error: string): { readonly ok: false; readonl
 }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+/**
+ * msgpackr writes an EncodedJson (a stored message body) as its bytes, in place, not as an
+ * extension: a `pack` hook that writes through `allocateForWrite` and returns nothing adds
+ * no extension header. Registering it claims an extension type for reading too, in every
+ * Unpackr of the process; this one reads as an unknown type does, with the same errors.
+ */
+const encodedJsonType = 0x4a;
+const encodedJsonExtension = {
+  Class: EncodedJson,
+  type: encodedJsonType,
+  pack(value: EncodedJson, allocateForWrite: (size: number) => { target: Uint8Array; position: number }): undefined {
+    const { target, position } = allocateForWrite(value.bytes.byteLength);
+    target.set(value.bytes, position);
+    return undefined;
+  },
+  unpack(_data: Uint8Array, readNested?: unknown): never {
+    // Fixed-size extensions are read with the data alone, sized ones with a nested reader too.
+    throw new Error(readNested === undefined ? `Unknown extension ${encodedJsonType}` : `Unknown extension type ${encodedJsonType}`);
+  },
+};
+// msgpackr's typings know only a `pack` that returns the extension's bytes.
+addExtension(encodedJsonExtension as unknown as Parameters<typeof addExtension>[0]);
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -177,10 +201,6 @@ function describeType(value: unknown): string {
   return typeof value;
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Python's `str()` of an action value, for the "is not a valid action" text. */
 function pythonText(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return 'None';
@@ -194,7 +214,7 @@ function pythonText(value: JsonValue | undefined): string {
  * `document` was decoded from; `pythonLengthAtMost`: readFrame's bound for the frame.
  */
 export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pythonLengthAtMost?: number): Checked<WsRequest> {
-  if (!isObject(document)) {
+  if (!isJsonObject(document)) {
     return refused(emptyEcho(), 'Unexpected body type. Expected dict or dict like.');
   }
   const hasBody = Object.hasOwn(document, 'body');
@@ -218,7 +238,7 @@ export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pyt
   return {
     ok: true,
     value: {
-      action, schema, headers: isObject(rawHeaders) ? rawHeaders : {}, body: isObject(body) ? body : {}, echo,
+      action, schema, headers: isJsonObject(rawHeaders) ? rawHeaders : {}, body: isJsonObject(body) ? body : {}, echo,
       ...(bodyExtent === undefined ? {} : { echoBodyBytes: binaryFrame?.slice(bodyExtent.start, bodyExtent.end) }),
       ...(pythonLengthAtMost === undefined ? {} : { pythonLengthAtMost }),
     },
@@ -226,12 +246,12 @@ export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pyt
 }
 
 function matchesSchema(schema: ActionSchema, headers: JsonValue | undefined, body: JsonValue | undefined): boolean {
-  if (!isObject(headers)) return false;
+  if (!isJsonObject(headers)) return false;
   if (!schema.headersRequired.every((name) => Object.hasOwn(headers, name))) return false;
   if (!typedHeaders.every((name) => !Object.hasOwn(headers, name) || typeof headers[name] === 'string')) return false;
   if (body === undefined) return !schema.isBodyRequired;
   if (!schema.isBodyTyped) return true;
-  if (!isObject(body)) return false;
+  if (!isJsonObject(body)) return false;
   if (!schema.bodyRequired.every((name) => Object.hasOwn(body, name))) return false;
   return Object.entries(schema.bodyProperties).every(([name, type]) => !Object.hasOwn(body, name) || hasType(body[name], type));
 }

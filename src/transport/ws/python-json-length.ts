@@ -5,6 +5,7 @@
  * are written against a Content-Length, so the WebSocket actions present this length
  * as one and the same api rule applies.
  */
+import { EncodedJson } from '../../api/encoded-json.js';
 import type { JsonValue } from '../../api/json-body.js';
 
 export function pythonJsonLength(value: JsonValue): number {
@@ -18,6 +19,7 @@ export function pythonJsonLength(value: JsonValue): number {
     for (const item of value) length += pythonJsonLength(item);
     return length;
   }
+  if (value instanceof EncodedJson) return pythonJsonLength(value.toJSON() as JsonValue);
   // Braces, `"key": value`, and ", " between entries.
   let length = 2;
   let count = 0;

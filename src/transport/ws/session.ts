@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import uWS from 'uWebSockets.js';
+import { isJsonObject } from '../../api/json-body.js';
 import type { ApiDeps } from '../../api/operation.js';
 import type { ErrorLogger } from '../error-reply.js';
 import { noTransportMetrics, type TransportMetrics } from '../metrics.js';
@@ -234,8 +235,7 @@ class WsSessions implements MountedWebSocket {
 
   private noteSocketSubscription(session: Session, request: WsRequest, document: WsResponse, isBinary: boolean): void {
     if (request.action !== 'subscription_create' || typeof request.body['subscriber'] === 'string') return;
-    const id = typeof document.body === 'object' && document.body !== null && !Array.isArray(document.body)
-      ? document.body['subscription_id'] : undefined;
+    const id = isJsonObject(document.body) ? document.body['subscription_id'] : undefined;
     if (document.headers.status !== 201 || typeof id !== 'string') return;
     this.subscriptions.record(session.protoId, { queue: String(request.body['queue_name']), id, headers: request.headers },
       isBinary);

@@ -5,6 +5,7 @@
 import type { ListMessagesOptions } from '../../../src/api/broker.js';
 import type { MessageRecord, QueueRef } from '../../../src/cluster/records.js';
 import type { ShardedBroker } from '../../../src/cluster/sharded-broker.js';
+import { decodeBody } from '../../../src/cluster/shard/body-codec.js';
 
 export const producer = '3a1f5c2e-0b7d-4e8f-9a6b-1c2d3e4f5a6b';
 export const consumer = 'c0ffee00-0000-4000-8000-000000000001';
@@ -28,4 +29,9 @@ export async function list(broker: ShardedBroker, ref: QueueRef, options: Partia
 
 export function ids(messages: readonly { id: string }[]): string[] {
   return messages.map((m) => m.id);
+}
+
+/** A message's body as a value: records read on the shard's node hold its stored bytes, forwarded ones the decoded body. */
+export function bodyOf(message: { readonly body: unknown }): unknown {
+  return message.body instanceof Uint8Array ? decodeBody(message.body) : message.body;
 }
