@@ -38,8 +38,8 @@ export interface PipelinedRoundsDeps {
   readonly installSnapshot: (group: ShardGroup, snapshot: Snapshot) => Promise<void>;
   /** Counts applied entries toward the group's next compaction. */
   readonly noteApplied: (group: ShardGroup, committed: readonly Entry[]) => void;
-  /** A round completed: the cores may have more to do. */
-  readonly wake: () => void;
+  /** A round completed or failed: these groups' cores may have more to do. */
+  readonly wake: (groups: readonly ShardGroup[]) => void;
 }
 
 export class PipelinedRounds {
@@ -51,7 +51,7 @@ export class PipelinedRounds {
       onDurable: (round, outcomes) => this.complete(round, outcomes),
       onFailure: (round, error) => {
         for (const { group } of round) group.fail(error);
-        deps.wake();
+        deps.wake([]);
       },
     });
   }
@@ -110,6 +110,6 @@ export class PipelinedRounds {
       if (late.length > 0) this.deps.transport?.send(late);
       if (isInstall) this.apply(group, ready);
     });
-    this.deps.wake();
+    this.deps.wake(round.map(({ group }) => group));
   }
 }

@@ -13,6 +13,13 @@
  * `persistRoundsInFlightMax` rounds in flight (see pipelined-rounds.ts for what is sent
  * and applied when).
  *
+ * Only groups that may have output are fed and asked for a Ready: a group is marked when
+ * something that can give its core output happens (any queued input, a tick that fired a
+ * timeout, a persist completed, being added) and unmarked only when it was asked and had
+ * nothing. A group that had a Ready stays marked (its `advance`/`applied`/`persisted`
+ * may leave more), so under a load on one queue a round touches one or two groups, not
+ * all of them.
+ *
  * Incoming peer messages are routed by shard id; a message for a shard this node does
  * not host goes to `onUnknownShard` first (which may add the group: a leader bringing
  * up a new learner), and is dropped when there is still no group (the sender's Raft
@@ -52,7 +59,7 @@ export interface RaftShardHostOptions {
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
-  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites'>>;
+  readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites' | 'applyBytesMax'>>;
   /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
   readonly persistRoundsInFlightMax?: number;
   readonly limits?: Partial<ShardGroupLimits>;
@@ -70,13 +77,18 @@ export class RaftShardHost {
   private readonly groups = new Map<ShardId, ShardGroup>();
   private readonly compactors = new Map<ShardId, ShardCompactor>();
   private readonly limits: ShardGroupLimits;
+  /** Groups that may have output: the only ones a round feeds and asks for a Ready. */
+  private readonly dirty = new Set<ShardGroup>();
   private wakeup: (() => void) | undefined;
   private isWakeRequested = false;
   private isClosed = false;
   private readonly stopTicker: () => void;
   private readonly loop: Promise<void>;
-  /** Rounds that wrote to the log and the Readys written in them (group-commit sharing). */
-  readonly stats = { rounds: 0, readys: 0 };
+  /**
+   * Rounds that wrote to the log and the Readys written in them (group-commit sharing),
+   * and the groups fed and asked for a Ready over all rounds.
+   */
+  readonly stats = { rounds: 0, readys: 0, visits: 0 };
   /** Present with asynchronous storage writes. */
   private readonly pipelined: PipelinedRounds | undefined;
 
@@ -84,8 +96,8 @@ export class RaftShardHost {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
     options.transport?.onMessage((message) => this.receive(message));
     this.stopTicker = options.timers.every(options.tickMs, () => {
-      for (const group of this.groups.values()) group.tick();
-      this.wake();
+      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
+      if (this.dirty.size > 0) this.wake();
     });
     this.pipelined = options.raft?.isAsyncStorageWrites === true
       ? new PipelinedRounds({
@@ -94,7 +106,10 @@ export class RaftShardHost {
           depthMax: options.persistRoundsInFlightMax ?? 4,
           installSnapshot: (group, snapshot) => this.installSnapshot(group, snapshot),
           noteApplied: (group, committed) => this.compactors.get(group.shardId)?.noteApplied(committed),
-          wake: () => this.wake(),
+          wake: (groups) => {
+            for (const group of groups) this.dirty.add(group);
+            this.wake();
+          },
         })
       : undefined;
     this.loop = this.run();
@@ -125,10 +140,10 @@ export class RaftShardHost {
     // The queue state lost (or never had) what the stored snapshot covers.
     const stored = state.snapshotMeta === undefined ? undefined : logStore.snapshot(shardId);
     if (stored !== undefined && fsm.appliedIndex < stored.meta.index) adapter.restore(stored);
-    const group = new ShardGroup(core, adapter, {
+    const group: ShardGroup = new ShardGroup(core, adapter, {
       delays: this.options.delays,
       limits: this.limits,
-      wake: () => this.wake(),
+      wake: () => this.markDirty(group),
       ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
@@ -137,7 +152,7 @@ export class RaftShardHost {
     // A group of one elects itself at once instead of after an election timeout.
     const voters = core.status().conf.voters;
     if (voters.length === 1 && voters[0] === nodeId) group.requestCampaign();
-    this.wake();
+    this.markDirty(group);
     return group;
   }
 
@@ -170,9 +185,15 @@ export class RaftShardHost {
     if (group === undefined) return undefined;
     group.fail(new Error(`node ${this.options.nodeId} left the group of shard ${shardId}`));
     this.groups.delete(shardId);
+    this.dirty.delete(group);
     this.compactors.delete(shardId);
     await this.options.logStore.removeGroup(shardId);
     return group;
+  }
+
+  private markDirty(group: ShardGroup): void {
+    this.dirty.add(group);
+    this.wake();
   }
 
   private wake(): void {
@@ -210,14 +231,25 @@ export class RaftShardHost {
     this.stats.readys += written;
   }
 
-  /** Feeds every group that may be used and takes its Ready, if any. */
+  /**
+   * Feeds every group that may have output and may be used, and takes its Ready, if any.
+   * A group installing a snapshot stays marked (its completion marks it anyway); one
+   * that had nothing is unmarked until its next input.
+   */
   private takeRound(): { group: ShardGroup; ready: Ready }[] {
     const round: { group: ShardGroup; ready: Ready }[] = [];
-    for (const group of this.groups.values()) {
-      if (group.failure !== undefined || group.core.isSnapshotInProgress()) continue;
+    for (const group of this.dirty) {
+      if (group.failure !== undefined) {
+        this.dirty.delete(group);
+        continue;
+      }
+      if (group.core.isSnapshotInProgress()) continue;
       group.feed();
+      group.visits++;
+      this.stats.visits++;
       const ready = group.core.takeReady();
       if (ready !== undefined) round.push({ group, ready });
+      else this.dirty.delete(group);
     }
     return round;
   }

@@ -3,7 +3,9 @@
  *
  * Inputs (peer messages, ticks, proposals, read requests) are queued and fed to the
  * core only by the host, between Readys (the core's contract: nothing is stepped while
- * a Ready is outstanding). Proposers wait for their entry to be applied: a waiter is
+ * a Ready is outstanding); a tick that finds the core idle is stepped at once. Every
+ * queued input calls `wake`, which tells the host this group may have output (the host
+ * asks only such groups for a Ready). Proposers wait for their entry to be applied: a waiter is
  * keyed by the entry's index and resolved with the apply result when the entry applied
  * at that index has the proposal's term, or rejected as dropped (never committed, safe
  * to retry) when another term's entry took the index. Readers wait for a ReadIndex
@@ -60,6 +62,8 @@ export class ShardGroup {
   private readonly reads = new Map<string, PendingRead>();
   private readContextSeq = 0;
   failure: unknown = undefined;
+  /** Rounds that fed this group and asked it for a Ready (the host counts them: tests, metrics). */
+  visits = 0;
   /** The leader last reported by the core (0: none), to count leader changes. */
   private knownLeader: NodeId | 0 = 0;
 
@@ -95,8 +99,21 @@ export class ShardGroup {
     this.deps.wake();
   }
 
-  tick(): void {
-    this.ticks++;
+  /**
+   * One tick of the Raft clock. Stepped into the core at once when it is idle and no
+   * message or tick is queued before it (so the order `feed` keeps is kept), otherwise
+   * queued for `feed`. Returns whether the group may now have output: a tick that fired
+   * a timeout, or a queued one. Most ticks of a follower change only a counter, so the
+   * host need not ask such a group for a Ready.
+   */
+  tick(): boolean {
+    if (this.failure !== undefined) return false;
+    if (this.ticks > 0 || this.inbox.length > 0 || !this.core.isIdle()) {
+      this.ticks++;
+      return true;
+    }
+    this.core.tick();
+    return this.core.hasReady();
   }
 
   requestCampaign(): void {

@@ -344,6 +344,11 @@ export class RaftCore implements CoreContext {
     this.noteApplied(ready.committed);
   }
 
+  /** No Ready outstanding and no snapshot being persisted: inputs may be stepped now. */
+  isIdle(): boolean {
+    return this.outstanding === undefined && !this.log.unstable.isSnapshotInProgress;
+  }
+
   /** A Ready carrying a snapshot was taken and is not yet reported persisted: do not use the core. */
   isSnapshotInProgress(): boolean {
     return this.log.unstable.isSnapshotInProgress;
