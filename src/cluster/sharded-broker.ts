@@ -57,6 +57,8 @@ import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
 import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
+import { effectiveMessage } from './shard/claim-extension.js';
+import { queueKeyOf } from './shard/claim-index.js';
 import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds } from './peer-capabilities.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
@@ -475,8 +477,14 @@ export class ShardedBroker {
 
   /** What the notifier reads and writes: the queue store, the shards led here, subscription changes. */
   notificationSource(): NotificationSource {
+    const store = this.deps.stores.queueStore;
     return {
-      store: this.deps.stores.queueStore,
+      store,
+      message: (key, seq) => {
+        const stored = store.getMessage(key, seq);
+        const fsm = this.shards.get(key.shardId)?.fsm;
+        return stored === undefined || fsm === undefined ? stored : effectiveMessage(fsm.index, queueKeyOf(key.project, key.queue), stored);
+      },
       ledShards: () => (this.isClosed ? [] : this.raftReports().filter((r) => r.role === 'leader').map((r) => r.shardId)),
       changeSubscriptions: (ref, change) => this.changeSubscriptions(ref, change),
     };

@@ -127,6 +127,19 @@ describe('Notifier', () => {
     expect(metrics.delivered).toHaveBeenCalledWith('http');
   });
 
+  test('a message claimed before its turn is sent while its claim keeps it alive past its own ttl (§5.2)', async () => {
+    const fixture = await openFixture();
+    const broker = fixture.broker;
+    await subscribe(broker, 'http://a.example/hook');
+    await broker.postMessages(ref, { clientId: 'c1', messages: [{ body: { n: 1 }, ttlSeconds: 60, delaySeconds: 0 }] });
+    expect(await broker.createClaim(ref, { limit: 1, ttlSeconds: 300, graceSeconds: 60 })).not.toBeNull();
+    fixture.clock.advance(120_000);
+    const sender = new RecordingSender();
+    const { timers } = startNotifier(fixture, sender);
+    await driveUntil(timers, () => sender.delivered.length === 1);
+    expect(sender.delivered[0]?.document).toEqual({ body: { n: 1 }, ttl: 360, queue_name: 'jobs', Message_Type: 'Notification' });
+  });
+
   test('progress is in the log: after a reopen nothing already delivered is sent again', async () => {
     const fixture = await openFixture();
     await subscribe(fixture.broker, 'http://a.example/hook');

@@ -28,7 +28,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { ShardId } from '../../common/ids.js';
 import type { Delays, Timers } from '../../common/timers.js';
-import type { QueueKey, QueueStore, StoredSubscription } from '../../log/queue-store.js';
+import type { QueueKey, QueueStore, StoredMessage, StoredSubscription } from '../../log/queue-store.js';
 import type { QueueRef } from '../records.js';
 import { decodeBody } from '../shard/body-codec.js';
 import type { SubscriptionChange, SubscriptionResult } from '../subscription-records.js';
@@ -38,6 +38,8 @@ import { retryDelaysSeconds, selectRetryPolicy } from './retry-policy.js';
 /** What the notifier needs from the broker. */
 export interface NotificationSource {
   readonly store: QueueStore;
+  /** Message `seq` as readers see it: a claim holding it may keep it alive past its own ttl (§5.2). */
+  message(key: QueueKey, seq: number): StoredMessage | undefined;
   /** Shards this node leads now: only their subscriptions are delivered here. */
   ledShards(): readonly ShardId[];
   changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult>;
@@ -238,9 +240,8 @@ export class Notifier {
    * retry schedule; false when leadership was lost first.
    */
   private async deliverSeq(key: QueueKey, subscription: StoredSubscription, at: { seq: number; retryPolicy: unknown }): Promise<boolean> {
-    const store = this.deps.source.store;
-    const message = store.getMessage(key, at.seq);
-    const body = message === undefined ? undefined : store.getBody(key, at.seq);
+    const message = this.deps.source.message(key, at.seq);
+    const body = message === undefined ? undefined : this.deps.source.store.getBody(key, at.seq);
     if (message === undefined || body === undefined || message.expiresMs <= this.deps.clock.nowMs()) return true;
     const document = notificationDocument(key.queue, {
       body: decodeBody(body),
