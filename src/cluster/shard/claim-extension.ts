@@ -37,11 +37,16 @@ export function pendingExtension(claim: { expiresMs: number; ttlSeconds: number;
   return graceSeconds === undefined ? undefined : { expiresMs: claim.expiresMs, ttlSeconds: claim.ttlSeconds, graceSeconds };
 }
 
+/** `message` with the extension `claim` keeps in its record, if it keeps one. */
+export function extendedBy(claim: Parameters<typeof pendingExtension>[0], message: StoredMessage): StoredMessage {
+  const extension = pendingExtension(claim);
+  return extension === undefined ? message : extendLifetime(message, extension);
+}
+
 /** A stored message as every reader sees it: with the extension of the claim holding it, if any (active or not). */
 export function effectiveMessage(index: ClaimIndex, indexKey: string, message: StoredMessage): StoredMessage {
   const claim = index.holder(indexKey, message.seq);
-  const extension = claim === undefined ? undefined : pendingExtension(claim);
-  return extension === undefined ? message : extendLifetime(message, extension);
+  return claim === undefined ? message : extendedBy(claim, message);
 }
 
 /**

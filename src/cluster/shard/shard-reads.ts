@@ -10,7 +10,7 @@
 import { isTruthy } from '../../common/truthiness.js';
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord, MessageRecord, QueueRecord, QueueStatsRecord } from '../records.js';
-import { effectiveMessage, extendLifetime, pendingExtension } from './claim-extension.js';
+import { effectiveMessage, extendedBy } from './claim-extension.js';
 import { queueKeyOf } from './claim-index.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { existingQueue } from './queue-existence.js';
@@ -112,10 +112,9 @@ export class ShardReader {
     if (claim === undefined || claim.expiresMs <= options.nowMs) return null;
     const key = this.key(project, queue);
     const messages: MessageRecord[] = [];
-    const extension = pendingExtension(claim);
     for (const held of claim.messages) {
       const stored = this.fsm.store.getMessage(key, held.seq);
-      const message = stored === undefined || extension === undefined ? stored : extendLifetime(stored, extension);
+      const message = stored === undefined ? undefined : extendedBy(claim, stored);
       if (message === undefined || message.expiresMs <= options.nowMs) continue;
       messages.push(readMessageRecord(this.fsm.store, key, message, claim.id));
     }

@@ -12,7 +12,7 @@
  * was released since (they would revive it at the next start).
  */
 import type { QueueKey, StoredClaim, StoredMessage } from '../../log/queue-store.js';
-import { extendLifetime, pendingExtension } from './claim-extension.js';
+import { extendedBy } from './claim-extension.js';
 import { queueKeyOf } from './claim-index.js';
 
 interface ClaimOfQueue {
@@ -59,8 +59,7 @@ export class StoredClaims {
     const claim = this.bySeq.get(queueKey)?.get(message.seq);
     if (claim === undefined) return withoutClaimFields(message);
     if (claim.expiresMs > this.nowMs) return withClaimFields(message, claim);
-    const extension = pendingExtension(claim);
-    return withoutClaimFields(extension === undefined ? message : extendLifetime(message, extension));
+    return withoutClaimFields(extendedBy(claim, message));
   }
 }
 
@@ -72,9 +71,7 @@ export function hasClaimFields(message: StoredMessage, nowMs: number): boolean {
 /** The message as an image carries it: stamped with the claim holding it (and its extension), or with none. */
 export function withClaimFields(message: StoredMessage, claim: StoredClaim | undefined): StoredMessage {
   if (claim === undefined) return withoutClaimFields(message);
-  const extension = pendingExtension(claim);
-  const extended = extension === undefined ? message : extendLifetime(message, extension);
-  return { ...extended, claimId: claim.id, claimExpiresMs: claim.expiresMs, claimUpdatedMs: claim.updatedMs, claimTtlSeconds: claim.ttlSeconds };
+  return { ...extendedBy(claim, message), claimId: claim.id, claimExpiresMs: claim.expiresMs, claimUpdatedMs: claim.updatedMs, claimTtlSeconds: claim.ttlSeconds };
 }
 
 /** The message as a store keeps it now: its claim, if any, is in a claim record. */
