@@ -21,9 +21,9 @@ import type { ConfChange } from '../raft/core/conf-change.js';
 import type { RaftCore, RaftStatus } from '../raft/core/raft.js';
 import type { ReadState, Ready } from '../raft/core/ready.js';
 import type { RaftMetrics } from '../raft/metrics.js';
-import type { RaftMessage } from '../raft/types.js';
+import type { Entry, RaftMessage } from '../raft/types.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
-import type { ShardFsmAdapter } from './shard-fsm-adapter.js';
+import type { AppliedEntry, ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
 import type { AnyCommandResult } from './shard/results.js';
 
@@ -66,6 +66,12 @@ export class ShardGroup {
   visits = 0;
   /** The leader last reported by the core (0: none), to count leader changes. */
   private knownLeader: NodeId | 0 = 0;
+  /**
+   * Entries applied ahead of their commit (a single voter's appends, see applyAhead)
+   * whose log write is not yet durable, with what applying them produced; or the error
+   * their apply threw.
+   */
+  private ahead: { readonly applied: readonly AppliedEntry[]; readonly error: unknown } | undefined;
 
   constructor(
     readonly core: RaftCore,
@@ -244,18 +250,54 @@ export class ShardGroup {
       this.knownLeader = ready.softState.leader;
       this.deps.metrics?.leaderChanged(this.shardId);
     }
-    if (ready.committed.length > 0) {
-      for (const applied of this.fsm.applyEntries(ready.committed)) {
-        const entry = this.applyWaiters.get(applied.index);
-        if (entry === undefined) continue;
-        this.applyWaiters.delete(applied.index);
-        const { waiter } = entry;
-        if (entry.term === applied.term) this.settle(waiter, () => waiter.resolve(applied.result));
-        else this.settle(waiter, () => waiter.reject(new ProposalDroppedError(this.shardId)));
-      }
-    }
+    // Entries applied ahead (applyAhead) are skipped here: their proposers were answered.
+    if (ready.committed.length > 0) this.answer(this.fsm.applyEntries(ready.committed));
     this.noteReadStates(ready.readStates);
     this.releaseReads();
+  }
+
+  /**
+   * Applies `entries` as the round's log write is issued, before it is durable, so the
+   * queue-store writes of the apply share that write's transaction (or a later one)
+   * instead of a transaction of their own. The host passes committed entries that are
+   * durable here and entries that this very write commits (a single voter's appends:
+   * RaftShardHost.withApplyAhead). Until `aheadDurable` the applied state may hold
+   * entries a crash can still lose: nobody is answered from it (proposers and reads
+   * wait). Never throws: an apply that throws is raised by `aheadDurable`.
+   */
+  applyAhead(entries: readonly Entry[]): void {
+    assert(this.ahead === undefined, 'entries applied ahead twice in one round');
+    try {
+      this.ahead = { applied: this.fsm.applyEntries(entries), error: undefined };
+    } catch (error) {
+      this.ahead = { applied: [], error: error ?? new Error('apply failed') };
+    }
+  }
+
+  /** The log write of the entries applied ahead is durable, so they are committed: answer. */
+  aheadDurable(): void {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead === undefined || this.failure !== undefined) return;
+    if (ahead.error !== undefined) throw ahead.error;
+    this.answer(ahead.applied);
+    this.releaseReads();
+  }
+
+  /** Whether entries applied ahead wait for their log write (see applyAhead). */
+  get isAheadOfLog(): boolean {
+    return this.ahead !== undefined;
+  }
+
+  private answer(appliedEntries: readonly AppliedEntry[]): void {
+    for (const applied of appliedEntries) {
+      const entry = this.applyWaiters.get(applied.index);
+      if (entry === undefined) continue;
+      this.applyWaiters.delete(applied.index);
+      const { waiter } = entry;
+      if (entry.term === applied.term) this.settle(waiter, () => waiter.resolve(applied.result));
+      else this.settle(waiter, () => waiter.reject(new ProposalDroppedError(this.shardId)));
+    }
   }
 
   private noteReadStates(readStates: readonly ReadState[]): void {
@@ -266,6 +308,8 @@ export class ShardGroup {
   }
 
   private releaseReads(): void {
+    // The applied state holds entries not yet durable: a read must not see them yet.
+    if (this.ahead !== undefined) return;
     const applied = this.fsm.appliedIndex;
     for (const [context, read] of this.reads) {
       if (read.index === undefined || read.index > applied) continue;
@@ -289,6 +333,7 @@ export class ShardGroup {
   /** A storage failure: the group stops (no votes, no service) until the node restarts. */
   fail(cause: unknown): void {
     this.failure ??= cause ?? new Error('unknown failure');
+    this.ahead = undefined;
     const error = new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause });
     for (const p of this.queuedProposals) this.settle(p, () => p.reject(error));
     for (const { read } of this.queuedReads) this.settle(read, () => read.reject(error));
