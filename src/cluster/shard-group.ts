@@ -72,6 +72,8 @@ export class ShardGroup {
    * their apply threw.
    */
   private ahead: { readonly applied: readonly AppliedEntry[]; readonly error: unknown } | undefined;
+  /** Committed entries a follower holds for a later round's log write (see holdCommitted). */
+  private held: Entry[] = [];
 
   constructor(
     readonly core: RaftCore,
@@ -251,9 +253,44 @@ export class ShardGroup {
       this.deps.metrics?.leaderChanged(this.shardId);
     }
     // Entries applied ahead (applyAhead) are skipped here: their proposers were answered.
-    if (ready.committed.length > 0) this.answer(this.fsm.applyEntries(ready.committed));
+    if (ready.committed.length > 0 || this.held.length > 0) this.answer(this.fsm.applyEntries(this.withHeld(ready.committed)));
     this.noteReadStates(ready.readStates);
     this.releaseReads();
+  }
+
+  /**
+   * Like applyReady, but holds the Ready's committed entries instead of applying them,
+   * until the next round that writes this group's log applies them alongside its write
+   * (applyAhead) or `applyHeld` runs: a follower told only that entries committed would
+   * otherwise commit their apply in a transaction of its own. The host holds only where
+   * nobody waits for them (a follower's Ready without a write, no read pending). The
+   * entries are durable here and the core counts them applied; the queue state lags.
+   */
+  holdCommitted(ready: Ready): void {
+    if (this.failure !== undefined) return;
+    assert(ready.softState === undefined && ready.readStates.length === 0, 'held a Ready that changes the leader or answers reads');
+    this.held.push(...ready.committed);
+  }
+
+  /** Whether nothing would wait for this Ready's committed entries to be applied (see holdCommitted). */
+  mayHold(ready: Ready): boolean {
+    return this.core.role === 'follower' && ready.softState === undefined && ready.readStates.length === 0 &&
+      this.reads.size === 0 && this.queuedReads.length === 0;
+  }
+
+  /** Applies the held entries now (the host's bound on holding them); whether there were any. */
+  applyHeld(): boolean {
+    if (this.held.length === 0 || this.failure !== undefined) return false;
+    this.answer(this.fsm.applyEntries(this.withHeld([])));
+    this.releaseReads();
+    return true;
+  }
+
+  private withHeld(entries: readonly Entry[]): readonly Entry[] {
+    if (this.held.length === 0) return entries;
+    const all = [...this.held, ...entries];
+    this.held = [];
+    return all;
   }
 
   /**
@@ -268,10 +305,15 @@ export class ShardGroup {
   applyAhead(entries: readonly Entry[]): void {
     assert(this.ahead === undefined, 'entries applied ahead twice in one round');
     try {
-      this.ahead = { applied: this.fsm.applyEntries(entries), error: undefined };
+      this.ahead = { applied: this.fsm.applyEntries(this.withHeld(entries)), error: undefined };
     } catch (error) {
       this.ahead = { applied: [], error: error ?? new Error('apply failed') };
     }
+  }
+
+  /** Whether committed entries are held (holdCommitted) for a later round. */
+  get hasHeld(): boolean {
+    return this.held.length > 0;
   }
 
   /** The log write of the entries applied ahead is durable, so they are committed: answer. */
@@ -282,11 +324,6 @@ export class ShardGroup {
     if (ahead.error !== undefined) throw ahead.error;
     this.answer(ahead.applied);
     this.releaseReads();
-  }
-
-  /** Whether entries applied ahead wait for their log write (see applyAhead). */
-  get isAheadOfLog(): boolean {
-    return this.ahead !== undefined;
   }
 
   private answer(appliedEntries: readonly AppliedEntry[]): void {
@@ -334,6 +371,7 @@ export class ShardGroup {
   fail(cause: unknown): void {
     this.failure ??= cause ?? new Error('unknown failure');
     this.ahead = undefined;
+    this.held = [];
     const error = new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause });
     for (const p of this.queuedProposals) this.settle(p, () => p.reject(error));
     for (const { read } of this.queuedReads) this.settle(read, () => read.reject(error));

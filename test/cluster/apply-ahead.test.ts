@@ -1,10 +1,14 @@
 /**
- * A group whose only voter is this node commits its leader's entries by writing them, so
- * RaftShardHost applies them as their log write is issued: the apply's queue-store
- * writes share the log write's LMDB transaction (one transaction per lone proposal, not
- * two), while proposers and reads still wait until that write is durable. Real LMDB
- * (one environment for the log and the queue state, as in the server); transactions are
- * counted with LMDB's own last transaction id.
+ * RaftShardHost applies entries as a log write is issued where it can, so the apply's
+ * queue-store writes share that write's LMDB transaction instead of one of their own:
+ *  - a group whose only voter is this node commits its leader's entries by writing
+ *    them: one transaction per lone proposal, not two, while proposers and reads still
+ *    wait until the write is durable;
+ *  - a follower told only that entries committed holds them for its next log write (or
+ *    a tick, or a read): one transaction per lone proposal on each follower, not two,
+ *    and a read through the follower still sees every committed entry.
+ * Real LMDB (one environment per node for the log and the queue state, as in the
+ * server); transactions are counted with LMDB's own last transaction id.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +27,7 @@ import type { LogStore } from '../../src/log/log-store.js';
 import { openLmdbEnv, type LmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
-import type { PersistBatch, ShardId as RaftShardId } from '../../src/raft/types.js';
+import type { PersistBatch, RaftMessage, RaftTransport, ShardId as RaftShardId } from '../../src/raft/types.js';
 import { waitFor } from './support/in-process.js';
 
 const shardId = 0 as ShardId;
@@ -56,37 +60,55 @@ class HeldFlushLogStore extends LogStoreDecorator {
   }
 }
 
-let opened: { host: RaftShardHost; env: LmdbEnv; dir: string } | undefined;
+let opened: { host: RaftShardHost; env: LmdbEnv; dir: string }[] = [];
 let heldStore: HeldFlushLogStore | undefined;
 
 afterEach(async () => {
   heldStore?.release();
   heldStore = undefined;
-  if (opened === undefined) return;
-  await opened.host.close();
-  await opened.env.close();
-  rmSync(opened.dir, { recursive: true, force: true });
-  opened = undefined;
+  for (const node of opened) await node.host.close();
+  for (const node of opened) {
+    await node.env.close();
+    rmSync(node.dir, { recursive: true, force: true });
+  }
+  opened = [];
 });
 
-async function openSingleVoter(wrap: (store: LogStore) => LogStore = (store) => store): Promise<{ group: ShardGroup; fsm: QueueFsm; env: LmdbEnv }> {
+/** Delivers every message on a later event-loop turn, like a socket would. */
+function network(): (nodeId: NodeId) => RaftTransport {
+  const handlers = new Map<NodeId, (message: RaftMessage) => void>();
+  return (nodeId) => ({
+    send: (messages) => {
+      for (const message of messages) setImmediate(() => handlers.get(message.to)?.(message));
+    },
+    onMessage: (handler) => handlers.set(nodeId, handler),
+    close: async () => {},
+  });
+}
+
+function openNode(nodeId: NodeId, peers: readonly NodeId[], transport: RaftTransport | undefined, wrap: (store: LogStore) => LogStore): { group: ShardGroup; fsm: QueueFsm; env: LmdbEnv; timers: ManualTimers } {
   const dir = mkdtempSync(join(tmpdir(), 'zaqar-apply-ahead-'));
   const env = openLmdbEnv(dir);
+  const timers = new ManualTimers();
   const host = new RaftShardHost({
-    nodeId: 1 as NodeId,
+    nodeId,
     logStore: wrap(new LmdbLogStore(env)),
-    transport: undefined,
-    random: new SeededRandom(1),
-    timers: new ManualTimers(),
+    transport,
+    random: new SeededRandom(nodeId),
+    timers,
     delays: new SystemDelays(),
     tickMs: 10,
   });
-  opened = { host, env, dir };
+  opened.push({ host, env, dir });
   const fsm = new QueueFsm(shardId, new LmdbQueueStore(env));
-  const group = host.addGroup(fsm, [1 as NodeId]);
-  await waitFor('the group to elect itself', 5_000, () => (group.isLeader() ? true : undefined));
-  await group.propose(encodeCommand({ ...base, type: 'createQueue', metadata: {} }));
-  return { group, fsm, env };
+  return { group: host.addGroup(fsm, peers), fsm, env, timers };
+}
+
+async function openSingleVoter(wrap: (store: LogStore) => LogStore = (store) => store): Promise<{ group: ShardGroup; fsm: QueueFsm; env: LmdbEnv }> {
+  const node = openNode(1 as NodeId, [1 as NodeId], undefined, wrap);
+  await waitFor('the group to elect itself', 5_000, () => (node.group.isLeader() ? true : undefined));
+  await node.group.propose(encodeCommand({ ...base, type: 'createQueue', metadata: {} }));
+  return node;
 }
 
 function post(i: number): Uint8Array {
@@ -130,4 +152,34 @@ test('entries applied ahead of their flush answer neither their proposer nor a r
   held.release();
   await Promise.all([proposal, read]);
   expect(isAnswered && isRead).toBe(true);
+});
+
+test('a follower applies a lone committed entry with its next log write: one LMDB transaction per proposal, and reads through it see every entry', async () => {
+  const ids = [1, 2, 3] as NodeId[];
+  const transportOf = network();
+  const nodes = ids.map((id) => openNode(id, ids, transportOf(id), (store) => store));
+  const [leader, follower] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
+  leader.group.requestCampaign();
+  await waitFor('node 1 to lead', 5_000, () => (leader.group.isLeader() ? true : undefined));
+  await leader.group.propose(encodeCommand({ ...base, type: 'createQueue', metadata: {} }));
+  await follower.group.readBarrier();
+  const before = lastTxnId(follower.env);
+  const proposals = 20;
+  for (let i = 0; i < proposals; i++) {
+    await leader.group.propose(post(i));
+    // Alone: the follower hears of the commit well before the next append.
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+  await follower.group.readBarrier();
+  await follower.fsm.awaitCommitted();
+  // Each append is one transaction; its commit is applied with the next (two each without holding).
+  expect(lastTxnId(follower.env) - before).toBeLessThanOrEqual(proposals + 3);
+  expect([...follower.fsm.store.messages({ shardId, ...base }, 0)].length).toBe(proposals);
+
+  // A commit with no append after it is applied by the next tick.
+  await leader.group.propose(post(proposals));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(follower.fsm.appliedIndex).toBeLessThan(leader.fsm.appliedIndex);
+  follower.timers.runAll();
+  expect(follower.fsm.appliedIndex).toBe(leader.fsm.appliedIndex);
 });
