@@ -8,7 +8,7 @@
  * reach the inner store only when resumed, in the order they were made.
  */
 import { assert } from '../common/assert.js';
-import type { Entry, HardState, PersistBatch, LogIndex, ShardId, Snapshot } from '../raft/types.js';
+import type { LogIndex, PersistBatch, ShardId, Snapshot } from '../raft/types.js';
 import { type LogStore, LogStoreError } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 

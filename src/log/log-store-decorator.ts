@@ -3,7 +3,7 @@
  * that add something to another (measurement, recent entries held in memory, injected
  * faults) extend it and override only what they change.
  */
-import type { Entry, HardState, PersistBatch, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 
 export class LogStoreDecorator implements LogStore {

@@ -4,7 +4,7 @@
  * `MeasuredLogStore` adds the measurement to any RaftLogStore without the store knowing.
  */
 import type { Clock } from '../common/clock.js';
-import type { Entry, HardState, PersistBatch, ShardId } from '../raft/types.js';
+import type { PersistBatch, ShardId } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 

@@ -15,7 +15,7 @@
  * Snapshots, compactions, group removal and load() drop the group's entries (the store
  * answers from then on); so does a persist that fails (its group is failed anyway).
  */
-import type { Entry, HardState, PersistBatch, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 

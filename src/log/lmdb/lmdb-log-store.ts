@@ -19,7 +19,7 @@
  *    that group wait for them.
  */
 import { assert } from '../../common/assert.js';
-import type { Entry, HardState, PersistBatch, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { Entry, LogIndex, PersistBatch, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
 import { type LogStore, LogStoreError } from '../log-store.js';
 import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
 import { GroupCommit } from './group-commit.js';

@@ -10,7 +10,7 @@
  * With `isAutoFlush` every write is durable before its promise resolves.
  */
 import { assert } from '../../common/assert.js';
-import type { Entry, HardState, PersistBatch, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { Entry, HardState, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../../raft/types.js';
 import type { LogStore } from '../log-store.js';
 
 interface StoredEntry {
