@@ -41,7 +41,7 @@ import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
 import { MessageType } from '../raft/core/messages.js';
 import { type Ready, requiredWrite } from '../raft/core/ready.js';
-import { EntryType, type PersistBatch, type RaftMessage, type RaftTransport, type Snapshot } from '../raft/types.js';
+import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
 import type { LogStore } from '../log/log-store.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
@@ -96,10 +96,7 @@ export class RaftShardHost {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
     options.transport?.onMessage((message) => this.receive(message));
     this.stopTicker = options.timers.every(options.tickMs, () => {
-      for (const group of this.groups.values()) {
-        if (group.tick()) this.dirty.add(group);
-        this.applyHeld(group);
-      }
+      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
       if (this.dirty.size > 0) this.wake();
     });
     this.pipelined = options.raft?.isAsyncStorageWrites === true
@@ -227,16 +224,6 @@ export class RaftShardHost {
     await pipelined?.drained();
   }
 
-  /** The bound on holding a follower's committed entries (mayHoldApply): one tick. */
-  private applyHeld(group: ShardGroup): void {
-    try {
-      if (group.applyHeld()) this.dirty.add(group);
-    } catch (error) {
-      group.fail(error);
-      throw error; // a broken invariant in the FSM: let the process stop
-    }
-  }
-
   private countWrites(round: readonly { ready: Ready }[]): void {
     const written = round.filter(({ ready }) => ready.snapshot !== undefined || requiredWrite(ready) !== undefined).length;
     if (written === 0) return;
@@ -295,7 +282,7 @@ export class RaftShardHost {
       round.map(async ({ group, ready }) => {
         if (ready.snapshot !== undefined) await this.installSnapshot(group, ready.snapshot);
         const write = requiredWrite(ready);
-        if (write !== undefined) await logStore.persist(group.shardId, this.withApplyAhead(group, ready, write));
+        if (write !== undefined) await logStore.persist(group.shardId, write);
       }),
     );
     round.forEach(({ group, ready }, i) => {
@@ -307,58 +294,14 @@ export class RaftShardHost {
       const late = lateMessages[i] ?? [];
       if (late.length > 0) this.options.transport?.send(late);
       try {
-        group.aheadDurable();
         this.compactors.get(group.shardId)?.noteApplied(ready.committed);
-        if (this.mayHoldApply(group, ready)) group.holdCommitted(ready);
-        else group.applyReady(ready);
+        group.applyReady(ready);
       } catch (error) {
         group.fail(error);
         throw error; // a broken invariant in the FSM: let the process stop
       }
       group.core.advance(ready);
     });
-  }
-
-  /**
-   * What a round can apply while its log write is issued, so the apply's queue-store
-   * writes share that write's transaction and fdatasync instead of taking a transaction
-   * of their own after it (a lone command took two per node): the Ready's committed
-   * entries that come before the entries it writes (durable here since an earlier
-   * round), and, on a steady leader that is its group's only voter, the entries it
-   * appends, which that write itself commits, when everything before them is applied
-   * (the state machine goes in index order) and none changes the membership (which could
-   * add a voter whose vote they would need). Everything is answered once the write is
-   * durable (ShardGroup.aheadDurable), as before; the rest is applied after it.
-   */
-  private withApplyAhead(group: ShardGroup, ready: Ready, write: PersistBatch): PersistBatch {
-    const first = ready.entries[0];
-    if (first === undefined || ready.snapshot !== undefined) return write;
-    const lastCommitted = ready.committed[ready.committed.length - 1];
-    const durable = lastCommitted !== undefined && lastCommitted.index < first.index ? ready.committed : [];
-    const appliedBefore = Math.max(group.fsm.appliedIndex, durable[durable.length - 1]?.index ?? 0);
-    const ahead = this.isCommittedByWrite(group, ready) && first.index === appliedBefore + 1 ? ready.entries : [];
-    if (durable.length === 0 && ahead.length === 0 && !group.hasHeld) return write;
-    return { ...write, alongside: () => group.applyAhead(ahead.length === 0 ? durable : [...durable, ...ahead]) };
-  }
-
-  /**
-   * A follower's Ready that writes nothing (the leader only told it that entries
-   * committed) holds its committed entries for the next round that writes this group's
-   * log, whose transaction their apply then shares (withApplyAhead), instead of a
-   * transaction and fdatasync of their own; at most until the next tick (applyHeld),
-   * and never while a read waits for them. Under a steady stream the next append comes
-   * within a round or two, carrying the commit of the last.
-   */
-  private mayHoldApply(group: ShardGroup, ready: Ready): boolean {
-    return this.pipelined === undefined && ready.committed.length > 0 && ready.snapshot === undefined &&
-      requiredWrite(ready) === undefined && group.mayHold(ready);
-  }
-
-  private isCommittedByWrite(group: ShardGroup, ready: Ready): boolean {
-    const core = group.core;
-    const voters = core.conf.voters;
-    return ready.softState === undefined && core.role === 'leader' && voters.length === 1 && voters[0] === this.options.nodeId &&
-      ready.entries.every((entry) => entry.type === EntryType.Normal);
   }
 
   /**

@@ -21,9 +21,9 @@ import type { ConfChange } from '../raft/core/conf-change.js';
 import type { RaftCore, RaftStatus } from '../raft/core/raft.js';
 import type { ReadState, Ready } from '../raft/core/ready.js';
 import type { RaftMetrics } from '../raft/metrics.js';
-import type { Entry, RaftMessage } from '../raft/types.js';
+import type { RaftMessage } from '../raft/types.js';
 import { OverloadedError, ShardUnavailableError } from './errors.js';
-import type { AppliedEntry, ShardFsmAdapter } from './shard-fsm-adapter.js';
+import type { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { NotLeaderError, ProposalDroppedError } from './routing-errors.js';
 import type { AnyCommandResult } from './shard/results.js';
 
@@ -66,14 +66,6 @@ export class ShardGroup {
   visits = 0;
   /** The leader last reported by the core (0: none), to count leader changes. */
   private knownLeader: NodeId | 0 = 0;
-  /**
-   * Entries applied ahead of their commit (a single voter's appends, see applyAhead)
-   * whose log write is not yet durable, with what applying them produced; or the error
-   * their apply threw.
-   */
-  private ahead: { readonly applied: readonly AppliedEntry[]; readonly error: unknown } | undefined;
-  /** Committed entries a follower holds for a later round's log write (see holdCommitted). */
-  private held: Entry[] = [];
 
   constructor(
     readonly core: RaftCore,
@@ -252,89 +244,18 @@ export class ShardGroup {
       this.knownLeader = ready.softState.leader;
       this.deps.metrics?.leaderChanged(this.shardId);
     }
-    // Entries applied ahead (applyAhead) are skipped here: their proposers were answered.
-    if (ready.committed.length > 0 || this.held.length > 0) this.answer(this.fsm.applyEntries(this.withHeld(ready.committed)));
+    if (ready.committed.length > 0) {
+      for (const applied of this.fsm.applyEntries(ready.committed)) {
+        const entry = this.applyWaiters.get(applied.index);
+        if (entry === undefined) continue;
+        this.applyWaiters.delete(applied.index);
+        const { waiter } = entry;
+        if (entry.term === applied.term) this.settle(waiter, () => waiter.resolve(applied.result));
+        else this.settle(waiter, () => waiter.reject(new ProposalDroppedError(this.shardId)));
+      }
+    }
     this.noteReadStates(ready.readStates);
     this.releaseReads();
-  }
-
-  /**
-   * Like applyReady, but holds the Ready's committed entries instead of applying them,
-   * until the next round that writes this group's log applies them alongside its write
-   * (applyAhead) or `applyHeld` runs: a follower told only that entries committed would
-   * otherwise commit their apply in a transaction of its own. The host holds only where
-   * nobody waits for them (a follower's Ready without a write, no read pending). The
-   * entries are durable here and the core counts them applied; the queue state lags.
-   */
-  holdCommitted(ready: Ready): void {
-    if (this.failure !== undefined) return;
-    assert(ready.softState === undefined && ready.readStates.length === 0, 'held a Ready that changes the leader or answers reads');
-    this.held.push(...ready.committed);
-  }
-
-  /** Whether nothing would wait for this Ready's committed entries to be applied (see holdCommitted). */
-  mayHold(ready: Ready): boolean {
-    return this.core.role === 'follower' && ready.softState === undefined && ready.readStates.length === 0 &&
-      this.reads.size === 0 && this.queuedReads.length === 0;
-  }
-
-  /** Applies the held entries now (the host's bound on holding them); whether there were any. */
-  applyHeld(): boolean {
-    if (this.held.length === 0 || this.failure !== undefined) return false;
-    this.answer(this.fsm.applyEntries(this.withHeld([])));
-    this.releaseReads();
-    return true;
-  }
-
-  private withHeld(entries: readonly Entry[]): readonly Entry[] {
-    if (this.held.length === 0) return entries;
-    const all = [...this.held, ...entries];
-    this.held = [];
-    return all;
-  }
-
-  /**
-   * Applies `entries` as the round's log write is issued, before it is durable, so the
-   * queue-store writes of the apply share that write's transaction (or a later one)
-   * instead of a transaction of their own. The host passes committed entries that are
-   * durable here and entries that this very write commits (a single voter's appends:
-   * RaftShardHost.withApplyAhead). Until `aheadDurable` the applied state may hold
-   * entries a crash can still lose: nobody is answered from it (proposers and reads
-   * wait). Never throws: an apply that throws is raised by `aheadDurable`.
-   */
-  applyAhead(entries: readonly Entry[]): void {
-    assert(this.ahead === undefined, 'entries applied ahead twice in one round');
-    try {
-      this.ahead = { applied: this.fsm.applyEntries(this.withHeld(entries)), error: undefined };
-    } catch (error) {
-      this.ahead = { applied: [], error: error ?? new Error('apply failed') };
-    }
-  }
-
-  /** Whether committed entries are held (holdCommitted) for a later round. */
-  get hasHeld(): boolean {
-    return this.held.length > 0;
-  }
-
-  /** The log write of the entries applied ahead is durable, so they are committed: answer. */
-  aheadDurable(): void {
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    if (ahead === undefined || this.failure !== undefined) return;
-    if (ahead.error !== undefined) throw ahead.error;
-    this.answer(ahead.applied);
-    this.releaseReads();
-  }
-
-  private answer(appliedEntries: readonly AppliedEntry[]): void {
-    for (const applied of appliedEntries) {
-      const entry = this.applyWaiters.get(applied.index);
-      if (entry === undefined) continue;
-      this.applyWaiters.delete(applied.index);
-      const { waiter } = entry;
-      if (entry.term === applied.term) this.settle(waiter, () => waiter.resolve(applied.result));
-      else this.settle(waiter, () => waiter.reject(new ProposalDroppedError(this.shardId)));
-    }
   }
 
   private noteReadStates(readStates: readonly ReadState[]): void {
@@ -345,8 +266,6 @@ export class ShardGroup {
   }
 
   private releaseReads(): void {
-    // The applied state holds entries not yet durable: a read must not see them yet.
-    if (this.ahead !== undefined) return;
     const applied = this.fsm.appliedIndex;
     for (const [context, read] of this.reads) {
       if (read.index === undefined || read.index > applied) continue;
@@ -370,8 +289,6 @@ export class ShardGroup {
   /** A storage failure: the group stops (no votes, no service) until the node restarts. */
   fail(cause: unknown): void {
     this.failure ??= cause ?? new Error('unknown failure');
-    this.ahead = undefined;
-    this.held = [];
     const error = new ShardUnavailableError(this.shardId, `shard ${this.shardId} failed`, { cause });
     for (const p of this.queuedProposals) this.settle(p, () => p.reject(error));
     for (const { read } of this.queuedReads) this.settle(read, () => read.reject(error));

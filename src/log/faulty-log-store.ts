@@ -8,7 +8,7 @@
  * reach the inner store only when resumed, in the order they were made.
  */
 import { assert } from '../common/assert.js';
-import type { LogIndex, PersistBatch, ShardId, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, LogIndex, ShardId, Snapshot } from '../raft/types.js';
 import { type LogStore, LogStoreError } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 
@@ -50,7 +50,7 @@ export class FaultyLogStore extends LogStoreDecorator {
     return this.stalled.length;
   }
 
-  override persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  override persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     return this.faulty(shardId, () => this.inner.persist(shardId, batch));
   }
   override persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void> {

@@ -3,7 +3,7 @@
  * that add something to another (measurement, recent entries held in memory, injected
  * faults) extend it and override only what they change.
  */
-import type { Entry, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 
 export class LogStoreDecorator implements LogStore {
@@ -33,7 +33,7 @@ export class LogStoreDecorator implements LogStore {
     return this.inner.snapshot(shardId);
   }
 
-  persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     return this.inner.persist(shardId, batch);
   }
 

@@ -4,7 +4,7 @@
  * `MeasuredLogStore` adds the measurement to any RaftLogStore without the store knowing.
  */
 import type { Clock } from '../common/clock.js';
-import type { PersistBatch, ShardId } from '../raft/types.js';
+import type { Entry, HardState, ShardId } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 
@@ -28,7 +28,7 @@ export class MeasuredLogStore extends LogStoreDecorator {
     super(inner);
   }
 
-  override async persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  override async persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     const startMs = this.deps.clock.monotonicMs();
     const bytes = batch.entries.reduce((sum, entry) => sum + entry.data.byteLength, 0);
     try {

@@ -15,7 +15,7 @@
  * Snapshots, compactions, group removal and load() drop the group's entries (the store
  * answers from then on); so does a persist that fails (its group is failed anyway).
  */
-import type { Entry, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
 import { LogStoreDecorator } from './log-store-decorator.js';
 
@@ -88,7 +88,7 @@ export class RecentEntriesLogStore extends LogStoreDecorator {
     return this.inner.term(shardId, index);
   }
 
-  override persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  override persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     if (batch.entries.length > 0) this.hold(shardId, batch.entries);
     return this.inner.persist(shardId, batch).catch((error: unknown) => {
       this.forget(shardId);

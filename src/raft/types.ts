@@ -77,25 +77,12 @@ export interface RaftLogStore {
    * Appends `entries` (replacing any suffix starting at entries[0].index) and writes
    * `hardState` in one write; resolves only once it is durable on disk (flushed).
    */
-  persist(shardId: ShardId, batch: PersistBatch): Promise<void>;
+  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void>;
   /** Stores a snapshot (durably) and discards the log it covers. */
   persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void>;
   /** Discards entries up to and including `index` (they are covered by a snapshot). */
   compact(shardId: ShardId, index: LogIndex): Promise<void>;
   snapshot(shardId: ShardId): Snapshot | undefined;
-}
-
-export interface PersistBatch {
-  readonly entries: readonly Entry[];
-  readonly hardState?: HardState;
-  /**
-   * A store that can may call this once, right after the batch's writes were issued and
-   * in the same synchronous step, so the writes it makes (another store of the same LMDB
-   * environment) go into the batch's transaction or a later one, never an earlier one.
-   * Not called when the write is refused before it is issued, nor by a store that cannot
-   * share its transactions: the caller must not count on it. Must not throw.
-   */
-  readonly alongside?: () => void;
 }
 
 export interface RaftGroupState {

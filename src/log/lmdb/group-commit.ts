@@ -36,12 +36,8 @@ export class GroupCommit {
   /**
    * Issues `write` (asynchronous puts/removes; returns the promise of its last one) and
    * resolves once that is durable; rejects if it throws or its transaction fails.
-   * `alongside`, when given, runs once `write` issued its puts, before this returns: the
-   * asynchronous writes it issues go into the same transaction (or a later one: lmdb-js
-   * keeps issue order), never an earlier one. It runs only if `write` did not throw, and
-   * must not throw itself.
    */
-  enqueue(write: () => Promise<unknown>, alongside?: () => void): Promise<void> {
+  enqueue(write: () => Promise<unknown>): Promise<void> {
     if (!isLmdbEnvOpen(this.env)) return Promise.reject(new Error('the LMDB environment is closed'));
     let committed: Promise<unknown>;
     let flushed: Promise<unknown>;
@@ -58,8 +54,6 @@ export class GroupCommit {
       this.lastCommit = committed;
       this.transactionCount += 1;
     }
-    const durable = Promise.all([committed, flushed]).then(() => undefined);
-    alongside?.();
-    return durable;
+    return Promise.all([committed, flushed]).then(() => undefined);
   }
 }

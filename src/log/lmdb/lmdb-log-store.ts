@@ -19,7 +19,7 @@
  *    that group wait for them.
  */
 import { assert } from '../../common/assert.js';
-import type { Entry, LogIndex, PersistBatch, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
 import { type LogStore, LogStoreError } from '../log-store.js';
 import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
 import { GroupCommit } from './group-commit.js';
@@ -127,7 +127,7 @@ export class LmdbLogStore implements LogStore {
     return snapshot;
   }
 
-  persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     const barrier = this.barriers.get(shardId);
     if (barrier !== undefined) return barrier.then(() => this.persistNow(shardId, batch));
     return this.persistNow(shardId, batch);
@@ -161,7 +161,7 @@ export class LmdbLogStore implements LogStore {
     });
   }
 
-  private async persistNow(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  private async persistNow(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     const view = this.writableView(shardId);
     const { entries, hardState = view.hardState } = batch;
     checkAppend(shardId, view, entries);
@@ -188,7 +188,7 @@ export class LmdbLogStore implements LogStore {
       for (const [key, value] of puts) this.dbs.entries.put(key, value);
       if (view.hasStaleSnapshot === true) this.dbs.snapshots.remove(shardId);
       return this.dbs.groups.put(shardId, record);
-    }, batch.alongside);
+    });
   }
 
   private async persistSnapshotNow(shardId: ShardId, snapshot: Snapshot): Promise<void> {
@@ -246,15 +246,12 @@ export class LmdbLogStore implements LogStore {
     return keys;
   }
 
-  /**
-   * Queues `write` (see GroupCommit; `alongside` runs right after it issued its puts) for
-   * the group and moves the group's views along with it.
-   */
-  private write(shardId: ShardId, next: GroupView, write: () => Promise<unknown>, alongside?: () => void): Promise<void> {
+  /** Queues `write` (see GroupCommit) for the group and moves the group's views along with it. */
+  private write(shardId: ShardId, next: GroupView, write: () => Promise<unknown>): Promise<void> {
     this.queuedViews.set(shardId, next);
     this.queuedCounts.set(shardId, (this.queuedCounts.get(shardId) ?? 0) + 1);
     const previous = this.tails.get(shardId);
-    const enqueued = this.commits.enqueue(write, alongside);
+    const enqueued = this.commits.enqueue(write);
     // A group's writes settle in the order they were queued, whatever order their
     // transactions report flushed in, so the durable view never moves back to an older
     // write's (with several persists of a group in flight, Raft trusts it as the log).

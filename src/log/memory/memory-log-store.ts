@@ -10,7 +10,7 @@
  * With `isAutoFlush` every write is durable before its promise resolves.
  */
 import { assert } from '../../common/assert.js';
-import type { Entry, HardState, LogIndex, PersistBatch, RaftGroupState, ShardId, Snapshot, Term } from '../../raft/types.js';
+import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../../raft/types.js';
 import type { LogStore } from '../log-store.js';
 
 interface StoredEntry {
@@ -105,7 +105,7 @@ export class MemoryLogStore implements LogStore {
     return this.group(this.live, shardId).snapshot?.snapshot;
   }
 
-  persist(shardId: ShardId, batch: PersistBatch): Promise<void> {
+  persist(shardId: ShardId, batch: { entries: readonly Entry[]; hardState?: HardState }): Promise<void> {
     const entries = batch.entries.map((entry) => ({ entry, checksum: entryChecksum(entry) }));
     return this.write(shardId, (log) => {
       const first = entries[0];
