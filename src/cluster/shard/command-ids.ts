@@ -53,8 +53,8 @@ type KeyRule = { readonly natural: string | undefined } | 'commandId' | 'idempot
 function keyRuleOf(command: ShardCommand): KeyRule {
   switch (command.type) {
     case 'post':
-      // Messages whose ids are derived at apply have none yet: such a post gets a commandId.
-      return command.messages[0]?.id === undefined ? 'commandId' : { natural: command.messages[0].id };
+      // Messages whose ids are derived at apply (all packed ones) have none yet: such a post gets a commandId.
+      return command.messages?.[0]?.id === undefined ? 'commandId' : { natural: command.messages[0].id };
     case 'claim':
       return { natural: command.claimId };
     case 'dlqInsert':
