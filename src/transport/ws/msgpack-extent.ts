@@ -39,7 +39,7 @@ export interface PostFrameLayout {
 /**
  * The layout of a plain MessagePack frame whose (last) `action` is "message_post" and
  * whose `body` holds a `messages` array; undefined for any other frame, or when any part
- * of it is not plain.
+ * of it is not plain. One pass over the frame.
  */
 export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
   try {
@@ -48,6 +48,7 @@ export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
     if (count === undefined) return undefined;
     let action: Extent | undefined;
     let body: Extent | undefined;
+    let messageBodies: (Extent | undefined)[] | undefined;
     for (let i = 0; i < count; i++) {
       const keyLength = reader.stringHead();
       if (keyLength === undefined) return undefined;
@@ -55,17 +56,20 @@ export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
       const isBody = reader.holds(bodyKey, keyLength);
       reader.at += keyLength;
       const start = reader.at;
+      if (isBody) {
+        const bodies = postedBodies(reader);
+        if (bodies === false) return undefined;
+        body = { start, end: reader.at };
+        messageBodies = bodies;
+        continue;
+      }
       if (!reader.skipValue()) return undefined;
       if (isAction) action = { start, end: reader.at };
-      if (isBody) body = { start, end: reader.at };
     }
-    if (reader.at !== data.length || action === undefined || body === undefined) return undefined;
+    if (reader.at !== data.length || action === undefined || body === undefined || messageBodies === undefined) return undefined;
     reader.at = action.start;
     if (reader.stringHead() !== messagePostAction.length || !reader.holds(messagePostAction, messagePostAction.length)) return undefined;
-    const extents = messageBodyExtents(data.subarray(body.start, body.end));
-    if (extents === undefined) return undefined;
-    const offset = body.start;
-    return { body, messageBodies: extents.map((extent) => extent && { start: offset + extent.start, end: offset + extent.end }) };
+    return { body, messageBodies };
   } catch (error) {
     if (error instanceof RangeError) return undefined; // a length running past the end, or nesting too deep
     throw error;
@@ -74,32 +78,51 @@ export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
 
 /**
  * The bytes of each posted message's `body` inside a plain `{"messages": [...]}` map (the
- * echoed body of a message_post, so already checked plain by fieldExtent), index-aligned
- * with the decoded `messages` array (the last of repeated keys, as decoded); undefined
- * for an item that is no map or has no `body`, or for all when there is no such array.
+ * echoed body of a message_post), index-aligned with the decoded `messages` array (the
+ * last of repeated keys, as decoded); undefined for an item that is no map or has no
+ * `body`, or for all when there is no such array or the map is not plain.
  */
 export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | undefined {
   try {
-    const reader = new ExtentReader(data);
-    const messages = lastField(reader, messagesKey);
-    if (messages === undefined || messages === false) return undefined;
-    reader.at = messages.start;
-    const count = reader.arrayHead();
-    if (count === undefined) return undefined;
-    const extents: (Extent | undefined)[] = [];
-    for (let i = 0; i < count; i++) {
-      const start = reader.at;
-      const isMap = reader.mapHead() !== undefined;
-      reader.at = start;
-      const body = isMap ? lastField(reader, bodyKey) : undefined;
-      if (body === false || (!isMap && !reader.skipValue())) return undefined;
-      extents.push(body);
-    }
-    return extents;
+    const found = postedBodies(new ExtentReader(data));
+    return found === false ? undefined : found;
   } catch (error) {
     if (error instanceof RangeError) return undefined; // a length running past the end
     throw error;
   }
+}
+
+/**
+ * messageBodyExtents for the map at the reader (extents in the reader's data), the reader
+ * then past the map; false when there is no plain map there.
+ */
+function postedBodies(reader: ExtentReader): (Extent | undefined)[] | undefined | false {
+  const count = reader.mapHead();
+  if (count === undefined) return false;
+  let found: (Extent | undefined)[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const keyLength = reader.stringHead();
+    if (keyLength === undefined) return false;
+    const isMessages = reader.holds(messagesKey, keyLength);
+    reader.at += keyLength;
+    const items = isMessages ? reader.arrayHead() : undefined;
+    if (items === undefined) {
+      if (!reader.skipValue()) return false;
+      if (isMessages) found = undefined;
+      continue;
+    }
+    const extents: (Extent | undefined)[] = [];
+    for (let item = 0; item < items; item++) {
+      const start = reader.at;
+      const isMap = reader.mapHead() !== undefined;
+      reader.at = start;
+      const messageBody = isMap ? lastField(reader, bodyKey) : undefined;
+      if (messageBody === false || (!isMap && !reader.skipValue())) return false;
+      extents.push(messageBody);
+    }
+    found = extents;
+  }
+  return found;
 }
 
 const messagesKey = Buffer.from('messages', 'utf8');

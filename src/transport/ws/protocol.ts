@@ -129,7 +129,8 @@ export function readFrame(data: Uint8Array, isBinary: boolean): Checked<DecodedF
  * in one, separators and quotes fewer).
  */
 function readPostFrame(data: Uint8Array, layout: PostFrameLayout): DecodedFrame | undefined {
-  const stripped = Buffer.allocUnsafe(data.length);
+  // Reused up to 64 KiB: the decoded value holds no views of it (a plain frame has no bin values).
+  const stripped = data.length <= strippedFrame.length ? strippedFrame : Buffer.allocUnsafe(data.length);
   let from = 0;
   let length = 0;
   let bodiesLength = 0;
@@ -148,7 +149,8 @@ function readPostFrame(data: Uint8Array, layout: PostFrameLayout): DecodedFrame 
   if (!Array.isArray(messages) || messages.length !== layout.messageBodies.length) return undefined;
   const pythonLengthAtMost = jsonLengthBound(value) + 24 * bodiesLength + 2;
   const { body } = layout;
-  const bodyBytes = data.slice(body.start, body.end);
+  const bodyBytes = Buffer.allocUnsafe(body.end - body.start);
+  bodyBytes.set(data.subarray(body.start, body.end));
   for (let i = 0; i < messages.length; i++) {
     const extent = layout.messageBodies[i];
     if (extent === undefined) continue;
@@ -160,6 +162,7 @@ function readPostFrame(data: Uint8Array, layout: PostFrameLayout): DecodedFrame 
 }
 
 const msgpackNil = 0xc0;
+const strippedFrame = Buffer.allocUnsafe(64 * 1024);
 
 /** Encodes a response (or a pushed notification) in the encoding of the request it answers. */
 export function encodeFrame(document: unknown, isBinary: boolean): string | Uint8Array {
