@@ -51,7 +51,7 @@ describe('readFrame', () => {
       expect(wholeDecoder.unpack(bodyBytes ?? new Uint8Array())).toEqual(wholeDecoder.unpack(frame).body);
       const posted = isJsonObject(value) && isJsonObject(value['body']) ? value['body']['messages'] as JsonValue[] : [];
       posted.forEach((message, i) => {
-        const sent = messages[i];
+        const sent = messages[i] as JsonValue | undefined;
         const hasBody = isJsonObject(sent) && Object.hasOwn(sent, 'body');
         expect(isJsonObject(message) && message['body'] instanceof EncodedJson).toBe(hasBody);
         if (hasBody) expect(pythonJsonLength(message)).toBeLessThanOrEqual(pythonLengthAtMost);
