@@ -53,7 +53,8 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
     }
     seqs.push(seq);
   }
-  context.store.putQueue(key, { ...queue, nextSeq });
+  // Not a spread: see command-ids.ts withCommandId.
+  context.store.putQueue(key, Object.assign({}, queue, { nextSeq }));
   return { seqs };
 }
 
