@@ -132,6 +132,8 @@ export function packPostedEntries(clientId: string, records: readonly PostedFiel
   let total = 0;
   for (let i = 0; i < records.length; i++) total += prefixBytes + headerLengths[i]! + bodies[i]!.byteLength;
   const target = Buffer.allocUnsafe(total);
+  // Buffer's writeDoubleBE copies byte by byte in JavaScript; a DataView's setFloat64 is compiled inline.
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
   const lengths: number[] = [];
   let start = 0;
   for (let i = 0; i < records.length; i++) {
@@ -144,10 +146,10 @@ export function packPostedEntries(clientId: string, records: readonly PostedFiel
     let at = writeElement(target, start + prefixBytes + 1, record.id, idPatterns[i]!);
     target.set(client, at);
     at += client.byteLength;
-    at = writeFloat64(target, at, record.createdMs);
-    at = writeFloat64(target, at, record.ttlSeconds);
-    at = writeFloat64(target, at, record.expiresMs);
-    at = writeFloat64(target, at, record.visibleMs);
+    at = writeFloat64(view, at, record.createdMs);
+    at = writeFloat64(view, at, record.ttlSeconds);
+    at = writeFloat64(view, at, record.expiresMs);
+    at = writeFloat64(view, at, record.visibleMs);
     target.set(emptyClaim, at);
     at += emptyClaim.length;
     if (record.checksum === null) target[at++] = msgpackNil;
@@ -161,9 +163,9 @@ export function packPostedEntries(clientId: string, records: readonly PostedFiel
   return { entries: target, lengths };
 }
 
-function writeFloat64(target: Buffer, at: number, value: number): number {
-  target[at] = msgpackFloat64;
-  target.writeDoubleBE(value, at + 1);
+function writeFloat64(view: DataView, at: number, value: number): number {
+  view.setUint8(at, msgpackFloat64);
+  view.setFloat64(at + 1, value);
   return at + float64Element;
 }
 

@@ -9,7 +9,7 @@
  * node also applies packed posts (`postPacksEntries`), the entries travel back to back
  * in one byte string (commands.ts `PackedPost`).
  */
-import { derivedMessageId, newIdTail, newObjectId } from '../../common/ids.js';
+import { derivedMessageId, newIdTails, newObjectId } from '../../common/ids.js';
 import { packPostedEntries } from '../../log/message-entry.js';
 import type { NewMessage } from '../records.js';
 import { encodeBody } from './body-codec.js';
@@ -40,7 +40,7 @@ export function postedMessages(messages: readonly NewMessage[], options: PostOpt
   const { nowMs, enableChecksum, asEntries } = options;
   const derivesIds = asEntries && options.derivesIds;
   // A derived id's tail stands in for the id until the seq is known.
-  const ids = messages.map(() => (derivesIds ? newIdTail() : newObjectId(nowMs)));
+  const ids = derivesIds ? newIdTails(messages.length) : messages.map(() => newObjectId(nowMs));
   const bodies = messages.map(({ body, encodedBody }) => encodedBody ?? encodeBody(body));
   const checksums = messages.map(({ body }) => (enableChecksum ? messageChecksum(body) : null));
   const idsOf = (seqs: readonly number[]): string[] => (derivesIds ? seqs.map((seq, i) => derivedMessageId(seq, ids[i]!)) : ids);
