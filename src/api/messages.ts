@@ -51,7 +51,8 @@ export const postMessages = messageOperation('messages:create', async (call) => 
   const peeked = (await brokerCall(postFailure, () => broker.peekQueueMetadata(ref))) ?? {};
   const messages = validatedOrUndefined(call, peeked);
   if (messages !== undefined) {
-    const expectedMetadata = Object.fromEntries(postMetadataKeys.map((key) => [key, peeked[key] ?? null]));
+    const expectedMetadata: QueueMetadata = {};
+    for (const key of postMetadataKeys) expectedMetadata[key] = peeked[key] ?? null;
     const posted = await brokerCall(postFailure, () => broker.postMessagesExpecting(ref, { clientId, messages, expectedMetadata }));
     if (posted !== 'metadata_changed') return postedReply(call, posted.ids);
   }

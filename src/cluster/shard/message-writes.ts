@@ -9,7 +9,7 @@ import { derivedSeqLimit } from '../../common/ids.js';
 import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
 import { effectiveMessage } from './claim-extension.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
-import type { PostedEntry, PostedMessage, ShardCommand } from './commands.js';
+import type { PostedMessage, ShardCommand } from './commands.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { holdsExpectedMetadata } from './expected-metadata.js';
 import { existingQueue, queueToCreate } from './queue-existence.js';
@@ -39,13 +39,13 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
       const seq = nextSeq++;
       const entry = entries.subarray(start, start += lengths[i]!);
       assert(start <= entries.byteLength, 'packed post shorter than its entries');
-      storePostedEntry(context, target, { ttlSeconds: ttlSeconds[i]!, delaySeconds: delaySeconds[i]!, entry }, seq);
+      storePostedEntry(context, target, seq, entry, ttlSeconds[i]!, delaySeconds[i]!);
       seqs.push(seq);
     }
   }
   for (const posted of command.messages ?? []) {
     const seq = nextSeq++;
-    if ('entry' in posted) storePostedEntry(context, target, posted, seq);
+    if ('entry' in posted) storePostedEntry(context, target, seq, posted.entry, posted.ttlSeconds, posted.delaySeconds, posted.id);
     else {
       const times = postTimes(nowMs, posted);
       context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
@@ -71,17 +71,22 @@ interface PostTarget {
   readonly nowMs: number;
 }
 
-/** Stores a message that travelled as its queue-store entry (built by the proposer with the post's time) at `seq`. */
-function storePostedEntry(context: ShardContext, { key, indexKey, proposedMs, nowMs }: PostTarget, posted: PostedEntry, seq: number): void {
-  const times = postTimes(nowMs, posted);
-  // Built by the proposer with the command's time; a replica that clamped time
-  // forward (queue-fsm.ts) stores a copy with its own.
-  const entry = nowMs === proposedMs ? posted.entry : withPostTimes(posted.entry, times);
+/**
+ * Stores at `seq` a message that travelled as its queue-store entry (`PostedEntry`, its
+ * fields passed one by one: a packed post has no object per message), built by the
+ * proposer with the post's time.
+ */
+function storePostedEntry(context: ShardContext, { key, indexKey, proposedMs, nowMs }: PostTarget, seq: number, posted: Uint8Array,
+  ttlSeconds: number, delaySeconds: number, id?: string): void {
+  const expiresMs = nowMs + ttlSeconds * 1000;
+  const visibleMs = nowMs + delaySeconds * 1000;
+  // A replica that clamped time forward (queue-fsm.ts) stores a copy with its own.
+  const entry = nowMs === proposedMs ? posted : withPostTimes(posted, { createdMs: nowMs, expiresMs, visibleMs });
   // A seq too large to derive an id from (never reached in practice) is stored with
   // the id it wraps to and an index record, like any id not derived from its seq.
-  if (posted.id === undefined && seq >= derivedSeqLimit) context.store.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
-  else context.store.insertMessageEntry(key, seq, posted.id, entry);
-  context.index.addFree(indexKey, { seq, expiresMs: times.expiresMs, visibleMs: times.visibleMs });
+  if (id === undefined && seq >= derivedSeqLimit) context.store.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
+  else context.store.insertMessageEntry(key, seq, id, entry);
+  context.index.addFree(indexKey, { seq, expiresMs, visibleMs });
 }
 
 function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {

@@ -86,6 +86,11 @@ describe('readFrame', () => {
     else if (isJsonObject(value)) for (const key in value) yield* values(value[key] ?? null);
   }
 
+  test('readFrame bounds the longest number text, 17 digits after -0.00000', () => {
+    const read = readFrame(packr.pack(-0.0000012683042817235791), true);
+    expect(read.ok && read.value.pythonLengthAtMost).toBeGreaterThanOrEqual(pythonJsonLength(-0.0000012683042817235791));
+  });
+
   test('readFrame bounds the Python JSON length of every value in a frame, MessagePack or JSON', () => {
     const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('\u0000\u007f"\\', '\ud800', 'é😀'));
     const value = fc.letrec((tie) => ({

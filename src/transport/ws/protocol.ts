@@ -214,15 +214,15 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
-/** Longest `String(number)` of a finite number: `-1.7976931348623157e+308`. */
-const numberLengthMax = 24;
+/** Longest `String(number)` of a finite number: 17 digits after `-0.00000` (`-0.0000012683042817235791`). */
+const numberLengthMax = 25;
 
 /**
  * Walks the decoded value in place (it is already plain arrays and objects), throws at
  * the first value JSON cannot hold (MessagePack can carry binary, timestamps, non-finite
  * floats: refuse them) and returns a bound on its Python JSON length, and so on that of
  * any value inside it: every UTF-16 unit of a string at most 6 characters, a number at
- * most 24, `false` 5, plus the brackets and separators.
+ * most 25, `false` 5, plus the brackets and separators.
  */
 function jsonLengthBound(value: unknown): number {
   if (value === null || typeof value === 'boolean') return 5;
