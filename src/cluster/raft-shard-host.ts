@@ -36,6 +36,7 @@
 import { assert } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
 import type { Random } from '../common/random.js';
+import type { Clock } from '../common/clock.js';
 import type { Delays, Timers } from '../common/timers.js';
 import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
@@ -59,6 +60,13 @@ export interface RaftShardHostOptions {
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
+  /**
+   * When present, ticks are counted from its monotonic time: a timer that fired late is
+   * caught up, and so is each round before it feeds the groups, so a leader's tick count
+   * never lags real time by a tick or more (its read lease depends on it, see
+   * raft/core/lease.ts). Absent: one tick each time the timer fires (tests that tick by hand).
+   */
+  readonly clock?: Pick<Clock, 'monotonicMs'>;
   readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites' | 'applyBytesMax'>>;
   /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
   readonly persistRoundsInFlightMax?: number;
@@ -83,6 +91,9 @@ export class RaftShardHost {
   private isWakeRequested = false;
   private isClosed = false;
   private readonly stopTicker: () => void;
+  /** With `clock`: when tick 0 was, and the ticks given to the groups since. */
+  private readonly tickEpochMs: number;
+  private ticksGiven = 0;
   private readonly loop: Promise<void>;
   /**
    * Rounds that wrote to the log and the Readys written in them (group-commit sharing),
@@ -95,8 +106,9 @@ export class RaftShardHost {
   constructor(private readonly options: RaftShardHostOptions) {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
     options.transport?.onMessage((message) => this.receive(message));
+    this.tickEpochMs = options.clock?.monotonicMs() ?? 0;
     this.stopTicker = options.timers.every(options.tickMs, () => {
-      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
+      this.tickGroups(options.clock === undefined ? 1 : this.ticksDue());
       if (this.dirty.size > 0) this.wake();
     });
     this.pipelined = options.raft?.isAsyncStorageWrites === true
@@ -237,6 +249,7 @@ export class RaftShardHost {
    * that had nothing is unmarked until its next input.
    */
   private takeRound(): { group: ShardGroup; ready: Ready }[] {
+    if (this.options.clock !== undefined) this.tickGroups(this.ticksDue());
     const round: { group: ShardGroup; ready: Ready }[] = [];
     for (const group of this.dirty) {
       if (group.failure !== undefined) {
@@ -252,6 +265,22 @@ export class RaftShardHost {
       else this.dirty.delete(group);
     }
     return round;
+  }
+
+  private tickGroups(count: number): void {
+    for (let i = 0; i < count; i++) {
+      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
+    }
+  }
+
+  /** With `clock`: ticks that came due since the last ones given. */
+  private ticksDue(): number {
+    const { clock, tickMs } = this.options;
+    if (clock === undefined) return 0;
+    const due = Math.floor((clock.monotonicMs() - this.tickEpochMs) / tickMs) - this.ticksGiven;
+    if (due <= 0) return 0;
+    this.ticksGiven += due;
+    return due;
   }
 
   private async compact(groups: readonly ShardGroup[]): Promise<void> {
