@@ -62,9 +62,11 @@ export interface RaftShardHostOptions {
   readonly tickMs: number;
   /**
    * When present, ticks are counted from its monotonic time: a timer that fired late is
-   * caught up, and so is each round before it feeds the groups, so a leader's tick count
-   * never lags real time by a tick or more (its read lease depends on it, see
-   * raft/core/lease.ts). Absent: one tick each time the timer fires (tests that tick by hand).
+   * caught up, and so is each round before it feeds the groups and each peer message
+   * before it is queued, so a leader's tick count never lags real time by a tick or more
+   * and a follower steps every tick that came before a heartbeat before it (the read
+   * lease depends on both, see raft/core/lease.ts). Absent: one tick each time the timer
+   * fires (tests that tick by hand).
    */
   readonly clock?: Pick<Clock, 'monotonicMs'>;
   readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites' | 'applyBytesMax'>>;
@@ -107,10 +109,7 @@ export class RaftShardHost {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
     options.transport?.onMessage((message) => this.receive(message));
     this.tickEpochMs = options.clock?.monotonicMs() ?? 0;
-    this.stopTicker = options.timers.every(options.tickMs, () => {
-      this.tickGroups(options.clock === undefined ? 1 : this.ticksDue());
-      if (this.dirty.size > 0) this.wake();
-    });
+    this.stopTicker = options.timers.every(options.tickMs, () => this.catchUpTicks(options.clock === undefined ? 1 : this.ticksDue()));
     this.pipelined = options.raft?.isAsyncStorageWrites === true
       ? new PipelinedRounds({
           logStore: options.logStore,
@@ -182,6 +181,8 @@ export class RaftShardHost {
   }
 
   private receive(message: RaftMessage): void {
+    // Ticks that came due before the message are stepped before it (shard-group.ts).
+    if (this.options.clock !== undefined) this.catchUpTicks(this.ticksDue());
     if (!this.groups.has(message.shardId) && !this.isClosed) this.options.onUnknownShard?.(message);
     this.groups.get(message.shardId)?.receive(message);
   }
@@ -265,6 +266,12 @@ export class RaftShardHost {
       else this.dirty.delete(group);
     }
     return round;
+  }
+
+  private catchUpTicks(count: number): void {
+    if (count === 0) return;
+    this.tickGroups(count);
+    if (this.dirty.size > 0) this.wake();
   }
 
   private tickGroups(count: number): void {

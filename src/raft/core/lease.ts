@@ -6,7 +6,8 @@
  * each answer echoes it. A follower that got it reset its election clock on receipt, and
  * (check-quorum) refuses votes and pre-votes until its clock has run `electionTicks` ticks
  * again: at least (electionTicks − 1) tick intervals after the heartbeat was sent, since
- * its first tick may come right after the receipt. A restarted replica refuses them as
+ * its first tick may come right after the receipt (nor does it campaign before then: its
+ * election timeout is at least `electionTicks`). A restarted replica refuses them as
  * long after its restart (raft.ts), in case it answered just before. Any new leader needs
  * a vote from someone in the quorum that answered T, so none is elected before
  * T + (electionTicks − 1) tick intervals. The lease therefore ends at T + leaseTicks of
@@ -14,12 +15,14 @@
  *
  *   leaseTicks × (leader's tick interval) ≤ (electionTicks − 1) × (follower's tick interval),
  *
- * taken as leaseTicks = ⌊(electionTicks − 1) / (1 + leaseClockDriftMax)⌋. The leader's
- * tick count must not lag real time (the host derives ticks from a monotonic clock, not
- * from how often a timer fired). The TimeoutNow of a leadership transfer lets its
- * receiver campaign past every follower's refusal, so starting a transfer ends the lease
- * at once, and for the rest of the term: the TimeoutNow may still be in flight after the
- * leader gave the transfer up.
+ * taken as leaseTicks = ⌊(electionTicks − 1) / (1 + leaseClockDriftMax)⌋. The host must
+ * tick from a monotonic clock, not from how often a timer fired: the leader's tick count
+ * must not lag real time, and a follower must step every tick that came due before a
+ * heartbeat before the heartbeat (one stepped after it would shorten the refusal).
+ *
+ * The TimeoutNow of a leadership transfer lets its receiver campaign past every
+ * follower's refusal, so starting a transfer ends the lease at once, and for the rest of
+ * the term: the TimeoutNow may still be in flight after the leader gave the transfer up.
  */
 import type { NodeId } from '../types.js';
 import type { RaftConfig } from './config.js';
