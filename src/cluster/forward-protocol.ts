@@ -26,14 +26,20 @@ import type { ShardGroup } from './shard-group.js';
  * What is asked of the serving node, one variant per kind. On the wire every kind keeps
  * the older flat shape (grpc/forward-wire.ts converts), so nodes of different versions
  * understand each other.
+ *
+ * `storedBodies`: the asking node renders a message body given as its stored bytes, so
+ * the answer carries them as they are; without it (nodes of earlier versions, which
+ * render a body as they receive it) the serving node decodes them (`withDecodedBodies`).
+ * A serving node of an earlier version ignores the field and sends decoded bodies, which
+ * the asking node renders too.
  */
 export type ForwardRequest =
   /** An encoded ShardCommand, proposed as it is. */
-  | { readonly kind: 'command'; readonly shardId: ShardId; readonly command: Uint8Array }
+  | { readonly kind: 'command'; readonly shardId: ShardId; readonly command: Uint8Array; readonly storedBodies?: true }
   /** Add or remove a node in the shard's group (membership.ts). */
   | { readonly kind: 'membership'; readonly shardId: ShardId; readonly change: MembershipChange }
   /** A read, answered after the serving replica's read barrier. */
-  | { readonly kind: 'query'; readonly shardId: ShardId; readonly query: ShardQuery }
+  | { readonly kind: 'query'; readonly shardId: ShardId; readonly query: ShardQuery; readonly storedBodies?: true }
   /** The shard's configuration, as its leader has applied it. */
   | { readonly kind: 'describe'; readonly shardId: ShardId }
   /** The shard's leader no longer counts the serving node, which drops its replica. */
@@ -86,7 +92,8 @@ export async function serveForward(group: ShardGroup | undefined, request: Repli
     case 'query':
       return replyOf(async () => {
         await group.readBarrier();
-        return { kind: 'answered', answer: withDecodedBodies(await answerShardQuery(group.fsm.fsm, request.query)) };
+        const answer = await answerShardQuery(group.fsm.fsm, request.query);
+        return { kind: 'answered', answer: request.storedBodies === true ? answer : withDecodedBodies(answer) };
       });
     case 'membership': {
       const { membership } = options;
@@ -100,7 +107,7 @@ export async function serveForward(group: ShardGroup | undefined, request: Repli
       return replyOf(async () => {
         const result = await group.propose(request.command);
         if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
-        return { kind: 'applied', result: withDecodedBodies(result) };
+        return { kind: 'applied', result: request.storedBodies === true ? result : withDecodedBodies(result) };
       });
     default:
       return unreachable(request, 'forward request');

@@ -30,9 +30,9 @@ export interface MessageRecord {
   readonly seq: number;
   /**
    * The body: as stored, its msgpack bytes (shard/body-codec.ts, a Uint8Array), decoded only
-   * by a reply that needs JSON; decoded already (any JSON value, never a Uint8Array) when it
-   * came over a forwarding hop, which carries decoded bodies (shard/message-view.ts
-   * `withDecodedBodies`).
+   * by a reply that needs JSON, also when it came over a forwarding hop; decoded already (any
+   * JSON value, never a Uint8Array) when a node of an earlier version served that hop
+   * (forward-protocol.ts `storedBodies`, shard/message-view.ts `withDecodedBodies`).
    */
   readonly body: unknown;
   /** Current lifetime in seconds (claims can extend it), counted from `createdMs`. */

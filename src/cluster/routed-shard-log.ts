@@ -119,7 +119,7 @@ export class RoutedShardLog implements ShardLog {
     let reply: ForwardReply;
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
-      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data }, { deadlineMs: remainingMs });
+      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data, storedBodies: true }, { deadlineMs: remainingMs });
     } catch (error) {
       // Never sent (dead, partitioned, restarting): ask the local replica (or the next one) later.
       if (error instanceof PeerUnreachableError) {

@@ -48,7 +48,7 @@ function readsThrough(forwarder: Forwarder, view: ShardReplicaView, routeWaitMs 
 describe('RoutedShardReads without a local replica', () => {
   test('moves past an unreachable node and a lost reply, and returns the first answer', async () => {
     const forwarder = scriptedForwarder((to, request) => {
-      expect(request).toEqual({ kind: 'query', shardId, query: { kind: 'metadata', ref: { project: 'p', queue: 'q' } } });
+      expect(request).toEqual({ kind: 'query', shardId, query: { kind: 'metadata', ref: { project: 'p', queue: 'q' } }, storedBodies: true });
       if (to === 2) return new PeerUnreachableError(to, 'down');
       if (to === 3) return new Error('connection dropped after sending');
       return { kind: 'answered', answer: { colour: 'blue' } };

@@ -57,7 +57,7 @@ export class RoutedShardReads implements ShardReads {
     let reply: ForwardReply;
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
-      reply = await this.deps.forwarder.forward(target, { kind: 'query', shardId: this.shardId, query }, { deadlineMs: remainingMs });
+      reply = await this.deps.forwarder.forward(target, { kind: 'query', shardId: this.shardId, query, storedBodies: true }, { deadlineMs: remainingMs });
     } catch {
       // Unreachable, or lost after it was sent: a read is safe to repeat elsewhere.
       this.view.noteMiss(target);

@@ -13,31 +13,25 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { ShardId } from '../../src/common/ids.js';
 import { MessageType } from '../../src/raft/core/messages.js';
-import { InProcessCluster, type InProcessNode, waitFor } from './support/in-process.js';
+import { InProcessCluster, threeNodes, waitFor } from './support/in-process.js';
 import { bodyOf } from '../engine/support/broker-steps.js';
 
 const listOptions = { clientId: 'c', limit: 20, echo: true, includeClaimed: true, includeDelayed: true };
 let cluster: InProcessCluster | undefined;
+
+const keep = (opened: InProcessCluster): void => {
+  cluster = opened;
+};
 
 afterEach(async () => {
   await cluster?.closeAll();
   cluster = undefined;
 });
 
-/** A 3-node cluster of one shard, its leader and a follower. */
-async function threeNodes(options: { routeWaitMs?: number } = {}): Promise<{ c: InProcessCluster; leader: InProcessNode; follower: InProcessNode }> {
-  const c = new InProcessCluster([1, 2, 3], 1, options);
-  cluster = c;
-  for (const id of [1, 2, 3]) await c.open(id);
-  const leader = await waitFor('a leader', 10_000, () => c.leaderOf(0));
-  const follower = [...c.nodes.values()].find((n) => n.id !== leader.id);
-  if (follower === undefined) throw new Error('no follower');
-  return { c, leader, follower };
-}
 
 describe('forwarding with a lost reply', () => {
   test('a forwarded post whose reply is lost is retried, answered once, and stored once', async () => {
-    const { c, leader, follower } = await threeNodes();
+    const { c, leader, follower } = await threeNodes(keep);
     const ref = { project: 'p', queue: 'q' };
     await leader.broker.createQueue(ref, {});
 
@@ -54,7 +48,7 @@ describe('forwarding with a lost reply', () => {
   });
 
   test('a forwarded pop whose reply is lost is answered with the messages the first pop removed', async () => {
-    const { c, leader, follower } = await threeNodes();
+    const { c, leader, follower } = await threeNodes(keep);
     const ref = { project: 'p', queue: 'q' };
     const posted = await leader.broker.postMessages(ref, {
       clientId: 'c',
@@ -70,7 +64,7 @@ describe('forwarding with a lost reply', () => {
   });
 
   test('a forward whose replies are lost until the deadline fails as unavailable, applied once', async () => {
-    const { c, leader, follower } = await threeNodes();
+    const { c, leader, follower } = await threeNodes(keep);
     const ref = { project: 'p', queue: 'q' };
     await leader.broker.createQueue(ref, {});
 
@@ -88,7 +82,7 @@ describe('forwarding with a lost reply', () => {
   });
 
   test('a forward that never reached the leader is retried', async () => {
-    const { c, leader, follower } = await threeNodes();
+    const { c, leader, follower } = await threeNodes(keep);
     const ref = { project: 'p', queue: 'q' };
     // The follower cannot reach anyone for a moment: its forwards are refused, then retried.
     c.network.isolated.add(follower.id);
@@ -103,7 +97,7 @@ describe('forwarding with a lost reply', () => {
 describe('a local proposal whose commit wait times out', () => {
   test('is proposed again, and the entry that commits late is applied once', async () => {
     // A commit wait of half the route wait (3 s): time enough to commit after the retry.
-    const { c, leader } = await threeNodes({ routeWaitMs: 6_000 });
+    const { c, leader } = await threeNodes(keep, { routeWaitMs: 6_000 });
     const ref = { project: 'p', queue: 'q' };
     await leader.broker.createQueue(ref, {});
     const group = leader.logs.group(0 as ShardId);

@@ -7,11 +7,17 @@
  * and a closed leader is replaced without losing acknowledged writes.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { InProcessCluster, waitFor } from './support/in-process.js';
+import { InProcessCluster, threeNodes, waitFor } from './support/in-process.js';
 import { bodyOf } from '../engine/support/broker-steps.js';
+import { renderMessage } from '../../src/api/render.js';
 
 const listOptions = { clientId: 'c', limit: 20, echo: true, includeClaimed: true, includeDelayed: true };
 let cluster: InProcessCluster | undefined;
+
+
+const keep = (opened: InProcessCluster): void => {
+  cluster = opened;
+};
 
 afterEach(async () => {
   await cluster?.closeAll();
@@ -44,12 +50,7 @@ describe('ClusterShardLogs', () => {
   });
 
   test('three nodes: follower writes are forwarded, every node reads them, a lost leader is replaced', async () => {
-    cluster = new InProcessCluster([1, 2, 3], 1);
-    for (const id of [1, 2, 3]) await cluster.open(id);
-    const c = cluster;
-    const leader = await waitFor('a leader', 10_000, () => c.leaderOf(0));
-    const follower = [...c.nodes.values()].find((n) => n.id !== leader.id);
-    if (follower === undefined) throw new Error('no follower');
+    const { c, leader, follower } = await threeNodes(keep);
     const ref = { project: 'p', queue: 'q' };
     const { ids } = await follower.broker.postMessages(ref, { clientId: 'c', messages: [{ body: 'x', ttlSeconds: 600, delaySeconds: 0 }] });
     for (const node of c.nodes.values()) {
@@ -61,6 +62,19 @@ describe('ClusterShardLogs', () => {
     const survivor = [...c.nodes.values()].find((n) => n.id !== next.id) ?? next;
     const second = await survivor.broker.postMessages(ref, { clientId: 'c', messages: [{ body: 'y', ttlSeconds: 600, delaySeconds: 0 }] });
     expect((await next.broker.listMessages(ref, listOptions)).map((m) => m.id)).toEqual([...ids, ...second.ids]);
+  });
+
+  test('three nodes: a claim through a follower carries its bodies as stored, which render as the leader\'s listing does', async () => {
+    const { c, leader, follower } = await threeNodes(keep);
+    const ref = { project: 'p', queue: 'q' };
+    const body = { n: [1, 'x'], f: 1.5 };
+    await follower.broker.postMessages(ref, { clientId: 'c', messages: [{ body, ttlSeconds: 600, delaySeconds: 0 }] });
+    const claim = await follower.broker.createClaim(ref, { limit: 1, ttlSeconds: 60, graceSeconds: 60 });
+    const claimed = claim?.messages[0];
+    expect(claimed?.body).toBeInstanceOf(Uint8Array);
+    expect(claimed === undefined ? undefined : bodyOf(claimed)).toEqual(body);
+    const [listed] = await leader.broker.listMessages(ref, listOptions);
+    expect(claimed === undefined || listed === undefined ? undefined : JSON.stringify(renderMessage('q', claimed, 0))).toBe(listed === undefined ? '' : JSON.stringify(renderMessage('q', listed, 0)));
   });
 
   test('three nodes: a sequential post costs each node one log write (a commit index that moved alone is not written)', async () => {

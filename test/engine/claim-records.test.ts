@@ -13,6 +13,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { LogIndex, ShardId } from '../../src/common/ids.js';
 import { encodeBody } from '../../src/cluster/shard/body-codec.js';
 import { encodeCommand, type ShardCommand } from '../../src/cluster/shard/commands.js';
+import { postedMessages } from '../../src/cluster/shard/posted-messages.js';
 import { QueueFsm } from '../../src/cluster/shard/queue-fsm.js';
 import { ShardReader } from '../../src/cluster/shard/shard-reads.js';
 import { decodeShardImage } from '../../src/cluster/shard/shard-image.js';
@@ -29,10 +30,15 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Counts the writes that touch message records and claim records. */
+/** Counts the writes that touch message records and claim records, and the lookups of messages by id. */
 class CountingStore extends MemoryQueueStore {
   messageUpdates = 0;
   claimWrites = 0;
+  idLookups = 0;
+  override seqOfId(at: QueueKey, messageId: string): number | undefined {
+    this.idLookups++;
+    return super.seqOfId(at, messageId);
+  }
   override updateMessage(at: QueueKey, message: StoredMessage): void {
     this.messageUpdates++;
     super.updateMessage(at, message);
@@ -93,6 +99,34 @@ describe('claim records', () => {
     expect(store.messageUpdates).toBe(0);
     expect(store.claimWrites).toBe(3); // claim, renew, last message deleted
     expect([...store.claims(shard)]).toEqual([]);
+  });
+
+  test('a bulk delete under a claim finds the messages it holds by the ids the claim read, and only by those', () => {
+    const store = new CountingStore();
+    const fsm = new QueueFsm(shard, store);
+    // Ids derived from seqs, as current proposers post them (common/ids.ts).
+    const posted = postedMessages(Array.from({ length: 4 }, () => ({ body: null, encodedBody: encodeBody('m'), ttlSeconds: 3600, delaySeconds: 0 })),
+      { nowMs: 0, clientId: 'c', enableChecksum: false, asEntries: true, derivesIds: true });
+    apply(fsm, { type: 'post', nowMs: 0, project: 'p', queue: 'q', clientId: 'c', messages: posted.messages });
+    const claimed = apply(fsm, claim(1_000, id(0xc1), { limit: 3 })) as { claim: { messages: { id: string }[] } };
+    const ids = claimed.claim.messages.map((m) => m.id);
+    expect(ids).toHaveLength(3);
+    // The held seq with another tail is not the message: nothing is found, so the claim holds none of them.
+    const forged = `${ids[0]?.slice(0, 12) ?? ''}${'0'.repeat(12)}`;
+    expect(forged).not.toBe(ids[0]);
+    expect(apply(fsm, { type: 'deleteMessages', nowMs: 2_000, project: 'p', queue: 'q', ids: [forged], claimIds: [id(0xc1)] })).toEqual({ deleted: false });
+    expect(claimedSeqs(fsm, id(0xc1))).toHaveLength(3);
+    store.idLookups = 0;
+    expect(apply(fsm, { type: 'deleteMessages', nowMs: 3_000, project: 'p', queue: 'q', ids, claimIds: [id(0xc1)] })).toEqual({ deleted: true });
+    expect(store.idLookups).toBe(0);
+    expect(claimedSeqs(fsm, id(0xc1))).toEqual([]);
+    expect(reads(fsm).getMessages('p', 'q', { ids, nowMs: 3_000 })).toEqual([]);
+    // The free message is still found through the store.
+    const free = posted.idsOf([1, 2, 3, 4])[3];
+    store.idLookups = 0;
+    expect(apply(fsm, { type: 'deleteMessages', nowMs: 4_000, project: 'p', queue: 'q', ids: [free ?? ''], claimIds: null })).toEqual({ deleted: true });
+    expect(store.idLookups).toBe(1);
+    expect(fsm.index.free('p\u0000q')).toBeUndefined();
   });
 
   test('a claim count is written at claim, the §5.2 extension only when the claim is released; release and expiry drop the record', () => {

@@ -74,4 +74,17 @@ describe('the forward request on the wire', () => {
     expect(received(encode({ shardId, command: noCommand, query, describe: true, bootstrap: [2] }))).toEqual({ kind: 'bootstrap', shardId, voters: [2] });
     expect(received(encode({ shardId, command: noCommand, membership: { kind: 'remove', nodeId: 3 }, query }))).toEqual({ kind: 'query', shardId, query });
   });
+
+  test('an asker that renders stored body bytes says so after the fields earlier versions read, which still decode as before', () => {
+    const asking: ForwardRequest[] = [{ kind: 'command', shardId, command, storedBodies: true }, { kind: 'query', shardId, query, storedBodies: true }];
+    for (const variant of asking) {
+      const bytes = encode(toWire(variant));
+      expect(plain(received(bytes))).toEqual(variant);
+      // What an earlier version reads: the same record with one field it does not know.
+      const { storedBodies, ...earlier } = decode(bytes) as Record<string, unknown>;
+      expect(storedBodies).toBe(true);
+      expect(plain(received(encode(earlier)))).toEqual({ ...variant, storedBodies: undefined });
+    }
+    expect(isWireForwardRequest({ shardId, command, storedBodies: 1 })).toBe(false);
+  });
 });

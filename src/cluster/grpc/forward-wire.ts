@@ -19,6 +19,8 @@ export interface WireForwardRequest {
   readonly describe?: true;
   readonly release?: true;
   readonly bootstrap?: readonly NodeId[];
+  /** Set by an asker that renders bodies as stored bytes (ForwardRequest `storedBodies`); last, so earlier records keep their bytes. */
+  readonly storedBodies?: true;
 }
 
 /** The `command` of a request that carries none. */
@@ -28,11 +30,11 @@ export function toWire(request: ForwardRequest): WireForwardRequest {
   const { shardId } = request;
   switch (request.kind) {
     case 'command':
-      return { shardId, command: request.command };
+      return request.storedBodies === true ? { shardId, command: request.command, storedBodies: true } : { shardId, command: request.command };
     case 'membership':
       return { shardId, command: noCommand, membership: request.change };
     case 'query':
-      return { shardId, command: noCommand, query: request.query };
+      return { shardId, command: noCommand, query: request.query, ...(request.storedBodies === true ? { storedBodies: true } : {}) };
     case 'describe':
       return { shardId, command: noCommand, describe: true };
     case 'release':
@@ -50,17 +52,19 @@ export function fromWire(wire: WireForwardRequest): ForwardRequest {
   if (wire.bootstrap !== undefined) return { kind: 'bootstrap', shardId, voters: wire.bootstrap };
   if (wire.release === true) return { kind: 'release', shardId };
   if (wire.describe === true) return { kind: 'describe', shardId };
-  if (wire.query !== undefined) return { kind: 'query', shardId, query: wire.query };
+  const stored = wire.storedBodies === true ? { storedBodies: true } as const : {};
+  if (wire.query !== undefined) return { kind: 'query', shardId, query: wire.query, ...stored };
   if (wire.membership !== undefined) return { kind: 'membership', shardId, change: wire.membership };
-  return { kind: 'command', shardId, command: wire.command };
+  return { kind: 'command', shardId, command: wire.command, ...stored };
 }
 
 export function isWireForwardRequest(value: unknown): value is WireForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query, describe, release, bootstrap } = value as Record<string, unknown>;
+  const { shardId, command, membership, query, describe, release, bootstrap, storedBodies } = value as Record<string, unknown>;
   return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
     && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
     && (describe === undefined || describe === true) && (release === undefined || release === true)
+    && (storedBodies === undefined || storedBodies === true)
     && (bootstrap === undefined || (Array.isArray(bootstrap) && bootstrap.every((n) => typeof n === 'number')));
 }
 

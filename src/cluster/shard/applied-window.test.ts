@@ -43,7 +43,9 @@ class Replica {
   state(): unknown {
     const image = captureShardImage(this.store, shard, this.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} });
     const { appliedIndex: _index, ...meta } = image.meta;
-    const claims = [...this.fsm.index.claims('p\u0000q').values()].map((c) => ({ id: c.id, expiresMs: c.expiresMs, messages: c.messages }));
+    // A held message's id is in the index only where its claim was applied: compared without it.
+    const claims = [...this.fsm.index.claims('p\u0000q').values()]
+      .map((c) => ({ id: c.id, expiresMs: c.expiresMs, messages: c.messages.map(({ seq, expiresMs, visibleMs }) => ({ seq, expiresMs, visibleMs })) }));
     // Through msgpack so every byte array compares as the same type, whichever store made it.
     return unpack(pack({ ...image, meta, claims })) as unknown;
   }

@@ -205,4 +205,21 @@ describe('ClaimIndex', () => {
     expect(index.claimCount).toBe(0);
     expect(index.free(q)).toBeUndefined();
   });
+
+  test('ClaimIndex.heldSeqOf finds a held message by the id its claim took it under, and nothing else', () => {
+    const index = new ClaimIndex();
+    for (let seq = 1; seq <= 4; seq++) index.addFree(q, { seq, expiresMs: 1000, visibleMs: 0 });
+    const taken = index.candidates(q, 0, 3).map((entry) => ({ ...entry, id: `m${entry.seq}` }));
+    index.addClaim(q, { id: 'a', expiresMs: 300, updatedMs: 0, ttlSeconds: 1, messages: [taken[2]!, taken[0]!, taken[1]!] });
+    expect([1, 2, 3].map((seq) => index.heldSeqOf(q, `m${seq}`, seq))).toEqual([1, 2, 3]);
+    expect(index.heldSeqOf(q, 'm1', 2)).toBeUndefined();
+    expect(index.heldSeqOf(q, 'm4', 4)).toBeUndefined(); // free
+    expect(index.heldSeqOf(q, 'm1', undefined)).toBeUndefined();
+    // Held without a known id (rebuilt from storage): not found here.
+    index.restoreClaimed(q, { id: 'b', expiresMs: 300, updatedMs: 0, ttlSeconds: 1 }, { seq: 9, expiresMs: 1000, visibleMs: 0 });
+    expect(index.heldSeqOf(q, 'm9', 9)).toBeUndefined();
+    index.removeClaimed(index.claim(q, 'a')!, 2);
+    expect(index.heldSeqOf(q, 'm2', 2)).toBeUndefined();
+    expect(index.heldSeqOf(q, 'm3', 3)).toBe(3);
+  });
 });

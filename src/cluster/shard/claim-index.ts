@@ -19,6 +19,15 @@ import { assert } from '../../common/assert.js';
 import { ExpiryHeap, type HeapItem } from './expiry-heap.js';
 import { type SeqEntry, SeqSet } from './seq-set.js';
 
+/**
+ * A message a claim holds. `id` is its message id when the claim that took it read it
+ * (absent after a restart or an image), so a delete under the claim can name it without
+ * reading its stored entry.
+ */
+export interface HeldEntry extends SeqEntry {
+  readonly id?: string;
+}
+
 export interface ClaimEntry extends HeapItem {
   readonly id: string;
   readonly queueKey: string;
@@ -30,7 +39,7 @@ export interface ClaimEntry extends HeapItem {
    */
   graceSeconds?: number | undefined;
   /** Held messages in ascending seq order, each with its effective (extended) expiry. */
-  readonly messages: SeqEntry[];
+  readonly messages: HeldEntry[];
 }
 
 interface QueueIndex {
@@ -98,6 +107,24 @@ export class ClaimIndex {
     return this.queues.get(queueKey)?.holders.get(seq);
   }
 
+  /**
+   * The seq of message `id` when a claim holds it under that id (a delete under its claim
+   * finds it without a store read); undefined when no claim does, or none knows its id.
+   */
+  heldSeqOf(queueKey: string, id: string, seq: number | undefined): number | undefined {
+    if (seq === undefined) return undefined;
+    const held = this.holder(queueKey, seq)?.messages;
+    if (held === undefined) return undefined;
+    let lo = 0;
+    let hi = held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((held[mid]?.seq ?? Infinity) < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return held[lo]?.id === id ? seq : undefined;
+  }
+
   /** The claim holding `seq` while it is active at `nowMs` (semantics §5.5). */
   activeHolder(queueKey: string, seq: number, nowMs: number): ClaimEntry | undefined {
     const claim = this.holder(queueKey, seq);
@@ -137,7 +164,7 @@ export class ClaimIndex {
   }
 
   /** Moves `messages` (all free) into a new claim. */
-  addClaim(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; graceSeconds?: number | undefined; messages: SeqEntry[] }): void {
+  addClaim(queueKey: string, claim: { id: string; expiresMs: number; updatedMs: number; ttlSeconds: number; graceSeconds?: number | undefined; messages: HeldEntry[] }): void {
     const index = this.queueIndex(queueKey);
     assert(!index.claims.has(claim.id), () => `claim ${claim.id} already indexed`);
     assert(claim.messages.length > 0, 'a claim must hold a message');

@@ -15,12 +15,11 @@ import { assert } from '../../common/assert.js';
 import type { QueueKey, StoredClaim, StoredMessage } from '../../log/queue-store.js';
 import type { ClaimRecord } from '../records.js';
 import { type Extension, extendLifetime, writeExtensions } from './claim-extension.js';
-import { type ClaimEntry, queueKeyOf, queueOfKey } from './claim-index.js';
+import { type ClaimEntry, type HeldEntry, queueKeyOf, queueOfKey } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { type DeadLetterConfig, deadLetterConfig, encodeOutboxEntry } from './dead-letter.js';
 import { toMessageRecord } from './message-view.js';
 import type { CommandResults } from './results.js';
-import type { SeqEntry } from './seq-set.js';
 import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
 
 type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
@@ -38,7 +37,7 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
   const deadLetter = deadLetterConfig(queue.metadata);
   const indexKey = queueKeyOf(command.project, command.queue);
   const extension: Extension = { expiresMs: nowMs + command.ttlSeconds * 1000, ttlSeconds: command.ttlSeconds, graceSeconds: command.graceSeconds };
-  const held: { message: StoredMessage; body: Uint8Array; entry: SeqEntry }[] = [];
+  const held: { message: StoredMessage; body: Uint8Array; entry: HeldEntry }[] = [];
   const outboxSeqs: number[] = [];
   for (const candidate of context.index.candidates(indexKey, nowMs, command.limit)) {
     const found = context.store.getMessageWithBody(key, candidate.seq);
@@ -52,7 +51,7 @@ export function applyClaim(context: ShardContext, command: Command<'claim'>, now
     const counted = deadLetter === undefined ? message : { ...message, claimCount: message.claimCount + 1 };
     if (counted !== message) context.store.updateMessage(key, counted);
     const claimed = extendLifetime(counted, extension);
-    held.push({ message: claimed, body, entry: { seq: claimed.seq, expiresMs: claimed.expiresMs, visibleMs: claimed.visibleMs } });
+    held.push({ message: claimed, body, entry: { seq: claimed.seq, expiresMs: claimed.expiresMs, visibleMs: claimed.visibleMs, id: claimed.id } });
   }
   if (held.length === 0) return { claim: null, outboxSeqs };
   const stored: StoredClaim = {

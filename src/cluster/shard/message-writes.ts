@@ -5,7 +5,7 @@
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
-import { derivedSeqLimit } from '../../common/ids.js';
+import { derivedSeqLimit, seqInMessageId } from '../../common/ids.js';
 import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
 import { effectiveMessage } from './claim-extension.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
@@ -78,14 +78,15 @@ function deleteOutcome(activeClaimId: string | null, claimId: string | null): De
 
 export function applyDeleteMessages(context: ShardContext, command: Command<'deleteMessages'>, nowMs: number): CommandResults['deleteMessages'] {
   const key = queueKey(context, command.project, command.queue);
-  // A stored id maps to a stored message: the seq and id are all a delete needs, so no record is read.
+  const indexKey = queueKeyOf(command.project, command.queue);
+  // A stored id maps to a stored message: the seq and id are all a delete needs, so no
+  // record is read, nor an entry for a message a claim holds under that id.
   const found: { id: string; seq: number }[] = [];
   for (const id of new Set(command.ids)) {
-    const seq = context.store.seqOfId(key, id);
+    const seq = context.index.heldSeqOf(indexKey, id, seqInMessageId(id)) ?? context.store.seqOfId(key, id);
     if (seq !== undefined) found.push({ id, seq });
   }
   if (command.claimIds !== null) {
-    const indexKey = queueKeyOf(command.project, command.queue);
     const everyClaimHoldsOne = command.claimIds.every((claimId) =>
       found.some((m) => context.index.activeHolder(indexKey, m.seq, nowMs)?.id === claimId),
     );

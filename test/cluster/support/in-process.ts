@@ -134,6 +134,20 @@ export class InProcessCluster {
   }
 }
 
+/** Opens a 3-node cluster of one shard (`keep` sees it first, to close it after the test) and finds its leader and a follower. */
+export async function threeNodes(
+  keep: (cluster: InProcessCluster) => void,
+  options: ConstructorParameters<typeof InProcessCluster>[2] = {},
+): Promise<{ c: InProcessCluster; leader: InProcessNode; follower: InProcessNode }> {
+  const c = new InProcessCluster([1, 2, 3], 1, options);
+  keep(c);
+  for (const id of [1, 2, 3]) await c.open(id);
+  const leader = await waitFor('a leader', 10_000, () => c.leaderOf(0));
+  const follower = [...c.nodes.values()].find((n) => n.id !== leader.id);
+  if (follower === undefined) throw new Error('no follower');
+  return { c, leader, follower };
+}
+
 export async function waitFor<T>(what: string, deadlineMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
