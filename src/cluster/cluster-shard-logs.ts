@@ -161,6 +161,7 @@ export class ClusterShardLogs implements ShardLogSource {
       timers: deps.timers,
       delays: deps.delays,
       tickMs: options.tickMs,
+      clock: deps.clock,
       raft: { electionTicks: options.electionTicks, isAsyncStorageWrites: persistRoundsInFlightMax > 1 },
       persistRoundsInFlightMax,
       limits: { waitMs: Math.max(options.routeWaitMs / 2, options.tickMs * options.electionTicks) },

@@ -36,6 +36,7 @@
 import { assert } from '../common/assert.js';
 import type { NodeId, ShardId } from '../common/ids.js';
 import type { Random } from '../common/random.js';
+import type { Clock } from '../common/clock.js';
 import type { Delays, Timers } from '../common/timers.js';
 import { raftConfig, type RaftConfig } from '../raft/core/config.js';
 import { RaftCore } from '../raft/core/raft.js';
@@ -59,6 +60,15 @@ export interface RaftShardHostOptions {
   readonly timers: Timers;
   readonly delays: Delays;
   readonly tickMs: number;
+  /**
+   * When present, ticks are counted from its monotonic time: a timer that fired late is
+   * caught up, and so is each round before it feeds the groups and each peer message
+   * before it is queued, so a leader's tick count never lags real time by a tick or more
+   * and a follower steps every tick that came before a heartbeat before it (the read
+   * lease depends on both, see raft/core/lease.ts). Absent: one tick each time the timer
+   * fires (tests that tick by hand).
+   */
+  readonly clock?: Pick<Clock, 'monotonicMs'>;
   readonly raft?: Partial<Pick<RaftConfig, 'electionTicks' | 'heartbeatTicks' | 'isAsyncStorageWrites' | 'applyBytesMax'>>;
   /** With `raft.isAsyncStorageWrites`: persist rounds in flight at most (default 4). */
   readonly persistRoundsInFlightMax?: number;
@@ -83,6 +93,9 @@ export class RaftShardHost {
   private isWakeRequested = false;
   private isClosed = false;
   private readonly stopTicker: () => void;
+  /** With `clock`: when tick 0 was, and the ticks given to the groups since. */
+  private readonly tickEpochMs: number;
+  private ticksGiven = 0;
   private readonly loop: Promise<void>;
   /**
    * Rounds that wrote to the log and the Readys written in them (group-commit sharing),
@@ -95,10 +108,8 @@ export class RaftShardHost {
   constructor(private readonly options: RaftShardHostOptions) {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
     options.transport?.onMessage((message) => this.receive(message));
-    this.stopTicker = options.timers.every(options.tickMs, () => {
-      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
-      if (this.dirty.size > 0) this.wake();
-    });
+    this.tickEpochMs = options.clock?.monotonicMs() ?? 0;
+    this.stopTicker = options.timers.every(options.tickMs, () => this.catchUpTicks(options.clock === undefined ? 1 : this.ticksDue()));
     this.pipelined = options.raft?.isAsyncStorageWrites === true
       ? new PipelinedRounds({
           logStore: options.logStore,
@@ -170,6 +181,8 @@ export class RaftShardHost {
   }
 
   private receive(message: RaftMessage): void {
+    // Ticks that came due before the message are stepped before it (shard-group.ts).
+    if (this.options.clock !== undefined) this.catchUpTicks(this.ticksDue());
     if (!this.groups.has(message.shardId) && !this.isClosed) this.options.onUnknownShard?.(message);
     this.groups.get(message.shardId)?.receive(message);
   }
@@ -237,6 +250,7 @@ export class RaftShardHost {
    * that had nothing is unmarked until its next input.
    */
   private takeRound(): { group: ShardGroup; ready: Ready }[] {
+    if (this.options.clock !== undefined) this.tickGroups(this.ticksDue());
     const round: { group: ShardGroup; ready: Ready }[] = [];
     for (const group of this.dirty) {
       if (group.failure !== undefined) {
@@ -252,6 +266,28 @@ export class RaftShardHost {
       else this.dirty.delete(group);
     }
     return round;
+  }
+
+  private catchUpTicks(count: number): void {
+    if (count === 0) return;
+    this.tickGroups(count);
+    if (this.dirty.size > 0) this.wake();
+  }
+
+  private tickGroups(count: number): void {
+    for (let i = 0; i < count; i++) {
+      for (const group of this.groups.values()) if (group.tick()) this.dirty.add(group);
+    }
+  }
+
+  /** With `clock`: ticks that came due since the last ones given. */
+  private ticksDue(): number {
+    const { clock, tickMs } = this.options;
+    if (clock === undefined) return 0;
+    const due = Math.floor((clock.monotonicMs() - this.tickEpochMs) / tickMs) - this.ticksGiven;
+    if (due <= 0) return 0;
+    this.ticksGiven += due;
+    return due;
   }
 
   private async compact(groups: readonly ShardGroup[]): Promise<void> {

@@ -50,9 +50,17 @@ interface PendingRead extends Waiter<void> {
   index: LogIndex | undefined;
 }
 
+/** A tick queued in the inbox (between the peer messages it came before and after). */
+const queuedTick = Symbol('tick');
+
 export class ShardGroup {
-  private inbox: RaftMessage[] = [];
-  private ticks = 0;
+  /**
+   * Peer messages and queued ticks in the order they came: a tick that came before a
+   * message is stepped before it (a follower's election clock restarts at a heartbeat, and
+   * a tick counted after it that came before it would shorten the leader's lease, see
+   * raft/core/lease.ts).
+   */
+  private inbox: (RaftMessage | typeof queuedTick)[] = [];
   private isCampaignRequested = false;
   private queuedProposals: QueuedProposal[] = [];
   private queuedReads: { context: string; read: PendingRead }[] = [];
@@ -108,8 +116,8 @@ export class ShardGroup {
    */
   tick(): boolean {
     if (this.failure !== undefined) return false;
-    if (this.ticks > 0 || this.inbox.length > 0 || !this.core.isIdle()) {
-      this.ticks++;
+    if (this.inbox.length > 0 || !this.core.isIdle()) {
+      this.inbox.push(queuedTick);
       return true;
     }
     this.core.tick();
@@ -188,9 +196,11 @@ export class ShardGroup {
   feed(): void {
     if (this.failure !== undefined) return;
     const core = this.core;
-    for (const message of this.inbox) core.step(message);
+    for (const input of this.inbox) {
+      if (input === queuedTick) core.tick();
+      else core.step(input);
+    }
     this.inbox = [];
-    for (; this.ticks > 0; this.ticks--) core.tick();
     if (this.isCampaignRequested) {
       this.isCampaignRequested = false;
       if (core.role !== 'leader') core.campaign();

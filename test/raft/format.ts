@@ -38,9 +38,11 @@ export function formatMessage(m: Message): string {
       break;
     case MessageType.Heartbeat:
       parts.push(`commit=${m.commit}`);
+      if (m.tick > 0) parts.push(`tick=${m.tick}`);
       break;
     case MessageType.HeartbeatResp:
       if (m.reject) parts.push(`rejected last=${m.rejectHint}`);
+      if (m.tick > 0) parts.push(`tick=${m.tick}`);
       break;
     case MessageType.Snap:
       if (m.snapshot !== null) {

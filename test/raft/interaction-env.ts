@@ -122,6 +122,7 @@ export class InteractionEnv {
         peers,
         isPreVote: named(args, 'prevote', 'false') === 'true',
         isCheckQuorum: named(args, 'checkquorum', 'false') === 'true',
+        isLeaseRead: named(args, 'lease', 'true') === 'true',
         inflightMessagesMax: Number(named(args, 'inflight', '4')),
         proposalsPendingMax: Number(named(args, 'pending-max', '100')),
         snapshotChunkBytes: Number(named(args, 'snapshot-chunk-bytes', '1024')),

@@ -13,6 +13,18 @@ export interface RaftConfig {
   readonly heartbeatTicks: number;
   readonly isPreVote: boolean;
   readonly isCheckQuorum: boolean;
+  /**
+   * Leader lease for reads (with `isCheckQuorum`): a leader that a quorum answered
+   * recently answers ReadIndex at once instead of confirming with a heartbeat round.
+   * Bounded in ticks, so the host must tick every replica from a monotonic clock
+   * (see lease.ts for the inequality it relies on).
+   */
+  readonly isLeaseRead: boolean;
+  /**
+   * How much faster one replica's ticks may run than another's (0.1: 10%); the lease is
+   * shortened by this factor.
+   */
+  readonly leaseClockDriftMax: number;
   /** Bytes of entries per append message (at least one entry is always sent). */
   readonly appendBytesMax: number;
   /** Append messages in flight per follower in replicate state. */
@@ -39,6 +51,8 @@ export const raftConfigDefaults = {
   heartbeatTicks: 1,
   isPreVote: true,
   isCheckQuorum: true,
+  isLeaseRead: true,
+  leaseClockDriftMax: 0.1,
   appendBytesMax: 1024 * 1024,
   inflightMessagesMax: 64,
   proposalsPendingMax: 4096,

@@ -6,6 +6,7 @@
 import type { ConfState, NodeId, Term } from '../types.js';
 import type { RaftConfig } from './config.js';
 import type { Message } from './messages.js';
+import type { LeaderLease } from './lease.js';
 import type { Progress } from './progress.js';
 import type { RaftLog } from './raft-log.js';
 import type { ReadState } from './ready.js';
@@ -22,7 +23,12 @@ export interface CoreContext {
   readonly progress: Map<NodeId, Progress>;
   readonly leadTransferee: NodeId | 0;
   electionElapsed: number;
+  /** Ticks since this replica started (the read lease's clock). */
+  readonly tickCount: number;
   lead: NodeId | 0;
+  readonly lease: Pick<LeaderLease, 'isOn' | 'acknowledge'>;
+  /** Leader: ReadIndex may be answered without a heartbeat round. */
+  holdsLease(): boolean;
   readonly readIndexes: { request(context: string, requester: NodeId): boolean; acknowledge(context: string, from: NodeId): void };
   readonly replication: { bcastHeartbeat(context: string): void };
   send(fields: OutgoingMessage): void;

@@ -46,7 +46,7 @@ export class FollowerReplication {
     // its match and repairs the log.
     const lastIndex = this.core.log.lastIndex();
     this.core.log.commitTo(Math.min(m.commit, lastIndex) as LogIndex);
-    this.core.send({ to: m.from, type: MessageType.HeartbeatResp, context: m.context, reject: m.commit > lastIndex, rejectHint: lastIndex });
+    this.core.send({ to: m.from, type: MessageType.HeartbeatResp, context: m.context, tick: m.tick, reject: m.commit > lastIndex, rejectHint: lastIndex });
   }
 
   private handleAppend(m: Message): void {

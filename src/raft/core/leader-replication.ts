@@ -34,6 +34,7 @@ export class LeaderReplication {
         // resumes (a gap is then rejected and repaired by probing).
         if (pr.state === 'replicate' && pr.inflights.isFull()) pr.inflights.freeFirstOne();
         if (pr.match < this.core.log.lastIndex()) this.sendAppend(m.from);
+        if (m.tick > 0) this.core.lease.acknowledge(m.from, m.tick);
         if (m.context !== '') this.core.readIndexes.acknowledge(m.context, m.from);
         return;
       case MessageType.SnapResp:
@@ -121,10 +122,11 @@ export class LeaderReplication {
   }
 
   bcastHeartbeat(context: string): void {
+    const tick = this.core.lease.isOn ? this.core.tickCount : 0;
     for (const [id, pr] of this.core.progress) {
       if (id === this.core.id) continue;
       const commit = Math.min(pr.match, this.core.log.committed) as LogIndex;
-      this.core.send({ to: id, type: MessageType.Heartbeat, commit, context });
+      this.core.send({ to: id, type: MessageType.Heartbeat, commit, context, tick });
     }
   }
 

@@ -66,6 +66,8 @@ export type Message = {
   readonly rejectHint: number;
   /** ReadIndex request id (on Heartbeat/HeartbeatResp/ReadIndex*), or 'transfer' on a forced Vote. */
   readonly context: string;
+  /** Heartbeat: the leader's tick count when it was sent (0 without read leases). HeartbeatResp: echoed (lease.ts). */
+  readonly tick: number;
   readonly snapshot: SnapshotChunk | null;
 };
 

@@ -23,9 +23,11 @@
  * reported persisted.
  *
  * Safety rules beyond the paper: pre-vote and check-quorum (a follower that heard from a
- * live leader within the election timeout ignores vote requests: the leader lease); a
- * replica whose store reported damage neither votes, pre-votes yes nor campaigns until
- * its log again reaches the last index it had seen.
+ * live leader within the election timeout ignores vote requests: the leader lease, which
+ * also lets the leader answer reads without a heartbeat round, see lease.ts; a restarted
+ * replica ignores them for an election timeout too, in case it answered the leader just
+ * before); a replica whose store reported damage neither votes, pre-votes yes nor
+ * campaigns until its log again reaches the last index it had seen.
  */
 import { assert } from '../../common/assert.js';
 import type { Random } from '../../common/random.js';
@@ -39,6 +41,7 @@ import { Progress } from './progress.js';
 import { committedIndex, voteResult } from './quorum.js';
 import { type LogReader, RaftLog } from './raft-log.js';
 import { ReadIndexTracker } from './read-index.js';
+import { LeaderLease } from './lease.js';
 import type { ConfChangeResult, ProposeResult, ReadIndexResult, ReadState, Ready, Role, SoftState, TransferResult } from './ready.js';
 import { DurableWrites } from './durable-writes.js';
 import { FollowerReplication } from './follower-replication.js';
@@ -85,6 +88,10 @@ export class RaftCore implements CoreContext {
   readonly progress = new Map<NodeId, Progress>();
   private readonly votes = new Map<NodeId, boolean>();
   electionElapsed = 0;
+  /** Ticks since this replica started: the clock of the read lease. */
+  tickCount = 0;
+  /** Restarted with read leases on: ticks left during which vote requests are ignored (lease.ts). */
+  private voteHoldTicks = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   leadTransferee: NodeId | 0 = 0;
@@ -97,6 +104,7 @@ export class RaftCore implements CoreContext {
   private readNonce: string | undefined;
   private readSeq = 0;
   readonly readIndexes: ReadIndexTracker;
+  readonly lease: LeaderLease;
   readonly replication: LeaderReplication;
   private readonly follower: FollowerReplication;
   private prevHardState: HardState;
@@ -128,6 +136,8 @@ export class RaftCore implements CoreContext {
     this.log.isApplyingOnlyDurable = config.isAsyncStorageWrites;
     const isFresh = state.lastIndex === 0 && state.snapshotMeta === undefined && state.hardState.term === 0;
     if (isFresh && config.peers.length > 0) this.bootstrap(config.peers);
+    this.lease = new LeaderLease(config, this.id);
+    if (!isFresh && this.lease.isOn) this.voteHoldTicks = config.electionTicks;
     this.replication = new LeaderReplication(this);
     this.readIndexes = new ReadIndexTracker(this);
     this.follower = new FollowerReplication(this);
@@ -151,6 +161,8 @@ export class RaftCore implements CoreContext {
 
   tick(): void {
     this.assertIdle();
+    this.tickCount++;
+    if (this.voteHoldTicks > 0) this.voteHoldTicks--;
     if (this.role === 'leader') this.tickLeader();
     else this.tickElection();
   }
@@ -241,6 +253,7 @@ export class RaftCore implements CoreContext {
     if (to === this.id) return { ok: true };
     if (!this.conf.voters.includes(to)) return { ok: false, reason: 'invalid_target', detail: `node ${to} is not a voter` };
     if (this.leadTransferee === to) return { ok: true };
+    this.lease.revoke();
     this.leadTransferee = to;
     this.electionElapsed = 0;
     this.replication.sendTransferWhenCaughtUp(to);
@@ -449,6 +462,7 @@ export class RaftCore implements CoreContext {
       reject: false,
       rejectHint: 0,
       context: '',
+      tick: 0,
       snapshot: null,
       ...fields,
     });
@@ -578,6 +592,7 @@ export class RaftCore implements CoreContext {
     this.votes.clear();
     this.pendingConfIndex = 0 as LogIndex;
     this.readIndexes.clear();
+    this.lease.reset();
     this.progress.clear();
     this.syncProgress();
   }
@@ -622,8 +637,15 @@ export class RaftCore implements CoreContext {
     return true;
   }
 
+  /** Vote requests are ignored: a live leader was heard from within the election timeout, or this replica just restarted. */
   private inLease(): boolean {
-    return this.config.isCheckQuorum && this.lead !== 0 && this.electionElapsed < this.config.electionTicks;
+    if (!this.config.isCheckQuorum) return false;
+    return (this.lead !== 0 && this.electionElapsed < this.config.electionTicks) || this.voteHoldTicks > 0;
+  }
+
+  /** Leader: ReadIndex may be answered without a heartbeat round (lease.ts). */
+  holdsLease(): boolean {
+    return this.role === 'leader' && this.lease.holds(this.conf.voters, this.tickCount);
   }
 
   private handleVoteRequest(m: Message): void {

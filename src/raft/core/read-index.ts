@@ -1,7 +1,8 @@
 /**
  * A leader's ReadIndex requests (local or forwarded by followers): each is answered with
- * the commit index at its arrival once a quorum answered a heartbeat sent after it, so
- * the leader was still the leader then. Requests that arrive before this leader committed
+ * the commit index at its arrival at once while the leader holds its read lease
+ * (lease.ts), otherwise once a quorum answered a heartbeat sent after it, so the leader
+ * was still the leader then. Requests that arrive before this leader committed
  * an entry of its own term wait for that commit (before it, the commit index may lag).
  * Bounded by `readsPendingMax`; dropped when leadership is lost (callers retry).
  */
@@ -25,7 +26,7 @@ export class ReadIndexTracker {
       this.awaitingCommit.push({ context, requester });
       return true;
     }
-    if (core.conf.voters.length === 1 && core.conf.voters[0] === core.id) {
+    if ((core.conf.voters.length === 1 && core.conf.voters[0] === core.id) || core.holdsLease()) {
       this.answer(requester, core.log.committed, context);
       return true;
     }
