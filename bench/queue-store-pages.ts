@@ -41,8 +41,8 @@ try {
   let index = fsm.appliedIndex;
   for (let request = 0; request < total / batch; request++) {
     const queue = layout === 'deep' ? 'deep' : `q${request % Math.max(1, Math.round(total / 100))}`;
-    const { messages } = postedMessages(newMessages, { nowMs, clientId, enableChecksum: false, ...forms });
-    const data = encodeCommand({ type: 'post', nowMs, project: 'memory-bench', queue, clientId, messages });
+    const { carried } = postedMessages(newMessages, { nowMs, clientId, enableChecksum: false, ...forms });
+    const data = encodeCommand({ type: 'post', nowMs, project: 'memory-bench', queue, clientId, ...carried });
     index++;
     fsm.apply([{ index: index as LogIndex, data }]);
     if (request % 50 === 0) await fsm.store.flushed();

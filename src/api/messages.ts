@@ -6,6 +6,7 @@
  * Markers are the per-queue sequence numbers, rendered as decimal strings.
  */
 import { brokerCall } from './broker-call.js';
+import { EncodedJson } from './encoded-json.js';
 import { BrokerError, invalidBody, invalidRequest } from './errors.js';
 import type { JsonValue } from './json-body.js';
 import { reply, type ApiCall, type ApiReply, type Operation } from './operation.js';
@@ -50,7 +51,8 @@ export const postMessages = messageOperation('messages:create', async (call) => 
   const peeked = (await brokerCall(postFailure, () => broker.peekQueueMetadata(ref))) ?? {};
   const messages = validatedOrUndefined(call, peeked);
   if (messages !== undefined) {
-    const expectedMetadata = Object.fromEntries(postMetadataKeys.map((key) => [key, peeked[key] ?? null]));
+    const expectedMetadata: QueueMetadata = {};
+    for (const key of postMetadataKeys) expectedMetadata[key] = peeked[key] ?? null;
     const posted = await brokerCall(postFailure, () => broker.postMessagesExpecting(ref, { clientId, messages, expectedMetadata }));
     if (posted !== 'metadata_changed') return postedReply(call, posted.ids);
   }
@@ -88,15 +90,16 @@ function validatedMessages(call: ApiCall, metadata: QueueMetadata): NewMessage[]
   if (!Array.isArray(list)) throw invalidBody('Document type not supported.');
   const ttlDefault = positiveInt(metadata['_default_message_ttl']) ?? options.defaultMessageTtlSeconds;
   const delayDefault = isTruthy(metadata['_default_message_delay']) ? Number(metadata['_default_message_delay']) : undefined;
-  const encoded = encodedMessageBodies(call);
-  const messages: NewMessage[] = list.map((item, index) => {
+  const messages: NewMessage[] = list.map((item) => {
     if (!isPlainObject(item)) throw invalidBody('Document type not supported.');
     const ttl = intField(document, item, 'ttl', ttlDefault);
     if (!Object.hasOwn(item, 'body')) throw invalidBody('Missing "body" field.');
     const delay = delayDefault === undefined ? 0 : intField(document, item, 'delay', delayDefault);
-    const encodedBody = encoded?.[index];
     const body = item['body'] ?? null;
-    return encodedBody === undefined ? { body, ttlSeconds: ttl, delaySeconds: delay } : { body, encodedBody, ttlSeconds: ttl, delaySeconds: delay };
+    // A body still in the bytes it arrived in (a binary WebSocket post) is stored as those bytes.
+    return body instanceof EncodedJson
+      ? { body, encodedBody: body.bytes, ttlSeconds: ttl, delaySeconds: delay }
+      : { body, ttlSeconds: ttl, delaySeconds: delay };
   });
   if (messages.length === 0) throw invalidRequest('No messages to enqueu.');
   for (const m of messages) {
@@ -132,11 +135,6 @@ function checkPostSize(call: ApiCall, queueMax: unknown): void {
     }
   }
   if (length > configMax) throw invalidRequest(`Message collection size is too large. Max size ${configMax}`);
-}
-
-function encodedMessageBodies(call: ApiCall): readonly (Uint8Array | undefined)[] | undefined {
-  const body = call.request.body;
-  return body !== null && 'json' in body ? body.encodedMessageBodies : undefined;
 }
 
 function bodyLength(call: ApiCall): number | undefined {

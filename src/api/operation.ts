@@ -18,12 +18,11 @@ export type QueryParams = ReadonlyMap<string, readonly string[]>;
 
 /**
  * A request body: raw bytes (HTTP) or an already-decoded value (WebSocket frames). A
- * decoded message post may carry each message's `body` as the MessagePack bytes it
- * arrived in (index-aligned with `messages`; undefined where not available): the broker
- * keeps bodies as MessagePack, so it stores those instead of encoding the value again.
+ * decoded message post may hold a message's `body` as an EncodedJson, the MessagePack
+ * bytes it arrived in: the broker keeps bodies as MessagePack, so it stores those
+ * instead of encoding the value again.
  */
-export type RequestBody = { readonly bytes: Uint8Array }
-  | { readonly json: JsonValue; readonly encodedMessageBodies?: readonly (Uint8Array | undefined)[] };
+export type RequestBody = { readonly bytes: Uint8Array } | { readonly json: JsonValue };
 
 export interface ApiRequest {
   /** HTTP method as sent (case-sensitive), or the method a WS action stands for. */

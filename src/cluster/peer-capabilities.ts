@@ -22,8 +22,12 @@ export const postCarriesEntries = 'post-message-entries';
 /** A replica applies a `PostedEntry` without an id: the id is derived from the seq (common/ids.ts). */
 export const postDerivesIds = 'post-derived-ids';
 
+/** A replica applies a post whose entries travel packed in one byte string (shard/commands.ts `PackedPost`). */
+export const postPacksEntries = 'post-packed-entries';
+
 /** What this version advertises. */
-export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries, postDerivesIds];
+export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries, postDerivesIds,
+  postPacksEntries];
 
 /** At most this many capabilities of at most `capabilityLengthMax` characters are accepted from a peer. */
 export const capabilitiesMax = 64;

@@ -37,14 +37,21 @@ const fnvOffset = 0x811c9dc5;
  * hashed without encoding it first; any other name is hashed over its encoded bytes.
  */
 export function queueHash(project: string, queue: string): number {
-  const text = `${project}\u0000${queue}`;
-  let hash = fnvOffset;
+  // `project`, a NUL, `queue`, walked in place rather than concatenated first.
+  const first = asciiHash(fnvOffset, project);
+  const hash = first < 0 ? -1 : asciiHash(fnvStep(first, 0), queue);
+  return hash >= 0 ? hash : bytesHash(Buffer.from(`${project}\u0000${queue}`, 'utf8'));
+}
+
+/** `hash` stepped over the character codes of ASCII `text`; -1 for any other text. */
+function asciiHash(hash: number, text: string): number {
+  let next = hash;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 0x80) return bytesHash(Buffer.from(text, 'utf8'));
-    hash = fnvStep(hash, code);
+    if (code >= 0x80) return -1;
+    next = fnvStep(next, code);
   }
-  return hash;
+  return next;
 }
 
 function bytesHash(bytes: Uint8Array): number {

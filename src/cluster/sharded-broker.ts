@@ -59,7 +59,7 @@ import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { effectiveMessage } from './shard/claim-extension.js';
 import { queueKeyOf } from './shard/claim-index.js';
-import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds } from './peer-capabilities.js';
+import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds, postPacksEntries } from './peer-capabilities.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
 import { changePoolMembership, createPlacedShards, openPlacedShard, placeQueue } from './pool-shard-placement.js';
@@ -345,11 +345,13 @@ export class ShardedBroker {
     const nowMs = this.deps.clock.nowMs();
     // An older replica would not find the bodies of messages sent as entries, nor the ids of messages without one.
     const asEntries = this.deps.everyPeerHas(postCarriesEntries);
+    const derivesIds = asEntries && this.deps.everyPeerHas(postDerivesIds);
     const post = postedMessages(request.messages, {
-      nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries, derivesIds: asEntries && this.deps.everyPeerHas(postDerivesIds),
+      nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries, derivesIds,
+      packsEntries: derivesIds && this.deps.everyPeerHas(postPacksEntries),
     });
     const result = await this.proposeOn(ref, {
-      type: 'post', nowMs, ...ref, clientId: request.clientId, messages: post.messages, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
+      type: 'post', nowMs, ...ref, clientId: request.clientId, ...post.carried, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
     });
     return { ids: post.idsOf(result.seqs), isMetadataStale: result.isMetadataStale === true };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivedMessageId, derivedSeqLimit, isWellFormedId, newIdTail, newObjectId, seqInMessageId } from './ids.js';
+import { derivedMessageId, derivedSeqLimit, isWellFormedId, newIdTail, newIdTails, newObjectId, seqInMessageId } from './ids.js';
 
 describe('newObjectId', () => {
   it('is 24 hex digits led by the creation second, and unique across pool refills', () => {
@@ -27,5 +27,16 @@ describe('derivedMessageId', () => {
     expect(seqInMessageId(derivedMessageId(derivedSeqLimit + 5, 'abcdefabcdef'))).toBe(5);
     expect(seqInMessageId('not an id')).toBeUndefined();
     expect(seqInMessageId('ABCDEF0123456789ABCDEF01')).toBeUndefined();
+  });
+});
+
+describe('newIdTails', () => {
+  it('mints as many 12-hex-digit tails as asked, distinct across batches and pool refills', () => {
+    for (const count of [0, 1, 10, 64, 65, 1000]) {
+      const tails = newIdTails(count);
+      expect(tails).toHaveLength(count);
+      for (const tail of tails) expect(tail).toMatch(/^[0-9a-f]{12}$/);
+      expect(new Set(tails).size).toBe(count);
+    }
   });
 });

@@ -50,6 +50,17 @@ export function newIdTail(): string {
   return randomHex(seqDigits / 2);
 }
 
+/** `count` tails as newIdTail mints them, up to 64 from one conversion to hex. */
+export function newIdTails(count: number): string[] {
+  const tails: string[] = [];
+  while (tails.length < count) {
+    const batch = Math.min(count - tails.length, 64);
+    const hex = randomHex(batch * (seqDigits / 2));
+    for (let i = 0; i < batch; i++) tails.push(hex.slice(i * seqDigits, (i + 1) * seqDigits));
+  }
+  return tails;
+}
+
 export function derivedMessageId(seq: number, tail: string): string {
   return (seq % derivedSeqLimit).toString(16).padStart(seqDigits, '0') + tail;
 }

@@ -68,11 +68,12 @@ describe('capability gate', () => {
   });
 
   test('message ids are derived from seqs only once every peer has entries and derived ids, and are found either way', async () => {
-    for (const capable of [[], ['post-derived-ids'], ['post-message-entries'], ['post-message-entries', 'post-derived-ids']]) {
+    for (const capable of [[], ['post-derived-ids'], ['post-message-entries'], ['post-message-entries', 'post-derived-ids'],
+      ['post-packed-entries'], ['post-message-entries', 'post-packed-entries'], ['post-message-entries', 'post-derived-ids', 'post-packed-entries']]) {
       const broker = await openBroker((capability) => capable.includes(capability));
       const messages = [{ body: 'a', ttlSeconds: 300, delaySeconds: 0 }, { body: 'b', ttlSeconds: 300, delaySeconds: 0 }];
       const { ids } = await broker.postMessages(ref, { clientId: 'c', messages });
-      const derived = capable.length === 2;
+      const derived = capable.includes('post-message-entries') && capable.includes('post-derived-ids');
       for (const [i, id] of ids.entries()) {
         expect(id).toMatch(/^[0-9a-f]{24}$/);
         expect(id.startsWith((i + 1).toString(16).padStart(12, '0')), `${capable.join('+')}: ${id}`).toBe(derived);

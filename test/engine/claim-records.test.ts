@@ -107,7 +107,7 @@ describe('claim records', () => {
     // Ids derived from seqs, as current proposers post them (common/ids.ts).
     const posted = postedMessages(Array.from({ length: 4 }, () => ({ body: null, encodedBody: encodeBody('m'), ttlSeconds: 3600, delaySeconds: 0 })),
       { nowMs: 0, clientId: 'c', enableChecksum: false, asEntries: true, derivesIds: true });
-    apply(fsm, { type: 'post', nowMs: 0, project: 'p', queue: 'q', clientId: 'c', messages: posted.messages });
+    apply(fsm, { type: 'post', nowMs: 0, project: 'p', queue: 'q', clientId: 'c', ...posted.carried });
     const claimed = apply(fsm, claim(1_000, id(0xc1), { limit: 3 })) as { claim: { messages: { id: string }[] } };
     const ids = claimed.claim.messages.map((m) => m.id);
     expect(ids).toHaveLength(3);

@@ -1,5 +1,7 @@
 /** Message checksums match the semantics §3.8 vectors and Python's json.dumps text. */
 import { expect, test } from 'vitest';
+import { EncodedJson } from '../../api/encoded-json.js';
+import { encodeBody } from './body-codec.js';
 import { messageChecksum, pythonJsonDumps } from './checksum.js';
 
 test('messageChecksum reproduces the spec test vectors', () => {
@@ -15,4 +17,10 @@ test('pythonJsonDumps writes separators, escapes and numbers like Python', () =>
   expect([1e-7, 1.5e16 + 0.5, 0.0001, -2.25].map(pythonJsonDumps)).toEqual(['1e-07', '15000000000000000', '0.0001', '-2.25']);
   expect(pythonJsonDumps(1.234e-5)).toBe('1.234e-05');
   expect(pythonJsonDumps([])).toBe('[]');
+});
+
+test('a body held as its MessagePack bytes (a binary WebSocket post) has the checksum of the value they encode', () => {
+  const body = { event: 'BackupStarted' };
+  expect(messageChecksum(new EncodedJson(encodeBody(body)))).toBe('MD5:82eb2714b7c0237d373947c046cac78d');
+  expect(pythonJsonDumps([new EncodedJson(encodeBody({ a: [1, 2.5] }))])).toBe('[{"a": [1, 2.5]}]');
 });

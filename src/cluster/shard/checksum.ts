@@ -18,6 +18,10 @@ export function pythonJsonDumps(value: unknown): string {
   if (typeof value === 'number') return pythonNumber(value);
   if (typeof value === 'string') return pythonString(value);
   if (Array.isArray(value)) return `[${value.map((v: unknown) => pythonJsonDumps(v)).join(', ')}]`;
+  // A value held in another form (a body kept as its MessagePack bytes) serialises as JSON.stringify would: as its toJSON().
+  if (typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return pythonJsonDumps((value as { toJSON: () => unknown }).toJSON());
+  }
   if (typeof value === 'object') {
     const parts = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonString(k)}: ${pythonJsonDumps(v)}`);
     return `{${parts.join(', ')}}`;

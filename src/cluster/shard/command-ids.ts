@@ -53,8 +53,8 @@ type KeyRule = { readonly natural: string | undefined } | 'commandId' | 'idempot
 function keyRuleOf(command: ShardCommand): KeyRule {
   switch (command.type) {
     case 'post':
-      // Messages whose ids are derived at apply have none yet: such a post gets a commandId.
-      return command.messages[0]?.id === undefined ? 'commandId' : { natural: command.messages[0].id };
+      // Messages whose ids are derived at apply (all packed ones) have none yet: such a post gets a commandId.
+      return command.messages?.[0]?.id === undefined ? 'commandId' : { natural: command.messages[0].id };
     case 'claim':
       return { natural: command.claimId };
     case 'dlqInsert':
@@ -98,5 +98,7 @@ export function needsCommandId(command: ShardCommand): boolean {
 /** `command` with a commandId minted now if it needs one and has none. */
 export function withCommandId<C extends ShardCommand>(command: C): C {
   if (!needsCommandId(command) || ('commandId' in command && command.commandId !== undefined)) return command;
-  return { ...command, commandId: newObjectId(command.nowMs) };
+  // Object.assign rather than a spread: V8 copies an object holding a double (`nowMs`) by
+  // spread in its runtime, several times slower, and every proposal comes through here.
+  return Object.assign({}, command, { commandId: newObjectId(command.nowMs) });
 }

@@ -38,6 +38,21 @@ export interface PostedEntry {
   readonly entry: Uint8Array;
 }
 
+/**
+ * A post's messages as their queue-store entries (`PostedEntry` without an id, so derived
+ * from the seq) back to back in one byte string: encoding and decoding the command then
+ * handles one value for them instead of a record per message. Proposed only once every
+ * node applies it (peer-capabilities.ts `postPacksEntries`).
+ */
+export interface PackedPost {
+  /** The entries (log/message-entry.ts `packPostedEntries`), in the order of the messages. */
+  readonly entries: Uint8Array;
+  /** The byte length of each message's entry. */
+  readonly lengths: readonly number[];
+  readonly ttlSeconds: readonly number[];
+  readonly delaySeconds: readonly number[];
+}
+
 /** A message moving into a dead-letter queue, keeping its identity. */
 export interface MovedMessage {
   readonly id: string;
@@ -75,7 +90,10 @@ export type ShardCommand =
   | (QueueCommandBase & {
       readonly type: 'post';
       readonly clientId: string;
-      readonly messages: readonly (PostedMessage | PostedEntry)[];
+    } & (
+      | { readonly messages: readonly (PostedMessage | PostedEntry)[]; readonly packed?: undefined }
+      | { readonly packed: PackedPost; readonly messages?: undefined }
+    ) & {
       /**
        * The queue metadata values the post was validated against (expected-metadata.ts):
        * applied only while the queue still holds them. Optional: a post without it (every

@@ -55,6 +55,12 @@ export function readMessageRecord(store: QueueStore, key: QueueKey, message: Sto
  * UUID are the same client (semantics §3.4). Other strings compare as given.
  */
 export function normaliseClientId(clientId: string): string {
+  // Every post normalises its Client-ID, and a client posts many times in a row.
+  if (clientId === lastClientId.given) return lastClientId.normalised;
   const compact = clientId.replace(/-/g, '').toLowerCase();
-  return /^[0-9a-f]{32}$/.test(compact) ? compact : clientId;
+  const normalised = /^[0-9a-f]{32}$/.test(compact) ? compact : clientId;
+  lastClientId = { given: clientId, normalised };
+  return normalised;
 }
+
+let lastClientId = { given: '', normalised: '' };

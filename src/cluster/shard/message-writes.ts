@@ -3,7 +3,7 @@
  * dead-letter insert and the expiry sweep (gc). Semantics: zaqar-semantics §3, §5.6, §6.
  */
 import { assert } from '../../common/assert.js';
-import type { StoredMessage } from '../../log/queue-store.js';
+import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
 import { derivedSeqLimit, seqInMessageId } from '../../common/ids.js';
 import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
@@ -29,25 +29,64 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
   const indexKey = queueKeyOf(command.project, command.queue);
   let nextSeq = queue.nextSeq;
   const seqs: number[] = [];
-  for (const posted of command.messages) {
-    const seq = nextSeq++;
-    const times: PostTimes = { createdMs: nowMs, expiresMs: nowMs + posted.ttlSeconds * 1000, visibleMs: nowMs + posted.delaySeconds * 1000 };
-    if ('entry' in posted) {
-      // Built by the proposer with the command's time; a replica that clamped time
-      // forward (queue-fsm.ts) stores a copy with its own.
-      const entry = nowMs === command.nowMs ? posted.entry : withPostTimes(posted.entry, times);
-      // A seq too large to derive an id from (never reached in practice) is stored with
-      // the id it wraps to and an index record, like any id not derived from its seq.
-      if (posted.id === undefined && seq >= derivedSeqLimit) context.store.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
-      else context.store.insertMessageEntry(key, seq, posted.id, entry);
-    } else {
-      context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
+  const target: PostTarget = { key, indexKey, proposedMs: command.nowMs, nowMs };
+  const packed = command.packed;
+  if (packed !== undefined) {
+    const { entries, lengths, ttlSeconds, delaySeconds } = packed;
+    assert(ttlSeconds.length === lengths.length && delaySeconds.length === lengths.length, 'packed post with fields of unequal counts');
+    let start = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      const seq = nextSeq++;
+      const entry = entries.subarray(start, start += lengths[i]!);
+      assert(start <= entries.byteLength, 'packed post shorter than its entries');
+      storePostedEntry(context, target, seq, entry, ttlSeconds[i]!, delaySeconds[i]!);
+      seqs.push(seq);
     }
-    context.index.addFree(indexKey, { seq, expiresMs: times.expiresMs, visibleMs: times.visibleMs });
+  }
+  for (const posted of command.messages ?? []) {
+    const seq = nextSeq++;
+    if ('entry' in posted) storePostedEntry(context, target, seq, posted.entry, posted.ttlSeconds, posted.delaySeconds, posted.id);
+    else {
+      const times = postTimes(nowMs, posted);
+      context.store.insertMessage(key, postedRecord(posted, seq, clientId, times), posted.body);
+      context.index.addFree(indexKey, { seq, expiresMs: times.expiresMs, visibleMs: times.visibleMs });
+    }
     seqs.push(seq);
   }
-  context.store.putQueue(key, { ...queue, nextSeq });
+  // Not a spread: see command-ids.ts withCommandId.
+  context.store.putQueue(key, Object.assign({}, queue, { nextSeq }));
   return { seqs };
+}
+
+function postTimes(nowMs: number, posted: { readonly ttlSeconds: number; readonly delaySeconds: number }): PostTimes {
+  return { createdMs: nowMs, expiresMs: nowMs + posted.ttlSeconds * 1000, visibleMs: nowMs + posted.delaySeconds * 1000 };
+}
+
+/** Where a post's messages go: its queue, and the times it was proposed and is applied at. */
+interface PostTarget {
+  readonly key: QueueKey;
+  /** The queue's claim-index key. */
+  readonly indexKey: string;
+  readonly proposedMs: number;
+  readonly nowMs: number;
+}
+
+/**
+ * Stores at `seq` a message that travelled as its queue-store entry (`PostedEntry`, its
+ * fields passed one by one: a packed post has no object per message), built by the
+ * proposer with the post's time.
+ */
+function storePostedEntry(context: ShardContext, { key, indexKey, proposedMs, nowMs }: PostTarget, seq: number, posted: Uint8Array,
+  ttlSeconds: number, delaySeconds: number, id?: string): void {
+  const expiresMs = nowMs + ttlSeconds * 1000;
+  const visibleMs = nowMs + delaySeconds * 1000;
+  // A replica that clamped time forward (queue-fsm.ts) stores a copy with its own.
+  const entry = nowMs === proposedMs ? posted : withPostTimes(posted, { createdMs: nowMs, expiresMs, visibleMs });
+  // A seq too large to derive an id from (never reached in practice) is stored with
+  // the id it wraps to and an index record, like any id not derived from its seq.
+  if (id === undefined && seq >= derivedSeqLimit) context.store.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
+  else context.store.insertMessageEntry(key, seq, id, entry);
+  context.index.addFree(indexKey, { seq, expiresMs, visibleMs });
 }
 
 function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {

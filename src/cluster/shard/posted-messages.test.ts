@@ -2,8 +2,9 @@
  * A post whose messages carry their queue-store entries (commands.ts `PostedEntry`)
  * applies exactly as the same post carrying bodies, the form of every entry written
  * before it: same records, bodies and id lookups, on the memory store and on LMDB, also
- * on a replica whose time ran ahead of the post's. Without the capability the proposer
- * keeps the earlier form, which older replicas apply.
+ * on a replica whose time ran ahead of the post's; so does a post whose entries travel
+ * packed (commands.ts `PackedPost`). Without the capability the proposer keeps the
+ * earlier form, which older replicas apply.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,21 +47,27 @@ function stores(): Array<[string, () => QueueStore]> {
   ];
 }
 
-type Form = Pick<PostOptions, 'asEntries' | 'derivesIds'>;
+type Form = Pick<PostOptions, 'asEntries' | 'derivesIds' | 'packsEntries'>;
 const forms: Record<string, Form> = {
   bodies: { asEntries: false, derivesIds: false },
   entries: { asEntries: true, derivesIds: false },
   derived: { asEntries: true, derivesIds: true },
+  packed: { asEntries: true, derivesIds: true, packsEntries: true },
 };
 
-/** Applies a post built with `options` after a gc at `fsmNowMs`; returns what a reader sees, ids apart. */
-function applied(store: QueueStore, options: PostOptions, fsmNowMs: number): unknown[] {
+/**
+ * Applies a post built with `options` after a gc at `fsmNowMs`, as the proposer does (the
+ * command it encoded) or as any other replica (decoded from a copy of its bytes); returns
+ * what a reader sees, ids apart.
+ */
+function applied(store: QueueStore, options: PostOptions, fsmNowMs: number, isDecoded: boolean): unknown[] {
   const fsm = new QueueFsm(shard, store);
   const post = postedMessages(newMessages, options);
-  const command: ShardCommand = { type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: options.clientId, messages: post.messages };
+  const command: ShardCommand = { type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: options.clientId, ...post.carried };
+  const data = encodeCommand(command);
   const [, result] = fsm.apply([
     { index: 1 as LogIndex, data: encodeCommand({ type: 'gc', nowMs: fsmNowMs, removalsMax: 1 }) },
-    { index: 2 as LogIndex, data: encodeCommand(command) },
+    { index: 2 as LogIndex, data: isDecoded ? Uint8Array.from(data) : data },
   ]);
   const ids = post.idsOf((result as { seqs: number[] }).seqs);
   return ids.map((postedId, i) => {
@@ -72,15 +79,17 @@ function applied(store: QueueStore, options: PostOptions, fsmNowMs: number): unk
   });
 }
 
-test('a post carrying entries, with minted or derived ids, applies as the same post carrying bodies', () => {
+test('a post carrying entries, with minted or derived ids, packed or not, applies as the same post carrying bodies', () => {
   for (const [name, open] of stores()) {
     for (const fsmNowMs of [0, 1_763_800_001_000]) {
       for (const clientId of ['3381AF92-2B9E-11E3-B191-71861300734C', 'not-a-uuid']) {
         const options = { nowMs: 1_763_800_000_123, clientId, enableChecksum: true };
-        const asBodies = applied(open(), { ...options, ...forms.bodies! }, fsmNowMs);
-        for (const form of ['entries', 'derived']) {
-          const asEntries = applied(open(), { ...options, ...forms[form]! }, fsmNowMs);
-          expect(asEntries, `${name}, ${form}, replica time ${fsmNowMs}, Client-ID ${clientId}`).toEqual(asBodies);
+        const asBodies = applied(open(), { ...options, ...forms.bodies! }, fsmNowMs, true);
+        for (const form of ['entries', 'derived', 'packed']) {
+          for (const isDecoded of [false, true]) {
+            const asEntries = applied(open(), { ...options, ...forms[form]! }, fsmNowMs, isDecoded);
+            expect(asEntries, `${name}, ${form}, decoded ${isDecoded}, replica time ${fsmNowMs}, Client-ID ${clientId}`).toEqual(asBodies);
+          }
         }
         expect(asBodies[1]).toMatchObject({ createdMs: Math.max(fsmNowMs, options.nowMs), ttlSeconds: 60, body: 'ü'.repeat(100) });
       }
@@ -90,11 +99,17 @@ test('a post carrying entries, with minted or derived ids, applies as the same p
 
 test('each capability changes the form only once every replica applies it', () => {
   const options = { nowMs: 5, clientId: 'c', enableChecksum: false };
-  const keysOf = (form: Form): string[][] => postedMessages(newMessages, { ...options, ...form }).messages.map((m) => Object.keys(m).sort());
+  const carried = (form: Form): object => postedMessages(newMessages, { ...options, ...form }).carried;
+  const keysOf = (form: Form): string[][] => {
+    const post = carried(form);
+    return 'messages' in post ? (post.messages as object[]).map((m) => Object.keys(m).sort()) : [];
+  };
   expect(keysOf(forms.bodies!)).toEqual(newMessages.map(() => ['body', 'checksum', 'delaySeconds', 'id', 'ttlSeconds']));
-  expect(keysOf({ asEntries: false, derivesIds: true })).toEqual(keysOf(forms.bodies!));
+  expect(keysOf({ asEntries: false, derivesIds: true, packsEntries: true })).toEqual(keysOf(forms.bodies!));
   expect(keysOf(forms.entries!)).toEqual(newMessages.map(() => ['delaySeconds', 'entry', 'id', 'ttlSeconds']));
+  expect(keysOf({ asEntries: true, derivesIds: false, packsEntries: true })).toEqual(keysOf(forms.entries!));
   expect(keysOf(forms.derived!)).toEqual(newMessages.map(() => ['delaySeconds', 'entry', 'ttlSeconds']));
+  expect(Object.keys(carried(forms.packed!))).toEqual(['packed']);
 });
 
 test('a store written before ids were derived reopens and serves its messages by id beside derived ones', async () => {
@@ -102,7 +117,7 @@ test('a store written before ids were derived reopens and serves its messages by
   const options = { nowMs: 1_763_800_000_123, clientId: 'c', enableChecksum: false };
   const post = (fsm: QueueFsm, form: Form): string[] => {
     const built = postedMessages(newMessages, { ...options, ...form });
-    const data = encodeCommand({ type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: 'c', messages: built.messages });
+    const data = encodeCommand({ type: 'post', nowMs: options.nowMs, project: 'p', queue: 'q', clientId: 'c', ...built.carried });
     const [result] = fsm.apply([{ index: (fsm.appliedIndex + 1) as LogIndex, data }]);
     return built.idsOf((result as { seqs: number[] }).seqs);
   };
@@ -143,7 +158,7 @@ test('messages at seqs past what an id can hold keep their wrapped id and an ind
   store.putQueue(key, { metadata: {}, nextSeq: derivedSeqLimit - 1, createdMs: 0 });
   const fsm = new QueueFsm(shard, store);
   const built = postedMessages(newMessages, { nowMs: 5, clientId: 'c', enableChecksum: false, ...forms.derived! });
-  const data = encodeCommand({ type: 'post', nowMs: 5, project: 'p', queue: 'q', clientId: 'c', messages: built.messages });
+  const data = encodeCommand({ type: 'post', nowMs: 5, project: 'p', queue: 'q', clientId: 'c', ...built.carried });
   const [result] = fsm.apply([{ index: 1 as LogIndex, data }]);
   const seqs = (result as { seqs: number[] }).seqs;
   expect(seqs).toEqual([derivedSeqLimit - 1, derivedSeqLimit, derivedSeqLimit + 1]);

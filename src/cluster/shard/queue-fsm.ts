@@ -117,7 +117,8 @@ export class QueueFsm {
     for (const entry of entries) {
       assert(entry.index === this.meta.appliedIndex + 1, () => `shard ${this.shardId} applies ${entry.index} after ${this.meta.appliedIndex}`);
       results.push(entry.data.length === 0 ? undefined : this.applyOnce(entry.index, decodeCommand(entry.data)));
-      this.meta = { ...this.meta, appliedIndex: entry.index };
+      // Object.assign rather than spreads here and in applyCommand: see command-ids.ts withCommandId.
+      this.meta = Object.assign({}, this.meta, { appliedIndex: entry.index });
     }
     this.store.putShardMeta(this.shardId, this.meta);
     this.wrote();
@@ -211,7 +212,7 @@ export class QueueFsm {
 
   private applyCommand(command: ShardCommand): AnyCommandResult {
     const nowMs = Math.max(command.nowMs, this.meta.lastNowMs);
-    this.meta = { ...this.meta, lastNowMs: nowMs };
+    this.meta = Object.assign({}, this.meta, { lastNowMs: nowMs });
     const context = this.context;
     expireClaims(context, nowMs);
     switch (command.type) {

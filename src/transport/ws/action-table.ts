@@ -8,7 +8,6 @@
 import { isJsonObject, type JsonValue } from '../../api/json-body.js';
 import type { ApiReply, BodySize, RequestBody } from '../../api/operation.js';
 import type { JsonObject, WsRequest } from './protocol.js';
-import { messageBodyExtents } from './msgpack-extent.js';
 import { pythonJsonLength } from './python-json-length.js';
 
 /** The parts of an ApiRequest an action determines. */
@@ -97,22 +96,6 @@ function boundedLength(value: JsonValue, atMost: number | undefined): BodySize {
     return { atMostBytes: length, exactBytes: () => length };
   }
   return { atMostBytes: atMost, exactBytes: () => pythonJsonLength(value) };
-}
-
-/**
- * A binary post also hands on each message's body as the frame's bytes (the echoed body's,
- * msgpack-extent.ts): the broker keeps bodies as MessagePack and stores those bytes
- * instead of encoding the decoded body again.
- */
-function withEncodedBodies(toRequest: (request: WsRequest) => RouteRequest): (request: WsRequest) => RouteRequest {
-  return (request) => {
-    const parts = toRequest(request);
-    const bytes = request.echoBodyBytes;
-    const extents = bytes === undefined ? undefined : messageBodyExtents(bytes);
-    if (bytes === undefined || extents === undefined || parts.body === null || !('json' in parts.body)) return parts;
-    const encodedMessageBodies = extents.map((extent) => (extent === undefined ? undefined : bytes.subarray(extent.start, extent.end)));
-    return { ...parts, body: { json: parts.body.json, encodedMessageBodies } };
-  };
 }
 
 const queuePath = (b: JsonObject): string => `/v2/queues/${enc(text(b['queue_name']))}`;
@@ -221,8 +204,9 @@ export const actionRoutes: Readonly<Record<string, ActionRoute>> = {
 
   message_post: {
     operation: 'message_post',
-    toRequest: withEncodedBodies(route('POST', messagesPath,
-      { params: withQueue, body: (b) => ({ messages: b['messages'] ?? null }), boundedSize: (b) => b['messages'] })),
+    // A binary post's message bodies are EncodedJson (protocol.ts readPostFrame): the broker stores their bytes.
+    toRequest: route('POST', messagesPath,
+      { params: withQueue, body: (b) => ({ messages: b['messages'] ?? null }), boundedSize: (b) => b['messages'] }),
     adapt: (_request, reply) => ({
       status: reply.status,
       body: { message_ids: (asObject(reply.body)['resources'] as JsonValue[] | undefined ?? []).map((h) => lastSegment(text(h))) },

@@ -5,8 +5,8 @@
  * decoded body again.
  *
  * Only plain documents qualify: string keys, no bin, no ext (msgpackr's records and
- * timestamps are exts), so the bytes mean exactly what the decoded value means. The
- * frame was decoded first, so its nesting depth is one the decoder already walked.
+ * timestamps are exts), no 64-bit integers (they decode as BigInts) and no non-finite
+ * floats, so the bytes mean exactly what the decoded value means and are a JSON value.
  */
 
 export interface Extent {
@@ -30,38 +30,105 @@ function findField(data: Uint8Array, name: string): Extent | undefined {
   return found !== false && reader.at === data.length ? found : undefined;
 }
 
+/** Where a message_post frame's parts lie: the `body` field's value, and each posted message's body (messageBodyExtents) in the frame. */
+export interface PostFrameLayout {
+  readonly body: Extent;
+  readonly messageBodies: readonly (Extent | undefined)[];
+}
+
+/**
+ * The layout of a plain MessagePack frame whose (last) `action` is "message_post" and
+ * whose `body` holds a `messages` array; undefined for any other frame, or when any part
+ * of it is not plain. One pass over the frame.
+ */
+export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
+  try {
+    const reader = new ExtentReader(data);
+    const count = reader.mapHead();
+    if (count === undefined) return undefined;
+    let action: Extent | undefined;
+    let body: Extent | undefined;
+    let messageBodies: (Extent | undefined)[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const keyLength = reader.stringHead();
+      if (keyLength === undefined) return undefined;
+      const isAction = reader.holds(actionKey, keyLength);
+      const isBody = reader.holds(bodyKey, keyLength);
+      reader.at += keyLength;
+      const start = reader.at;
+      if (isBody) {
+        const bodies = postedBodies(reader);
+        if (bodies === false) return undefined;
+        body = { start, end: reader.at };
+        messageBodies = bodies;
+        continue;
+      }
+      if (!reader.skipValue()) return undefined;
+      if (isAction) action = { start, end: reader.at };
+    }
+    if (reader.at !== data.length || action === undefined || body === undefined || messageBodies === undefined) return undefined;
+    reader.at = action.start;
+    if (reader.stringHead() !== messagePostAction.length || !reader.holds(messagePostAction, messagePostAction.length)) return undefined;
+    return { body, messageBodies };
+  } catch (error) {
+    if (error instanceof RangeError) return undefined; // a length running past the end, or nesting too deep
+    throw error;
+  }
+}
+
 /**
  * The bytes of each posted message's `body` inside a plain `{"messages": [...]}` map (the
- * echoed body of a message_post, so already checked plain by fieldExtent), index-aligned
- * with the decoded `messages` array (the last of repeated keys, as decoded); undefined
- * for an item that is no map or has no `body`, or for all when there is no such array.
+ * echoed body of a message_post), index-aligned with the decoded `messages` array (the
+ * last of repeated keys, as decoded); undefined for an item that is no map or has no
+ * `body`, or for all when there is no such array or the map is not plain.
  */
 export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | undefined {
   try {
-    const reader = new ExtentReader(data);
-    const messages = lastField(reader, messagesKey);
-    if (messages === undefined || messages === false) return undefined;
-    reader.at = messages.start;
-    const count = reader.arrayHead();
-    if (count === undefined) return undefined;
-    const extents: (Extent | undefined)[] = [];
-    for (let i = 0; i < count; i++) {
-      const start = reader.at;
-      const isMap = reader.mapHead() !== undefined;
-      reader.at = start;
-      const body = isMap ? lastField(reader, bodyKey) : undefined;
-      if (body === false || (!isMap && !reader.skipValue())) return undefined;
-      extents.push(body);
-    }
-    return extents;
+    const found = postedBodies(new ExtentReader(data));
+    return found === false ? undefined : found;
   } catch (error) {
     if (error instanceof RangeError) return undefined; // a length running past the end
     throw error;
   }
 }
 
+/**
+ * messageBodyExtents for the map at the reader (extents in the reader's data), the reader
+ * then past the map; false when there is no plain map there.
+ */
+function postedBodies(reader: ExtentReader): (Extent | undefined)[] | undefined | false {
+  const count = reader.mapHead();
+  if (count === undefined) return false;
+  let found: (Extent | undefined)[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const keyLength = reader.stringHead();
+    if (keyLength === undefined) return false;
+    const isMessages = reader.holds(messagesKey, keyLength);
+    reader.at += keyLength;
+    const items = isMessages ? reader.arrayHead() : undefined;
+    if (items === undefined) {
+      if (!reader.skipValue()) return false;
+      if (isMessages) found = undefined;
+      continue;
+    }
+    const extents: (Extent | undefined)[] = [];
+    for (let item = 0; item < items; item++) {
+      const start = reader.at;
+      const isMap = reader.mapHead() !== undefined;
+      reader.at = start;
+      const messageBody = isMap ? lastField(reader, bodyKey) : undefined;
+      if (messageBody === false || (!isMap && !reader.skipValue())) return false;
+      extents.push(messageBody);
+    }
+    found = extents;
+  }
+  return found;
+}
+
 const messagesKey = Buffer.from('messages', 'utf8');
 const bodyKey = Buffer.from('body', 'utf8');
+const actionKey = Buffer.from('action', 'utf8');
+const messagePostAction = Buffer.from('message_post', 'utf8');
 
 /**
  * The value extent of the last `key` in the map at the reader (undefined when it has
@@ -87,8 +154,11 @@ function lastField(reader: ExtentReader, key: Uint8Array): Extent | undefined | 
 const scalarSizes = new Uint8Array(256);
 for (let type = 0; type <= 0x7f; type++) scalarSizes[type] = 1;
 for (let type = 0xe0; type <= 0xff; type++) scalarSizes[type] = 1;
+// No 64-bit integers (0xcf, 0xd3): msgpackr decodes them as BigInts, which JSON cannot hold.
 for (const [type, size] of [[0xc0, 1], [0xc2, 1], [0xc3, 1], [0xcc, 2], [0xd0, 2], [0xcd, 3], [0xd1, 3], [0xca, 5], [0xce, 5],
-  [0xd2, 5], [0xcb, 9], [0xcf, 9], [0xd3, 9]] as const) scalarSizes[type] = size;
+  [0xd2, 5], [0xcb, 9]] as const) scalarSizes[type] = size;
+const float32Type = 0xca;
+const float64Type = 0xcb;
 
 /** The type bytes of a header family: a fix range holding the count, then 8-, 16- and 32-bit counts (-1: none). */
 interface HeaderTypes {
@@ -130,6 +200,8 @@ class ExtentReader {
     const type = this.data[this.at] ?? 0;
     const size = scalarSizes[type] ?? 0;
     if (size > 0) {
+      if (type === float32Type && !Number.isFinite(this.view.getFloat32(this.at + 1))) return false;
+      if (type === float64Type && !Number.isFinite(this.view.getFloat64(this.at + 1))) return false;
       this.at += size;
       return this.at <= this.data.length;
     }

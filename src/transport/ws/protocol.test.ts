@@ -4,7 +4,7 @@
  * 400 body; a valid envelope comes out with its echo.
  */
 import fc from 'fast-check';
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
 import { EncodedJson } from '../../api/encoded-json.js';
 import { isJsonObject, type JsonValue } from '../../api/json-body.js';
@@ -37,12 +37,59 @@ describe('decodeFrame', () => {
 });
 
 describe('readFrame', () => {
+  const wholeDecoder = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+  test('a binary message post keeps its messages\' bodies as their bytes and reads as the whole frame decoded', () => {
+    const item = fc.oneof(fc.record({ ttl: fc.integer(), body: fc.jsonValue() }), fc.record({ body: fc.jsonValue(), delay: fc.integer() }),
+      fc.record({ ttl: fc.integer() }), fc.jsonValue());
+    fc.assert(fc.property(fc.array(item, { maxLength: 12 }), (messages) => {
+      const frame = packr.pack({ action: 'message_post', headers, body: { queue_name: 'q', messages } });
+      const read = readFrame(frame, true);
+      if (!read.ok) throw new Error('the frame is valid');
+      const { value, bodyBytes, pythonLengthAtMost } = read.value;
+      expect(JSON.parse(JSON.stringify(value))).toEqual(JSON.parse(JSON.stringify(wholeDecoder.unpack(frame))));
+      expect(wholeDecoder.unpack(bodyBytes ?? new Uint8Array())).toEqual(wholeDecoder.unpack(frame).body);
+      const posted = isJsonObject(value) && isJsonObject(value['body']) ? value['body']['messages'] as JsonValue[] : [];
+      posted.forEach((message, i) => {
+        const sent = messages[i] as JsonValue | undefined;
+        const hasBody = isJsonObject(sent) && Object.hasOwn(sent, 'body');
+        expect(isJsonObject(message) && message['body'] instanceof EncodedJson).toBe(hasBody);
+        if (hasBody) expect(pythonJsonLength(message)).toBeLessThanOrEqual(pythonLengthAtMost);
+      });
+    }), { numRuns: 300 });
+  });
+
+  test('a binary message post whose bodies JSON cannot hold is refused as any frame holding them', () => {
+    const frameWith = (bodyBytes: Uint8Array): Buffer => {
+      const marker = packr.pack({ action: 'message_post', headers, body: { queue_name: 'q', messages: [{ ttl: 60, body: 'X' }] } });
+      const at = marker.indexOf(Buffer.from([0xa1, 0x58])); // the body "X"
+      return Buffer.concat([marker.subarray(0, at), bodyBytes, marker.subarray(at + 2)]);
+    };
+    expect(readFrame(frameWith(Buffer.from([0xa1, 0x59])), true).ok).toBe(true);
+    for (const bytes of [
+      [0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], // NaN
+      [0x81, 0xa1, 0x61, 0xca, 0x7f, 0x80, 0, 0], // {"a": Infinity} as float32
+      [0xcf, 0, 0, 1, 0x8c, 0, 0, 0, 0], // uint64: a BigInt
+      [0xd3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], // int64
+      [0xc4, 1, 0], // bin
+      [0xd6, 0xff, 0, 0, 0, 0], // timestamp ext
+    ]) {
+      const read = readFrame(frameWith(Buffer.from(bytes)), true);
+      expect(read.ok, `body ${Buffer.from(bytes).toString('hex')}`).toBe(false);
+    }
+  });
+
   /** Every value inside `value` (itself included), to check the bound against each. */
   function* values(value: JsonValue): Generator<JsonValue> {
     yield value;
     if (Array.isArray(value)) for (const item of value) yield* values(item);
     else if (isJsonObject(value)) for (const key in value) yield* values(value[key] ?? null);
   }
+
+  test('readFrame bounds the longest number text, 17 digits after -0.00000', () => {
+    const read = readFrame(packr.pack(-0.0000012683042817235791), true);
+    expect(read.ok && read.value.pythonLengthAtMost).toBeGreaterThanOrEqual(pythonJsonLength(-0.0000012683042817235791));
+  });
 
   test('readFrame bounds the Python JSON length of every value in a frame, MessagePack or JSON', () => {
     const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('\u0000\u007f"\\', '\ud800', 'é😀'));

@@ -12,7 +12,7 @@ import { addExtension, Packr, Unpackr } from 'msgpackr';
 import { EncodedJson } from '../../api/encoded-json.js';
 import { isJsonObject, type JsonValue } from '../../api/json-body.js';
 import { actionSchemas, hasType, typedHeaders, type ActionSchema } from './action-schemas.js';
-import { fieldExtent } from './msgpack-extent.js';
+import { fieldExtent, postFrameLayout, type PostFrameLayout } from './msgpack-extent.js';
 
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -36,6 +36,8 @@ export interface WsRequest {
 export interface DecodedFrame {
   readonly value: JsonValue;
   readonly pythonLengthAtMost: number;
+  /** The MessagePack bytes of the frame's `body`, when already copied out of it (a message post's). */
+  readonly bodyBytes?: Uint8Array;
 }
 
 export interface WsResponse {
@@ -103,6 +105,9 @@ export function readFrame(data: Uint8Array, isBinary: boolean): Checked<DecodedF
     if (!isBinary) {
       return { ok: true, value: { value: JSON.parse(utf8.decode(data)) as JsonValue, pythonLengthAtMost: 12 * data.length + 2 } };
     }
+    const layout = postFrameLayout(data);
+    const post = layout === undefined ? undefined : readPostFrame(data, layout);
+    if (post !== undefined) return { ok: true, value: post };
     const value = unpackr.unpack(data) as unknown;
     return { ok: true, value: { value: value as JsonValue, pythonLengthAtMost: jsonLengthBound(value) } };
   } catch (caught) {
@@ -113,6 +118,51 @@ export function readFrame(data: Uint8Array, isBinary: boolean): Checked<DecodedF
     return refused(emptyEcho(), `Can't decode ${kind} request. ${name}: ${detail}`);
   }
 }
+
+/**
+ * A message post decoded without its messages' bodies: each is an EncodedJson of its
+ * bytes, which the broker stores as they are, so decoding them into values (strings and
+ * objects that live as long as the request) would be work for nothing. Decodes the frame
+ * with nil in their place; undefined (decode it whole) when the value read does not have
+ * the layout's shape. Each body is a JSON value (postFrameLayout checked its bytes) whose
+ * Python JSON length is at most 24 characters per byte (a float64 in 9 bytes, a `false`
+ * in one, separators and quotes fewer).
+ */
+function readPostFrame(data: Uint8Array, layout: PostFrameLayout): DecodedFrame | undefined {
+  // Reused up to 64 KiB: the decoded value holds no views of it (a plain frame has no bin values).
+  const stripped = data.length <= strippedFrame.length ? strippedFrame : Buffer.allocUnsafe(data.length);
+  let from = 0;
+  let length = 0;
+  let bodiesLength = 0;
+  for (const extent of layout.messageBodies) {
+    if (extent === undefined) continue;
+    stripped.set(data.subarray(from, extent.start), length);
+    length += extent.start - from;
+    stripped[length++] = msgpackNil;
+    from = extent.end;
+    bodiesLength += extent.end - extent.start;
+  }
+  stripped.set(data.subarray(from), length);
+  length += data.length - from;
+  const value = unpackr.unpack(stripped.subarray(0, length)) as JsonValue;
+  const messages = isJsonObject(value) && isJsonObject(value['body']) ? value['body']['messages'] : undefined;
+  if (!Array.isArray(messages) || messages.length !== layout.messageBodies.length) return undefined;
+  const pythonLengthAtMost = jsonLengthBound(value) + 24 * bodiesLength + 2;
+  const { body } = layout;
+  const bodyBytes = Buffer.allocUnsafe(body.end - body.start);
+  bodyBytes.set(data.subarray(body.start, body.end));
+  for (let i = 0; i < messages.length; i++) {
+    const extent = layout.messageBodies[i];
+    if (extent === undefined) continue;
+    const message = messages[i];
+    if (!isJsonObject(message) || message['body'] !== null) return undefined;
+    message['body'] = new EncodedJson(bodyBytes.subarray(extent.start - body.start, extent.end - body.start));
+  }
+  return { value, pythonLengthAtMost, bodyBytes };
+}
+
+const msgpackNil = 0xc0;
+const strippedFrame = Buffer.allocUnsafe(64 * 1024);
 
 /** Encodes a response (or a pushed notification) in the encoding of the request it answers. */
 export function encodeFrame(document: unknown, isBinary: boolean): string | Uint8Array {
@@ -164,15 +214,15 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
-/** Longest `String(number)` of a finite number: `-1.7976931348623157e+308`. */
-const numberLengthMax = 24;
+/** Longest `String(number)` of a finite number: 17 digits after `-0.00000` (`-0.0000012683042817235791`). */
+const numberLengthMax = 25;
 
 /**
  * Walks the decoded value in place (it is already plain arrays and objects), throws at
  * the first value JSON cannot hold (MessagePack can carry binary, timestamps, non-finite
  * floats: refuse them) and returns a bound on its Python JSON length, and so on that of
  * any value inside it: every UTF-16 unit of a string at most 6 characters, a number at
- * most 24, `false` 5, plus the brackets and separators.
+ * most 25, `false` 5, plus the brackets and separators.
  */
 function jsonLengthBound(value: unknown): number {
   if (value === null || typeof value === 'boolean') return 5;
@@ -211,9 +261,11 @@ function pythonText(value: JsonValue | undefined): string {
 
 /**
  * Steps 2–4: object, known action, schema. `binaryFrame`: the MessagePack frame
- * `document` was decoded from; `pythonLengthAtMost`: readFrame's bound for the frame.
+ * `document` was decoded from; `pythonLengthAtMost`: readFrame's bound for the frame;
+ * `bodyBytes`: readFrame's copy of the frame's `body`, if it made one.
  */
-export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pythonLengthAtMost?: number): Checked<WsRequest> {
+export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pythonLengthAtMost?: number, bodyBytes?: Uint8Array,
+): Checked<WsRequest> {
   if (!isJsonObject(document)) {
     return refused(emptyEcho(), 'Unexpected body type. Expected dict or dict like.');
   }
@@ -234,12 +286,13 @@ export function checkEnvelope(document: JsonValue, binaryFrame?: Uint8Array, pyt
   if (!matchesSchema(schema, rawHeaders, body)) {
     return refused(echo, 'Schema validation failed.');
   }
-  const bodyExtent = binaryFrame === undefined || !hasBody ? undefined : fieldExtent(binaryFrame, 'body');
+  const bodyExtent = binaryFrame === undefined || !hasBody || bodyBytes !== undefined ? undefined : fieldExtent(binaryFrame, 'body');
+  const echoBodyBytes = bodyExtent === undefined ? bodyBytes : binaryFrame?.slice(bodyExtent.start, bodyExtent.end);
   return {
     ok: true,
     value: {
       action, schema, headers: isJsonObject(rawHeaders) ? rawHeaders : {}, body: isJsonObject(body) ? body : {}, echo,
-      ...(bodyExtent === undefined ? {} : { echoBodyBytes: binaryFrame?.slice(bodyExtent.start, bodyExtent.end) }),
+      ...(echoBodyBytes === undefined ? {} : { echoBodyBytes }),
       ...(pythonLengthAtMost === undefined ? {} : { pythonLengthAtMost }),
     },
   };

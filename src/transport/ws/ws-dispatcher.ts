@@ -57,7 +57,8 @@ export class WsDispatcher {
   prepare(data: Uint8Array, isBinary: boolean): Checked<WsRequest> {
     const decoded = readFrame(data, isBinary);
     if (!decoded.ok) return decoded;
-    return checkEnvelope(decoded.value.value, isBinary ? data : undefined, decoded.value.pythonLengthAtMost);
+    const { value, pythonLengthAtMost, bodyBytes } = decoded.value;
+    return checkEnvelope(value, isBinary ? data : undefined, pythonLengthAtMost, bodyBytes);
   }
 
   /** Steps 5–6: authentication gate and dispatch. Never rejects. */

@@ -1,0 +1,94 @@
+/**
+ * Concurrent A/B of two builds: a single node of each (A: --a, default
+ * .base-dist/src/cli.js; B: --b, default dist/src/cli.js), each under its own msgpack
+ * WebSocket producer loader (4 connections x 25 posts of 10 in flight, as bench:e2e), at
+ * the same time, so both see the same contention from whatever else runs on the machine.
+ * On shared cores, runs one after the other differ by more than most changes do; two
+ * builds measured side by side differ mostly by the change. Per pair: each node's CPU time
+ * (all threads, and the main thread, /proc) over a window of the load, divided by the
+ * messages it acknowledged in that window (its /metrics post count x 10); then the medians
+ * and B/A per pair. The start order alternates from pair to pair. Every run is bounded.
+ *
+ *   npx tsx bench/concurrent-ab.ts [--pairs 5] [--a CLI] [--b CLI] [--out FILE]
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { prepareLoaders, sharedBench } from './e2e/loaders.js';
+import { mainThreadCpuSeconds, procCpuSeconds, startZaqar, stopZaqar, type ZaqarCluster } from './e2e/nodes.js';
+
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const pairs = Number(option('pairs') ?? 5);
+const clis = { A: option('a') ?? '.base-dist/src/cli.js', B: option('b') ?? 'dist/src/cli.js' } as const;
+const out = option('out');
+/** The load runs this long; CPU and posts are counted from `warmS` for `windowS`. */
+const loadS = 11;
+const warmS = 3;
+const windowS = 6;
+const messagesPerPost = 10;
+
+type Side = keyof typeof clis;
+
+interface Sample {
+  readonly cpuS: number;
+  readonly mainS: number;
+  readonly posts: number;
+}
+
+async function sample(cluster: ZaqarCluster): Promise<Sample> {
+  const node = cluster.nodes[0];
+  if (node === undefined) throw new Error('no node');
+  const metrics = await (await fetch(`${node.url}/metrics`)).text();
+  const line = metrics.split('\n').find((l) => l.startsWith('zaqar_transport_ws_request_duration_seconds_count{action="message_post"}'));
+  return { cpuS: procCpuSeconds(node.pid) ?? 0, mainS: mainThreadCpuSeconds(node.pid) ?? 0, posts: Number(line?.split(' ').pop() ?? 0) };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function say(line: string): void {
+  console.log(line);
+  if (out !== undefined) appendFileSync(out, `${line}\n`);
+}
+
+if (!prepareLoaders()) process.exit(1);
+const perMessage: Record<Side, { all: number[]; main: number[] }> = { A: { all: [], main: [] }, B: { all: [], main: [] } };
+for (let pair = 0; pair < pairs; pair++) {
+  const order: readonly Side[] = pair % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
+  const clusters = new Map<Side, ZaqarCluster>();
+  try {
+    for (const side of order) clusters.set(side, await startZaqar({ nodes: 1, cli: clis[side] }));
+    const loaders = order.map((side) => spawn(process.execPath, [join(sharedBench, 'zaqar-ws-load.mjs'),
+      '--url', clusters.get(side)?.nodes[0]?.wsUrl ?? '', '--workload', 'post', '--duration', String(loadS), '--producers', '4', '--window', '25'],
+    { cwd: sharedBench, stdio: 'ignore', timeout: (loadS + 60) * 1000 }));
+    await new Promise((resolve) => setTimeout(resolve, warmS * 1000));
+    const before = new Map<Side, Sample>();
+    for (const side of order) before.set(side, await sample(clusters.get(side)!));
+    await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
+    const parts = [`pair ${pair + 1}, load ${loadavg()[0]?.toFixed(1)}:`];
+    for (const side of ['A', 'B'] as const) {
+      const after = await sample(clusters.get(side)!);
+      const start = before.get(side)!;
+      const messages = (after.posts - start.posts) * messagesPerPost;
+      const all = ((after.cpuS - start.cpuS) * 1e6) / messages;
+      const main = ((after.mainS - start.mainS) * 1e6) / messages;
+      perMessage[side].all.push(all);
+      perMessage[side].main.push(main);
+      parts.push(`${side} ${Math.round(messages / windowS)} msg/s, ${all.toFixed(1)} µs/msg (main ${main.toFixed(1)})`);
+    }
+    say(parts.join('  '));
+    await Promise.all(loaders.map((loader) => new Promise((resolve) => (loader.exitCode === null ? loader.on('exit', resolve) : resolve(null)))));
+  } finally {
+    for (const cluster of clusters.values()) await stopZaqar(cluster);
+  }
+}
+const ratios = perMessage.B.all.map((b, i) => (b / (perMessage.A.all[i] ?? Number.NaN)).toFixed(3));
+say(`medians: A ${median(perMessage.A.all).toFixed(1)} µs/msg (main ${median(perMessage.A.main).toFixed(1)}), `
+  + `B ${median(perMessage.B.all).toFixed(1)} (main ${median(perMessage.B.main).toFixed(1)}); B/A per pair ${ratios.join(' ')}`);
