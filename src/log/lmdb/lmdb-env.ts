@@ -10,7 +10,7 @@
  * fault-around). In a shared file those freed pages were then reused for queue entries, so
  * compaction walked the whole file: with 1,000,000 queued messages 356 of the 451 MB data
  * file stayed resident. In a file of its own the log's pages are reused by the log, so its
- * resident pages stay as few as the log is long (compaction every 2 MiB per shard), and the
+ * resident pages stay as few as the log is long (compaction every 1 MiB per shard), and the
  * queue state's file is touched only where a transaction reads a page (the last leaf and the
  * path to it, written by the transaction before): ~150 of 446 MB at 1,000,000 messages. The
  * cost: a round's log write and its apply's puts no longer share a transaction and a flush.
