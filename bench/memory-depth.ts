@@ -2,7 +2,7 @@
  * Memory of a zaqar-ts node holding many queued messages: starts one node (1 replica),
  * fills it over msgpack WebSocket (pipelined message_post, batches of 100 bodies of 256
  * bytes, ttl 1 day) and reads the node's RSS (VmRSS, and the peak VmHWM) when empty, after
- * filling and after a settle. Two layouts with the same message count, each on a fresh node:
+ * filling and after a settle, with the resident pages of each LMDB file (/proc/PID/smaps). Two layouts with the same message count, each on a fresh node:
  * one deep queue, and QUEUES queues of PER_QUEUE messages. Prints MiB and bytes per message.
  *
  *   npx tsx bench/memory-depth.ts                     # 1,000,000 deep vs 10,000 × 100
@@ -13,7 +13,7 @@
  * Exits non-zero when a node does not start, a post fails or a fill posted nothing (CI runs
  * --quick so the bench cannot rot); the figures themselves are never checked.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -92,6 +92,15 @@ async function heapFigures(url: string): Promise<string> {
   return `${mb('nodejs_heap_size_used_bytes')} / ${mb('nodejs_external_memory_bytes')}`;
 }
 
+/** Resident MiB of the node's mappings of `file` (its LMDB chunks), from /proc/PID/smaps. */
+function residentMbOf(pid: number, file: string): number {
+  let kb = 0;
+  for (const block of readFileSync(`/proc/${pid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
+    if (block.slice(0, block.indexOf('\n')).endsWith(`/${file}`)) kb += Number(/\nRss:\s+(\d+)/.exec(block)?.[1] ?? 0);
+  }
+  return Math.round(kb / 1024);
+}
+
 async function layout(name: string, queueOf: (request: number) => string): Promise<void> {
   const cluster = await startZaqar({ nodes: 1, ...(cli === undefined ? {} : { cli }) });
   const node = cluster.nodes[0];
@@ -106,12 +115,21 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
     const anonMb = procMemoryMb(node.pid, 'RssAnon') ?? 0;
     const rssFileMb = procMemoryMb(node.pid, 'RssFile') ?? 0;
     const peakMb = procMemoryMb(node.pid, 'VmHWM') ?? 0;
+    const queueStateMb = residentMbOf(node.pid, 'zaqar.lmdb');
+    const logMb = residentMbOf(node.pid, 'raft-log.lmdb');
     const heap = await heapFigures(node.url);
-    // The LMDB data file's size: its pages, once touched, are what RssFile counts.
-    const lmdbFileMb = Math.round(statSync(join(cluster.dir, `node${node.id}`, 'zaqar.lmdb')).size / 1048576);
+    // The LMDB files' sizes (queue state, Raft log): their pages, once touched, are what RssFile counts.
+    const fileMb = (file: string): number => {
+      try {
+        return Math.round(statSync(join(cluster.dir, `node${node.id}`, file)).size / 1048576);
+      } catch {
+        return 0; // a build that keeps the log in zaqar.lmdb
+      }
+    };
     const perMessage = ((settledMb - emptyMb) * 1024 * 1024) / Math.max(1, posted);
     console.log(`| ${name} | ${posted.toLocaleString('en')} | ${Math.round(posted / seconds).toLocaleString('en')} | ${emptyMb} | ` +
-      `${filledMb} | ${settledMb} (${anonMb} anon + ${rssFileMb} file) | ${heap} | ${peakMb} | ${perMessage.toFixed(0)} | ${lmdbFileMb} |`);
+      `${filledMb} | ${settledMb} (${anonMb} anon + ${rssFileMb} file: ${queueStateMb} queue state, ${logMb} log) | ${heap} | ${peakMb} | ` +
+      `${perMessage.toFixed(0)} | ${fileMb('zaqar.lmdb')} + ${fileMb('raft-log.lmdb')} |`);
   } finally {
     await stopZaqar(cluster);
   }
@@ -119,7 +137,7 @@ async function layout(name: string, queueOf: (request: number) => string): Promi
 
 console.log(`memory bench: node ${process.version}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ` +
   `${total.toLocaleString('en')} messages of 256 B, posts of ${batch}, ${window} in flight, one fresh node per layout, ${cli ?? 'dist/src/cli.js'}`);
-console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + LMDB file pages) | JS heap used / external MB | peak RSS MB | bytes/message above empty | LMDB file MB |');
+console.log('| layout | messages | fill msgs/s | RSS empty MB | RSS filled MB | RSS after 5 s MB (anonymous + file pages: LMDB queue state, log) | JS heap used / external MB | peak RSS MB | bytes/message above empty | LMDB files MB (queue state + log) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 if (layouts.includes('deep')) await layout('1 queue', () => 'deep');
 const queues = Math.max(1, Math.round(total / perQueue));

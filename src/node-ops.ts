@@ -16,6 +16,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ShardReport } from './cluster/metrics.js';
 import type { Logger } from './common/logger.js';
+import { logEnvFile } from './log/lmdb/lmdb-env.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import type { RaftGroupReport } from './raft/metrics.js';
 import type { PlainHandler, PlainReply } from './transport/http/uws-app.js';
@@ -81,11 +82,15 @@ export class NodeOps {
   }
 }
 
-/** Size of the node's LMDB environment file (Raft log and queue state); undefined before it exists. */
+/** Size of the node's LMDB files (queue state and Raft log); undefined before they exist. */
 function lmdbBytes(dataDir: string): number | undefined {
-  try {
-    return statSync(join(dataDir, 'zaqar.lmdb')).size;
-  } catch {
-    return undefined; // not created yet, or a test's memory stores
+  let bytes: number | undefined;
+  for (const file of ['zaqar.lmdb', logEnvFile]) {
+    try {
+      bytes = (bytes ?? 0) + statSync(join(dataDir, file)).size;
+    } catch {
+      // not created yet, or a test's memory stores
+    }
   }
+  return bytes;
 }

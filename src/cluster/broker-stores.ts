@@ -1,9 +1,10 @@
-/** The stores a broker runs on: the node's one LMDB environment, or given stores (memory ones in simulations). */
+/** The stores a broker runs on: the node's LMDB environments, or given stores (memory ones in simulations). */
 import type { Clock } from '../common/clock.js';
 import type { LogStore } from '../log/log-store.js';
 import { MeasuredLogStore, noLogMetrics, type LogMetrics } from '../log/metrics.js';
 import { RecentEntriesLogStore } from '../log/recent-entries.js';
-import { openLmdbEnv } from '../log/lmdb/lmdb-env.js';
+import { logEnvFile, openLmdbEnv } from '../log/lmdb/lmdb-env.js';
+import { moveLogToOwnEnv } from '../log/lmdb/log-env-migration.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
 import type { QueueStore } from '../log/queue-store.js';
@@ -15,13 +16,24 @@ export interface BrokerStores {
   close(): Promise<void>;
 }
 
-/** The node's one LMDB environment holding the Raft log and the queue state of every shard. */
+/**
+ * The node's two LMDB environments: the queue state of every shard, and the Raft log of
+ * every shard in a file of its own (why: lmdb-env.ts). The queue state never runs ahead of
+ * what the log made durable (entries are applied once persisted; a leader's snapshot is
+ * persisted in the log before it is restored), and the log drops entries only once the
+ * queue state covering them is flushed (shard-compactor.ts), so nothing relies on the two
+ * sharing a transaction.
+ */
 export function openLmdbStores(dataDir: string, mapInChunks: boolean, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
   const env = openLmdbEnv(dataDir, { mapInChunks });
-  const logStore = new RecentEntriesLogStore(new LmdbLogStore(env));
+  const logEnv = openLmdbEnv(dataDir, { mapInChunks, file: logEnvFile });
+  moveLogToOwnEnv(env, logEnv);
+  const logStore = new RecentEntriesLogStore(new LmdbLogStore(logEnv));
   return {
     logStore: measure.metrics === noLogMetrics ? logStore : new MeasuredLogStore(logStore, measure),
     queueStore: new LmdbQueueStore(env),
-    close: () => env.close(),
+    close: async () => {
+      await Promise.all([logEnv.close(), env.close()]);
+    },
   };
 }

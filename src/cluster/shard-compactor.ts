@@ -49,8 +49,10 @@ export interface CompactionPolicy {
 export const defaultCompactionPolicy: CompactionPolicy = {
   snapshotEveryEntries: 4096,
   // Compaction costs no image, so it can be prompt: entries (and the message bodies they
-  // carry, a second copy of the queue store's) stay in the log for ~8 MiB at most.
-  snapshotEveryBytes: 8 * 1024 * 1024,
+  // carry, a second copy of the queue store's) stay in the log for ~2 MiB at most. Per
+  // shard: with 16 shards taking writes, 8 MiB each held ~170 MB of log pages resident
+  // (every page of the log's file is read when its records are removed: lmdb-env.ts).
+  snapshotEveryBytes: 2 * 1024 * 1024,
   tailEntriesMax: 1024,
 };
 

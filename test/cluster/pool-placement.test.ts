@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ShardId } from '../../src/common/ids.js';
-import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
+import { logEnvFile, openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
 import { adminHeaders, ClusterLauncher, type ClusterReport } from '../support/cluster-launcher.js';
@@ -187,9 +187,10 @@ describe('placement by flavor', () => {
     const bound = new Set<string>();
     for (const node of cluster.nodes) {
       const env = openLmdbEnv(node.dataDir);
+      const logEnv = openLmdbEnv(node.dataDir, { file: logEnvFile });
       try {
         const queues = new LmdbQueueStore(env);
-        const placedShards = new LmdbLogStore(env).storedGroups(placedShardBase as ShardId);
+        const placedShards = new LmdbLogStore(logEnv).storedGroups(placedShardBase as ShardId);
         const inPool = new Map<string, number>();
         for (const shardId of placedShards) {
           for (const { project: p, name } of queues.allQueues(shardId)) {
@@ -220,7 +221,7 @@ describe('placement by flavor', () => {
         expect(inHash.every((name) => name === 'plain' || name === 'poisoned'), `hash shard queues on node ${node.id}: ${inHash.join(',')}`).toBe(true);
         for (const name of bindings) bound.add(name);
       } finally {
-        await env.close();
+        await Promise.all([env.close(), logEnv.close()]);
       }
     }
     // Every flavored name is bound in its hash shard, and nothing else is.

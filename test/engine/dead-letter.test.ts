@@ -15,7 +15,7 @@ import { ShardMap } from '../../src/cluster/shard-map.js';
 import { encodeCommand } from '../../src/cluster/shard/commands.js';
 import { LocalLog } from '../../src/cluster/shard/local-shard-log.js';
 import { QueueFsm } from '../../src/cluster/shard/queue-fsm.js';
-import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
+import { logEnvFile, openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../../src/log/lmdb/lmdb-queue-store.js';
 import { type BrokerFixture, openBrokerFixture, removeBrokerDirs } from './support/broker-fixture.js';
@@ -95,11 +95,12 @@ describe('ShardedBroker dead-letter queues', () => {
     const env = openLmdbEnv(dataDir);
     const sourceShard = shardMap.shardOf(project, ref.queue);
     const fsm = new QueueFsm(sourceShard, new LmdbQueueStore(env));
-    const log = new LocalLog(new LmdbLogStore(env)).openShard(fsm);
+    const logEnv = openLmdbEnv(dataDir, { file: logEnvFile });
+    const log = new LocalLog(new LmdbLogStore(logEnv)).openShard(fsm);
     const result = await log.propose({ type: 'claim', nowMs: clock.nowMs(), ...ref, claimId: 'c'.repeat(24), ...claimFor(1) });
     expect(result).toEqual({ claim: null, outboxSeqs: [1] });
     await fsm.store.flushed();
-    await env.close();
+    await Promise.all([env.close(), logEnv.close()]);
 
     fixture = await openBrokerFixture({ shardCount: 16, dataDir, clock });
     expect(ids(await list(fixture.broker, dlq))).toEqual([id]);

@@ -4,11 +4,10 @@
  *
  * A write is a run of lmdb-js asynchronous puts and removes, issued at once. lmdb-js puts
  * every asynchronous write of one event-loop turn in the same transaction (its event-turn
- * batching, on by default), which makes each write atomic and lets the queue store's
- * asynchronous puts of the same turn (a round's apply) share the transaction and its
- * fdatasync instead of a transaction and fdatasync of their own ahead of it on the single
- * write thread. The write thread runs such a transaction from start to commit on its own.
- * A transaction callback (`env.transaction`) instead has the write thread open the
+ * batching, on by default), which makes each write atomic. (The queue store's puts of a
+ * round's apply go to the queue state's environment, a file of its own with its own
+ * write thread: lmdb-env.ts.) The write thread runs such a transaction from start to
+ * commit on its own. A transaction callback (`env.transaction`) instead has the write thread open the
  * transaction and wait while the main thread runs the callback: one more hop each way
  * between the threads per round, measured at 1–3 ms of a 3–9 ms round on a loaded machine.
  *

@@ -5,7 +5,7 @@
  *
  * The composition opens it before the shards' stores, through openLmdbEnv on the same
  * data dir: lmdb-js keeps one MDB_env per path per process (reference-counted, shared by
- * every `open` of it), so this is the node's one environment, not a second one. A save
+ * every `open` of it), so this is the queue state's environment (`zaqar.lmdb`), not another one. A save
  * is a few asynchronous puts (one transaction) and resolves once the environment
  * reports them flushed, never at mere commit. Entries are checked before they are
  * written and after they are read back.

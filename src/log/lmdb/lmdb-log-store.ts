@@ -1,6 +1,6 @@
 /**
  * LmdbLogStore: the Raft log of every group of a node (entries, hard state, snapshot,
- * bounds) in named databases of the node's one LMDB environment.
+ * bounds) in named databases of the node's log environment (`raft-log.lmdb`, lmdb-env.ts).
  *
  * Invariants:
  *  - A write (persist, persistSnapshot, compact, removeGroup) is one LMDB transaction together with

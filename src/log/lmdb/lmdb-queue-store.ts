@@ -1,5 +1,5 @@
 /**
- * QueueStore on the node's LMDB environment (one set of named databases shared by all
+ * QueueStore on the node's queue state environment (`zaqar.lmdb`; one set of named databases shared by all
  * shards; every key starts with the shard id).
  *
  *   queue-records   [shard, project, queue]       → StoredQueue

@@ -1,6 +1,6 @@
 /**
  * The named LMDB databases that hold the Raft log of every group of the node, inside
- * the node's one environment (so a single transaction and flush can carry the writes
+ * the node's log environment (so a single transaction and flush can carry the writes
  * of many groups). Values are raw bytes in our own checksummed formats (entry-codec,
  * group-record): lmdb's msgpack value encoding would hide corruption from us.
  */

@@ -13,18 +13,18 @@
  * exactly one layout and the next start moves the rest. The old databases are dropped once
  * empty. A data directory of the current layout has neither: nothing is opened or created.
  */
-import type { Database, DatabaseOptions, Key } from 'lmdb';
+import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
 import type { StoredMessage } from '../queue-store.js';
-import type { LmdbEnv } from './lmdb-env.js';
+import { openExistingDb, type LmdbEnv } from './lmdb-env.js';
 import { encodeMessageEntry } from '../message-entry.js';
 
 /** Messages moved per transaction: bounds the dirty pages one transaction holds. */
 const batchSize = 10_000;
 
 export function migrateSplitMessages(env: LmdbEnv, entries: Database<Uint8Array, Key>): void {
-  const records = openExisting<StoredMessage>(env, { name: 'queue-messages', sharedStructuresKey: Symbol.for('structures') });
-  const bodies = openExisting<Uint8Array>(env, { name: 'queue-bodies', encoding: 'binary' });
+  const records = openExistingDb<StoredMessage>(env, { name: 'queue-messages', sharedStructuresKey: Symbol.for('structures') });
+  const bodies = openExistingDb<Uint8Array>(env, { name: 'queue-bodies', encoding: 'binary' });
   if (records !== undefined) {
     assert(bodies !== undefined, 'queue-messages without queue-bodies: not a queue store of the earlier layout');
     while (moveBatch(env, records, bodies, entries) > 0);
@@ -47,13 +47,4 @@ function moveBatch(env: LmdbEnv, records: Database<StoredMessage, Key>, bodies: 
     }
     return batch.length;
   });
-}
-
-/**
- * Opens a named database only if the environment has it: lmdb-js answers undefined for
- * a missing one with `create: false` (an option its type declarations lack).
- */
-function openExisting<V>(env: LmdbEnv, options: { name: string; sharedStructuresKey?: symbol; encoding?: 'binary' }): Database<V, Key> | undefined {
-  const existing = { ...options, create: false } as DatabaseOptions & { name: string };
-  return env.openDB<V, Key>(existing) as Database<V, Key> | undefined;
 }
