@@ -106,7 +106,11 @@ export type PostedFields = Omit<PostedRecord, 'clientId'>;
  * for all of them.
  */
 export function encodePostedEntries(clientId: string, records: readonly PostedFields[], bodies: readonly Uint8Array[]): Uint8Array[] {
-  const { entries, lengths } = packPostedEntries(clientId, records, bodies);
+  return entryViews(packPostedEntries(clientId, records, bodies));
+}
+
+/** Each entry of `packed` as a view of its byte string. */
+export function entryViews({ entries, lengths }: PackedEntries): Uint8Array[] {
   const views: Uint8Array[] = [];
   let start = 0;
   for (const length of lengths) {

@@ -10,7 +10,7 @@
  * in one byte string (commands.ts `PackedPost`).
  */
 import { derivedMessageId, newIdTails, newObjectId } from '../../common/ids.js';
-import { packPostedEntries } from '../../log/message-entry.js';
+import { entryViews, packPostedEntries } from '../../log/message-entry.js';
 import type { NewMessage } from '../records.js';
 import { encodeBody } from './body-codec.js';
 import { messageChecksum } from './checksum.js';
@@ -51,14 +51,14 @@ export function postedMessages(messages: readonly NewMessage[], options: PostOpt
   const records = messages.map(({ ttlSeconds, delaySeconds }, i) => ({
     id: ids[i]!, ttlSeconds, checksum: checksums[i]!, createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000,
   }));
-  const { entries, lengths } = packPostedEntries(normaliseClientId(options.clientId), records, bodies);
+  const entries = packPostedEntries(normaliseClientId(options.clientId), records, bodies);
   if (derivesIds && options.packsEntries === true) {
-    const packed = { entries, lengths, ttlSeconds: messages.map((m) => m.ttlSeconds), delaySeconds: messages.map((m) => m.delaySeconds) };
+    const packed = { ...entries, ttlSeconds: messages.map((m) => m.ttlSeconds), delaySeconds: messages.map((m) => m.delaySeconds) };
     return { carried: { packed }, idsOf };
   }
-  let start = 0;
+  const views = entryViews(entries);
   const posted = messages.map(({ ttlSeconds, delaySeconds }, i): PostedEntry => {
-    const entry = entries.subarray(start, start += lengths[i]!);
+    const entry = views[i]!;
     return derivesIds ? { ttlSeconds, delaySeconds, entry } : { id: ids[i]!, ttlSeconds, delaySeconds, entry };
   });
   return { carried: { messages: posted }, idsOf };

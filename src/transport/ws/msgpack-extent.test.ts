@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
 import type { JsonValue } from '../../api/json-body.js';
-import { fieldExtent, messageBodyExtents } from './msgpack-extent.js';
+import { fieldExtent, postFrameLayout } from './msgpack-extent.js';
 import { checkEnvelope, decodeFrame, encodeFrame, encodeResponse, response } from './protocol.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -43,10 +43,18 @@ describe('fieldExtent', () => {
   });
 });
 
-describe('messageBodyExtents', () => {
+describe('postFrameLayout', () => {
+  /** A message_post frame around `body`, the MessagePack bytes of its body. */
+  const frameWith = (body: Uint8Array): Buffer => Buffer.concat([Buffer.from([0x82]), packr.pack('action'), packr.pack('message_post'), packr.pack('body'), body]);
+  const messageBodyExtents = (body: Uint8Array): ({ start: number; end: number } | undefined)[] | undefined => {
+    const frame = frameWith(body);
+    const layout = postFrameLayout(frame);
+    const offset = frame.length - body.length;
+    return layout?.messageBodies.map((extent) => (extent === undefined ? undefined : { start: extent.start - offset, end: extent.end - offset }));
+  };
   const item = fc.oneof(fc.record({ ttl: fc.integer(), body: fc.jsonValue() }), fc.record({ ttl: fc.integer() }), fc.jsonValue());
 
-  test('messageBodyExtents gives the bytes of each message body, as the decoded messages hold it', () => {
+  test('its message bodies are the bytes of each message body, as the decoded messages hold it', () => {
     fc.assert(fc.property(fc.array(item, { maxLength: 12 }), (messages) => {
       const body = packr.pack({ queue_name: 'q', messages });
       const decoded = unpackr.unpack(body) as { messages: unknown[] };
@@ -63,7 +71,7 @@ describe('messageBodyExtents', () => {
     }), { numRuns: 200 });
   });
 
-  test('messageBodyExtents takes the last of repeated keys and declines a body without a messages array', () => {
+  test('it takes the last of repeated keys and declines a body without a messages array', () => {
     const item = Buffer.concat([Buffer.from([0x82]), packr.pack(['body', 1, 'body', { a: 'b' }]).subarray(1)]);
     const body = Buffer.concat([Buffer.from([0x82]), packr.pack(['messages', 'none', 'messages']).subarray(1), Buffer.from([0x91]), item]);
     const extent = messageBodyExtents(body)?.[0];

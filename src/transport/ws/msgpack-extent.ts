@@ -30,7 +30,7 @@ function findField(data: Uint8Array, name: string): Extent | undefined {
   return found !== false && reader.at === data.length ? found : undefined;
 }
 
-/** Where a message_post frame's parts lie: the `body` field's value, and each posted message's body (messageBodyExtents) in the frame. */
+/** Where a message_post frame's parts lie: the `body` field's value, and each posted message's body (postedBodies) in the frame. */
 export interface PostFrameLayout {
   readonly body: Extent;
   readonly messageBodies: readonly (Extent | undefined)[];
@@ -77,24 +77,11 @@ export function postFrameLayout(data: Uint8Array): PostFrameLayout | undefined {
 }
 
 /**
- * The bytes of each posted message's `body` inside a plain `{"messages": [...]}` map (the
- * echoed body of a message_post), index-aligned with the decoded `messages` array (the
- * last of repeated keys, as decoded); undefined for an item that is no map or has no
- * `body`, or for all when there is no such array or the map is not plain.
- */
-export function messageBodyExtents(data: Uint8Array): (Extent | undefined)[] | undefined {
-  try {
-    const found = postedBodies(new ExtentReader(data));
-    return found === false ? undefined : found;
-  } catch (error) {
-    if (error instanceof RangeError) return undefined; // a length running past the end
-    throw error;
-  }
-}
-
-/**
- * messageBodyExtents for the map at the reader (extents in the reader's data), the reader
- * then past the map; false when there is no plain map there.
+ * The bytes of each posted message's `body` inside the plain `{"messages": [...]}` map at
+ * the reader (the `body` of a message_post; extents in the reader's data), index-aligned
+ * with the decoded `messages` array (the last of repeated keys, as decoded); undefined for
+ * an item that is no map or has no `body`, or for all when there is no such array. The
+ * reader is then past the map; false when there is no plain map there.
  */
 function postedBodies(reader: ExtentReader): (Extent | undefined)[] | undefined | false {
   const count = reader.mapHead();
