@@ -40,7 +40,7 @@ const { QueueFsm } = (await import(source('cluster/shard/queue-fsm'))) as { Queu
 const { encodeCommand } = (await import(source('cluster/shard/commands'))) as { encodeCommand: (command: unknown) => Uint8Array };
 const { encodeBody } = (await import(source('cluster/shard/body-codec'))) as { encodeBody: (body: unknown) => Uint8Array };
 const { postedMessages } = (await import(source('cluster/shard/posted-messages'))) as {
-  postedMessages: (messages: unknown[], options: unknown) => { messages: unknown[] };
+  postedMessages: (messages: unknown[], options: unknown) => { carried: object };
 };
 const { openLmdbEnv } = (await import(source('log/lmdb/lmdb-env'))) as { openLmdbEnv: (dir: string) => { close(): Promise<void> } };
 const { LmdbQueueStore } = (await import(source('log/lmdb/lmdb-queue-store'))) as {
@@ -58,11 +58,11 @@ try {
   let idCount = 0;
   const nextId = (): string => (idCount++).toString(16).padStart(24, '0');
   for (let i = 0; i < rounds * 2; i++) {
-    const messages = asEntries
+    const carried = asEntries
       ? postedMessages(Array.from({ length: 10 }, () => ({ body: null, encodedBody: body, ttlSeconds: messageTtlSeconds, delaySeconds: 0 })),
-        { nowMs, clientId: 'c', enableChecksum: false, asEntries: true, derivesIds: true }).messages
-      : Array.from({ length: 10 }, () => ({ id: nextId(), body, ttlSeconds: messageTtlSeconds, delaySeconds: 0, checksum: null }));
-    apply({ type: 'post', nowMs, project: 'p', queue: 'q', clientId: 'c', messages });
+        { nowMs, clientId: 'c', enableChecksum: false, asEntries: true, derivesIds: true, packsEntries: true }).carried
+      : { messages: Array.from({ length: 10 }, () => ({ id: nextId(), body, ttlSeconds: messageTtlSeconds, delaySeconds: 0, checksum: null })) };
+    apply({ type: 'post', nowMs, project: 'p', queue: 'q', clientId: 'c', ...carried });
     if (i % 50 === 0) await store.committed();
   }
   await store.flushed();
