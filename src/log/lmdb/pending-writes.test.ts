@@ -59,3 +59,22 @@ test('PendingWrites releases every key of a transaction when it commits', async 
   expect(db.get(['m', 999])).toBe(999);
   expect(db.get(['m', 7])).toBeUndefined();
 });
+
+test('PendingWrites keeps keys apart that differ in a leading element, in their length, or in the type of an element', async () => {
+  const { db, writes } = open();
+  // Puts alternate between queues, as the applies of posts to several queues do.
+  for (let seq = 0; seq < 20; seq++) {
+    writes.put(['q', 'a', seq], seq);
+    writes.put(['q', 'b', seq], 100 + seq);
+  }
+  writes.put(['q', 'a'], 1000);
+  writes.put(['q', 'a', '7'], 2000); // LMDB orders and stores 7 and '7' as different keys
+  expect(writes.get(['q', 'a', 7])).toBe(7);
+  expect(writes.get(['q', 'b', 7])).toBe(107);
+  expect(writes.get(['q', 'a'])).toBe(1000);
+  expect(writes.get(['q', 'a', '7'])).toBe(2000);
+  expect(writes.peek(['q', 'c', 7])).toBeUndefined();
+  await writes.committed();
+  expect(db.get(['q', 'a', 7])).toBe(7);
+  expect(db.get(['q', 'a', '7'])).toBe(2000);
+});

@@ -9,8 +9,11 @@
  * Cost: lmdb-js hands every unconditional write of one transaction the same promise
  * (write.js: `commitPromise`, reset only where a new transaction starts). So the writes
  * under one promise are one batch, a map of their own, released whole by a single
- * continuation: a put is one Map.set, with no object per write and no per-key work at
- * the commit.
+ * continuation: no object per write and no per-key work at the commit. A batch maps a
+ * key's leading elements (its queue, for a message) to a map by its last element (the
+ * message's seq), and the leading elements of the last key written are remembered: a
+ * post's puts then build no string per message (a joined key string and its hash cost
+ * ~1.5 µs a put, about half of lmdb-js's own `put`).
  *
  * Invariant: a value is dropped only by the commit of the transaction that wrote it (or
  * of a later one: LMDB has one writer and commits transactions in the order lmdb-js
@@ -21,9 +24,13 @@ import type { Database, Key } from 'lmdb';
 
 export const removed: unique symbol = Symbol('removed');
 
+type Tuple = readonly (string | number)[];
+type Pending<V> = V | typeof removed;
+
 interface Batch<V> {
   readonly commit: Promise<unknown>;
-  readonly values: Map<string, V | typeof removed>;
+  /** By the key's leading elements (`prefixString`), then by its last element. */
+  readonly values: Map<string, Map<string | number, Pending<V>>>;
 }
 
 export class PendingWrites<V> {
@@ -31,35 +38,41 @@ export class PendingWrites<V> {
   private batches: Batch<V>[] = [];
   private lastCommit: Promise<unknown> = Promise.resolve();
   private failure: unknown = undefined;
+  /** The last key whose prefix string was built, and that string. */
+  private lastKey: Tuple = [];
+  private lastPrefix = '';
+  /** The newest batch's map for `lastPrefix`, undefined until a write under it. */
+  private lastValues: Map<string | number, Pending<V>> | undefined = undefined;
 
   constructor(
     private readonly db: Database<V, Key>,
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
-  get(key: readonly (string | number)[]): V | undefined {
+  get(key: Tuple): V | undefined {
     const pending = this.peek(key);
     if (pending !== undefined) return pending === removed ? undefined : pending;
     return this.db.get(key as Key);
   }
 
   /** The pending state of `key`: a value, `removed`, or undefined when nothing is pending. */
-  peek(key: readonly (string | number)[]): V | typeof removed | undefined {
+  peek(key: Tuple): Pending<V> | undefined {
     const batches = this.batches;
     if (batches.length === 0) return undefined;
-    const k = keyString(key);
+    const prefix = this.prefixOf(key);
+    const last = key[key.length - 1]!;
     for (let i = batches.length - 1; i >= 0; i--) {
-      const value = batches[i]!.values.get(k);
+      const value = batches[i]!.values.get(prefix)?.get(last);
       if (value !== undefined) return value;
     }
     return undefined;
   }
 
-  put(key: readonly (string | number)[], value: V): void {
+  put(key: Tuple, value: V): void {
     this.track(key, value, this.db.put(key as Key, value));
   }
 
-  remove(key: readonly (string | number)[]): void {
+  remove(key: Tuple): void {
     this.track(key, removed, this.db.remove(key as Key));
   }
 
@@ -68,19 +81,30 @@ export class PendingWrites<V> {
     return this.lastCommit.then(() => undefined);
   }
 
-  private track(key: readonly (string | number)[], value: V | typeof removed, commit: Promise<unknown>): void {
+  private track(key: Tuple, value: Pending<V>, commit: Promise<unknown>): void {
     if (commit !== this.lastCommit) this.startBatch(commit);
-    this.batches[this.batches.length - 1]!.values.set(keyString(key), value);
+    const hadPrefix = this.lastValues !== undefined && this.hasLastPrefix(key);
+    let values = hadPrefix ? this.lastValues : undefined;
+    if (values === undefined) {
+      const prefix = this.prefixOf(key);
+      const batch = this.batches[this.batches.length - 1]!;
+      values = batch.values.get(prefix);
+      if (values === undefined) batch.values.set(prefix, (values = new Map()));
+      this.lastValues = values;
+    }
+    values.set(key[key.length - 1]!, value);
   }
 
   private startBatch(commit: Promise<unknown>): void {
     const batch: Batch<V> = { commit, values: new Map() };
     this.lastCommit = commit;
     this.batches.push(batch);
+    this.lastValues = undefined;
     commit.then(
       () => {
         const at = this.batches.indexOf(batch);
         if (at >= 0) this.batches = this.batches.slice(at + 1);
+        if (this.batches.length === 0) this.lastValues = undefined;
       },
       (error: unknown) => {
         this.failure = error;
@@ -88,10 +112,31 @@ export class PendingWrites<V> {
       },
     );
   }
+
+  /** `prefixString` of `key`, rebuilt only when its leading elements differ from the last key's. */
+  private prefixOf(key: Tuple): string {
+    if (this.hasLastPrefix(key)) return this.lastPrefix;
+    const prefix = prefixString(key);
+    this.lastKey = key.slice(); // a copy: a caller may reuse its array
+    this.lastPrefix = prefix;
+    this.lastValues = undefined;
+    return prefix;
+  }
+
+  private hasLastPrefix(key: Tuple): boolean {
+    const lastKey = this.lastKey;
+    if (key.length !== lastKey.length) return false;
+    for (let i = 0; i < key.length - 1; i++) if (key[i] !== lastKey[i]) return false;
+    return true;
+  }
 }
 
-function keyString(key: readonly (string | number)[]): string {
-  let k = String(key[0]);
-  for (let i = 1; i < key.length; i++) k += '\u0000' + String(key[i]);
+/** The key's elements but the last, typed and joined (a number and its digits as a string differ, as they do in LMDB). */
+function prefixString(key: Tuple): string {
+  let k = String(key.length);
+  for (let i = 0; i < key.length - 1; i++) {
+    const element = key[i]!;
+    k += (typeof element === 'number' ? '\u0000n' : '\u0000s') + String(element);
+  }
   return k;
 }
