@@ -184,6 +184,23 @@ describe('AppliedWindow bounds', () => {
     expect(replica.apply(popA)).toEqual({ messages: [expect.objectContaining({ id: 'm4' })] });
   });
 
+  test('a restarted replica evicts the records it rebuilt oldest first, then those it applied', async () => {
+    const store = new MemoryQueueStore();
+    const limits = { commandsMax: 3, ageMs: 3_600_000 };
+    const first = new Replica(store, limits);
+    const pops = ['a', 'b', 'c', 'd', 'e', 'f'].map((commandId): ShardCommand => ({ type: 'pop', nowMs: 2000, ...at, limit: 1, commandId }));
+    first.apply(post(1000, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']));
+    first.applyAll(pops.slice(0, 3)); // window: pops a, b, c (indexes 2-4)
+    await first.fsm.awaitCommitted();
+    const restarted = new Replica(store, limits);
+    restarted.applyAll(pops.slice(3)); // each evicts the oldest: a, then b, then c
+    await restarted.fsm.awaitCommitted();
+    expect([...store.applied(shard)].map((r) => r.index)).toEqual([5, 6, 7]);
+    restarted.applyAll(pops.slice(0, 1)); // a is forgotten: pops again (m7), evicting d
+    expect([...store.applied(shard)].map((r) => r.index)).toEqual([6, 7, 8]);
+    expect(restarted.apply(pops[4]!)).toEqual({ messages: [expect.objectContaining({ id: 'm5' })] }); // e still known
+  });
+
   test('records older than ageMs of command time are forgotten when a later command applies', () => {
     const replica = new Replica(new MemoryQueueStore(), { commandsMax: 100, ageMs: 10_000 });
     replica.apply(post(1000, ['m1', 'm2']));

@@ -50,8 +50,16 @@ interface WindowEntry {
 }
 
 export class AppliedWindow {
-  /** By key, in apply (index) order: Map iteration order is insertion order. */
+  /** By key. */
   private readonly entries = new Map<string, WindowEntry>();
+  /**
+   * The keys in apply (index) order from `head` on, oldest first. Not the Map's own
+   * iteration order: a Map keeps a deleted entry's slot until it is rehashed, so
+   * iterating from its start after evictions steps over up to a table's worth of them,
+   * on every apply.
+   */
+  private order: string[] = [];
+  private head = 0;
 
   constructor(
     private readonly shardId: ShardId,
@@ -70,12 +78,15 @@ export class AppliedWindow {
   /** Replaces the in-memory entries with `records` (in index order: the store's, an image's). */
   load(records: Iterable<AppliedRecord>): void {
     this.entries.clear();
+    this.order = [];
+    this.head = 0;
     let lastIndex = 0;
     for (const record of records) {
       assert(record.index > lastIndex, () => `shard ${this.shardId}: applied window out of index order at ${record.index}`);
       lastIndex = record.index;
       const stored = decodeApplied(record.data);
       this.entries.set(stored.key, { index: record.index, nowMs: stored.nowMs });
+      this.order.push(stored.key);
     }
   }
 
@@ -100,15 +111,25 @@ export class AppliedWindow {
     const stored: StoredApplied = { key: applied.key, type: applied.command.type, nowMs: at.nowMs, ...storedResultOf(applied.command, applied.result) };
     this.store.putApplied(this.shardId, { index: at.index, data: pack(stored) });
     this.entries.set(applied.key, { index: at.index, nowMs: at.nowMs });
+    this.order.push(applied.key);
   }
 
   /** Drops the oldest records beyond the count bound or older than the age bound at `nowMs`. */
   evict(nowMs: number): void {
-    for (const [key, entry] of this.entries) {
+    const { order } = this;
+    for (; this.head < order.length; this.head++) {
+      const key = order[this.head]!;
+      const entry = this.entries.get(key);
+      assert(entry !== undefined, () => `shard ${this.shardId}: applied window lost key ${key}`);
       const isOver = this.entries.size > this.limits.commandsMax || entry.nowMs <= nowMs - this.limits.ageMs;
-      if (!isOver) return;
+      if (!isOver) break;
       this.store.removeApplied(this.shardId, entry.index);
       this.entries.delete(key);
+    }
+    // Drop the evicted keys' slots now and then, not on every eviction.
+    if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
+      this.head = 0;
     }
   }
 }
