@@ -14,7 +14,10 @@
  * each loader by its duration, every node stopped at the end.
  *
  *   npx tsx bench/claim-phase.ts [--nodes 3] [--duration 5] [--fill 5] [--consumers 5]
- *        [--via first|leader|follower] [--workload claim|post] [--cli PATH] [--profile DIR] [--strace]
+ *        [--via first|leader|follower] [--workload claim|post] [--cli PATH] [--config-json JSON]
+ *        [--profile DIR] [--strace]
+ *
+ * `--config-json`: settings added to the nodes' config file, e.g. '{"raft.persist_rounds_in_flight":4}'.
  *
  * Prints its configuration; timings are printed, never checked.
  */
@@ -42,6 +45,7 @@ const workload = option('workload') ?? 'claim';
 const profileDir = option('profile');
 const cli = option('cli');
 const withStrace = argv.includes('--strace');
+const config = JSON.parse(option('config-json') ?? '{}') as Record<string, unknown>;
 /** The loaders' default project: with the queue name, what places a queue on a shard. */
 const loaderProject = 'perf-anchors';
 const messagesPerPost = 10;
@@ -147,13 +151,13 @@ function cutProfile(file: string, out: string, fromUs: number, toUs: number): vo
 
 async function main(): Promise<void> {
   console.log(`claim-phase: ${nodeCount} node(s), ${workload}, ${consumers} connections, fill ${fillS} s, measure ${durationS} s, via ${via}, ` +
-    `cli ${cli ?? 'dist/src/cli.js'}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    `cli ${cli ?? 'dist/src/cli.js'}, config ${JSON.stringify(config)}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (!prepareLoaders()) {
     process.exitCode = 2;
     return;
   }
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const cluster = await startZaqar({ nodes: nodeCount, nodeArgs, ...(cli === undefined ? {} : { cli }) });
+  const cluster = await startZaqar({ nodes: nodeCount, nodeArgs, config, ...(cli === undefined ? {} : { cli }) });
   let window: { fromUs: number; toUs: number } | undefined;
   try {
     const nodes = cluster.nodes;

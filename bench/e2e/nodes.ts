@@ -34,6 +34,8 @@ export interface StartOptions {
   /** Extra node arguments, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   readonly nodeArgs?: readonly string[];
   readonly cli?: string;
+  /** Settings added to (or replacing) the bench's config file, e.g. { 'raft.persist_rounds_in_flight': 4 }. */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 const benchConfig = { message_delete_with_claim_id: true, log_level: 'warn' };
@@ -62,7 +64,7 @@ function waitForListening(child: ChildProcess, label: string, deadlineMs: number
 export async function startZaqar(options: StartOptions): Promise<ZaqarCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'zaqar-e2e-bench-'));
   const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify(benchConfig));
+  writeFileSync(configFile, JSON.stringify({ ...benchConfig, ...options.config }));
   const ids = options.nodes === 1 ? [1] : [1, 2, 3];
   const raftPorts = await Promise.all(ids.map(() => freePort()));
   const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i] ?? 0}`).join(',');
