@@ -350,9 +350,10 @@ export class ShardedBroker {
       nowMs, clientId: request.clientId, enableChecksum: this.deps.enableChecksum, asEntries, derivesIds,
       packsEntries: derivesIds && this.deps.everyPeerHas(postPacksEntries),
     });
-    const result = await this.proposeOn(ref, {
-      type: 'post', nowMs, ...ref, clientId: request.clientId, ...post.carried, ...(expectedMetadata === undefined ? {} : { expectedMetadata }),
-    });
+    // Object.assign, not spreads: see command-ids.ts withCommandId.
+    const command = Object.assign({ type: 'post' as const, nowMs, project: ref.project, queue: ref.queue, clientId: request.clientId }, post.carried,
+      expectedMetadata === undefined ? {} : { expectedMetadata });
+    const result = await this.proposeOn(ref, command);
     return { ids: post.idsOf(result.seqs), isMetadataStale: result.isMetadataStale === true };
   }
 
