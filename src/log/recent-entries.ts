@@ -12,8 +12,9 @@
  * data may be views of a larger buffer (a received gRPC frame), which stays alive while
  * any entry of it is held: the bound counts entry bytes, not the frames behind them.
  *
- * Snapshots, compactions, group removal and load() drop the group's entries (the store
- * answers from then on); so does a persist that fails (its group is failed anyway).
+ * Compactions, and snapshots the log agrees with at their index, drop the entries they
+ * cover; any other snapshot, group removal and load() drop all the group's entries (the
+ * store answers from then on); so does a write that fails (its group is failed anyway).
  */
 import type { Entry, HardState, LogIndex, RaftGroupState, ShardId, Snapshot, Term } from '../raft/types.js';
 import type { LogStore } from './log-store.js';
@@ -97,8 +98,18 @@ export class RecentEntriesLogStore extends LogStoreDecorator {
   }
 
   override persistSnapshot(shardId: ShardId, snapshot: Snapshot): Promise<void> {
-    this.forget(shardId);
-    return this.inner.persistSnapshot(shardId, snapshot);
+    // As the store: the entries after a snapshot the log agrees with at its index stay (a
+    // compaction's local snapshot at the applied index, taken while later entries await
+    // their apply); any other snapshot replaces the whole log.
+    const { index, term } = snapshot.meta;
+    const run = this.runs.get(shardId);
+    const held = run === undefined || index < run.first ? undefined : run.entries[index - run.first];
+    if (held !== undefined && held.term === term) this.dropThrough(shardId, index);
+    else this.forget(shardId);
+    return this.inner.persistSnapshot(shardId, snapshot).catch((error: unknown) => {
+      this.forget(shardId);
+      throw error;
+    });
   }
 
   override compact(shardId: ShardId, index: LogIndex): Promise<void> {

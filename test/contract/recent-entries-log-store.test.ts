@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { LogStore } from '../../src/log/log-store.js';
 import { MemoryLogStore } from '../../src/log/memory/memory-log-store.js';
 import { RecentEntriesLogStore } from '../../src/log/recent-entries.js';
-import type { Entry, LogIndex, NodeId, ShardId, Term } from '../../src/raft/types.js';
+import type { Entry, LogIndex, NodeId, ShardId, Snapshot, Term } from '../../src/raft/types.js';
 import { entryRange, logStoreContract, type DamageKind, type LogStoreHarness } from './log-store.contract.js';
 
 class RecentEntriesHarness implements LogStoreHarness {
@@ -99,15 +99,27 @@ describe('RecentEntriesLogStore', () => {
   });
 
   test('compaction, snapshots and a failed persist drop what is held', async () => {
-    const inner = new MemoryLogStore({ isAutoFlush: true });
+    const inner = new CountingStore({ isAutoFlush: true });
     const store = new RecentEntriesLogStore(inner, 1024);
+    const snapshotAt = (index: number, term: number): Snapshot =>
+      ({ meta: { index: index as LogIndex, term: term as Term, conf: { voters: [1 as NodeId], learners: [], votersOutgoing: [] } }, data: new Uint8Array(1) });
     store.load(shard);
-    await store.persist(shard, { entries: entryRange(1, 6, 1, 8) });
-    await store.compact(shard, 3 as LogIndex);
-    expect(store.heldBytes).toBe(2 * 8);
-    await store.persistSnapshot(shard, { meta: { index: 4 as LogIndex, term: 1 as Term, conf: { voters: [1 as NodeId], learners: [], votersOutgoing: [] } }, data: new Uint8Array(1) });
+    const entries = entryRange(1, 8, 1, 8);
+    await store.persist(shard, { entries });
+    await store.compact(shard, 2 as LogIndex);
+    expect(store.heldBytes).toBe(5 * 8);
+    // A snapshot the log agrees with at its index (a compaction's local snapshot): the store
+    // keeps the entries after it, and so does the wrapper (still the persisted objects).
+    await store.persistSnapshot(shard, snapshotAt(4, 1));
+    expect(store.heldBytes).toBe(3 * 8);
+    const reads = inner.reads;
+    expect(store.entries(shard, range(5, 8))[0]).toBe(entries[4]);
+    expect(inner.reads).toBe(reads);
+    // One it does not agree with replaces the log: nothing is held.
+    await store.persistSnapshot(shard, snapshotAt(6, 2));
     expect(store.heldBytes).toBe(0);
-    await store.persist(shard, { entries: entryRange(5, 7, 1, 8) });
+    expect(store.entries(shard, range(7, 8))).toEqual([]);
+    await store.persist(shard, { entries: entryRange(7, 9, 2, 8) });
     expect(store.heldBytes).toBe(2 * 8);
     inner.isFailing = true;
     await expect(store.persist(shard, { entries: entryRange(7, 8, 1, 8) })).rejects.toThrow();

@@ -21,6 +21,21 @@ test('the bytes of a post this process encoded give back the command it encoded,
   expect(plain(copy)).toEqual(plain(post));
 });
 
+test('a copy of the bytes of a post this process encoded (its entry replicated back in a frame) gives back the command it encoded, once', () => {
+  const forwarded: ShardCommand = { ...post, commandId: 'forwarded' };
+  const sameLength: ShardCommand = { ...post, commandId: 'forwardeD' };
+  const data = encodeCommand(forwarded);
+  const other = encodeCommand(sameLength);
+  expect(other.byteLength).toBe(data.byteLength);
+  const frame = Buffer.concat([Buffer.from([0x92]), data, other]);
+  expect(decodeCommand(frame.subarray(1 + data.byteLength))).toBe(sameLength);
+  expect(decodeCommand(frame.subarray(1, 1 + data.byteLength))).toBe(forwarded);
+  // Taken: the proposer's own bytes now decode like any others.
+  const again = decodeCommand(data);
+  expect(again).not.toBe(forwarded);
+  expect(again.type === 'post' && again.commandId).toBe('forwarded');
+});
+
 test('any other command is decoded from its bytes', () => {
   const metadata: ShardCommand = { type: 'setMetadata', nowMs: 1, project: 'p', queue: 'q', metadata: { a: 1 } };
   const decoded = decodeCommand(encodeCommand(metadata));

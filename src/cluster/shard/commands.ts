@@ -5,6 +5,7 @@
  * yields the same state. Encoded with msgpackr records; a version tag leads every entry
  * so the format can evolve.
  */
+import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { NodeId, ShardId } from '../../common/ids.js';
@@ -154,28 +155,61 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
 const packr = new Packr({ useRecords: true, moreTypes: false });
 
 /**
- * Post commands this process encoded, by their bytes: the replica that proposed a post
- * applies the command it encoded instead of decoding its entry again (msgpackr compiles
- * a reader for each record shape on every decode of a post of more than three messages).
- * Posts only: their fields are numbers, strings, byte arrays and metadata values read
- * back from the store, which decode as the same values, while a command carrying
+ * Post commands this process encoded: the replica that proposed a post applies the
+ * command it encoded instead of decoding its entry again (msgpackr compiles a reader for
+ * each record shape on every decode of a post of more than three messages). Found by the
+ * bytes' identity when the entry is the proposer's own, else by their content: a post
+ * forwarded to the leader comes back to its proposer in an AppendEntries frame, as other
+ * bytes. Posts only: their fields are numbers, strings, byte arrays and metadata values
+ * read back from the store, which decode as the same values, while a command carrying
  * request JSON (queue metadata: a `__proto__` key decodes renamed) might not.
  */
-const encodedPosts = new WeakMap<Uint8Array, ShardCommand>();
+interface EncodedPost {
+  readonly data: Uint8Array;
+  readonly command: ShardCommand;
+  readonly key: number;
+}
+const encodedPosts = new WeakMap<Uint8Array, EncodedPost>();
+/** The same posts by content key, oldest first; a post whose entry never comes back (lost proposal) is dropped past the bound. */
+const encodedPostsByContent = new Map<number, EncodedPost>();
+const encodedPostsByContentMax = 1024;
+
+/** CRC-32 and length: equal bytes have equal keys (a match is then compared byte for byte). */
+function contentKey(data: Uint8Array): number {
+  return crc32(data) + data.byteLength * 2 ** 32;
+}
 
 export function encodeCommand(command: ShardCommand): Uint8Array {
   const data = packr.pack([formatVersion, command]);
-  if (command.type === 'post') encodedPosts.set(data, command);
+  if (command.type === 'post') {
+    const post: EncodedPost = { data, command, key: contentKey(data) };
+    encodedPosts.set(data, post);
+    encodedPostsByContent.set(post.key, post);
+    if (encodedPostsByContent.size > encodedPostsByContentMax) {
+      const oldest = encodedPostsByContent.keys().next().value;
+      if (oldest !== undefined) encodedPostsByContent.delete(oldest);
+    }
+  }
   return data;
 }
 
-export function decodeCommand(data: Uint8Array): ShardCommand {
-  const encoded = encodedPosts.get(data);
-  if (encoded !== undefined) {
-    // A post applies once per process: the log may hold its bytes longer (recent-entries.ts), the command need not.
-    encodedPosts.delete(data);
-    return encoded;
+/** The command of a post this process encoded, if `data` is its entry (the same bytes or a copy). */
+function takeEncodedPost(data: Uint8Array): ShardCommand | undefined {
+  let post = encodedPosts.get(data);
+  if (post === undefined && encodedPostsByContent.size > 0) {
+    const held = encodedPostsByContent.get(contentKey(data));
+    if (held !== undefined && Buffer.compare(held.data, data) === 0) post = held;
   }
+  if (post === undefined) return undefined;
+  // A post applies once per process: the log may hold its bytes longer (recent-entries.ts), the command need not.
+  encodedPosts.delete(post.data);
+  encodedPostsByContent.delete(post.key);
+  return post.command;
+}
+
+export function decodeCommand(data: Uint8Array): ShardCommand {
+  const encoded = takeEncodedPost(data);
+  if (encoded !== undefined) return encoded;
   const decoded: unknown = packr.unpack(data);
   assert(Array.isArray(decoded) && decoded.length === 2, 'shard command entry is not [version, command]');
   const [version, command] = decoded as [unknown, unknown];
