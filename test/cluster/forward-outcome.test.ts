@@ -38,8 +38,9 @@ describe('forwarding with a lost reply', () => {
     c.lostForwardReplies = 1;
     const served = c.forwardsServed;
     const { ids } = await follower.broker.postMessages(ref, { clientId: 'c', messages: [{ body: 'once', ttlSeconds: 600, delaySeconds: 0 }] });
-    // The leader served the post, its reply was lost, and it served the retry.
-    expect(c.forwardsServed - served).toBe(2);
+    // The leader served the post, its reply was lost, and it served the retry (a loaded
+    // machine may add retries of its own: at least one retry, and the post stored once).
+    expect(c.forwardsServed - served).toBeGreaterThanOrEqual(2);
 
     const marker = await leader.broker.postMessages(ref, { clientId: 'c', messages: [{ body: 'marker', ttlSeconds: 600, delaySeconds: 0 }] });
     const listed = await leader.broker.listMessages(ref, listOptions);
@@ -58,7 +59,7 @@ describe('forwarding with a lost reply', () => {
     c.lostForwardReplies = 1;
     const served = c.forwardsServed;
     const popped = await follower.broker.popMessages(ref, 1);
-    expect(c.forwardsServed - served).toBe(2);
+    expect(c.forwardsServed - served).toBeGreaterThanOrEqual(2);
     expect(popped.map(bodyOf)).toEqual(['m1']);
     expect((await leader.broker.listMessages(ref, listOptions)).map((m) => m.id)).toEqual(posted.ids.slice(1));
   });
