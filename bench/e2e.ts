@@ -16,6 +16,8 @@
  *            --loaders http,ws (default both)
  *            --via leader|follower (3 nodes: load through the leader of the queue's shard or a follower; default node 1)
  *            --size BYTES (message body size, default 256)
+ *            --warmup S (default 2, 0 with --quick: each node set first runs every WS workload for S s, unmeasured,
+ *              so V8 has compiled the request and round paths before the measured loads, as in a running server)
  *            --cli PATH (another build's cli.js, for before/after runs; default dist/src/cli.js)
  * The "server CPU µs/msg" column is the nodes' CPU time (all threads, /proc) over one
  * loader run divided by the messages it acknowledged, and in brackets the main (JavaScript)
@@ -43,6 +45,7 @@ const option = (name: string): string | undefined => {
 const quick = flag('quick');
 const durationS = Number(option('duration') ?? (quick ? 2 : 10));
 const profileDir = option('profile');
+const warmupS = Number(option('warmup') ?? (quick ? 0 : 2));
 const durability = 'LMDB fsync on a majority before 201/ack';
 const viaOption = option('via');
 if (viaOption !== undefined && viaOption !== 'leader' && viaOption !== 'follower') throw new Error(`unknown --via ${viaOption}`);
@@ -85,6 +88,14 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     if (workload !== 'post' && workload !== 'claim' && workload !== 'e2e' && workload !== 'all') throw new Error(`unknown --workload ${workload}`);
     const serverCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? 0), 0);
     const mainCpuSeconds = (): number => pids.reduce((sum, pid) => sum + (mainThreadCpuSeconds(pid) ?? 0), 0);
+    if (warmupS > 0) {
+      // Freshly started nodes spend 8–33% more CPU per message while V8 compiles the hot
+      // paths (its compiler threads took 18% of a follower's CPU in the first seconds).
+      await runZaqarLoader({
+        loader: 'ws', url: first.wsUrl, durationS: warmupS, workload: 'all', system: 'warm-up', replication, durability,
+        rssPids: pids, extra: ['--producers', '4', '--window', '25', '--consumers', '5'],
+      });
+    }
     for (const loader of loaders) {
       // With --via, a named queue (kept) whose shard's leader is known; otherwise node 1 and the loader's own queue.
       const queue = via === undefined && workload !== 'claim' ? undefined : `bench-${workload}-${loader}-${Date.now().toString(36)}`;
