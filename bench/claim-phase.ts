@@ -25,11 +25,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { NodeId } from '../src/common/ids.js';
-import { preferredLeader } from '../src/cluster/placement.js';
-import { ShardMap } from '../src/cluster/shard-map.js';
 import { prepareLoaders, sharedBench } from './e2e/loaders.js';
-import { startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { entryNode, shardLeader, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -46,8 +43,6 @@ const profileDir = option('profile');
 const cli = option('cli');
 const withStrace = argv.includes('--strace');
 const config = JSON.parse(option('config-json') ?? '{}') as Record<string, unknown>;
-/** The loaders' default project: with the queue name, what places a queue on a shard. */
-const loaderProject = 'perf-anchors';
 const messagesPerPost = 10;
 
 if (!['first', 'leader', 'follower'].includes(via)) throw new Error(`unknown --via ${via}`);
@@ -162,10 +157,8 @@ async function main(): Promise<void> {
   try {
     const nodes = cluster.nodes;
     const queue = `claim-phase-${Date.now().toString(36)}`;
-    const members = nodes.map((node) => node.id as NodeId);
-    const leaderId = preferredLeader(new ShardMap().shardOf(loaderProject, queue), { voters: members, members });
-    const leaderAt = Math.max(0, nodes.findIndex((node) => node.id === leaderId));
-    const entry = nodes[via === 'leader' ? leaderAt : via === 'follower' ? (leaderAt + 1) % nodes.length : 0];
+    const leaderId = shardLeader(nodes, queue).id;
+    const entry = via === 'first' ? nodes[0] : entryNode(nodes, queue, via === 'leader' ? 'leader' : 'follower');
     if (entry === undefined) throw new Error('no entry node');
     await runLoader(entry.wsUrl, 'post', fillS, queue, []);
     const before = await Promise.all(nodes.map(counters));

@@ -30,10 +30,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import type { NodeId } from '../src/common/ids.js';
-import { preferredLeader } from '../src/cluster/placement.js';
-import { ShardMap } from '../src/cluster/shard-map.js';
-import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { entryNode, mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -50,23 +47,6 @@ const durability = 'LMDB fsync on a majority before 201/ack';
 const viaOption = option('via');
 if (viaOption !== undefined && viaOption !== 'leader' && viaOption !== 'follower') throw new Error(`unknown --via ${viaOption}`);
 const via: 'leader' | 'follower' | undefined = viaOption;
-/** The loaders' default project (X-Project-ID), with the queue name what places a queue on a shard. */
-const loaderProject = 'perf-anchors';
-
-/**
- * The node a load enters by: the leader of `queue`'s shard, or the next node after it (a
- * follower, whose requests are forwarded). Leaders have settled on their preferred voters
- * (startZaqar waits for it), so the leader is placement.ts preferredLeader.
- */
-function entryNode(nodes: readonly ZaqarNode[], queue: string, role: 'leader' | 'follower'): ZaqarNode {
-  const members = nodes.map((node) => node.id as NodeId);
-  const leader = preferredLeader(new ShardMap().shardOf(loaderProject, queue), { voters: members, members });
-  const at = nodes.findIndex((node) => node.id === leader);
-  const node = nodes[role === 'leader' ? at : (at + 1) % nodes.length];
-  if (at < 0 || node === undefined) throw new Error(`no node leads the shard of queue ${queue}`);
-  return node;
-}
-
 function build(): void {
   if (flag('no-build')) return;
   const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId, ShardId } from '../../src/common/ids.js';
 import { preferredLeader } from '../../src/cluster/placement.js';
+import { ShardMap } from '../../src/cluster/shard-map.js';
 import { freePort } from '../../test/support/cluster-launcher.js';
 
 export interface ZaqarNode {
@@ -188,4 +189,25 @@ async function stopNode(node: ZaqarNode, boundMs: number): Promise<void> {
 export async function stopZaqar(cluster: ZaqarCluster): Promise<void> {
   await Promise.all(cluster.nodes.map((node) => stopNode(node, 20_000)));
   rmSync(cluster.dir, { recursive: true, force: true });
+}
+
+/** The loaders' default project (X-Project-ID), with the queue name what places a queue on a shard. */
+export const loaderProject = 'perf-anchors';
+
+/**
+ * The node that leads `queue`'s shard. Leaders have settled on their preferred voters
+ * (startZaqar waits for it), so it is placement.ts preferredLeader.
+ */
+export function shardLeader(nodes: readonly ZaqarNode[], queue: string): ZaqarNode {
+  const members = nodes.map((node) => node.id as NodeId);
+  const leader = preferredLeader(new ShardMap().shardOf(loaderProject, queue), { voters: members, members });
+  const found = nodes.find((node) => node.id === leader);
+  if (found === undefined) throw new Error(`no node leads the shard of queue ${queue}`);
+  return found;
+}
+
+/** The node a load enters by: the leader of `queue`'s shard, or the next node after it (a follower, whose requests are forwarded). */
+export function entryNode(nodes: readonly ZaqarNode[], queue: string, role: 'leader' | 'follower'): ZaqarNode {
+  const leader = shardLeader(nodes, queue);
+  return role === 'leader' ? leader : nodes[(nodes.indexOf(leader) + 1) % nodes.length] ?? leader;
 }
