@@ -4,22 +4,27 @@
  * repeated command from here instead of applying it again, so a proposer may propose a
  * command again when the first proposal's outcome is unknown.
  *
- * Replicated state: records are added and evicted only while applying, from the
+ * Replicated state: commands are added and evicted only while applying, from the
  * command's (clamped) time and the apply order, never from a clock, so every replica
  * holds the same window at the same index. The commands one apply batch remembers are
  * stored as one QueueStore record (applied-records.ts), written at the end of the batch
  * in its transaction (so it survives restarts with the applied index) and removed once
- * the last of its commands is evicted. Until then it still holds its evicted commands,
- * so a window rebuilt from the store evicts again at the FSM's time, which gives the
- * same window: eviction depends only on the commands' order and times and the FSM's
- * time. The shard image carries the window's commands one record each, as before.
+ * the last of its commands is evicted: one put and at most one removal per batch.
+ * Until then the record still holds its evicted commands, so a window rebuilt from the
+ * store (a restart) evicts again at the FSM's time, which drops exactly those: an
+ * evicted command was older than the age bound (and the FSM's time never goes back)
+ * or had `commandsMax` later commands behind it (all in the store, or themselves
+ * evicted for age, and then it is too). The shard image carries the window's commands
+ * one record each, the form stores held before batch records, so images keep their
+ * format and the window its exact content on every replica.
  *
- * Bounds: at most `commandsMax` records, none older than `ageMs` of FSM time (oldest
- * evicted first). In memory: one small entry per record (key string + index + time,
- * ~200 bytes; 8192 × 200 B ≈ 1.6 MiB per shard at the default); the results stay in the
- * store and are read back only for a repeat (its whole batch record decoded). On disk: each record holds its result in
- * the form applied-result.ts gives it (small: a claim is stored by reference to its
- * messages, rebuilt on a repeat; only pop results carry their messages' bodies).
+ * Bounds: at most `commandsMax` commands, none older than `ageMs` of FSM time (oldest
+ * evicted first). In memory: one small entry per command (key string + index + time +
+ * its record, ~200 bytes; 8192 × 200 B ≈ 1.6 MiB per shard at the default); the results
+ * stay in the store and are read back only for a repeat (its record decoded whole). On
+ * disk: each command holds its result in the form applied-result.ts gives it (small: a
+ * claim is stored by reference to its messages, rebuilt on a repeat; only pop results
+ * carry their messages' bodies).
  *
  * A repeat is recognised only while its first apply is still in the window: the
  * defaults keep a minute of commands (far beyond a route deadline of a few seconds)
