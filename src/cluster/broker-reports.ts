@@ -33,6 +33,11 @@ export function raftReports(source: ShardLogSource, shards: ReadonlyMap<ShardId,
   }));
 }
 
+/** The shards led here: the source's own answer when it has one, else from the reports. */
+export function ledShards(source: ShardLogSource, shards: ReadonlyMap<ShardId, BrokerShard>): ShardId[] {
+  return source.ledShards?.() ?? raftReports(source, shards).filter((r) => r.role === 'leader').map((r) => r.shardId);
+}
+
 /** Every shard held here has a leader and has applied all it knows committed (the source's own answer when it has one). */
 export function isCaughtUp(source: ShardLogSource, shards: ReadonlyMap<ShardId, BrokerShard>): boolean {
   const fromSource = source.isCaughtUp?.();

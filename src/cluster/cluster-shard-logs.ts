@@ -293,6 +293,12 @@ export class ClusterShardLogs implements ShardLogSource {
     return this.host.group(shardId);
   }
 
+  ledShards(): ShardId[] {
+    const led: ShardId[] = [];
+    for (const group of this.host.allGroups()) if (group.isLeader()) led.push(group.shardId);
+    return led;
+  }
+
   /** Raft metrics and readiness (ShardedBroker.raftReports / isCaughtUp). */
   raftReports(): RaftGroupReport[] {
     return this.shardHealth().map(raftReportOf);

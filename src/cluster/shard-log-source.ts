@@ -29,6 +29,8 @@ export interface ShardLogSource {
   readonly stats: { readonly flushes: number; readonly proposals: number };
   /** Raft position of each group held here (metrics); absent: single node, every shard led here. */
   raftReports?(): readonly RaftGroupReport[];
+  /** The shards whose group this node leads, without building reports (the notifier asks every tick); absent: from raftReports. */
+  ledShards?(): ShardId[];
   /** Every shard held here has a leader and this replica has applied what it knows committed (readiness). */
   isCaughtUp?(): boolean;
   /** Hands leadership of the shards led here to other replicas, best effort (shutdown). */

@@ -28,7 +28,7 @@ import { newObjectId, type ShardId } from '../common/ids.js';
 import { SystemTimers, type Timers } from '../common/timers.js';
 import type { RaftGroupReport } from '../raft/metrics.js';
 import { noLogMetrics, type LogMetrics } from '../log/metrics.js';
-import { isCaughtUp, raftReports, shardReports } from './broker-reports.js';
+import { isCaughtUp, ledShards, raftReports, shardReports } from './broker-reports.js';
 import { openShard, type BrokerShard } from './broker-shard.js';
 import { openLmdbStores, type BrokerStores } from './broker-stores.js';
 import type { ClusterHealthReport } from './cluster-health.js';
@@ -488,7 +488,7 @@ export class ShardedBroker {
         const fsm = this.shards.get(key.shardId)?.fsm;
         return stored === undefined || fsm === undefined ? stored : effectiveMessage(fsm.index, queueKeyOf(key.project, key.queue), stored);
       },
-      ledShards: () => (this.isClosed ? [] : this.raftReports().filter((r) => r.role === 'leader').map((r) => r.shardId)),
+      ledShards: () => (this.isClosed ? [] : ledShards(this.deps.localLog, this.shards)),
       changeSubscriptions: (ref, change) => this.changeSubscriptions(ref, change),
     };
   }
