@@ -18,11 +18,12 @@
  * records and bodies in two databases; a store written that way is converted when it is
  * opened (queue-entries-migration.ts).
  *
- * Writes are lmdb-js asynchronous puts: all writes of one event-loop turn share one
- * transaction, which is how a shard's applied index always commits together with the
- * state it describes. Point reads go through PendingWrites so they see writes before
- * their commit; range reads see committed state, overlaid with pending values for keys
- * they do visit.
+ * Writes are lmdb-js asynchronous puts, held a few milliseconds and issued together
+ * (write-hold.ts): all writes of one event-loop turn share one transaction, which is how a
+ * shard's applied index always commits together with the state it describes. Point reads
+ * go through PendingWrites so they see writes before their commit; range reads await
+ * `committed()` (which issues what is held) and see committed state, overlaid with pending
+ * values for keys they do visit.
  */
 import type { Database, Key } from 'lmdb';
 import { assert } from '../../common/assert.js';
@@ -33,6 +34,7 @@ import { decodeMessageEntry, encodeMessageEntry, entryBody, entryHoldsIdTail, wi
 import { LmdbNumberedRecords } from './numbered-records.js';
 import { migrateSplitMessages } from './queue-entries-migration.js';
 import { PendingWrites, removed } from './pending-writes.js';
+import { WriteHold } from './write-hold.js';
 
 const seqMax = Number.MAX_SAFE_INTEGER;
 const nameMax = '\uffff';
@@ -49,12 +51,19 @@ export class LmdbQueueStore implements QueueStore {
   private readonly queueDb: Database<StoredQueue, Key>;
   private readonly entryDb: Database<Uint8Array, Key>;
   private failure: unknown = undefined;
+  private readonly hold: WriteHold;
 
-  /** `onFailure` hears about a failed commit (the shard must stop serving). */
+  /**
+   * `onFailure` hears about a failed commit (the shard must stop serving). `commitDelayMs`:
+   * how long writes are held so that rounds share a transaction (write-hold.ts); 0 issues
+   * them at once.
+   */
   constructor(
     private readonly env: LmdbEnv,
     onFailure: (error: unknown) => void = () => undefined,
+    options: { readonly commitDelayMs?: number } = {},
   ) {
+    const hold = (this.hold = new WriteHold(options.commitDelayMs ?? 0));
     const fail = (error: unknown): void => {
       this.failure ??= error;
       onFailure(error);
@@ -62,14 +71,14 @@ export class LmdbQueueStore implements QueueStore {
     this.queueDb = env.openDB<StoredQueue, Key>({ name: 'queue-records' });
     this.entryDb = env.openDB<Uint8Array, Key>({ name: 'queue-entries', encoding: 'binary' });
     migrateSplitMessages(env, this.entryDb);
-    this.queueRecords = new PendingWrites(this.queueDb, fail);
-    this.entries = new PendingWrites(this.entryDb, fail);
-    this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail);
-    this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail);
+    this.queueRecords = new PendingWrites(this.queueDb, fail, hold);
+    this.entries = new PendingWrites(this.entryDb, fail, hold);
+    this.ids = new PendingWrites(env.openDB<number, Key>({ name: 'queue-ids' }), fail, hold);
+    this.metas = new PendingWrites(env.openDB<ShardMeta, Key>({ name: 'queue-shards' }), fail, hold);
     this.claimDb = env.openDB<StoredClaim, Key>({ name: 'queue-claims' });
-    this.claimRecords = new PendingWrites(this.claimDb, fail);
-    this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail });
-    this.appliedRecords = new LmdbNumberedRecords(env, { name: 'queue-applied', onFailure: fail });
+    this.claimRecords = new PendingWrites(this.claimDb, fail, hold);
+    this.outboxes = new LmdbNumberedRecords(env, { name: 'queue-outbox', onFailure: fail, hold });
+    this.appliedRecords = new LmdbNumberedRecords(env, { name: 'queue-applied', onFailure: fail, hold });
   }
 
   getQueue(key: QueueKey): StoredQueue | undefined {
@@ -219,6 +228,7 @@ export class LmdbQueueStore implements QueueStore {
   }
 
   async committed(): Promise<void> {
+    this.hold.issue();
     await Promise.all([
       this.queueRecords.committed(),
       this.entries.committed(),

@@ -21,8 +21,9 @@
  * later write to a key shadows an earlier one still pending.
  */
 import type { Database, Key } from 'lmdb';
+import { removed, WriteHold } from './write-hold.js';
 
-export const removed: unique symbol = Symbol('removed');
+export { removed };
 
 type Tuple = readonly (string | number)[];
 type Pending<V> = V | typeof removed;
@@ -47,6 +48,8 @@ export class PendingWrites<V> {
   constructor(
     private readonly db: Database<V, Key>,
     private readonly onFailure: (error: unknown) => void,
+    /** Where writes go: held a few milliseconds with the queue state's other writes (write-hold.ts), or at once. */
+    private readonly hold: WriteHold = new WriteHold(0),
   ) {}
 
   get(key: Tuple): V | undefined {
@@ -69,11 +72,11 @@ export class PendingWrites<V> {
   }
 
   put(key: Tuple, value: V): void {
-    this.track(key, value, this.db.put(key as Key, value));
+    this.track(key, value, this.hold.write(this.db, key as Key, value));
   }
 
   remove(key: Tuple): void {
-    this.track(key, removed, this.db.remove(key as Key));
+    this.track(key, removed, this.hold.write(this.db, key as Key, removed));
   }
 
   committed(): Promise<void> {
