@@ -6,7 +6,7 @@
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import { MemoryNumberedRecords } from './numbered-records.js';
-import { decodeMessageEntry, entryBody } from '../message-entry.js';
+import { decodeMessageEntry, entryBody, entryViews } from '../message-entry.js';
 
 interface QueueSlot {
   readonly messages: Map<number, StoredMessage>;
@@ -83,6 +83,9 @@ export class MemoryQueueStore implements QueueStore {
   }
   insertMessageEntry(key: QueueKey, seq: number, _id: string | undefined, entry: Uint8Array): void {
     this.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
+  }
+  insertMessageRun(key: QueueKey, firstSeq: number, entries: Uint8Array, lengths: readonly number[]): void {
+    entryViews({ entries, lengths }).forEach((entry, i) => this.insertMessageEntry(key, firstSeq + i, undefined, entry));
   }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.slot(key).messages.set(message.seq, message);
