@@ -18,7 +18,8 @@
  *
  * A posted message's entry is built once, by the proposer of the post, and travels in
  * the command, so that every replica stores the bytes it received instead of encoding
- * them again (`encodePostedEntry`). Its header is written by hand in the same format,
+ * them again (`encodePostedEntry`); the LMDB store keeps a packed post's entries as one
+ * record, a run of them (message-run.ts). Its header is written by hand in the same format,
  * with the four time fields as float64s right after the two ids, where `withPostTimes`
  * can rewrite them in a copy for a replica that applies the post at a later time.
  */

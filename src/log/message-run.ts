@@ -81,27 +81,32 @@ export class MessageRun {
     return this.offsets[this.offsets.length - 1] ?? -1;
   }
 
-  /** A new record with member `index`'s entry replaced by `entry` (`undefined`: removed). */
-  with(index: number, entry: Uint8Array | undefined): MessageRun {
-    const offsets = this.offsets.slice();
+  /** A new record with member `index`'s entry replaced by `entry`. */
+  with(index: number, entry: Uint8Array): MessageRun {
     const entries = this.entries.slice();
-    if (entry === undefined) {
-      offsets.splice(index, 1);
-      entries.splice(index, 1);
-    } else entries[index] = entry;
-    const count = offsets.length;
-    let at = tableAt + 8 * count;
-    let total = at;
-    for (const member of entries) total += member.byteLength;
-    const run = Buffer.allocUnsafe(total);
-    run[0] = runFormat;
-    run.writeUInt32LE(count, countAt);
-    for (let i = 0; i < count; i++) {
-      run.writeUInt32LE(offsets[i]!, tableAt + 4 * i);
-      run.writeUInt32LE(entries[i]!.byteLength, tableAt + 4 * (count + i));
-      run.set(entries[i]!, at);
-      at += entries[i]!.byteLength;
-    }
-    return new MessageRun(run);
+    entries[index] = entry;
+    return runOf(this.offsets, entries);
   }
+
+  /** A new record without the members at `indexes`. */
+  without(indexes: ReadonlySet<number>): MessageRun {
+    return runOf(this.offsets.filter((_, i) => !indexes.has(i)), this.entries.filter((_, i) => !indexes.has(i)));
+  }
+}
+
+function runOf(offsets: readonly number[], entries: readonly Uint8Array[]): MessageRun {
+  const count = offsets.length;
+  let at = tableAt + 8 * count;
+  let total = at;
+  for (const member of entries) total += member.byteLength;
+  const run = Buffer.allocUnsafe(total);
+  run[0] = runFormat;
+  run.writeUInt32LE(count, countAt);
+  for (let i = 0; i < count; i++) {
+    run.writeUInt32LE(offsets[i]!, tableAt + 4 * i);
+    run.writeUInt32LE(entries[i]!.byteLength, tableAt + 4 * (count + i));
+    run.set(entries[i]!, at);
+    at += entries[i]!.byteLength;
+  }
+  return new MessageRun(run);
 }

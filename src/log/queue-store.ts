@@ -156,6 +156,8 @@ export interface QueueStore {
   updateMessage(key: QueueKey, message: StoredMessage): void;
   /** Removes a message with its body and id mapping (its seq and id are all it needs). */
   removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void;
+  /** Removes messages of one queue as `removeMessage` does, in one go (a store may keep several in one record). */
+  removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void;
   /** Committed messages of a queue in seq order, seq > afterSeq. */
   messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage>;
 

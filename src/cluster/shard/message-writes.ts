@@ -14,7 +14,7 @@ import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { holdsExpectedMetadata } from './expected-metadata.js';
 import { existingQueue, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
-import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
+import { queueKey, removeStoredMessage, removeStoredMessages, type ShardContext } from './shard-context.js';
 
 type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
 
@@ -160,7 +160,7 @@ export function applyDeleteMessages(context: ShardContext, command: Command<'del
     );
     if (!everyClaimHoldsOne) return { deleted: false };
   }
-  for (const message of found) removeStoredMessage(context, key, message);
+  removeStoredMessages(context, key, found);
   return { deleted: true };
 }
 
@@ -180,7 +180,7 @@ export function applyPop(context: ShardContext, command: Command<'pop'>, nowMs: 
   }
   // Free messages: no claim holds them.
   const messages: MessageRecord[] = taken.map((m) => readMessageRecord(context.store, key, m, null));
-  for (const message of taken) removeStoredMessage(context, key, message);
+  removeStoredMessages(context, key, taken);
   return { messages };
 }
 
@@ -214,12 +214,19 @@ export function applyDlqInsert(context: ShardContext, command: Command<'dlqInser
 
 export function applyGc(context: ShardContext, command: Command<'gc'>, nowMs: number): CommandResults['gc'] {
   const expired = context.index.expiredFree(nowMs, command.removalsMax);
-  for (const { queueKey: indexKey, seq } of expired) {
+  // Removed a queue at a time (the expired messages of one queue come together).
+  for (let at = 0; at < expired.length; ) {
+    const indexKey = expired[at]!.queueKey;
     const { project, queue } = queueOfKey(indexKey);
     const key = queueKey(context, project, queue);
-    const message = context.store.getMessage(key, seq);
-    assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
-    removeStoredMessage(context, key, message);
+    const messages: StoredMessage[] = [];
+    for (; at < expired.length && expired[at]!.queueKey === indexKey; at++) {
+      const { seq } = expired[at]!;
+      const message = context.store.getMessage(key, seq);
+      assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
+      messages.push(message);
+    }
+    removeStoredMessages(context, key, messages);
   }
   return { removed: expired.length };
 }

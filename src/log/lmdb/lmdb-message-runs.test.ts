@@ -146,3 +146,18 @@ test('a run posted where removed runs of reused seqs still wait for their commit
   expectStored(store, [1, 2, 3, 4], [5]);
   expect(seqsOf(store)).toEqual([1, 2, 3, 4]);
 });
+
+test('removeMessages takes messages of several runs and records in any order, each run rewritten once', async () => {
+  const { store, records } = open(tempDir());
+  store.insertMessageRun(key, 1, packed(1, 4).entries, packed(1, 4).lengths);
+  insertSingle(store, 5);
+  store.insertMessageRun(key, 6, packed(6, 4).entries, packed(6, 4).lengths);
+  await store.flushed();
+  store.removeMessages(key, [7, 2, 5, 8, 3, 2].map(message));
+  expectStored(store, [1, 4, 6, 9], [2, 3, 5, 7, 8]);
+  store.removeMessages(key, [9, 6].map(message));
+  expectStored(store, [1, 4], [6, 7, 8, 9]);
+  await store.flushed();
+  expect(records()).toEqual([1]);
+  expect(seqsOf(store)).toEqual([1, 4]);
+});

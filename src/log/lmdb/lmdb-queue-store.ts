@@ -163,14 +163,32 @@ export class LmdbQueueStore implements QueueStore {
     this.writeRecord(key, recordSeq, run === undefined ? updated : run.with(index, updated));
   }
   removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
+    this.removeMessages(key, [message]);
+  }
+  removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void {
     this.checkHealthy();
-    const located = this.locate(key, message.seq);
-    if (located !== undefined) {
-      const { recordSeq, run, index } = located;
-      // A run keeps its other members (rewritten without this one); its last one takes the record along.
-      this.writeRecord(key, recordSeq, run === undefined || run.offsets.length === 1 ? undefined : run.with(index, undefined));
+    // A run keeps its other members, rewritten once for all of its messages that go here
+    // (one at a time, a run of n removed whole would be copied n times); its last one
+    // takes the record along.
+    let taken: { recordSeq: number; run: MessageRun; indexes: Set<number> } | undefined;
+    const rewrite = (): void => {
+      if (taken === undefined) return;
+      const { recordSeq, run, indexes } = taken;
+      this.writeRecord(key, recordSeq, indexes.size === run.offsets.length ? undefined : run.without(indexes));
+      taken = undefined;
+    };
+    for (const message of messages) {
+      const located = this.locate(key, message.seq);
+      if (located?.run === undefined) {
+        if (located !== undefined) this.writeRecord(key, located.recordSeq, undefined);
+      } else if (taken?.run === located.run) taken.indexes.add(located.index);
+      else {
+        rewrite();
+        taken = { recordSeq: located.recordSeq, run: located.run, indexes: new Set([located.index]) };
+      }
+      if (!isDerivedId(message)) this.ids.remove([key.shardId, key.project, key.queue, message.id]);
     }
-    if (!isDerivedId(message)) this.ids.remove([key.shardId, key.project, key.queue, message.id]);
+    rewrite();
   }
   *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
     // A run stored at or before afterSeq may hold messages after it.

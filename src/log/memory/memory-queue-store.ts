@@ -99,6 +99,9 @@ export class MemoryQueueStore implements QueueStore {
     slot.seqById.delete(message.id);
     if (slot.messages.size === 0) this.slots.delete(k);
   }
+  removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void {
+    for (const message of messages) this.removeMessage(key, message);
+  }
   *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
     const slot = this.slots.get(slotKey(key));
     if (slot === undefined) return;
