@@ -116,7 +116,7 @@ export interface OutboxRecord {
   readonly data: Uint8Array;
 }
 
-/** One command of a shard's dedup window, keyed by the log index it was applied at. */
+/** One record of a shard's dedup window (an apply batch's commands, or one command), keyed by a log index. */
 export interface AppliedRecord {
   readonly index: number;
   /** Opaque to the store (the FSM encodes the command's dedup key and first result). */

@@ -39,9 +39,20 @@ class Replica {
     return commands.map((command) => this.apply(command));
   }
 
+  /** Applies `commands` in one apply call (one batch, as a Raft round's committed entries). */
+  applyBatch(commands: readonly ShardCommand[]): unknown[] {
+    const first = this.fsm.appliedIndex + 1;
+    return this.fsm.apply(commands.map((command, i) => ({ index: (first + i) as LogIndex, data: encodeCommand(command) })));
+  }
+
+  /** The store's window records: [index, how many commands each holds]. */
+  records(): [number, number][] {
+    return [...this.store.applied(shard)].map((r) => [r.index, Array.isArray(unpack(r.data)) ? (unpack(r.data) as unknown[]).length : 1]);
+  }
+
   /** Everything stored for the shard except the applied index (a repeat advances it). */
   state(): unknown {
-    const image = captureShardImage(this.store, shard, this.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} });
+    const image = captureShardImage(this.store, shard, this.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} }, this.fsm.windowRecords());
     const { appliedIndex: _index, ...meta } = image.meta;
     // A held message's id is in the index only where its claim was applied: compared without it.
     const claims = [...this.fsm.index.claims('p\u0000q').values()]
@@ -266,7 +277,7 @@ describe('AppliedWindow is replicated state', () => {
     const source = new Replica();
     source.applyAll(log);
     await source.fsm.awaitCommitted();
-    const { applied: _applied, ...oldImage } = captureShardImage(source.store, shard, source.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} });
+    const { applied: _applied, ...oldImage } = captureShardImage(source.store, shard, source.fsm.store.getShardMeta(shard) ?? { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} }, []);
 
     const restored = new Replica();
     restored.fsm.restore(encodeShardImage(oldImage));
@@ -275,6 +286,58 @@ describe('AppliedWindow is replicated state', () => {
     const { applied: _none, ...restoredState } = restored.state() as { applied: unknown };
     const { applied: _some, ...sourceState } = source.state() as { applied: unknown };
     expect(restoredState).toEqual(sourceState);
+  });
+});
+
+describe('AppliedWindow stores one record per apply batch', () => {
+  const pop = (commandId: string, nowMs = 2000): ShardCommand => ({ type: 'pop', nowMs, ...at, limit: 1, commandId });
+  const popped = (id: string): unknown => ({ messages: [expect.objectContaining({ id })] });
+  const setup = post(1000, Array.from({ length: 12 }, (_, i) => `m${i + 1}`));
+
+  test('the keyed commands of one batch share one record, keyed by the first, and answer their repeats', () => {
+    const replica = new Replica();
+    const first = replica.applyBatch([setup, pop('a'), { type: 'gc', nowMs: 2000, removalsMax: 1 }, pop('b'), pop('a')]);
+    // The post and the two pops; the repeat of a inside the batch answered its first result.
+    expect(replica.records()).toEqual([[1, 3]]);
+    expect(replica.fsm.windowSize).toBe(3);
+    expect(first[4]).toEqual(first[1]);
+    expect(replica.applyBatch([pop('b'), setup, pop('c')])).toEqual([first[3], first[0], popped('m3')]);
+    expect(replica.records()).toEqual([[1, 3], [8, 1]]);
+  });
+
+  test('a record is removed with the last of its commands, and one evicted within its batch is not stored', () => {
+    const replica = new Replica(new MemoryQueueStore(), { commandsMax: 3, ageMs: 3_600_000 });
+    replica.applyBatch([setup]);
+    replica.applyBatch([pop('a'), pop('b'), pop('c')]); // evicts the post: its record goes
+    expect(replica.records()).toEqual([[2, 3]]);
+    replica.applyBatch([pop('d')]); // evicts a; b and c keep the record
+    expect(replica.records()).toEqual([[2, 3], [5, 1]]);
+    replica.applyBatch([pop('e'), pop('f')]); // evicts b and c: their record goes
+    expect(replica.records()).toEqual([[5, 1], [6, 2]]);
+    replica.applyBatch([pop('g'), pop('h'), pop('i'), pop('j')]); // all but h, i, j evicted; g never stored
+    expect(replica.records()).toEqual([[9, 3]]);
+    expect(replica.fsm.windowSize).toBe(3);
+    expect(replica.applyBatch([pop('i'), pop('a')])).toEqual([popped('m9'), popped('m11')]);
+  });
+
+  test('a restarted replica evicts again what a record still holds of evicted commands, by count and by age', async () => {
+    for (const limits of [{ commandsMax: 3, ageMs: 3_600_000 }, { commandsMax: 100, ageMs: 10_000 }]) {
+      const [live, stopped] = [new Replica(new MemoryQueueStore(), limits), new Replica(new MemoryQueueStore(), limits)];
+      for (const replica of [live, stopped]) {
+        replica.applyBatch([setup]);
+        replica.applyBatch([pop('a', 1000), pop('b', 6000), pop('c', 6000)]);
+        replica.applyBatch([pop('d', 11_500)]); // evicts the post and a (the count bound, or their age)
+      }
+      expect(stopped.records()).toEqual([[2, 3], [5, 1]]);
+      await stopped.fsm.awaitCommitted();
+      const restarted = new Replica(stopped.store, limits);
+      expect(restarted.fsm.windowSize).toBe(live.fsm.windowSize);
+      expect(restarted.fsm.windowRecords()).toEqual(live.fsm.windowRecords());
+      // b is still answered on both, a is forgotten on both (pops the next message).
+      const repeats = [pop('b', 11_500), pop('a', 11_500)];
+      expect(restarted.applyBatch(repeats)).toEqual([popped('m2'), popped('m5')]);
+      expect(live.applyBatch(repeats)).toEqual([popped('m2'), popped('m5')]);
+    }
   });
 });
 
@@ -289,9 +352,13 @@ describe('a repeated claim is rebuilt from the current state', () => {
     replica.apply(claim(2000, 'c1'));
     const [record] = [...replica.store.applied(shard)].slice(-1);
     if (record === undefined) throw new Error('no window record');
-    const stored = unpack(record.data) as Record<string, unknown>;
+    const [[, key, type, , stored]] = unpack(record.data) as [[number, string, string, number, Record<string, unknown>]];
+    expect([key, type]).toEqual(['c1', 'claim']);
     expect(stored).not.toHaveProperty('result');
     expect(stored['claimRef']).toMatchObject({ project: 'p', queue: 'q', id: 'c1', held: [[1, 'm1'], [2, 'm2']] });
+    // The image's record of it: the same reference, in the command form.
+    const [imaged] = replica.fsm.windowRecords().slice(-1);
+    expect(unpack(imaged?.data ?? new Uint8Array())).toEqual({ key: 'c1', type: 'claim', nowMs: 2000, ...stored });
   });
 
   test('after one of its messages was deleted it answers the rest, never another message', () => {

@@ -15,8 +15,8 @@
  * At most once: a command with a dedup key (command-ids.ts) that is still in the
  * AppliedWindow is not applied again; it changes nothing and returns its first result
  * (a claim's rebuilt from the current state of the messages it holds: applied-result.ts).
- * The window is replicated state like the rest (stored per record with the batch,
- * carried in the image).
+ * The window is replicated state like the rest (stored as one record per applied
+ * batch, with the batch; carried in the image one record per command).
  *
  * Snapshots: `snapshot()` encodes the shard's stored state as a ShardImage and
  * `restore()` replaces it with one. Both read the store's committed state, so they may
@@ -24,7 +24,7 @@
  */
 import { assert, unreachable } from '../../common/assert.js';
 import type { LogIndex, ShardId } from '../../common/ids.js';
-import type { QueueKey, QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
+import type { AppliedRecord, QueueKey, QueueStore, ShardMeta, StoredMessage } from '../../log/queue-store.js';
 import { ClaimIndex, queueKeyOf } from './claim-index.js';
 import { AppliedWindow, type AppliedWindowLimits, defaultAppliedWindowLimits } from './applied-window.js';
 import { applyClaim, applyRelease, applyRenew, expireClaims } from './claim-writes.js';
@@ -74,7 +74,7 @@ export class QueueFsm {
   ) {
     this.meta = store.getShardMeta(shardId) ?? initialMeta;
     this.window = new AppliedWindow(shardId, store, this.index, windowLimits);
-    this.window.load(store.applied(shardId));
+    if (this.window.load(store.applied(shardId), this.meta.lastNowMs)) this.wrote();
     this.context = {
       shardId,
       store,
@@ -120,6 +120,7 @@ export class QueueFsm {
       // Object.assign rather than spreads here and in applyCommand: see command-ids.ts withCommandId.
       this.meta = Object.assign({}, this.meta, { appliedIndex: entry.index });
     }
+    this.window.endBatch();
     this.store.putShardMeta(this.shardId, this.meta);
     this.wrote();
     return results;
@@ -141,7 +142,7 @@ export class QueueFsm {
   /** An encoded image of the shard's state as of `appliedIndex`. */
   snapshot(): { index: LogIndex; data: Uint8Array } {
     assert(this.isCommitted, () => `shard ${this.shardId}: snapshot before the applied state is committed`);
-    const image = captureShardImage(this.store, this.shardId, this.meta);
+    const image = captureShardImage(this.store, this.shardId, this.meta, this.window.commandRecords());
     return { index: this.appliedIndex, data: encodeShardImage(image) };
   }
 
@@ -152,7 +153,7 @@ export class QueueFsm {
     assert(image.shardId === this.shardId, () => `shard ${this.shardId}: image of shard ${image.shardId}`);
     installShardImage(this.store, image);
     this.meta = image.meta;
-    this.window.load(image.applied ?? []);
+    this.window.load(image.applied ?? [], image.meta.lastNowMs);
     this.wrote();
     this.index.clear();
     this.bindings.load(image.queues);
@@ -172,6 +173,11 @@ export class QueueFsm {
   /** How many applied commands the dedup window holds (AppliedWindow). */
   get windowSize(): number {
     return this.window.size;
+  }
+
+  /** The dedup window's commands, one record each, as a snapshot's image carries them. */
+  windowRecords(): AppliedRecord[] {
+    return this.window.commandRecords();
   }
 
   /** Applies `command` unless its key is in the window; a repeat touches no state at all. */

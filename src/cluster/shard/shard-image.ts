@@ -55,8 +55,11 @@ export interface ShardImage {
 const imageVersion = 1;
 const headerBytes = 5;
 
-/** Reads one shard's committed state (see the file header for the caller's duty). */
-export function captureShardImage(store: QueueStore, shardId: ShardId, meta: ShardMeta): ShardImage {
+/**
+ * Reads one shard's committed state (see the file header for the caller's duty), with
+ * its dedup window's commands as `applied` (one record each: AppliedWindow.commandRecords).
+ */
+export function captureShardImage(store: QueueStore, shardId: ShardId, meta: ShardMeta, applied: readonly AppliedRecord[]): ShardImage {
   const queues: ImageQueue[] = [];
   const claims = new StoredClaims(store.claims(shardId), meta.lastNowMs);
   for (const { project, name, queue } of store.allQueues(shardId)) {
@@ -73,7 +76,6 @@ export function captureShardImage(store: QueueStore, shardId: ShardId, meta: Sha
   // Canonical order (stores may list queues differently), so equal states give equal images.
   queues.sort((a, b) => Buffer.compare(Buffer.from(`${a.project}\u0000${a.name}`), Buffer.from(`${b.project}\u0000${b.name}`)));
   const outbox = [...store.outbox(shardId)].map((record) => ({ seq: record.seq, data: record.data }));
-  const applied = [...store.applied(shardId)].map((record) => ({ index: record.index, data: record.data }));
   return { shardId, meta, queues, outbox, applied };
 }
 

@@ -134,7 +134,8 @@ export function dumpState(fsm: QueueFsm): unknown {
     }))
     .sort((x, y) => `${x.project}/${x.queue}/${x.claim.id}`.localeCompare(`${y.project}/${y.queue}/${y.claim.id}`));
   const outbox = [...store.outbox(shard)].map((o) => ({ seq: o.seq, data: [...o.data] }));
-  const applied = [...store.applied(shard)].map((r) => ({ index: r.index, data: [...r.data] }));
+  // The window as an image carries it: a replica's records group its commands by the batches it applied.
+  const applied = fsm.windowRecords().map((r) => ({ index: r.index, data: [...r.data] }));
   return { queues, claimRecords, outbox, applied, windowSize: fsm.windowSize, meta: store.getShardMeta(shard) };
 }
 
