@@ -5,6 +5,7 @@
  * into tickets and logs.
  */
 import { apiOptionTable, wsOptionTable, type NodeConfig } from './config.js';
+import { defaultQueueCommitDelayMs } from './log/lmdb/write-hold.js';
 
 const secretOptions = new Set(['signed_url.secret_key']);
 const redacted = '<redacted>';
@@ -16,6 +17,7 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     shard_count: config.shardCount,
     enable_checksum: config.enableChecksum,
     lmdb_map_in_chunks: config.lmdbMapInChunks ?? true,
+    queue_state_commit_delay_ms: config.queueStateCommitDelayMs ?? defaultQueueCommitDelayMs,
     ws_listen: config.wsListen === undefined ? null : `${config.wsListen.host}:${config.wsListen.port}`,
     metrics_listen: config.metricsListen === undefined ? null : `${config.metricsListen.host}:${config.metricsListen.port}`,
     log_level: config.logLevel ?? 'info',

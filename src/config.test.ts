@@ -68,6 +68,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: fileWith({ lmdb_map_in_chunks: 'no' }) }, env: {} })).toThrow(/lmdb_map_in_chunks/);
   });
 
+  test('queue_state_commit_delay_ms: unset by default (the store default), set from the file or the environment, not negative', () => {
+    expect(loadConfig({ flags: {}, env: {} }).queueStateCommitDelayMs).toBeUndefined();
+    expect(loadConfig({ flags: { config: fileWith({ storage: { queue_state_commit_delay_ms: 0 } }) }, env: {} }).queueStateCommitDelayMs).toBe(0);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_QUEUE_STATE_COMMIT_DELAY_MS: '25' } }).queueStateCommitDelayMs).toBe(25);
+    expect(() => loadConfig({ flags: { config: fileWith({ queue_state_commit_delay_ms: -1 }) }, env: {} })).toThrow(/queue_state_commit_delay_ms/);
+  });
+
   test('message_pipeline: the notifier stage by default, a list or a comma string, [] switches delivery off, unknown stages fail', () => {
     const pipeline = (config: ReturnType<typeof loadConfig>): readonly string[] | undefined => config.notification?.messagePipeline;
     expect(pipeline(loadConfig({ flags: {}, env: {} }))).toEqual(['zaqar.notification.notifier']);

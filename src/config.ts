@@ -30,6 +30,8 @@ export interface NodeConfig {
   readonly enableChecksum: boolean;
   /** LMDB file mapped in chunks (smaller resident set, some CPU per page access); absent: true. */
   readonly lmdbMapInChunks?: boolean;
+  /** `queue_state_commit_delay_ms`: how long queue-state writes are held to share a transaction (write-hold.ts); absent: the default. */
+  readonly queueStateCommitDelayMs?: number;
   readonly api: ApiOptions;
   /** A WebSocket-only listener besides path `/` of the HTTP port (Zaqar's port 9000); undefined: none. */
   readonly wsListen?: { readonly host: string; readonly port: number };
@@ -89,6 +91,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   drain_timeout_seconds: 'positive',
   enable_checksum: 'boolean',
   lmdb_map_in_chunks: 'boolean',
+  queue_state_commit_delay_ms: 'nonNegative',
   shard_count: 'positive',
   listen: 'string',
   data_dir: 'string',
@@ -157,6 +160,9 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     shardCount: shardCountOf(sources, file),
     enableChecksum: Object.hasOwn(file, 'enable_checksum') && checkValue('enable_checksum', file['enable_checksum'], 'boolean') === true,
     lmdbMapInChunks: !Object.hasOwn(file, 'lmdb_map_in_chunks') || checkValue('lmdb_map_in_chunks', file['lmdb_map_in_chunks'], 'boolean') === true,
+    ...(Object.hasOwn(file, 'queue_state_commit_delay_ms')
+      ? { queueStateCommitDelayMs: checkValue('queue_state_commit_delay_ms', file['queue_state_commit_delay_ms'], 'nonNegative') as number }
+      : {}),
     api: api as unknown as ApiOptions,
     ...(wsListen === undefined ? {} : { wsListen: parseListen(wsListen, 'ws_listen') }),
     ws: ws as unknown as WsLimits,

@@ -137,6 +137,7 @@ const openShardedBroker: BrokerOpener = async (config, clock, observers) => {
     const broker = await ShardedBroker.open({
       dataDir: config.dataDir,
       lmdbMapInChunks: config.lmdbMapInChunks ?? true,
+      ...(config.queueStateCommitDelayMs === undefined ? {} : { queueCommitDelayMs: config.queueStateCommitDelayMs }),
       shardCount: config.shardCount,
       clock,
       enableChecksum: config.enableChecksum,

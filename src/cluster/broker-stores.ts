@@ -7,6 +7,7 @@ import { logEnvFile, openLmdbEnv } from '../log/lmdb/lmdb-env.js';
 import { moveLogToOwnEnv } from '../log/lmdb/log-env-migration.js';
 import { LmdbLogStore } from '../log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../log/lmdb/lmdb-queue-store.js';
+import { defaultQueueCommitDelayMs } from '../log/lmdb/write-hold.js';
 import type { QueueStore } from '../log/queue-store.js';
 
 /** The stores a broker runs on, and how to release them. */
@@ -24,15 +25,22 @@ export interface BrokerStores {
  * queue state covering them is flushed (shard-compactor.ts), so nothing relies on the two
  * sharing a transaction.
  */
-export function openLmdbStores(dataDir: string, mapInChunks: boolean, measure: { clock: Clock; metrics: LogMetrics }): BrokerStores {
+export function openLmdbStores(
+  dataDir: string,
+  mapInChunks: boolean,
+  measure: { clock: Clock; metrics: LogMetrics },
+  queueCommitDelayMs = defaultQueueCommitDelayMs,
+): BrokerStores {
   const env = openLmdbEnv(dataDir, { mapInChunks });
   const logEnv = openLmdbEnv(dataDir, { mapInChunks, file: logEnvFile });
   moveLogToOwnEnv(env, logEnv);
   const logStore = new RecentEntriesLogStore(new LmdbLogStore(logEnv));
+  const queueStore = new LmdbQueueStore(env, undefined, { commitDelayMs: queueCommitDelayMs });
   return {
     logStore: measure.metrics === noLogMetrics ? logStore : new MeasuredLogStore(logStore, measure),
-    queueStore: new LmdbQueueStore(env),
+    queueStore,
     close: async () => {
+      await queueStore.committed().catch(() => undefined);
       await Promise.all([logEnv.close(), env.close()]);
     },
   };

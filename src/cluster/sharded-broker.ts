@@ -72,6 +72,8 @@ export interface ShardedBrokerOptions {
   readonly dataDir: string;
   /** How the LMDB environment is mapped (log/lmdb/lmdb-env.ts); default true. */
   readonly lmdbMapInChunks?: boolean;
+  /** How long queue-state writes are held to share a transaction (write-hold.ts); absent: defaultQueueCommitDelayMs. */
+  readonly queueCommitDelayMs?: number;
   readonly shardCount?: number;
   readonly clock: Clock;
   readonly enableChecksum?: boolean;
@@ -133,7 +135,7 @@ export class ShardedBroker {
   /** Opens (or recovers) the node's shards in `dataDir`. */
   static async open(options: ShardedBrokerOptions): Promise<ShardedBroker> {
     const measure = { clock: options.clock, metrics: options.logMetrics ?? noLogMetrics };
-    return ShardedBroker.openOn(openLmdbStores(options.dataDir, options.lmdbMapInChunks ?? true, measure), options);
+    return ShardedBroker.openOn(openLmdbStores(options.dataDir, options.lmdbMapInChunks ?? true, measure, options.queueCommitDelayMs), options);
   }
 
   /** Opens on given stores (memory stores in simulations). */

@@ -18,7 +18,8 @@
  *
  * A posted message's entry is built once, by the proposer of the post, and travels in
  * the command, so that every replica stores the bytes it received instead of encoding
- * them again (`encodePostedEntry`). Its header is written by hand in the same format,
+ * them again (`encodePostedEntry`); the LMDB store keeps a packed post's entries as one
+ * record, a run of them (message-run.ts). Its header is written by hand in the same format,
  * with the four time fields as float64s right after the two ids, where `withPostTimes`
  * can rewrite them in a copy for a replica that applies the post at a later time.
  */
@@ -123,7 +124,7 @@ export function entryViews({ entries, lengths }: PackedEntries): Uint8Array[] {
 /** A post's entries back to back in one byte string, and the byte length of each. */
 export interface PackedEntries {
   readonly entries: Uint8Array;
-  readonly lengths: number[];
+  readonly lengths: readonly number[];
 }
 
 /** The entries `encodePostedEntries` writes, as the one byte string they are written into. */
@@ -184,12 +185,17 @@ function headerElement(value: string, pattern: RegExp): Buffer {
 /** A copy of an `encodePostedEntry` entry with other times (ttl, ids and body unchanged). */
 export function withPostTimes(entry: Uint8Array, times: PostTimes): Uint8Array {
   const copy = Buffer.from(entry);
-  const at = skipString(copy, skipString(copy, prefixBytes + 1));
-  assert(copy[at] === msgpackFloat64 && copy[at + 2 * float64Element] === msgpackFloat64, 'not a posted message entry');
-  copy.writeDoubleBE(times.createdMs, at + 1);
-  copy.writeDoubleBE(times.expiresMs, at + 2 * float64Element + 1);
-  copy.writeDoubleBE(times.visibleMs, at + 3 * float64Element + 1);
+  writePostTimes(copy, times);
   return copy;
+}
+
+/** Writes other times into an `encodePostedEntry` entry in place (`withPostTimes`; the caller's copy). */
+export function writePostTimes(entry: Buffer, times: PostTimes): void {
+  const at = skipString(entry, skipString(entry, prefixBytes + 1));
+  assert(entry[at] === msgpackFloat64 && entry[at + 2 * float64Element] === msgpackFloat64, 'not a posted message entry');
+  entry.writeDoubleBE(times.createdMs, at + 1);
+  entry.writeDoubleBE(times.expiresMs, at + 2 * float64Element + 1);
+  entry.writeDoubleBE(times.visibleMs, at + 3 * float64Element + 1);
 }
 
 /**

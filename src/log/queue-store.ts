@@ -146,10 +146,18 @@ export interface QueueStore {
    * into a decoded command, instead of a copy: nothing changes those bytes afterwards.
    */
   insertMessageEntry(key: QueueKey, seq: number, id: string | undefined, entry: Uint8Array): void;
+  /**
+   * Stores new messages at consecutive seqs from `firstSeq`, given as their entries back
+   * to back (`lengths[i]` bytes each: a packed post's, message-entry.ts `PackedEntries`),
+   * each with the id derived from its seq. The store may keep them as one record.
+   */
+  insertMessageRun(key: QueueKey, firstSeq: number, entries: Uint8Array, lengths: readonly number[]): void;
   /** Replaces the record of an existing message (the body and id do not change). */
   updateMessage(key: QueueKey, message: StoredMessage): void;
   /** Removes a message with its body and id mapping (its seq and id are all it needs). */
   removeMessage(key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void;
+  /** Removes messages of one queue as `removeMessage` does, in one go (a store may keep several in one record). */
+  removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void;
   /** Committed messages of a queue in seq order, seq > afterSeq. */
   messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage>;
 

@@ -3,7 +3,9 @@
  * with dead-lettering, renewals, releases, deletes, pops, purges, gc, queue deletes;
  * clocks that sometimes step back) applied to two fresh QueueFsms, one on LMDB and one
  * on the memory store, must leave identical stored state and claim indexes; and a third
- * FSM rebuilt from the flushed LMDB state must hold the same index.
+ * FSM rebuilt from the flushed LMDB state must hold the same index. Also with packed
+ * posts, which LMDB stores as runs (log/message-run.ts) that claims, deletes, pops, gc
+ * and purges then read, split and remove.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,13 +25,16 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-test('QueueFsm on LMDB and on memory reach identical state from the same commands', async () => {
+test.each([
+  ['posts of one record per message', false],
+  ['packed posts stored as runs of messages beside them', true],
+])('QueueFsm on LMDB and on memory reach identical state from the same commands (%s)', async (_name, packed) => {
   const dir = mkdtempSync(join(tmpdir(), 'zaqar-fsm-'));
   dirs.push(dir);
   const env = openLmdbEnv(dir);
   const lmdbFsm = new QueueFsm(shard, new LmdbQueueStore(env));
   const memoryFsm = new QueueFsm(shard, new MemoryQueueStore());
-  const commands = randomCommands(42, 600);
+  const commands = randomCommands(42, 600, { packed });
   let index = 0;
   let checkpointsWithClaims = 0;
   // Apply in uneven batches, as group commit would, comparing at checkpoints.

@@ -53,21 +53,24 @@ async function snapshotOf(fsm: QueueFsm): Promise<{ index: LogIndex; data: Uint8
 test.each([
   ['LMDB', (): QueueStore => new LmdbQueueStore(lmdbEnv())],
   ['memory', (): QueueStore => new MemoryQueueStore()],
-])('QueueFsm on %s: restore of a snapshot then the rest of the log equals applying the whole log', async (_name, openStore) => {
-  const commands = randomCommands(7, 500);
+  ['LMDB, packed posts (runs)', (): QueueStore => new LmdbQueueStore(lmdbEnv()), true],
+])('QueueFsm on %s: restore of a snapshot then the rest of the log equals applying the whole log', async (_name, openStore, packed = false) => {
+  const commands = randomCommands(7, 500, { packed });
   const split = 300;
   const whole = new QueueFsm(shard, new MemoryQueueStore());
   applyAll(whole, commands, 1);
 
   const source = new QueueFsm(shard, new LmdbQueueStore(lmdbEnv()));
   applyAll(source, commands.slice(0, split), 1);
+  // The replica below holds runs of its own that the restore must remove.
+  const older = randomCommands(99, 40, { packed });
   const snapshot = await snapshotOf(source);
   expect(snapshot.index).toBe(split);
 
   const store = openStore();
   // A replica holding other, older state of the shard (and a neighbour shard's state).
   const replica = new QueueFsm(shard, store);
-  applyAll(replica, randomCommands(99, 40), 1);
+  applyAll(replica, older, 1);
   const other = new QueueFsm(neighbour, store);
   applyAll(other, randomCommands(5, 60), 1);
   await other.awaitCommitted();
@@ -86,8 +89,11 @@ test.each([
   expect(dumpState(new QueueFsm(shard, store))).toEqual(dumpState(whole));
 });
 
-test('QueueFsm snapshots of replicas at the same index are identical bytes on LMDB and memory', async () => {
-  const commands = randomCommands(11, 400);
+test.each([
+  ['posts of one record per message', false],
+  ['packed posts stored as runs on LMDB', true],
+])('QueueFsm snapshots of replicas at the same index are identical bytes on LMDB and memory (%s)', async (_name, packed) => {
+  const commands = randomCommands(11, 400, { packed });
   const lmdb = new QueueFsm(shard, new LmdbQueueStore(lmdbEnv()));
   const memory = new QueueFsm(shard, new MemoryQueueStore());
   applyAll(lmdb, commands, 1);

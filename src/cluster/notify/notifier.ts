@@ -123,7 +123,16 @@ export class Notifier {
     if (this.isStopped) return;
     const led = new Set(this.deps.source.ledShards());
     const nowMs = this.deps.clock.nowMs();
-    if (nowMs - this.lastRescanMs >= this.options.rescanMs) this.rescan(led, nowMs);
+    if (nowMs - this.lastRescanMs >= this.options.rescanMs) {
+      this.lastRescanMs = nowMs;
+      // A rescan lists queues from the store's committed state, which may lag the applied
+      // state by the store's write hold (write-hold.ts): have it issued first.
+      void this.deps.source.store.committed()
+        .then(() => {
+          if (!this.isStopped) this.rescan(led);
+        })
+        .catch((error: unknown) => this.deps.log('rescanning subscriptions failed', error));
+    }
     let backlog = 0;
     for (const [text, key] of this.watched) {
       if (!led.has(key.shardId)) continue;
@@ -154,8 +163,7 @@ export class Notifier {
     await Promise.all(this.lines.values());
   }
 
-  private rescan(led: ReadonlySet<ShardId>, nowMs: number): void {
-    this.lastRescanMs = nowMs;
+  private rescan(led: ReadonlySet<ShardId>): void {
     for (const shardId of led) {
       for (const { project, name, queue } of this.deps.source.store.allQueues(shardId)) {
         if ((queue.subscriptions ?? []).length === 0) continue;

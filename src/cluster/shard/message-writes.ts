@@ -6,15 +6,15 @@ import { assert } from '../../common/assert.js';
 import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import type { DeleteMessageOutcome, MessageRecord } from '../records.js';
 import { derivedSeqLimit, seqInMessageId } from '../../common/ids.js';
-import { decodeMessageEntry, entryBody, withPostTimes, type PostTimes } from '../../log/message-entry.js';
+import { decodeMessageEntry, entryBody, withPostTimes, writePostTimes, type PostTimes } from '../../log/message-entry.js';
 import { effectiveMessage } from './claim-extension.js';
 import { queueKeyOf, queueOfKey } from './claim-index.js';
-import type { PostedMessage, ShardCommand } from './commands.js';
+import type { PackedPost, PostedMessage, ShardCommand } from './commands.js';
 import { normaliseClientId, readMessageRecord } from './message-view.js';
 import { holdsExpectedMetadata } from './expected-metadata.js';
 import { existingQueue, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
-import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
+import { queueKey, removeStoredMessage, removeStoredMessages, type ShardContext } from './shard-context.js';
 
 type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
 
@@ -34,13 +34,16 @@ export function applyPost(context: ShardContext, command: Command<'post'>, nowMs
   if (packed !== undefined) {
     const { entries, lengths, ttlSeconds, delaySeconds } = packed;
     assert(ttlSeconds.length === lengths.length && delaySeconds.length === lengths.length, 'packed post with fields of unequal counts');
-    let start = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      const seq = nextSeq++;
-      const entry = entries.subarray(start, start += lengths[i]!);
-      assert(start <= entries.byteLength, 'packed post shorter than its entries');
-      storePostedEntry(context, target, seq, entry, ttlSeconds[i]!, delaySeconds[i]!);
-      seqs.push(seq);
+    if (nextSeq + lengths.length <= derivedSeqLimit) nextSeq = storePostedRun(context, target, nextSeq, packed, seqs);
+    else {
+      let start = 0;
+      for (let i = 0; i < lengths.length; i++) {
+        const seq = nextSeq++;
+        const entry = entries.subarray(start, start += lengths[i]!);
+        assert(start <= entries.byteLength, 'packed post shorter than its entries');
+        storePostedEntry(context, target, seq, entry, ttlSeconds[i]!, delaySeconds[i]!);
+        seqs.push(seq);
+      }
     }
   }
   for (const posted of command.messages ?? []) {
@@ -89,6 +92,32 @@ function storePostedEntry(context: ShardContext, { key, indexKey, proposedMs, no
   context.index.addFree(indexKey, { seq, expiresMs, visibleMs });
 }
 
+/**
+ * Stores a packed post's messages from `firstSeq` on as one run (the store's one record,
+ * queue-store.ts `insertMessageRun`) and returns the seq after them. A replica that
+ * clamped time forward (queue-fsm.ts) stores a copy of the entries with its own times.
+ */
+function storePostedRun(context: ShardContext, { key, indexKey, proposedMs, nowMs }: PostTarget, firstSeq: number, packed: PackedPost,
+  seqs: number[]): number {
+  const { lengths, ttlSeconds, delaySeconds } = packed;
+  const clamped = nowMs !== proposedMs;
+  const entries = clamped ? Buffer.from(packed.entries) : packed.entries;
+  let seq = firstSeq;
+  let start = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const end = start + lengths[i]!;
+    assert(end <= entries.byteLength, 'packed post shorter than its entries');
+    const expiresMs = nowMs + ttlSeconds[i]! * 1000;
+    const visibleMs = nowMs + delaySeconds[i]! * 1000;
+    if (clamped) writePostTimes((entries as Buffer).subarray(start, end), { createdMs: nowMs, expiresMs, visibleMs });
+    context.index.addFree(indexKey, { seq, expiresMs, visibleMs });
+    seqs.push(seq++);
+    start = end;
+  }
+  context.store.insertMessageRun(key, firstSeq, entries.subarray(0, start), lengths);
+  return seq;
+}
+
 function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {
   // Fields in StoredMessage's order: the memory store keeps this object, and images encode it.
   const { id, ttlSeconds, checksum } = posted;
@@ -131,7 +160,7 @@ export function applyDeleteMessages(context: ShardContext, command: Command<'del
     );
     if (!everyClaimHoldsOne) return { deleted: false };
   }
-  for (const message of found) removeStoredMessage(context, key, message);
+  removeStoredMessages(context, key, found);
   return { deleted: true };
 }
 
@@ -151,7 +180,7 @@ export function applyPop(context: ShardContext, command: Command<'pop'>, nowMs: 
   }
   // Free messages: no claim holds them.
   const messages: MessageRecord[] = taken.map((m) => readMessageRecord(context.store, key, m, null));
-  for (const message of taken) removeStoredMessage(context, key, message);
+  removeStoredMessages(context, key, taken);
   return { messages };
 }
 
@@ -185,12 +214,19 @@ export function applyDlqInsert(context: ShardContext, command: Command<'dlqInser
 
 export function applyGc(context: ShardContext, command: Command<'gc'>, nowMs: number): CommandResults['gc'] {
   const expired = context.index.expiredFree(nowMs, command.removalsMax);
-  for (const { queueKey: indexKey, seq } of expired) {
+  // Removed a queue at a time (the expired messages of one queue come together).
+  for (let at = 0; at < expired.length; ) {
+    const indexKey = expired[at]!.queueKey;
     const { project, queue } = queueOfKey(indexKey);
     const key = queueKey(context, project, queue);
-    const message = context.store.getMessage(key, seq);
-    assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
-    removeStoredMessage(context, key, message);
+    const messages: StoredMessage[] = [];
+    for (; at < expired.length && expired[at]!.queueKey === indexKey; at++) {
+      const { seq } = expired[at]!;
+      const message = context.store.getMessage(key, seq);
+      assert(message !== undefined, () => `expired seq ${seq} has no stored message`);
+      messages.push(message);
+    }
+    removeStoredMessages(context, key, messages);
   }
   return { removed: expired.length };
 }

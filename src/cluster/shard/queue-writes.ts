@@ -4,11 +4,12 @@
  * queue-existence.ts), purge (unclaimed messages only).
  */
 import { assert } from '../../common/assert.js';
+import type { QueueKey, StoredMessage } from '../../log/queue-store.js';
 import { queueKeyOf } from './claim-index.js';
 import type { ShardCommand } from './commands.js';
 import { existingQueue, queueAfterDelete, queueToCreate } from './queue-existence.js';
 import type { CommandResults } from './results.js';
-import { queueKey, removeStoredMessage, type ShardContext } from './shard-context.js';
+import { queueKey, removeStoredMessages, type ShardContext } from './shard-context.js';
 
 type Command<T extends ShardCommand['type']> = Extract<ShardCommand, { type: T }>;
 
@@ -33,11 +34,7 @@ export function applyDeleteQueue(context: ShardContext, command: Command<'delete
   const indexKey = queueKeyOf(command.project, command.queue);
   for (const claimId of [...context.index.claims(indexKey).keys()]) context.store.removeClaim(key, claimId);
   const seqs = context.index.dropQueue(indexKey);
-  for (const seq of seqs) {
-    const message = context.store.getMessage(key, seq);
-    assert(message !== undefined, () => `indexed seq ${seq} has no stored message`);
-    context.store.removeMessage(key, message);
-  }
+  context.store.removeMessages(key, seqs.map((seq) => storedMessage(context, key, seq)));
   // The queue's subscriptions outlive it (F029): they stay in a deleted record.
   const stored = context.store.getQueue(key);
   const kept = queueAfterDelete(stored, nowMs);
@@ -50,10 +47,12 @@ export function applyPurge(context: ShardContext, command: Command<'purge'>): Co
   const key = queueKey(context, command.project, command.queue);
   const free = context.index.free(queueKeyOf(command.project, command.queue));
   const seqs = free === undefined ? [] : [...free.entries()].map((e) => e.seq);
-  for (const seq of seqs) {
-    const message = context.store.getMessage(key, seq);
-    assert(message !== undefined, () => `free seq ${seq} has no stored message`);
-    removeStoredMessage(context, key, message);
-  }
+  removeStoredMessages(context, key, seqs.map((seq) => storedMessage(context, key, seq)));
   return { removed: seqs.length };
+}
+
+function storedMessage(context: ShardContext, key: QueueKey, seq: number): StoredMessage {
+  const message = context.store.getMessage(key, seq);
+  assert(message !== undefined, () => `indexed seq ${seq} has no stored message`);
+  return message;
 }

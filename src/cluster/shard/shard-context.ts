@@ -29,13 +29,20 @@ export function queueKey(context: ShardContext, project: string, queue: string):
  * record as it was: the removed seq has no stored message left for the record to name.
  */
 export function removeStoredMessage(context: ShardContext, key: QueueKey, message: Pick<StoredMessage, 'id' | 'seq'>): void {
+  removeStoredMessages(context, key, [message]);
+}
+
+/** `removeStoredMessage` for several messages of one queue, removed from the store in one go (`QueueStore.removeMessages`). */
+export function removeStoredMessages(context: ShardContext, key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void {
   const indexKey = queueKeyOf(key.project, key.queue);
-  const claim = context.index.holder(indexKey, message.seq);
-  if (claim === undefined) {
-    assert(context.index.removeFree(indexKey, message.seq), () => `message ${message.id} (seq ${message.seq}) missing from the claim index`);
-  } else {
-    context.index.removeClaimed(claim, message.seq);
-    if (claim.messages.length === 0) context.store.removeClaim(key, claim.id);
+  for (const message of messages) {
+    const claim = context.index.holder(indexKey, message.seq);
+    if (claim === undefined) {
+      assert(context.index.removeFree(indexKey, message.seq), () => `message ${message.id} (seq ${message.seq}) missing from the claim index`);
+    } else {
+      context.index.removeClaimed(claim, message.seq);
+      if (claim.messages.length === 0) context.store.removeClaim(key, claim.id);
+    }
   }
-  context.store.removeMessage(key, message);
+  context.store.removeMessages(key, messages);
 }

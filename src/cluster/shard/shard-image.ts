@@ -87,7 +87,7 @@ export function installShardImage(store: QueueStore, image: ShardImage): void {
   const { shardId } = image;
   for (const { project, name } of [...store.allQueues(shardId)]) {
     const key: QueueKey = { shardId, project, queue: name };
-    for (const message of [...store.messages(key, 0)]) store.removeMessage(key, message);
+    store.removeMessages(key, [...store.messages(key, 0)]);
     store.removeQueue(key);
   }
   for (const { project, queue, claim } of [...store.claims(shardId)]) store.removeClaim({ shardId, project, queue }, claim.id);

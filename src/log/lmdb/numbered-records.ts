@@ -11,6 +11,7 @@ import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { LmdbEnv } from './lmdb-env.js';
 import { PendingWrites, removed } from './pending-writes.js';
+import type { WriteHold } from './write-hold.js';
 
 const numberMax = Number.MAX_SAFE_INTEGER;
 
@@ -18,9 +19,9 @@ export class LmdbNumberedRecords {
   private readonly db: Database<Uint8Array, Key>;
   private readonly pending: PendingWrites<Uint8Array>;
 
-  constructor(env: LmdbEnv, options: { readonly name: string; readonly onFailure: (error: unknown) => void }) {
+  constructor(env: LmdbEnv, options: { readonly name: string; readonly onFailure: (error: unknown) => void; readonly hold?: WriteHold }) {
     this.db = env.openDB<Uint8Array, Key>({ name: options.name, encoding: 'binary' });
-    this.pending = new PendingWrites(this.db, options.onFailure);
+    this.pending = new PendingWrites(this.db, options.onFailure, options.hold);
   }
 
   get(shardId: ShardId, number: number): Uint8Array | undefined {

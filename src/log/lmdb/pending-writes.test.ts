@@ -2,7 +2,9 @@
  * PendingWrites on a real LMDB environment (temp dir): a written value is readable at
  * once and stays so across the commit of an earlier write to the same key (only its own
  * commit releases it), and every key written in one transaction is released by that
- * transaction's commit.
+ * transaction's commit. With a WriteHold, held writes stay out of the database, yet
+ * readable, until the hold issues them: on its timer, when many are held, or when a reader
+ * asks for the committed state.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,10 @@ import { join } from 'node:path';
 import type { Database, Key } from 'lmdb';
 import { afterEach, expect, test } from 'vitest';
 import { openLmdbEnv, type LmdbEnv } from './lmdb-env.js';
+import type { ShardId } from '../../common/ids.js';
+import { LmdbQueueStore } from './lmdb-queue-store.js';
 import { PendingWrites } from './pending-writes.js';
+import { WriteHold } from './write-hold.js';
 
 let dir: string | undefined;
 let env: LmdbEnv | undefined;
@@ -21,12 +26,14 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function open(): { db: Database<number, Key>; writes: PendingWrites<number>; failures: unknown[] } {
+function open(holdMs = 0): { db: Database<number, Key>; other: Database<number, Key>; writes: PendingWrites<number>; hold: WriteHold; failures: unknown[] } {
   dir = mkdtempSync(join(tmpdir(), 'zaqar-pending-writes-'));
   env = openLmdbEnv(dir);
   const db = env.openDB<number, Key>({ name: 'test' });
+  const other = env.openDB<number, Key>({ name: 'other' });
   const failures: unknown[] = [];
-  return { db, writes: new PendingWrites(db, (error) => failures.push(error)), failures };
+  const hold = new WriteHold(holdMs);
+  return { db, other, writes: new PendingWrites(db, (error) => failures.push(error), hold), hold, failures };
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -77,4 +84,60 @@ test('PendingWrites keeps keys apart that differ in a leading element, in their 
   await writes.committed();
   expect(db.get(['q', 'a', 7])).toBe(7);
   expect(db.get(['q', 'a', '7'])).toBe(2000);
+});
+
+test('held writes are readable at once, stay out of LMDB while other transactions commit, and land together when issued', async () => {
+  const { db, other, writes, hold } = open(60_000);
+  writes.put(['a'], 1);
+  writes.put(['b'], 2);
+  writes.remove(['b']);
+  await other.put(['x'], 9); // a transaction commits meanwhile, without the held writes
+  expect(db.get(['a'])).toBeUndefined();
+  expect(writes.get(['a'])).toBe(1);
+  expect(writes.get(['b'])).toBeUndefined();
+  hold.issue();
+  await writes.committed();
+  expect(db.get(['a'])).toBe(1);
+  expect(db.get(['b'])).toBeUndefined();
+  expect(writes.get(['a'])).toBe(1);
+});
+
+test('without a delay every write is issued at once (lmdb-js batches the event-loop turn)', async () => {
+  const { db, other, writes } = open(0);
+  writes.put(['a'], 1);
+  await other.put(['x'], 9);
+  expect(db.get(['a'])).toBe(1);
+});
+
+test('the hold issues on its own timer, and at once (next turn) when many writes are held', async () => {
+  const timed = open(5);
+  timed.writes.put(['a'], 1);
+  for (let turn = 0; turn < 2_000 && timed.db.get(['a']) === undefined; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(timed.db.get(['a'])).toBe(1);
+  await env?.close();
+  rmSync(dir!, { recursive: true, force: true });
+
+  const many = open(60_000);
+  for (let i = 0; i < 10_000; i++) many.writes.put(['k', i], i);
+  expect(many.db.get(['k', 0])).toBeUndefined();
+  await nextTurn();
+  await many.writes.committed();
+  expect(many.db.get(['k', 0])).toBe(0);
+  expect(many.db.get(['k', 9_999])).toBe(9_999);
+});
+
+test('LmdbQueueStore: committed() issues what is held; a reopened store finds it', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'zaqar-pending-writes-store-'));
+  env = openLmdbEnv(dir);
+  const store = new LmdbQueueStore(env, undefined, { commitDelayMs: 60_000 });
+  const key = { shardId: 3 as ShardId, project: 'p', queue: 'q' };
+  store.putQueue(key, { metadata: { a: 1 }, createdMs: 1, nextSeq: 1 });
+  store.putShardMeta(3 as ShardId, { appliedIndex: 7, lastNowMs: 1, nextOutboxSeq: 1, inbox: {} });
+  expect(store.getQueue(key)).toMatchObject({ metadata: { a: 1 } });
+  await store.committed();
+  await env.close();
+  env = openLmdbEnv(dir);
+  const reopened = new LmdbQueueStore(env);
+  expect(reopened.getQueue(key)).toMatchObject({ metadata: { a: 1 } });
+  expect(reopened.getShardMeta(3 as ShardId)).toMatchObject({ appliedIndex: 7 });
 });

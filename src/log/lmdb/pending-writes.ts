@@ -21,8 +21,9 @@
  * later write to a key shadows an earlier one still pending.
  */
 import type { Database, Key } from 'lmdb';
+import { removed, WriteHold } from './write-hold.js';
 
-export const removed: unique symbol = Symbol('removed');
+export { removed };
 
 type Tuple = readonly (string | number)[];
 type Pending<V> = V | typeof removed;
@@ -47,6 +48,8 @@ export class PendingWrites<V> {
   constructor(
     private readonly db: Database<V, Key>,
     private readonly onFailure: (error: unknown) => void,
+    /** Where writes go: held a few milliseconds with the queue state's other writes (write-hold.ts), or at once. */
+    private readonly hold: WriteHold = new WriteHold(0),
   ) {}
 
   get(key: Tuple): V | undefined {
@@ -68,12 +71,38 @@ export class PendingWrites<V> {
     return undefined;
   }
 
+  /**
+   * The pending value (not a removal) whose key has `key`'s leading elements and the
+   * greatest number last element at or below `key`'s, with that element; undefined when
+   * there is none. Walks the pending keys of that prefix: a turn's writes at most.
+   */
+  floor(key: Tuple): { last: number; value: V } | undefined {
+    const batches = this.batches;
+    if (batches.length === 0) return undefined;
+    const prefix = this.prefixOf(key);
+    const target = key[key.length - 1];
+    if (typeof target !== 'number') return undefined;
+    let found: { last: number; value: V } | undefined;
+    const seen = new Set<string | number>();
+    // Newest batch first: the first state met of a key is its current one.
+    for (let i = batches.length - 1; i >= 0; i--) {
+      const values = batches[i]!.values.get(prefix);
+      if (values === undefined) continue;
+      for (const [last, state] of values) {
+        if (seen.has(last)) continue;
+        seen.add(last);
+        if (typeof last === 'number' && last <= target && state !== removed && (found === undefined || last > found.last)) found = { last, value: state };
+      }
+    }
+    return found;
+  }
+
   put(key: Tuple, value: V): void {
-    this.track(key, value, this.db.put(key as Key, value));
+    this.track(key, value, this.hold.write(this.db, key as Key, value));
   }
 
   remove(key: Tuple): void {
-    this.track(key, removed, this.db.remove(key as Key));
+    this.track(key, removed, this.hold.write(this.db, key as Key, removed));
   }
 
   committed(): Promise<void> {

@@ -6,7 +6,7 @@
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredClaim, StoredMessage, StoredQueue } from '../queue-store.js';
 import { MemoryNumberedRecords } from './numbered-records.js';
-import { decodeMessageEntry, entryBody } from '../message-entry.js';
+import { decodeMessageEntry, entryBody, entryViews } from '../message-entry.js';
 
 interface QueueSlot {
   readonly messages: Map<number, StoredMessage>;
@@ -84,6 +84,9 @@ export class MemoryQueueStore implements QueueStore {
   insertMessageEntry(key: QueueKey, seq: number, _id: string | undefined, entry: Uint8Array): void {
     this.insertMessage(key, decodeMessageEntry(entry, seq), entryBody(entry));
   }
+  insertMessageRun(key: QueueKey, firstSeq: number, entries: Uint8Array, lengths: readonly number[]): void {
+    entryViews({ entries, lengths }).forEach((entry, i) => this.insertMessageEntry(key, firstSeq + i, undefined, entry));
+  }
   updateMessage(key: QueueKey, message: StoredMessage): void {
     this.slot(key).messages.set(message.seq, message);
   }
@@ -95,6 +98,9 @@ export class MemoryQueueStore implements QueueStore {
     slot.bodies.delete(message.seq);
     slot.seqById.delete(message.id);
     if (slot.messages.size === 0) this.slots.delete(k);
+  }
+  removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void {
+    for (const message of messages) this.removeMessage(key, message);
   }
   *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
     const slot = this.slots.get(slotKey(key));

@@ -4,7 +4,10 @@
  * deletes, pops, purges, gc, queue deletes, outbox acks; clocks that sometimes step
  * back; commands carrying dedup keys, some proposed again a few commands later as a
  * router retry would), and a dump of everything a QueueFsm holds (stored state, claim
- * index, claim records, dedup window) for comparing replicas.
+ * index, claim records, dedup window) for comparing replicas. With `packed`, half the
+ * posts are packed posts (commands.ts `PackedPost`, ids derived from their seqs with one
+ * fixed tail, so deletes can name them), which the LMDB store keeps as runs of messages
+ * beside the one-record messages of the other posts.
  */
 import { SeededRandom } from '../../../src/common/random.js';
 import type { ShardId } from '../../../src/common/ids.js';
@@ -14,9 +17,14 @@ import type { ShardCommand } from '../../../src/cluster/shard/commands.js';
 import type { QueueFsm } from '../../../src/cluster/shard/queue-fsm.js';
 import { effectiveMessage } from '../../../src/cluster/shard/claim-extension.js';
 import type { StoredClaim } from '../../../src/log/queue-store.js';
+import { derivedMessageId } from '../../../src/common/ids.js';
+import { packPostedEntries } from '../../../src/log/message-entry.js';
 
-export function randomCommands(seed: number, count: number): ShardCommand[] {
-  const commands = commandSequence(seed, count);
+/** The id tail of every message of a packed post here (ids differ by their seqs). */
+const packedTail = '0000000000aa';
+
+export function randomCommands(seed: number, count: number, options: { packed?: boolean } = {}): ShardCommand[] {
+  const commands = commandSequence(seed, count, options.packed === true);
   // Repeats come from their own stream so the sequence itself stays what it was per seed.
   const retries = new SeededRandom(seed ^ 0x5eed);
   const withRepeats: ShardCommand[] = [];
@@ -31,7 +39,7 @@ export function randomCommands(seed: number, count: number): ShardCommand[] {
   return withRepeats;
 }
 
-function commandSequence(seed: number, count: number): ShardCommand[] {
+function commandSequence(seed: number, count: number, packed: boolean): ShardCommand[] {
   const random = new SeededRandom(seed);
   const queues = ['a', 'b', 'dlq'];
   const commands: ShardCommand[] = [];
@@ -56,7 +64,16 @@ function commandSequence(seed: number, count: number): ShardCommand[] {
         delaySeconds: random.int(4) === 0 ? random.int(60) : 0,
         checksum: null,
       }));
-      commands.push({ ...base, type: 'post', clientId: pick(['c1', 'c2']), messages });
+      const clientId = pick(['c1', 'c2']);
+      if (packed && random.int(2) === 0) {
+        const records = messages.map(({ ttlSeconds, delaySeconds }) => ({
+          id: packedTail, ttlSeconds, checksum: null, createdMs: nowMs, expiresMs: nowMs + ttlSeconds * 1000, visibleMs: nowMs + delaySeconds * 1000,
+        }));
+        const { entries, lengths } = packPostedEntries(clientId, records, messages.map((m) => m.body));
+        const ttlSeconds = messages.map((m) => m.ttlSeconds);
+        const delaySeconds = messages.map((m) => m.delaySeconds);
+        commands.push({ ...base, type: 'post', clientId, packed: { entries, lengths, ttlSeconds, delaySeconds } });
+      } else commands.push({ ...base, type: 'post', clientId, messages });
     } else if (roll < 55) {
       const claimId = `claim${i}`;
       claimIds.push(claimId);
@@ -66,10 +83,11 @@ function commandSequence(seed: number, count: number): ShardCommand[] {
     } else if (roll < 68 && claimIds.length > 0) {
       commands.push({ ...base, type: 'release', claimId: pick(claimIds) });
     } else if (roll < 78) {
-      const id = random.int(idCounter + 1).toString(16).padStart(24, '0');
+      const id = packed && random.int(2) === 0 ? derivedMessageId(1 + random.int(idCounter + 1), packedTail) : random.int(idCounter + 1).toString(16).padStart(24, '0');
       commands.push({ ...base, type: 'deleteMessage', id, claimId: random.int(2) === 0 ? null : (claimIds[claimIds.length - 1] ?? null) });
     } else if (roll < 83) {
-      const ids = [0, 1, 2].map(() => random.int(idCounter + 1).toString(16).padStart(24, '0'));
+      const ids = [0, 1, 2].map(() => (packed && random.int(2) === 0
+        ? derivedMessageId(1 + random.int(idCounter + 1), packedTail) : random.int(idCounter + 1).toString(16).padStart(24, '0')));
       commands.push({ ...base, type: 'deleteMessages', ids, claimIds: null });
     } else if (roll < 88) {
       commands.push({ ...base, type: 'pop', limit: 1 + random.int(3) });

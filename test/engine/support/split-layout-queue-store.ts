@@ -64,6 +64,9 @@ export class SplitLayoutQueueStore extends LmdbQueueStore {
     this.bodies.remove(tuple);
     this.seqs.remove([key.shardId, key.project, key.queue, message.id]);
   }
+  override removeMessages(key: QueueKey, messages: readonly Pick<StoredMessage, 'id' | 'seq'>[]): void {
+    for (const message of messages) this.removeMessage(key, message);
+  }
   override *messages(key: QueueKey, afterSeq: number): Iterable<StoredMessage> {
     const range = this.messageDb.getRange({
       start: messageTuple(key, afterSeq),
