@@ -56,7 +56,7 @@ export class FollowerReplication {
     }
     const lastNew = this.core.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.core.send({ to: m.from, type: MessageType.AppResp, index: lastNew });
+      if (m.skipAnswer !== true || m.entries.length > 0) this.core.send({ to: m.from, type: MessageType.AppResp, index: lastNew });
       return;
     }
     const hint = this.core.log.findConflictByTerm(Math.min(m.index, this.core.log.lastIndex()) as LogIndex, m.logTerm);

@@ -95,7 +95,10 @@ export class LeaderReplication {
     const entries = prevTerm === undefined ? undefined : log.entriesFrom(pr.next, this.core.config.appendBytesMax);
     if (prevTerm === undefined || entries === undefined) return this.sendSnapshot(to, pr);
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.core.send({ to, type: MessageType.App, index: prevIndex, logTerm: prevTerm, entries, commit: log.committed });
+    // Nothing in flight and nothing new (a commit index, or a heartbeat answer's nudge): an
+    // accepting answer would only repeat the match the leader has.
+    const skipAnswer = entries.length === 0 && pr.state === 'replicate' && pr.match + 1 === pr.next;
+    this.core.send({ to, type: MessageType.App, index: prevIndex, logTerm: prevTerm, entries, commit: log.committed, ...(skipAnswer ? { skipAnswer } : {}) });
     pr.sentEntries(entries[entries.length - 1]?.index);
     return true;
   }

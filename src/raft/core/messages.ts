@@ -69,6 +69,13 @@ export type Message = {
   /** Heartbeat: the leader's tick count when it was sent (0 without read leases). HeartbeatResp: echoed (lease.ts). */
   readonly tick: number;
   readonly snapshot: SnapshotChunk | null;
+  /**
+   * App: set (only then present) when the leader already knows the follower holds every
+   * entry it sent and sends none, so accepting it answers nothing the leader would count:
+   * the follower stays silent. A rejection is still answered. Absent from peers that
+   * predate it, which then get the answer as before (and old followers ignore it).
+   */
+  readonly skipAnswer?: boolean;
 };
 
 export const transferContext = 'transfer';
