@@ -34,11 +34,12 @@ export interface ClusterConfig {
   readonly persistRoundsInFlightMax?: number;
 }
 
-/** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries. */
+/** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries, raft.snapshot_node_bytes. */
 export interface RaftCompactionOptions {
   readonly snapshotEveryEntries?: number;
   readonly snapshotEveryBytes?: number;
   readonly tailEntriesMax?: number;
+  readonly nodeBytesMax?: number;
 }
 
 /** Raw values as found (strings from flags and env, JSON values from the file). */

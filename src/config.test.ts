@@ -48,8 +48,8 @@ describe('loadConfig', () => {
   });
 
   test('reads the raft section\'s snapshot options into the cluster compaction policy', () => {
-    const config = loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 500, snapshot_tail_entries: 0 } }) }, env: {} });
-    expect(config.cluster?.compaction).toEqual({ snapshotEveryEntries: 500, tailEntriesMax: 0 });
+    const config = loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 500, snapshot_tail_entries: 0, snapshot_node_bytes: 65536 } }) }, env: {} });
+    expect(config.cluster?.compaction).toEqual({ snapshotEveryEntries: 500, tailEntriesMax: 0, nodeBytesMax: 65536 });
     expect(loadConfig({ flags: {}, env: {} }).cluster?.compaction).toEqual({});
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { snapshot_every_entries: 0 } }) }, env: {} })).toThrow(/raft.snapshot_every_entries/);
   });

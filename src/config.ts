@@ -113,6 +113,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   'raft.snapshot_every_entries': 'positive',
   'raft.snapshot_every_bytes': 'positive',
   'raft.snapshot_tail_entries': 'nonNegative',
+  'raft.snapshot_node_bytes': 'positive',
   'raft.persist_rounds_in_flight': 'positive',
   ...notificationOptionKinds,
 };
@@ -308,11 +309,13 @@ export function parseListen(listen: string, option = 'listen'): { host: string; 
 function raftCompactionOf(file: Readonly<Record<string, unknown>>): RaftCompactionOptions {
   const value = (name: string): number | undefined =>
     Object.hasOwn(file, `raft.${name}`) ? (checkValue(`raft.${name}`, file[`raft.${name}`], nodeOptionKinds[`raft.${name}`] ?? 'positive') as number) : undefined;
-  const [snapshotEveryEntries, snapshotEveryBytes, tailEntriesMax] = [value('snapshot_every_entries'), value('snapshot_every_bytes'), value('snapshot_tail_entries')];
+  const [snapshotEveryEntries, snapshotEveryBytes, tailEntriesMax, nodeBytesMax] =
+    [value('snapshot_every_entries'), value('snapshot_every_bytes'), value('snapshot_tail_entries'), value('snapshot_node_bytes')];
   return {
     ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
     ...(snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes }),
     ...(tailEntriesMax === undefined ? {} : { tailEntriesMax }),
+    ...(nodeBytesMax === undefined ? {} : { nodeBytesMax }),
   };
 }
 

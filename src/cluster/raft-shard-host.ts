@@ -44,6 +44,7 @@ import { MessageType } from '../raft/core/messages.js';
 import { type Ready, requiredWrite } from '../raft/core/ready.js';
 import type { RaftMessage, RaftTransport, Snapshot } from '../raft/types.js';
 import type { LogStore } from '../log/log-store.js';
+import { CompactionBudget } from './compaction-budget.js';
 import { type CompactionPolicy, ShardCompactor, defaultCompactionPolicy } from './shard-compactor.js';
 import { ShardFsmAdapter } from './shard-fsm-adapter.js';
 import { PipelinedRounds } from './pipelined-rounds.js';
@@ -86,6 +87,9 @@ export const defaultShardGroupLimits: ShardGroupLimits = { waitersMax: 10_000, w
 export class RaftShardHost {
   private readonly groups = new Map<ShardId, ShardGroup>();
   private readonly compactors = new Map<ShardId, ShardCompactor>();
+  private readonly compaction: CompactionPolicy;
+  /** The applied log data of all this node's groups, bounded together (compaction-budget.ts). */
+  private readonly compactionBudget: CompactionBudget;
   private readonly limits: ShardGroupLimits;
   /** Groups that may have output: the only ones a round feeds and asks for a Ready. */
   private readonly dirty = new Set<ShardGroup>();
@@ -107,6 +111,8 @@ export class RaftShardHost {
 
   constructor(private readonly options: RaftShardHostOptions) {
     this.limits = { ...defaultShardGroupLimits, ...options.limits };
+    this.compaction = { ...defaultCompactionPolicy, ...options.compaction };
+    this.compactionBudget = new CompactionBudget(this.compaction.nodeBytesMax);
     options.transport?.onMessage((message) => this.receive(message));
     this.tickEpochMs = options.clock?.monotonicMs() ?? 0;
     this.stopTicker = options.timers.every(options.tickMs, () => this.catchUpTicks(options.clock === undefined ? 1 : this.ticksDue()));
@@ -158,7 +164,7 @@ export class RaftShardHost {
       ...(this.options.metrics === undefined ? {} : { metrics: this.options.metrics }),
     });
     this.groups.set(shardId, group);
-    compactor = new ShardCompactor(group, logStore, { ...defaultCompactionPolicy, ...this.options.compaction });
+    compactor = new ShardCompactor(group, logStore, this.compaction, this.compactionBudget);
     this.compactors.set(shardId, compactor);
     // A group of one elects itself at once instead of after an election timeout.
     const voters = core.status().conf.voters;
@@ -199,6 +205,7 @@ export class RaftShardHost {
     group.fail(new Error(`node ${this.options.nodeId} left the group of shard ${shardId}`));
     this.groups.delete(shardId);
     this.dirty.delete(group);
+    this.compactors.get(shardId)?.close();
     this.compactors.delete(shardId);
     await this.options.logStore.removeGroup(shardId);
     return group;

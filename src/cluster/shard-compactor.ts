@@ -11,8 +11,10 @@
  *
  * Policy, run by the host between Readys (the core idle, nothing applying):
  *  1. Once `snapshotEveryEntries` entries (or `snapshotEveryBytes` bytes of entry data)
- *     were applied since the last compaction point, wait until the queue state at the
- *     applied index is flushed (fdatasync) and mark that index as the next point.
+ *     were applied since the last compaction point, or the node's shards hold more than
+ *     `nodeBytesMax` together and this one at least its even share (compaction-budget.ts),
+ *     wait until the queue state at the applied index is flushed (fdatasync) and mark
+ *     that index as the next point.
  *  2. The log up to that point is dropped (the local snapshot stored) as soon as the log
  *     may lose those entries: on a leader once every other member's match index reached
  *     it, and on any replica once `tailEntriesMax` more entries were applied, so a dead or
@@ -34,6 +36,7 @@
 import { assert } from '../common/assert.js';
 import type { LogIndex } from '../common/ids.js';
 import type { Entry, RaftLogStore, Snapshot, SnapshotMeta } from '../raft/types.js';
+import { CompactionBudget } from './compaction-budget.js';
 import { isLocalSnapshot, localSnapshotData } from './local-snapshot.js';
 import type { ShardGroup } from './shard-group.js';
 
@@ -44,6 +47,11 @@ export interface CompactionPolicy {
   readonly snapshotEveryBytes: number;
   /** Entries a compaction may wait for slow followers before the log is compacted anyway. */
   readonly tailEntriesMax: number;
+  /**
+   * Bytes of applied entry data since their compaction points over all the node's shards,
+   * above which the shards holding their even share compact early (compaction-budget.ts).
+   */
+  readonly nodeBytesMax: number;
 }
 
 export const defaultCompactionPolicy: CompactionPolicy = {
@@ -55,6 +63,9 @@ export const defaultCompactionPolicy: CompactionPolicy = {
   // lmdb-env.ts).
   snapshotEveryBytes: 1024 * 1024,
   tailEntriesMax: 1024,
+  // As one shard's: a node with writes spread over many shards holds no more log than one
+  // with a single busy shard.
+  nodeBytesMax: 1024 * 1024,
 };
 
 
@@ -76,6 +87,7 @@ export class ShardCompactor {
     private readonly group: ShardGroup,
     private readonly logStore: RaftLogStore,
     private readonly policy: CompactionPolicy,
+    private readonly budget = new CompactionBudget(policy.nodeBytesMax),
   ) {
     assert(policy.snapshotEveryEntries > 0 && policy.tailEntriesMax >= 0, 'compaction policy out of range');
     this.pointIndex = logStore.snapshot(group.shardId)?.meta.index ?? (0 as LogIndex);
@@ -83,13 +95,20 @@ export class ShardCompactor {
 
   /** Counts applied entry bytes toward the next compaction. */
   noteApplied(entries: readonly Entry[]): void {
-    for (const entry of entries) this.bytesSincePoint += entry.data.byteLength;
+    let bytes = this.bytesSincePoint;
+    for (const entry of entries) bytes += entry.data.byteLength;
+    this.setBytesSincePoint(bytes);
+  }
+
+  /** The group is gone: its bytes leave the node's budget. */
+  close(): void {
+    this.setBytesSincePoint(0);
   }
 
   /** A snapshot from the leader replaced the state: the next compaction counts from it. */
   noteInstalled(snapshot: Snapshot): void {
     this.pointIndex = snapshot.meta.index;
-    this.bytesSincePoint = 0;
+    this.setBytesSincePoint(0);
     if (this.pending !== undefined && this.pending.index <= snapshot.meta.index) this.pending = undefined;
     if (this.image !== undefined && this.image.meta.index <= snapshot.meta.index) this.image = undefined;
   }
@@ -123,7 +142,8 @@ export class ShardCompactor {
   private async maybeMarkPoint(): Promise<void> {
     const { core, fsm } = this.group;
     const applied = core.log.applied;
-    const isDue = applied - this.pointIndex >= this.policy.snapshotEveryEntries || this.bytesSincePoint >= this.policy.snapshotEveryBytes;
+    const isDue = applied - this.pointIndex >= this.policy.snapshotEveryEntries || this.bytesSincePoint >= this.policy.snapshotEveryBytes
+      || this.budget.isDue(this.bytesSincePoint);
     // After a restart the FSM may be ahead of the core's replay: wait until they meet.
     if (!isDue || applied <= this.pointIndex || fsm.appliedIndex !== applied) return;
     const term = core.log.term(applied);
@@ -135,7 +155,12 @@ export class ShardCompactor {
     if (this.pointIndex >= applied) return; // a leader's snapshot was installed meanwhile
     this.pending = meta;
     this.pointIndex = applied;
-    this.bytesSincePoint = 0;
+    this.setBytesSincePoint(0);
+  }
+
+  private setBytesSincePoint(bytes: number): void {
+    this.budget.set(this.bytesSincePoint, bytes);
+    this.bytesSincePoint = bytes;
   }
 
   private async buildImage(): Promise<void> {

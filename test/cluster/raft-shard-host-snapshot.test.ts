@@ -2,8 +2,10 @@
  * RaftShardHost compaction on one node (real LMDB log store and queue store): a group
  * that applied many proposals keeps its log within the compaction bound by storing local
  * snapshots (meta only: the flushed queue state is the image), a restart resumes from the
- * queue state and replays the log after it, ending in exactly the state it had, and a
- * queue state that fell behind the compacted log is refused at start.
+ * queue state and replays the log after it, ending in exactly the state it had, a
+ * queue state that fell behind the compacted log is refused at start, and the logs of
+ * many groups that each stay under their own bound compact once together they pass the
+ * node's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import type { NodeId, ShardId } from '../../src/common/ids.js';
 import { SeededRandom } from '../../src/common/random.js';
 import { ManualTimers, SystemDelays } from '../../src/common/timers.js';
 import { isLocalSnapshot } from '../../src/cluster/local-snapshot.js';
+import type { CompactionPolicy } from '../../src/cluster/shard-compactor.js';
 import { RaftShardHost } from '../../src/cluster/raft-shard-host.js';
 import { encodeBody } from '../../src/cluster/shard/body-codec.js';
 import { encodeCommand } from '../../src/cluster/shard/commands.js';
@@ -41,7 +44,7 @@ function withoutAppliedIndex(dump: unknown): unknown {
   return { ...rest, meta: { ...meta, appliedIndex: 0 } };
 }
 
-function openHost(logStore: LmdbLogStore, isAsyncStorageWrites = false): RaftShardHost {
+function openHost(logStore: LmdbLogStore, isAsyncStorageWrites = false, compaction: Partial<CompactionPolicy> = policy): RaftShardHost {
   return new RaftShardHost({
     raft: { isAsyncStorageWrites },
     nodeId: 1 as NodeId,
@@ -51,7 +54,7 @@ function openHost(logStore: LmdbLogStore, isAsyncStorageWrites = false): RaftSha
     timers: new ManualTimers(),
     delays: new SystemDelays(),
     tickMs: 10,
-    compaction: policy,
+    compaction,
   });
 }
 
@@ -113,4 +116,33 @@ test('a group whose queue state is behind its local snapshot refuses to start in
   const restarted = openHost(new LmdbLogStore(lmdb));
   expect(() => restarted.addGroup(new QueueFsm(shard, new MemoryQueueStore()), [1 as NodeId])).toThrow(/behind the local snapshot/);
   await restarted.close();
+});
+
+test.each([
+  { nodeBytesMax: 8 * 1024, compacts: true },
+  { nodeBytesMax: 1024 * 1024, compacts: false },
+])('groups that each hold less than their own bound compact once together they hold more than the node bound ($nodeBytesMax bytes)', async ({ nodeBytesMax, compacts }) => {
+  dir = mkdtempSync(join(tmpdir(), 'zaqar-host-snapshot-'));
+  const lmdb = openLmdbEnv(dir);
+  env = lmdb;
+  const logStore = new LmdbLogStore(lmdb);
+  // Per group: no compaction before 1 MiB or 100,000 entries.
+  const host = openHost(logStore, false, { snapshotEveryEntries: 100_000, snapshotEveryBytes: 1024 * 1024, tailEntriesMax: 10, nodeBytesMax });
+  const shards = [1, 2, 3, 4] as ShardId[];
+  const groups = shards.map((id) => host.addGroup(new QueueFsm(id, new LmdbQueueStore(lmdb)), [1 as NodeId]));
+  for (const group of groups) await waitFor('the group to lead', 5_000, () => (group.isLeader() ? true : undefined));
+  const base = { nowMs: 1_000_000, project: 'p', queue: 'q' };
+  for (const group of groups) await group.propose(encodeCommand({ ...base, type: 'createQueue', metadata: {} }));
+  // ~20 KiB of entry data per group, ~80 KiB in all: posts spread over the groups in turn.
+  for (let i = 0; i < 40; i++) {
+    await Promise.all(groups.map((group) => group.propose(encodeCommand({
+      ...base, type: 'post', clientId: 'c',
+      messages: [{ id: i.toString(16).padStart(24, '0'), body: encodeBody({ pad: 'x'.repeat(500) }), ttlSeconds: 600, delaySeconds: 0, checksum: null }],
+    }))));
+  }
+  for (const [i, id] of shards.entries()) {
+    expect(host.compactions(id) > 0).toBe(compacts);
+    expect((groups[i]?.core.log.firstIndex() ?? 0) > 1).toBe(compacts);
+  }
+  await host.close();
 });

@@ -133,6 +133,8 @@ function run(ops: readonly Op[]): void {
     }
     expect(snapshot(real)).toEqual(modelSnapshot(model));
     expect(real.claimCount).toBe(model.claims.size);
+    // The claim maps exist only while the queue has a claim (memory of idle queues).
+    expect(real.queuesWithClaims).toBe(model.claims.size > 0 ? 1 : 0);
     // A message's claim is read from the index: every seq ever posted answers the claim holding it, or none.
     const holders = new Map<number, string>();
     for (const [id, claim] of model.claims) for (const message of claim.messages) holders.set(message.seq, id);
@@ -203,6 +205,25 @@ describe('ClaimIndex', () => {
     index.addClaim(q, { id: 'a', expiresMs: 300, updatedMs: 0, ttlSeconds: 1, messages: index.candidates(q, 0, 2) });
     expect(index.dropQueue(q)).toEqual([1, 2, 3, 4, 5]);
     expect(index.claimCount).toBe(0);
+    expect(index.free(q)).toBeUndefined();
+  });
+
+  test('ClaimIndex keeps claim maps for a queue only while it has a claim, and forgets a queue left with nothing', () => {
+    const index = new ClaimIndex();
+    for (let seq = 1; seq <= 4; seq++) index.addFree(q, { seq, expiresMs: 1000, visibleMs: 0 });
+    expect(index.queuesWithClaims).toBe(0);
+    index.addClaim(q, { id: 'a', expiresMs: 300, updatedMs: 0, ttlSeconds: 1, messages: index.candidates(q, 0, 2) });
+    index.addClaim(q, { id: 'b', expiresMs: 400, updatedMs: 0, ttlSeconds: 1, messages: index.candidates(q, 0, 1) });
+    expect(index.queuesWithClaims).toBe(1);
+    index.removeClaimed(index.claim(q, 'a')!, 1);
+    index.removeClaimed(index.claim(q, 'a')!, 2);
+    expect(index.queuesWithClaims).toBe(1); // b still holds seq 3
+    expect(index.expireClaims(400).map((claim) => claim.id)).toEqual(['b']);
+    expect(index.queuesWithClaims).toBe(0);
+    expect([...index.claims(q).keys()]).toEqual([]);
+    expect(index.holder(q, 3)).toBeUndefined();
+    expect([...(index.free(q)?.entries() ?? [])].map((entry) => entry.seq)).toEqual([3, 4]);
+    for (const seq of [3, 4]) index.removeFree(q, seq);
     expect(index.free(q)).toBeUndefined();
   });
 

@@ -5,10 +5,13 @@
  *
  * Layout: runs of consecutive seqs that share their expiry and end of delay (the messages
  * of one post do: one apply time, one ttl and delay), each four numbers (first seq,
- * length, expiry, end of delay), in a list of chunks of up to `chunkRunsMax` runs held in
- * four parallel number arrays (no per-message object). A post of 100 messages is one run:
- * ~0.3 bytes per message instead of 24 for one entry each (1,000,000 queued messages: ~35
- * MB of arrays before). Messages that share nothing cost one run each (32 bytes).
+ * length, expiry, end of delay), in a list of chunks of up to `chunkRunsMax` runs, each
+ * chunk one flat number array of four numbers per run (no per-message object). A post of
+ * 100 messages is one run: ~0.3 bytes per message instead of 24 for one entry each
+ * (1,000,000 queued messages: ~35 MB of arrays before). Messages that share nothing cost
+ * one run each (32 bytes). A set of one run (a queue holding one post) is three small
+ * objects, ~200 bytes: with 10,000 such queues four arrays per chunk, each grown from
+ * empty, cost ~5 MB more.
  *
  * Posts extend or append to the last run; claims take from the front; deletes, releases
  * and expired claims remove from or re-insert into the middle, splitting or merging runs.
@@ -22,14 +25,14 @@
 import { assert } from '../../common/assert.js';
 
 const chunkRunsMax = 128;
+/** Numbers per run in a chunk: first seq, length, expiry, end of delay. */
+const stride = 4;
+const lengthAt = 1;
+const expiresAt = 2;
+const visibleAt = 3;
 
-interface Chunk {
-  /** First seq of each run. */
-  starts: number[];
-  lengths: number[];
-  expires: number[];
-  visibles: number[];
-}
+/** Runs in seq order, `stride` numbers each. */
+type Chunk = number[];
 
 export interface SeqEntry {
   readonly seq: number;
@@ -54,15 +57,19 @@ export class SeqSet {
   add(entry: SeqEntry): void {
     const { seq, expiresMs, visibleMs } = entry;
     const last = this.chunks[this.chunks.length - 1];
-    const lastRun = last === undefined ? -1 : last.starts.length - 1;
+    const lastRun = last === undefined ? -1 : runsIn(last) - 1;
     if (last === undefined || runEnd(last, lastRun) <= seq) {
       if (last !== undefined && runEnd(last, lastRun) === seq && sameTimes(last, lastRun, expiresMs, visibleMs)) {
-        last.lengths[lastRun]! += 1;
-      } else if (last === undefined || last.starts.length >= chunkRunsMax) {
-        this.chunks.push({ starts: [seq], lengths: [1], expires: [expiresMs], visibles: [visibleMs] });
+        last[lastRun * stride + lengthAt]! += 1;
+      } else if (last === undefined) {
+        // Literals: arrays of exactly their size (a push onto an empty array reserves 17 slots).
+        this.chunks = [[seq, 1, expiresMs, visibleMs]];
+        this.runs++;
+      } else if (runsIn(last) >= chunkRunsMax) {
+        this.chunks.push([seq, 1, expiresMs, visibleMs]);
         this.runs++;
       } else {
-        pushRun(last, seq, 1, expiresMs, visibleMs);
+        last.push(seq, 1, expiresMs, visibleMs);
         this.runs++;
       }
       this.count++;
@@ -76,20 +83,20 @@ export class SeqSet {
     assert(before === -1 || runEnd(chunk, before) <= seq, () => `SeqSet already holds seq ${seq}`);
     const after = before + 1;
     const joinsBefore = before >= 0 && runEnd(chunk, before) === seq && sameTimes(chunk, before, expiresMs, visibleMs);
-    const joinsAfter = after < chunk.starts.length && chunk.starts[after] === seq + 1 && sameTimes(chunk, after, expiresMs, visibleMs);
+    const joinsAfter = after < runsIn(chunk) && chunk[after * stride] === seq + 1 && sameTimes(chunk, after, expiresMs, visibleMs);
     if (joinsBefore && joinsAfter) {
-      chunk.lengths[before]! += 1 + chunk.lengths[after]!;
-      spliceRuns(chunk, after, 1);
+      chunk[before * stride + lengthAt]! += 1 + chunk[after * stride + lengthAt]!;
+      chunk.splice(after * stride, stride);
       this.runs--;
     } else if (joinsBefore) {
-      chunk.lengths[before]! += 1;
+      chunk[before * stride + lengthAt]! += 1;
     } else if (joinsAfter) {
-      chunk.starts[after] = seq;
-      chunk.lengths[after]! += 1;
+      chunk[after * stride] = seq;
+      chunk[after * stride + lengthAt]! += 1;
     } else {
-      spliceRuns(chunk, after, 0, seq, 1, expiresMs, visibleMs);
+      chunk.splice(after * stride, 0, seq, 1, expiresMs, visibleMs);
       this.runs++;
-      if (chunk.starts.length > chunkRunsMax) this.split(chunkIndex);
+      if (runsIn(chunk) > chunkRunsMax) this.split(chunkIndex);
     }
     this.count++;
   }
@@ -102,7 +109,7 @@ export class SeqSet {
     const found = this.find(seq);
     if (found === undefined) return undefined;
     const { chunk, run } = found;
-    return { seq, expiresMs: chunk.expires[run] ?? 0, visibleMs: chunk.visibles[run] ?? 0 };
+    return { seq, expiresMs: chunk[run * stride + expiresAt] ?? 0, visibleMs: chunk[run * stride + visibleAt] ?? 0 };
   }
 
   remove(seq: number): boolean {
@@ -111,22 +118,23 @@ export class SeqSet {
     if (chunk === undefined) return false;
     const run = runAtOrBefore(chunk, seq);
     if (run < 0 || runEnd(chunk, run) <= seq) return false;
-    const start = chunk.starts[run]!;
-    const length = chunk.lengths[run]!;
+    const at = run * stride;
+    const start = chunk[at]!;
+    const length = chunk[at + lengthAt]!;
     if (length === 1) {
-      spliceRuns(chunk, run, 1);
+      chunk.splice(at, stride);
       this.runs--;
-      if (chunk.starts.length === 0) this.chunks.splice(chunkIndex, 1);
+      if (chunk.length === 0) this.chunks.splice(chunkIndex, 1);
     } else if (seq === start) {
-      chunk.starts[run] = seq + 1;
-      chunk.lengths[run] = length - 1;
+      chunk[at] = seq + 1;
+      chunk[at + lengthAt] = length - 1;
     } else if (seq === start + length - 1) {
-      chunk.lengths[run] = length - 1;
+      chunk[at + lengthAt] = length - 1;
     } else {
-      chunk.lengths[run] = seq - start;
-      spliceRuns(chunk, run + 1, 0, seq + 1, start + length - seq - 1, chunk.expires[run]!, chunk.visibles[run]!);
+      chunk[at + lengthAt] = seq - start;
+      chunk.splice(at + stride, 0, seq + 1, start + length - seq - 1, chunk[at + expiresAt]!, chunk[at + visibleAt]!);
       this.runs++;
-      if (chunk.starts.length > chunkRunsMax) this.split(chunkIndex);
+      if (runsIn(chunk) > chunkRunsMax) this.split(chunkIndex);
     }
     this.count--;
     return true;
@@ -138,11 +146,11 @@ export class SeqSet {
     for (; chunkIndex < this.chunks.length; chunkIndex++) {
       const chunk = this.chunks[chunkIndex];
       if (chunk === undefined) break;
-      for (let run = 0; run < chunk.starts.length; run++) {
-        const start = chunk.starts[run] ?? 0;
-        const end = start + (chunk.lengths[run] ?? 0);
-        const expiresMs = chunk.expires[run] ?? 0;
-        const visibleMs = chunk.visibles[run] ?? 0;
+      for (let at = 0; at < chunk.length; at += stride) {
+        const start = chunk[at] ?? 0;
+        const end = start + (chunk[at + lengthAt] ?? 0);
+        const expiresMs = chunk[at + expiresAt] ?? 0;
+        const visibleMs = chunk[at + visibleAt] ?? 0;
         for (let seq = Math.max(start, Math.floor(afterSeq) + 1); seq < end; seq++) yield { seq, expiresMs, visibleMs };
       }
     }
@@ -153,11 +161,11 @@ export class SeqSet {
     for (let c = this.chunks.length - 1; c >= 0; c--) {
       const chunk = this.chunks[c];
       if (chunk === undefined) continue;
-      for (let run = chunk.starts.length - 1; run >= 0; run--) {
-        const start = chunk.starts[run] ?? 0;
-        const expiresMs = chunk.expires[run] ?? 0;
-        const visibleMs = chunk.visibles[run] ?? 0;
-        for (let seq = start + (chunk.lengths[run] ?? 0) - 1; seq >= start; seq--) yield { seq, expiresMs, visibleMs };
+      for (let at = chunk.length - stride; at >= 0; at -= stride) {
+        const start = chunk[at] ?? 0;
+        const expiresMs = chunk[at + expiresAt] ?? 0;
+        const visibleMs = chunk[at + visibleAt] ?? 0;
+        for (let seq = start + (chunk[at + lengthAt] ?? 0) - 1; seq >= start; seq--) yield { seq, expiresMs, visibleMs };
       }
     }
   }
@@ -175,7 +183,7 @@ export class SeqSet {
     let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      const first = this.chunks[mid]?.starts[0] ?? Infinity;
+      const first = this.chunks[mid]?.[0] ?? Infinity;
       if (first <= seq) lo = mid;
       else hi = mid - 1;
     }
@@ -185,56 +193,31 @@ export class SeqSet {
   private split(chunkIndex: number): void {
     const chunk = this.chunks[chunkIndex];
     assert(chunk !== undefined, 'SeqSet split of a missing chunk');
-    const half = chunk.starts.length >>> 1;
-    const right: Chunk = {
-      starts: chunk.starts.splice(half),
-      lengths: chunk.lengths.splice(half),
-      expires: chunk.expires.splice(half),
-      visibles: chunk.visibles.splice(half),
-    };
+    const right = chunk.splice((runsIn(chunk) >>> 1) * stride);
     this.chunks.splice(chunkIndex + 1, 0, right);
   }
 }
 
+function runsIn(chunk: Chunk): number {
+  return chunk.length / stride;
+}
+
 /** One past the last seq of the chunk's run. */
 function runEnd(chunk: Chunk, run: number): number {
-  return (chunk.starts[run] ?? 0) + (chunk.lengths[run] ?? 0);
+  return (chunk[run * stride] ?? 0) + (chunk[run * stride + lengthAt] ?? 0);
 }
 
 function sameTimes(chunk: Chunk, run: number, expiresMs: number, visibleMs: number): boolean {
-  return chunk.expires[run] === expiresMs && chunk.visibles[run] === visibleMs;
-}
-
-function pushRun(chunk: Chunk, start: number, length: number, expiresMs: number, visibleMs: number): void {
-  chunk.starts.push(start);
-  chunk.lengths.push(length);
-  chunk.expires.push(expiresMs);
-  chunk.visibles.push(visibleMs);
-}
-
-/** Removes `deleteCount` runs at `at`, or inserts one run there (deleteCount 0 and its fields). */
-function spliceRuns(chunk: Chunk, at: number, deleteCount: number, ...run: [start: number, length: number, expiresMs: number, visibleMs: number] | []): void {
-  if (run.length === 0) {
-    chunk.starts.splice(at, deleteCount);
-    chunk.lengths.splice(at, deleteCount);
-    chunk.expires.splice(at, deleteCount);
-    chunk.visibles.splice(at, deleteCount);
-    return;
-  }
-  const [start, length, expiresMs, visibleMs] = run;
-  chunk.starts.splice(at, deleteCount, start);
-  chunk.lengths.splice(at, deleteCount, length);
-  chunk.expires.splice(at, deleteCount, expiresMs);
-  chunk.visibles.splice(at, deleteCount, visibleMs);
+  return chunk[run * stride + expiresAt] === expiresMs && chunk[run * stride + visibleAt] === visibleMs;
 }
 
 /** Index of the last run starting at or before seq (-1 when seq precedes them all). */
 function runAtOrBefore(chunk: Chunk, seq: number): number {
   let lo = 0;
-  let hi = chunk.starts.length;
+  let hi = runsIn(chunk);
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((chunk.starts[mid] ?? Infinity) <= seq) lo = mid + 1;
+    if ((chunk[mid * stride] ?? Infinity) <= seq) lo = mid + 1;
     else hi = mid;
   }
   return lo - 1;
