@@ -26,7 +26,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareLoaders, sharedBench } from './e2e/loaders.js';
-import { entryNode, shardLeader, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { entryNode, shardLeader, startZaqar, stopZaqar, threadTicks, type Ticks, type ZaqarNode } from './e2e/nodes.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -47,37 +47,6 @@ const messagesPerPost = 10;
 
 if (!['first', 'leader', 'follower'].includes(via)) throw new Error(`unknown --via ${via}`);
 if (workload !== 'claim' && workload !== 'post') throw new Error(`unknown --workload ${workload}`);
-
-/** Clock ticks (USER_HZ, 100 on Linux) of the main thread and of all others, user and system. */
-interface Ticks {
-  mainUser: number;
-  mainSystem: number;
-  otherUser: number;
-  otherSystem: number;
-}
-
-function threadTicks(pid: number): Ticks {
-  const ticks = { mainUser: 0, mainSystem: 0, otherUser: 0, otherSystem: 0 };
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [user, system] = [Number(fields[11]), Number(fields[12])];
-    if (tid === String(pid)) {
-      ticks.mainUser += user;
-      ticks.mainSystem += system;
-    } else {
-      ticks.otherUser += user;
-      ticks.otherSystem += system;
-    }
-  }
-  return ticks;
-}
 
 /** A node's persist rounds, the seconds they took, and its API requests by action, from /metrics. */
 async function counters(node: ZaqarNode): Promise<Map<string, number>> {

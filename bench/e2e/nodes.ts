@@ -9,7 +9,7 @@
  * the kernel's VmHWM read just before the stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId, ShardId } from '../../src/common/ids.js';
@@ -192,6 +192,37 @@ export async function stopZaqar(cluster: ZaqarCluster): Promise<void> {
 }
 
 /** The loaders' default project (X-Project-ID), with the queue name what places a queue on a shard. */
+/** Clock ticks (USER_HZ, 100 on Linux) of the main thread and of all others, user and system. */
+export interface Ticks {
+  mainUser: number;
+  mainSystem: number;
+  otherUser: number;
+  otherSystem: number;
+}
+
+export function threadTicks(pid: number): Ticks {
+  const ticks = { mainUser: 0, mainSystem: 0, otherUser: 0, otherSystem: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [user, system] = [Number(fields[11]), Number(fields[12])];
+    if (tid === String(pid)) {
+      ticks.mainUser += user;
+      ticks.mainSystem += system;
+    } else {
+      ticks.otherUser += user;
+      ticks.otherSystem += system;
+    }
+  }
+  return ticks;
+}
+
 export const loaderProject = 'perf-anchors';
 
 /**

@@ -33,11 +33,13 @@ import type { Database, Key } from 'lmdb';
 export const removed: unique symbol = Symbol('removed');
 
 /**
- * The default hold: longer than a lone round takes here (2–5 ms), so consecutive rounds
- * share a transaction; far shorter than anything that waits for the queue state to be
- * flushed (compaction).
+ * The default hold: several lone rounds long (2–7 ms each here), so sequential commands
+ * (a consumer's claim and delete, one-message posts) share a transaction instead of
+ * taking one each, and at ~100 rounds a second a node commits its queue state ~20 times;
+ * far shorter than anything that waits for the queue state to be flushed (compaction),
+ * and readers of committed state have what is held issued at once.
  */
-export const defaultQueueCommitDelayMs = 10;
+export const defaultQueueCommitDelayMs = 50;
 
 /** Writes issued at once past this many held, so a burst holds bounded memory. */
 const maxHeld = 8192;
