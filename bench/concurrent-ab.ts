@@ -9,14 +9,17 @@
  * messages it acknowledged in that window (its /metrics post count x 10); then the medians
  * and B/A per pair. The start order alternates from pair to pair. Every run is bounded.
  *
- *   npx tsx bench/concurrent-ab.ts [--pairs 5] [--a CLI] [--b CLI] [--out FILE]
+ * With `--nodes 3`, each build runs a 3-node cluster and the loader enters by the shard
+ * leader of its queue; CPU is summed over the three nodes.
+ *
+ *   npx tsx bench/concurrent-ab.ts [--pairs 5] [--nodes 1|3] [--a CLI] [--b CLI] [--out FILE]
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareLoaders, sharedBench } from './e2e/loaders.js';
-import { mainThreadCpuSeconds, procCpuSeconds, startZaqar, stopZaqar, type ZaqarCluster } from './e2e/nodes.js';
+import { entryNode, mainThreadCpuSeconds, procCpuSeconds, startZaqar, stopZaqar, type ZaqarCluster, type ZaqarNode } from './e2e/nodes.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -26,6 +29,9 @@ const option = (name: string): string | undefined => {
 const pairs = Number(option('pairs') ?? 5);
 const clis = { A: option('a') ?? '.base-dist/src/cli.js', B: option('b') ?? 'dist/src/cli.js' } as const;
 const out = option('out');
+const nodeCount = Number(option('nodes') ?? 1) as 1 | 3;
+/** The loader's queue: named, so that a cluster's loader can enter by its shard's leader. */
+const queue = 'ab';
 /** The load runs this long; CPU and posts are counted from `warmS` for `windowS`. */
 const loadS = 11;
 const warmS = 3;
@@ -40,12 +46,15 @@ interface Sample {
   readonly posts: number;
 }
 
-async function sample(cluster: ZaqarCluster): Promise<Sample> {
-  const node = cluster.nodes[0];
-  if (node === undefined) throw new Error('no node');
+function entry(cluster: ZaqarCluster): ZaqarNode {
+  return nodeCount === 1 ? cluster.nodes[0]! : entryNode(cluster.nodes, queue, 'leader');
+}
+
+async function sample(cluster: ZaqarCluster, node: ZaqarNode): Promise<Sample> {
   const metrics = await (await fetch(`${node.url}/metrics`)).text();
   const line = metrics.split('\n').find((l) => l.startsWith('zaqar_transport_ws_request_duration_seconds_count{action="message_post"}'));
-  return { cpuS: procCpuSeconds(node.pid) ?? 0, mainS: mainThreadCpuSeconds(node.pid) ?? 0, posts: Number(line?.split(' ').pop() ?? 0) };
+  const sum = (cpu: (pid: number) => number | undefined): number => cluster.nodes.reduce((total, n) => total + (cpu(n.pid) ?? 0), 0);
+  return { cpuS: sum(procCpuSeconds), mainS: sum(mainThreadCpuSeconds), posts: Number(line?.split(' ').pop() ?? 0) };
 }
 
 function median(values: readonly number[]): number {
@@ -64,17 +73,18 @@ for (let pair = 0; pair < pairs; pair++) {
   const order: readonly Side[] = pair % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
   const clusters = new Map<Side, ZaqarCluster>();
   try {
-    for (const side of order) clusters.set(side, await startZaqar({ nodes: 1, cli: clis[side] }));
+    for (const side of order) clusters.set(side, await startZaqar({ nodes: nodeCount, cli: clis[side] }));
+    const entries = new Map(order.map((side) => [side, entry(clusters.get(side)!)]));
     const loaders = order.map((side) => spawn(process.execPath, [join(sharedBench, 'zaqar-ws-load.mjs'),
-      '--url', clusters.get(side)?.nodes[0]?.wsUrl ?? '', '--workload', 'post', '--duration', String(loadS), '--producers', '4', '--window', '25'],
+      '--url', entries.get(side)!.wsUrl, '--queue', queue, '--workload', 'post', '--duration', String(loadS), '--producers', '4', '--window', '25'],
     { cwd: sharedBench, stdio: 'ignore', timeout: (loadS + 60) * 1000 }));
     await new Promise((resolve) => setTimeout(resolve, warmS * 1000));
     const before = new Map<Side, Sample>();
-    for (const side of order) before.set(side, await sample(clusters.get(side)!));
+    for (const side of order) before.set(side, await sample(clusters.get(side)!, entries.get(side)!));
     await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
     const parts = [`pair ${pair + 1}, load ${loadavg()[0]?.toFixed(1)}:`];
     for (const side of ['A', 'B'] as const) {
-      const after = await sample(clusters.get(side)!);
+      const after = await sample(clusters.get(side)!, entries.get(side)!);
       const start = before.get(side)!;
       const messages = (after.posts - start.posts) * messagesPerPost;
       const all = ((after.cpuS - start.cpuS) * 1e6) / messages;

@@ -7,6 +7,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
+import { Unpackr as NoEvalUnpackr } from 'msgpackr/unpack-no-eval';
 import { assert } from '../../common/assert.js';
 import type { NodeId, ShardId } from '../../common/ids.js';
 import type { SubscriptionCommand } from './subscription-writes.js';
@@ -153,6 +154,16 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
 // it decodes anywhere, forever, while repeated shapes inside one entry (the messages of
 // a post) are written once.
 const packr = new Packr({ useRecords: true, moreTypes: false });
+/**
+ * Decodes entries under `compiledReaderMinBytes` without compiling record readers.
+ * msgpackr compiles a reader (`new Function`) for a record shape read more than twice,
+ * and an entry's shapes are new objects on every decode, so every replica that did not
+ * propose a post of four or more messages paid a compile per decode: a post of ten 7.5 µs
+ * against 4.4 without, of fifty 16.3 against 14.0, of a hundred 24.0 against 25.2
+ * (bench/post-decode-readers.ts). Larger entries still take `packr`.
+ */
+const smallEntryUnpackr = new NoEvalUnpackr({ useRecords: true, moreTypes: false });
+const compiledReaderMinBytes = 24 * 1024;
 
 /**
  * Post commands this process encoded: the replica that proposed a post applies the
@@ -210,7 +221,7 @@ function takeEncodedPost(data: Uint8Array): ShardCommand | undefined {
 export function decodeCommand(data: Uint8Array): ShardCommand {
   const encoded = takeEncodedPost(data);
   if (encoded !== undefined) return encoded;
-  const decoded: unknown = packr.unpack(data);
+  const decoded: unknown = (data.byteLength < compiledReaderMinBytes ? smallEntryUnpackr : packr).unpack(data);
   assert(Array.isArray(decoded) && decoded.length === 2, 'shard command entry is not [version, command]');
   const [version, command] = decoded as [unknown, unknown];
   assert(version === formatVersion, () => `unknown shard command format ${String(version)}`);

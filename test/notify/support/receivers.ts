@@ -79,7 +79,14 @@ export class SmtpServer {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const server = new SmtpServer(child, port, dir);
-    await waitFor('the SMTP server to listen', () => isListening(port));
+    // A missing python3-aiosmtpd (or any start failure) ends the child: say so at once, with its stderr.
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code) => reject(new Error(`the SMTP server (python3 -m aiosmtpd, Debian's python3-aiosmtpd) exited with ${String(code)}: ${stderr.trim()}`)));
+    });
+    exited.catch(() => undefined);
+    await Promise.race([waitFor('the SMTP server to listen', () => isListening(port)), exited]);
     return server;
   }
 
