@@ -1,5 +1,5 @@
 /**
- * Concurrent A/B of two builds: a single node of each (A: --a, default
+ * Concurrent A/B of two builds: a single node (or a 3-node cluster) of each (A: --a, default
  * .base-dist/src/cli.js; B: --b, default dist/src/cli.js), each under its own msgpack
  * WebSocket producer loader (4 connections x 25 posts of 10 in flight, as bench:e2e), at
  * the same time, so both see the same contention from whatever else runs on the machine.
