@@ -22,12 +22,12 @@ import type { LogIndex, NodeId, ShardId, Term } from '../src/common/ids.js';
 import { newObjectId } from '../src/common/ids.js';
 import { ClaimIndex, queueKeyOf } from '../src/cluster/shard/claim-index.js';
 import { decodeCommand, encodeCommand, type ShardCommand } from '../src/cluster/shard/commands.js';
-import { postedMessages } from '../src/cluster/shard/posted-messages.js';
 import { QueueFsm } from '../src/cluster/shard/queue-fsm.js';
 import { openLmdbEnv } from '../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../src/log/lmdb/lmdb-queue-store.js';
 import type { Entry } from '../src/raft/types.js';
+import { entriesPostCommand } from './post-command.js';
 
 const timeMs = Number(process.env['BENCH_TIME_MS'] ?? 2000);
 const warmupMs = Math.min(500, timeMs);
@@ -66,13 +66,7 @@ bench.add('decode post command (10 msgs)', () => {
   decodeCommand(encodedPost);
 });
 // The form nodes propose now (entries, ids derived from seqs), decoded as a replica that did not propose it does.
-const entriesPost = (() => {
-  const nowMs = Date.now();
-  const newMessages = Array.from({ length: batch }, () => ({ body: { event: 'perf', pad: 'a'.repeat(bodyBytes - 20) }, ttlSeconds: 3600, delaySeconds: 0 }));
-  const clientId = 'c0a80001-0000-4000-8000-000000000000';
-  const { carried } = postedMessages(newMessages, { nowMs, clientId, enableChecksum: false, asEntries: true, derivesIds: true });
-  return encodeCommand({ type: 'post', nowMs, project: 'bench', queue: 'q', clientId, ...carried });
-})();
+const entriesPost = entriesPostCommand(batch, bodyBytes);
 perOp.set('decode post command, entries form (10 msgs)', batch);
 bench.add('decode post command, entries form (10 msgs)', () => {
   decodeCommand(entriesPost);

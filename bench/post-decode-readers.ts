@@ -10,12 +10,10 @@
  */
 import { Unpackr } from 'msgpackr';
 import { Unpackr as NoEvalUnpackr } from 'msgpackr/unpack-no-eval';
-import { encodeCommand } from '../src/cluster/shard/commands.js';
-import { postedMessages } from '../src/cluster/shard/posted-messages.js';
+import { entriesPostCommand } from './post-command.js';
 
 const compiled = new Unpackr({ useRecords: true, moreTypes: false });
 const plain = new NoEvalUnpackr({ useRecords: true, moreTypes: false });
-const clientId = '3381af92-2b9e-11e3-b191-71861300734c';
 
 function median(values: number[]): number {
   const sorted = values.slice(10).sort((a, b) => a - b);
@@ -25,10 +23,7 @@ function median(values: number[]): number {
 console.log('| messages per post | entry bytes | compiled readers µs/decode | no compiling µs/decode | ratio |');
 console.log('|---:|---:|---:|---:|---:|');
 for (const count of [1, 4, 10, 20, 50, 100]) {
-  const nowMs = Date.now();
-  const newMessages = Array.from({ length: count }, () => ({ body: { pad: 'a'.repeat(244) }, ttlSeconds: 86_400, delaySeconds: 0 }));
-  const { carried } = postedMessages(newMessages, { nowMs, clientId, enableChecksum: false, asEntries: true, derivesIds: true });
-  const data = encodeCommand({ type: 'post', nowMs, project: 'p', queue: 'q', clientId, ...carried });
+  const data = entriesPostCommand(count);
   const copies = Array.from({ length: 2000 }, () => Buffer.from(data));
   const times = { compiled: [] as number[], plain: [] as number[] };
   for (let block = 0; block < 40; block++) {
