@@ -90,7 +90,7 @@ async function expectEmptyClaimsWriteNothing(cluster: ClusterLauncher, via: read
     const reply = await client(node).post(`/v2/queues/${queue}/claims?limit=5`, { json: { ttl: 60, grace: 60 } });
     expect([201, 204], reply.text).toContain(reply.status);
   }
-  const leader = (await cluster.leaders())?.get(shardId) ?? 0;
+  const leader = await cluster.leaderOf(shardId);
   expect((await logPositions(cluster, shardId)).get(leader)?.lastIndex).toBeGreaterThan(afterPost.get(leader)?.lastIndex ?? Infinity);
 }
 

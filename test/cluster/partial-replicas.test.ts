@@ -77,8 +77,8 @@ describe(`${nodeCount} nodes, ${replicas} replicas per shard`, () => {
     const listed = (await zaqar.get('/v2/queues?limit=20')).body as { queues: { name: string }[] };
     expect(listed.queues.map((q) => q.name).sort()).toEqual([queue, dlq, elsewhere].sort());
 
-    const leader = (await cluster.leaders())?.get(remoteShard);
-    if (leader === undefined || leader === via) throw new Error(`shard ${remoteShard} led by ${leader}`);
+    const leader = await cluster.leaderOf(remoteShard);
+    if (leader === via) throw new Error(`shard ${remoteShard} led by ${leader}`);
     await cluster.node(leader).crash();
     await ClusterLauncher.waitFor(`a new leader of shard ${remoteShard}`, 30_000, async () => {
       for (const node of cluster.running()) {

@@ -247,6 +247,15 @@ export class ClusterLauncher {
     return leaders;
   }
 
+  /**
+   * The node leading `shardId` now, waiting through an election. A leader read once in a
+   * `beforeAll` can have stepped down by the time a test acts on it (elections run on a
+   * loaded CI machine), so tests that kill or inspect "the leader" ask right before.
+   */
+  async leaderOf(shardId: number, deadlineMs = 30_000): Promise<number> {
+    return ClusterLauncher.waitFor(`a leader of shard ${shardId}`, deadlineMs, async () => (await this.leaders())?.get(shardId));
+  }
+
   /** Polls until `check` returns a value, or throws after `deadlineMs`. */
   static async waitFor<T>(what: string, deadlineMs: number, check: () => Promise<T | undefined>): Promise<T> {
     const end = Date.now() + deadlineMs;
