@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { Database } from 'lmdb';
 import { describe, expect, test } from 'vitest';
 import { openLmdbEnv, type LmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../../src/log/lmdb/lmdb-log-store.js';
-import { logDbNames } from '../../src/log/lmdb/log-dbs.js';
+import { entrySpans } from '../../src/log/lmdb/entry-codec.js';
+import { logDbNames, runAtOrBefore } from '../../src/log/lmdb/log-dbs.js';
 import type { HardState, LogIndex, ShardId, Term } from '../../src/raft/types.js';
 import { entryRange, logStoreContract, type DamageKind, type LogStoreHarness } from './log-store.contract.js';
 
@@ -41,7 +43,14 @@ class LmdbHarness implements LogStoreHarness {
 
   async damageEntry(shardId: ShardId, index: LogIndex, kind: DamageKind): Promise<void> {
     const raw = this.env.openDB<Buffer, [number, number]>(logDbNames.entries, { encoding: 'binary' });
-    await damage(raw, [shardId, index], kind);
+    const run = runAtOrBefore({ entries: raw }, shardId, index);
+    const span = run === undefined ? undefined : entrySpans(run.value).find((s) => s.index === index);
+    if (run === undefined || span === undefined) throw new Error(`entry ${index} is not stored`);
+    await damage(raw, [shardId, run.first], kind, span);
+  }
+
+  rawEntries(): Database<Buffer, [number, number]> {
+    return this.env.openDB<Buffer, [number, number]>(logDbNames.entries, { encoding: 'binary' });
   }
 
   async damageSnapshot(shardId: ShardId, kind: DamageKind): Promise<void> {
@@ -60,16 +69,18 @@ interface RawDb<K> {
   put(key: K, value: Buffer): Promise<boolean>;
 }
 
-async function damage<K>(raw: RawDb<K>, key: K, kind: DamageKind): Promise<void> {
+/** Damages the stored value, or only the part `span` of it (one entry of a run) and cuts what follows. */
+async function damage<K>(raw: RawDb<K>, key: K, kind: DamageKind, span?: { start: number; end: number }): Promise<void> {
   const stored = raw.getBinary(key);
   if (stored === undefined) throw new Error('nothing stored to damage');
   const copy = Buffer.from(stored);
+  const { start, end } = span ?? { start: 0, end: copy.length };
   if (kind === 'flip') {
-    const at = copy.length - 2; // inside the data, past every header field
+    const at = end - 2; // inside the data, past every header field
     copy[at] = (copy[at] ?? 0) ^ 0x10;
     await raw.put(key, copy);
   } else {
-    await raw.put(key, copy.subarray(0, Math.floor(copy.length / 2)));
+    await raw.put(key, copy.subarray(0, start + Math.floor((end - start) / 2)));
   }
 }
 
@@ -133,6 +144,60 @@ describe('LmdbLogStore', () => {
       expect(store.load(shard).firstIndex).toBe(7);
       expect(store.term(shard, 6 as LogIndex)).toBe(2);
       expect(store.term(shard, 5 as LogIndex)).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a persist is one record; a suffix replaced inside it and a compaction inside it read back through reopens', async () => {
+    const h = await LmdbHarness.open();
+    const shard = 1 as ShardId;
+    const raw = (): [number, number][] => [...h.rawEntries().getKeys({ start: [shard, 0], end: [shard + 1, 0] })];
+    try {
+      await h.store.persist(shard, { entries: entryRange(1, 9, 1, 100) });
+      expect(raw()).toEqual([[1, 1]]);
+      // Leader change: entries 5.. replaced by a shorter suffix of term 2, then one more append.
+      await h.store.persist(shard, { entries: entryRange(5, 7, 2, 100) });
+      await h.store.persist(shard, { entries: entryRange(7, 8, 2, 100) });
+      expect(raw()).toEqual([[1, 1], [1, 5], [1, 7]]);
+      const expected = [...entryRange(1, 5, 1, 100), ...entryRange(5, 8, 2, 100)];
+      let store = await h.reopen();
+      expect(store.load(shard)).toMatchObject({ firstIndex: 1, lastIndex: 7 });
+      expect(store.entries(shard, { lo: 1 as LogIndex, hi: 8 as LogIndex })).toEqual(expected);
+      expect([3, 4, 5, 6, 7].map((i) => store.term(shard, i as LogIndex))).toEqual([1, 1, 2, 2, 2]);
+      // Replaced again from inside the second run, before the first write settled.
+      const replaced = [store.persist(shard, { entries: entryRange(6, 10, 3, 100) }), store.persist(shard, { entries: entryRange(8, 9, 3, 100) })];
+      await Promise.all(replaced);
+      expect(raw()).toEqual([[1, 1], [1, 5], [1, 6], [1, 8]]);
+      // Compacting inside a run keeps the run that holds the new first index.
+      await store.compact(shard, 6 as LogIndex);
+      expect(raw()).toEqual([[1, 6], [1, 8]]);
+      store = await h.reopen();
+      expect(store.load(shard)).toMatchObject({ firstIndex: 7, lastIndex: 8 });
+      expect(store.term(shard, 6 as LogIndex)).toBe(3);
+      expect(store.entries(shard, { lo: 7 as LogIndex, hi: 9 as LogIndex })).toEqual(entryRange(7, 9, 3, 100));
+      await store.compact(shard, 8 as LogIndex);
+      expect(raw()).toEqual([[1, 8]]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a log stored one record per entry, as earlier builds did, loads, reads, extends and compacts', async () => {
+    const h = await LmdbHarness.open();
+    const shard = 2 as ShardId;
+    try {
+      await h.store.persist(shard, { entries: [], hardState: { term: 1 as Term, vote: 0, commit: 0 as LogIndex } });
+      for (const entry of entryRange(1, 6, 1, 50)) await h.store.persist(shard, { entries: [entry] });
+      let store = await h.reopen();
+      const loaded = store.load(shard);
+      expect(loaded.lastIndex).toBe(5);
+      expect(loaded.damage).toBeUndefined();
+      await store.persist(shard, { entries: entryRange(4, 8, 2, 50) });
+      await store.compact(shard, 4 as LogIndex);
+      store = await h.reopen();
+      expect(store.load(shard)).toMatchObject({ firstIndex: 5, lastIndex: 7 });
+      expect(store.entries(shard, { lo: 5 as LogIndex, hi: 8 as LogIndex })).toEqual(entryRange(5, 8, 2, 50));
     } finally {
       await h.close();
     }

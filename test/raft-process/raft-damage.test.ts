@@ -8,7 +8,8 @@
  */
 import { expect, test } from 'vitest';
 import { openLmdbEnv } from '../../src/log/lmdb/lmdb-env.js';
-import { logDbNames } from '../../src/log/lmdb/log-dbs.js';
+import { entrySpans } from '../../src/log/lmdb/entry-codec.js';
+import { logDbNames, runAtOrBefore } from '../../src/log/lmdb/log-dbs.js';
 import {
   control,
   killHard,
@@ -47,16 +48,17 @@ async function propose(count: number, prefix: string): Promise<string[]> {
   return acknowledged;
 }
 
-/** Flips the last byte (inside the data) of entry `index` of group 1 in a stopped node's LMDB. */
+/** Flips the last byte (inside the data) of entry `index` (in its run) of group 1 in a stopped node's LMDB. */
 async function flipStoredEntry(dataDir: string, index: number): Promise<void> {
   const env = openLmdbEnv(dataDir);
   try {
     const entries = env.openDB<Buffer, [number, number]>(logDbNames.entries, { encoding: 'binary' });
-    const stored = entries.getBinary([1, index]);
-    if (stored === undefined) throw new Error(`entry ${index} is not stored`);
-    const damaged = Buffer.from(stored);
-    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0x01;
-    await entries.put([1, index], damaged);
+    const run = runAtOrBefore({ entries }, 1, index);
+    const span = run === undefined ? undefined : entrySpans(run.value).find((s) => s.index === index);
+    if (run === undefined || span === undefined) throw new Error(`entry ${index} is not stored`);
+    const damaged = Buffer.from(run.value);
+    damaged[span.end - 1] = (damaged[span.end - 1] ?? 0) ^ 0x01;
+    await entries.put([1, run.first], damaged);
   } finally {
     await env.close();
   }

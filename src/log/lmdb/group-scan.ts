@@ -1,7 +1,8 @@
 /**
  * Reads one group's stored state at load time and verifies all of it: the group record,
- * the snapshot and every entry (checksum, contiguous indexes, key = stored index,
- * non-decreasing terms). Never throws on damage: it returns the longest verified prefix
+ * the snapshot and every entry from the first index on (checksum, contiguous indexes, a
+ * run's key = its first entry's index, non-decreasing terms; entries a later run shadows
+ * are not read). Never throws on damage: it returns the longest verified prefix
  * and a damage report, as RaftGroupState.damage describes.
  *
  * Damage policy:
@@ -15,9 +16,9 @@
  * The commit index is clamped into what is left, so the core never sees commit > last.
  */
 import type { LogIndex, RaftGroupState, ShardId, SnapshotMeta, Term } from '../../raft/types.js';
-import { decodeEntry } from './entry-codec.js';
+import { decodeEntryRun, entrySpans } from './entry-codec.js';
 import { decodeGroupRecord, decodeSnapshot, emptyGroupRecord, type GroupRecord } from './group-record.js';
-import type { LogDbs } from './log-dbs.js';
+import { runsHolding, type LogDbs } from './log-dbs.js';
 
 /** What the store keeps in memory per group: the record plus the snapshot's metadata. */
 export interface GroupView extends GroupRecord {
@@ -36,11 +37,11 @@ export function scanGroup(dbs: LogDbs, shardId: ShardId): ScannedGroup {
   const snapshotBytes = dbs.snapshots.getBinary(shardId);
   const record = recordBytes === undefined ? undefined : decodeGroupRecord(recordBytes);
   if (record === undefined) {
-    const highestKey = highestEntryKey(dbs, shardId);
-    if (recordBytes === undefined && snapshotBytes === undefined && highestKey === undefined) {
+    const highest = highestEntry(dbs, shardId);
+    if (recordBytes === undefined && snapshotBytes === undefined && highest === undefined) {
       return { view: { ...emptyGroupRecord, snapshotMeta: undefined }, damage: undefined };
     }
-    return withoutRecord(dbs, shardId, { snapshotBytes, highestKey });
+    return withoutRecord({ snapshotBytes, highest });
   }
   const lastIndexSeen = Math.max(record.lastIndex, record.lastIndexSeen) as LogIndex;
   let snapshotMeta: SnapshotMeta | undefined;
@@ -78,9 +79,7 @@ export function groupHasState(dbs: LogDbs, shardId: ShardId): boolean {
   const record = recordBytes === undefined ? undefined : decodeGroupRecord(recordBytes);
   if (record === undefined) {
     // withoutRecord: only the term of the highest entry or of the snapshot survives.
-    const highestKey = highestEntryKey(dbs, shardId);
-    const entryBytes = highestKey === undefined ? undefined : dbs.entries.getBinary([shardId, highestKey]);
-    if ((entryBytes === undefined ? 0 : decodeEntry(entryBytes)?.term ?? 0) > 0) return true;
+    if ((highestEntry(dbs, shardId)?.term ?? 0) > 0) return true;
     const snapshotBytes = dbs.snapshots.getBinary(shardId);
     return (snapshotBytes === undefined ? 0 : decodeSnapshot(snapshotBytes)?.meta.term ?? 0) > 0;
   }
@@ -91,8 +90,8 @@ export function groupHasState(dbs: LogDbs, shardId: ShardId): boolean {
   if (snapshotBytes !== undefined) return decodeSnapshot(snapshotBytes) !== undefined;
   if (record.firstIndex > 1) return true; // The verified prefix ends at firstIndex - 1 or later.
   if (record.lastIndex < 1) return false;
-  const firstBytes = dbs.entries.getBinary([shardId, 1]);
-  const first = firstBytes === undefined ? undefined : decodeEntry(firstBytes);
+  const firstRun = dbs.entries.getBinary([shardId, 1]);
+  const first = firstRun === undefined ? undefined : decodeEntryRun(firstRun, 1, 2).entries[0];
   return first !== undefined && first.index === 1 && first.term >= record.compactedTerm;
 }
 
@@ -104,39 +103,38 @@ function damaged(view: GroupView, damage: NonNullable<RaftGroupState['damage']>)
 function lastVerifiedIndex(dbs: LogDbs, shardId: ShardId, record: GroupRecord): LogIndex {
   let expected = record.firstIndex as number;
   let previousTerm = record.compactedTerm as number;
-  const range = dbs.entries.getRange({ start: [shardId, expected], end: [shardId, record.lastIndex + 1] });
-  for (const { key, value } of range) {
-    const entry = decodeEntry(value);
-    if (entry === undefined || key[1] !== expected || entry.index !== expected || entry.term < previousTerm) break;
-    previousTerm = entry.term;
-    expected += 1;
+  const end = record.lastIndex + 1;
+  for (const run of runsHolding(dbs, shardId, expected, end)) {
+    const to = Math.min(end, run.next);
+    if (run.first > expected || expected >= to) break;
+    for (const entry of decodeEntryRun(run.value, expected, to).entries) {
+      if (entry.index !== expected || entry.term < previousTerm) return (expected - 1) as LogIndex;
+      previousTerm = entry.term;
+      expected += 1;
+    }
+    if (expected < to) break;
   }
   return (expected - 1) as LogIndex;
 }
 
-function highestEntryKey(dbs: LogDbs, shardId: ShardId): number | undefined {
-  const keys = dbs.entries.getKeys({
-    start: [shardId, Number.MAX_SAFE_INTEGER],
-    end: [shardId, 0],
-    reverse: true,
-    limit: 1,
-  });
-  for (const key of keys) return key[1];
+/**
+ * What the group's last stored run says of the highest entry: its index (the run's key
+ * plus the entries its length fields delimit, verified or not, so damage cannot hide how
+ * far the log once reached) and the term of the last entry that verifies (0 if none).
+ */
+function highestEntry(dbs: LogDbs, shardId: ShardId): { index: number; term: number } | undefined {
+  const range = dbs.entries.getRange({ start: [shardId, Number.MAX_SAFE_INTEGER], end: [shardId, 0], reverse: true, limit: 1 });
+  for (const { key, value } of range) {
+    const { entries } = decodeEntryRun(value);
+    return { index: key[1] + Math.max(0, entrySpans(value).length - 1), term: entries[entries.length - 1]?.term ?? 0 };
+  }
   return undefined;
 }
 
-function withoutRecord(
-  dbs: LogDbs,
-  shardId: ShardId,
-  found: { snapshotBytes: Buffer | undefined; highestKey: number | undefined },
-): ScannedGroup {
+function withoutRecord(found: { snapshotBytes: Buffer | undefined; highest: { index: number; term: number } | undefined }): ScannedGroup {
   const snapshot = found.snapshotBytes === undefined ? undefined : decodeSnapshot(found.snapshotBytes);
-  let term = snapshot?.meta.term ?? 0;
-  if (found.highestKey !== undefined) {
-    const bytes = dbs.entries.getBinary([shardId, found.highestKey]);
-    term = Math.max(term, (bytes === undefined ? undefined : decodeEntry(bytes))?.term ?? 0);
-  }
-  const lastIndexSeen = Math.max(1, found.highestKey ?? 0, snapshot?.meta.index ?? 0) as LogIndex;
+  const term = Math.max(snapshot?.meta.term ?? 0, found.highest?.term ?? 0);
+  const lastIndexSeen = Math.max(1, found.highest?.index ?? 0, snapshot?.meta.index ?? 0) as LogIndex;
   const view: GroupView = {
     ...emptyGroupRecord,
     hardState: { term: term as Term, vote: 0, commit: 0 as LogIndex },

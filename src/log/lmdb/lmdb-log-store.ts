@@ -9,6 +9,9 @@
  *  - Reads (entries, term, snapshot) see the state of the last resolved write; the bounds
  *    they check come from `views`, updated only after a write is durable, and a group's
  *    writes resolve in the order they were queued.
+ *  - A persist stores its entries as one record, a run keyed by its first index (entry-codec.ts);
+ *    a run replaced from inside keeps its shadowed tail until compaction passes it, and no
+ *    run is stored after the last entry's.
  *  - Every stored entry, snapshot and group record is checksummed; load() verifies the
  *    whole group and reports damage instead of throwing; a later read that fails
  *    verification throws LogStoreError('damaged').
@@ -21,12 +24,12 @@
 import { assert } from '../../common/assert.js';
 import type { Entry, HardState, LogIndex, RaftGroupState, RaftLogStore, ShardId, Snapshot, Term } from '../../raft/types.js';
 import { type LogStore, LogStoreError } from '../log-store.js';
-import { decodeEntry, encodeEntry, entrySizeBytes } from './entry-codec.js';
+import { decodeEntryRun, encodeEntryRun, entrySizeBytes } from './entry-codec.js';
 import { GroupCommit } from './group-commit.js';
 import { decodeSnapshot, emptyGroupRecord, encodeGroupRecord, encodeSnapshot } from './group-record.js';
 import { groupHasState, scanGroup, type GroupView } from './group-scan.js';
 import type { LmdbEnv } from './lmdb-env.js';
-import { entryKeysBetween, openLogDbs, type EntryKey, type LogDbs } from './log-dbs.js';
+import { entryKeysBetween, openLogDbs, runAtOrBefore, runsHolding, type EntryKey, type LogDbs } from './log-dbs.js';
 
 const noop = (): void => {};
 
@@ -98,11 +101,18 @@ export class LmdbLogStore implements LogStore {
     });
     const result: Entry[] = [];
     let bytes = 0;
-    for (const { value } of this.dbs.entries.getRange({ start: [shardId, lo], end: [shardId, hi] })) {
-      const entry = this.verified(shardId, value, lo + result.length);
-      bytes += entrySizeBytes(entry);
-      if (result.length > 0 && bytes > bytesMax) return result;
-      result.push(entry);
+    for (const run of runsHolding(this.dbs, shardId, lo, hi)) {
+      const from = lo + result.length;
+      const to = Math.min(hi, run.next);
+      if (run.first > from || from >= to) break;
+      const decoded = decodeEntryRun(run.value, from, to);
+      for (const entry of decoded.entries) {
+        if (entry.index !== lo + result.length) throw new LogStoreError('damaged', shardId, `entry ${lo + result.length} fails verification`);
+        bytes += entrySizeBytes(entry);
+        if (result.length > 0 && bytes > bytesMax) return result;
+        result.push(entry);
+      }
+      if (lo + result.length < to) throw new LogStoreError('damaged', shardId, `entry ${lo + result.length} fails verification`);
     }
     if (result.length !== hi - lo) {
       throw new LogStoreError('damaged', shardId, `entry ${lo + result.length} is missing`);
@@ -114,9 +124,11 @@ export class LmdbLogStore implements LogStore {
     const view = this.view(shardId);
     if (index === view.firstIndex - 1) return view.compactedTerm;
     if (index < view.firstIndex || index > view.lastIndex) return undefined;
-    const bytes = this.dbs.entries.getBinary([shardId, index]);
-    if (bytes === undefined) throw new LogStoreError('damaged', shardId, `entry ${index} is missing`);
-    return this.verified(shardId, bytes, index).term;
+    const run = runAtOrBefore(this.dbs, shardId, index);
+    if (run === undefined) throw new LogStoreError('damaged', shardId, `entry ${index} is missing`);
+    const [entry] = decodeEntryRun(run.value, index, index + 1).entries;
+    if (entry?.index !== index) throw new LogStoreError('damaged', shardId, `entry ${index} fails verification`);
+    return entry.term;
   }
 
   snapshot(shardId: ShardId): Snapshot | undefined {
@@ -176,16 +188,18 @@ export class LmdbLogStore implements LogStore {
       lastIndexSeen: lastIndex >= view.lastIndexSeen ? (0 as LogIndex) : view.lastIndexSeen,
       hasStaleSnapshot: false,
     };
-    const puts = entries.map((entry): [EntryKey, Buffer] => [[shardId, entry.index], encodeEntry(entry)]);
+    const run = first === undefined ? undefined : encodeEntryRun(entries);
     const record = encodeGroupRecord(next);
     const isCleanAppend = first?.index === view.lastIndex + 1 && this.cleanTails.has(shardId);
     return this.write(shardId, next, () => {
-      // Entries after the new last one belong to a replaced suffix (or are damaged leftovers).
-      if (first !== undefined && !isCleanAppend) {
-        this.removeKeys(this.entryKeysAfter(shardId, lastIndex, view.lastIndex));
+      if (first === undefined || run === undefined) return this.dbs.groups.put(shardId, record);
+      // Runs after the new one's first index belong to a replaced suffix (or are damaged
+      // leftovers); a run holding that index keeps its tail, which the new run shadows.
+      if (!isCleanAppend) {
+        this.removeKeys(this.runKeysAfter(shardId, first.index, view.lastIndex));
         this.cleanTails.add(shardId);
       }
-      for (const [key, value] of puts) this.dbs.entries.put(key, value);
+      this.dbs.entries.put([shardId, first.index], run);
       if (view.hasStaleSnapshot === true) this.dbs.snapshots.remove(shardId);
       return this.dbs.groups.put(shardId, record);
     });
@@ -213,7 +227,7 @@ export class LmdbLogStore implements LogStore {
     const value = encodeSnapshot(snapshot);
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
-      this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, keepsLog ? index + 1 : undefined));
+      this.removeKeys(keepsLog ? this.runKeysThrough(shardId, index) : entryKeysBetween(this.dbs, shardId, 0));
       this.dbs.snapshots.put(shardId, value);
       return this.dbs.groups.put(shardId, record);
     });
@@ -228,22 +242,28 @@ export class LmdbLogStore implements LogStore {
     const next: GroupView = { ...view, firstIndex: (index + 1) as LogIndex, compactedTerm };
     const record = encodeGroupRecord(next);
     return this.write(shardId, next, () => {
-      this.removeKeys(entryKeysBetween(this.dbs, shardId, 0, index + 1));
+      this.removeKeys(this.runKeysThrough(shardId, index));
       return this.dbs.groups.put(shardId, record);
     });
   }
 
   /**
-   * Keys of the group's stored entries after `lastIndex`: those committed (read here) and
-   * those that queued, not yet committed writes put, up to `queuedLastIndex`.
+   * Keys of the group's runs that start after `index`: those committed (read here) and
+   * those that queued, not yet committed writes may have put, up to `queuedLastIndex`.
    */
-  private entryKeysAfter(shardId: ShardId, lastIndex: LogIndex, queuedLastIndex: LogIndex): EntryKey[] {
-    const keys = entryKeysBetween(this.dbs, shardId, lastIndex + 1);
-    const committed = new Set(keys.map(([, index]) => index));
-    for (let index = lastIndex + 1; index <= queuedLastIndex; index++) {
-      if (!committed.has(index)) keys.push([shardId, index]);
+  private runKeysAfter(shardId: ShardId, index: LogIndex, queuedLastIndex: LogIndex): EntryKey[] {
+    const keys = entryKeysBetween(this.dbs, shardId, index + 1);
+    const committed = new Set(keys.map(([, first]) => first));
+    for (let first = index + 1; first <= queuedLastIndex; first++) {
+      if (!committed.has(first)) keys.push([shardId, first]);
     }
     return keys;
+  }
+
+  /** Keys of the group's runs that hold only entries up to `index` (the run holding index + 1 stays). */
+  private runKeysThrough(shardId: ShardId, index: LogIndex): EntryKey[] {
+    const holder = runAtOrBefore(this.dbs, shardId, index + 1);
+    return holder === undefined ? [] : entryKeysBetween(this.dbs, shardId, 0, holder.first);
   }
 
   /** Queues `write` (see GroupCommit) for the group and moves the group's views along with it. */
@@ -311,14 +331,6 @@ export class LmdbLogStore implements LogStore {
     const { view } = scanGroup(this.dbs, shardId);
     this.views.set(shardId, view);
     return view;
-  }
-
-  private verified(shardId: ShardId, bytes: Uint8Array, index: number): Entry {
-    const entry = decodeEntry(bytes);
-    if (entry === undefined || entry.index !== index) {
-      throw new LogStoreError('damaged', shardId, `entry ${index} fails verification`);
-    }
-    return entry;
   }
 
   private removeKeys(keys: readonly EntryKey[]): void {

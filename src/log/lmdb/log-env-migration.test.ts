@@ -33,7 +33,10 @@ function entries(lo: number, hi: number, term: number): Entry[] {
   return Array.from({ length: hi - lo }, (_, i) => ({ term: term as Term, index: (lo + i) as LogIndex, type: 0, data: new Uint8Array(3000).fill(lo + i) }));
 }
 
-/** A data directory whose log was written into `zaqar.lmdb`, as the earlier layout did. */
+/**
+ * A data directory whose log was written into `zaqar.lmdb`, as the earlier layout did (by
+ * builds that stored each entry as a record of its own: one persist per entry here).
+ */
 async function earlierLayout(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'zaqar-log-move-'));
   dirs.push(dir);
@@ -41,7 +44,7 @@ async function earlierLayout(): Promise<string> {
   const store = new LmdbLogStore(env);
   store.load(shard);
   store.load(otherShard);
-  await store.persist(shard, { entries: entries(1, 10, 1), hardState });
+  for (const entry of entries(1, 10, 1)) await store.persist(shard, { entries: [entry], hardState });
   await store.persistSnapshot(shard, snapshot);
   await store.persist(otherShard, { entries: entries(1, 3, 1) });
   await env.close();
