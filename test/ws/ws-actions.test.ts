@@ -233,4 +233,37 @@ describe('WebSocket pipelining', () => {
     expect((stats.document as { body: { messages: { total: number } } }).body.messages.total).toBe(count / 2);
     await ws.close();
   });
+
+  test('posts pipelined by one client (sent as one command where they arrive together) each get their own ids, stored in send order', async () => {
+    const ws = await RawWs.open(wsUrl);
+    const project = `p-${randomUUID()}`;
+    const headers = headersFor(project);
+    const posts = 60;
+    for (let i = 0; i < posts; i++) {
+      const frame = { action: 'message_post', headers: { ...headers, 'X-Request-ID': String(i) }, body: { queue_name: 'co', messages: [{ body: [i, 0] }, { body: [i, 1] }] } };
+      ws.sendMsgpack(frame);
+    }
+    const idsOf = new Map<number, string[]>();
+    for (let i = 0; i < posts; i++) {
+      const reply = (await ws.next()).document as { request: { headers: Record<string, string> }; headers: { status: number }; body: { message_ids: string[] } };
+      expect(reply.headers.status).toBe(201);
+      idsOf.set(Number(reply.request.headers['X-Request-ID']), reply.body.message_ids);
+    }
+    const ids = [...idsOf.values()].flat();
+    expect(ids).toHaveLength(posts * 2);
+    expect(new Set(ids).size).toBe(posts * 2);
+    // Listed in seq order: the bodies come back in the order their posts were sent, each id with its own body.
+    const listed: { id: string; body: [number, number] }[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < posts && listed.length < posts * 2; page++) {
+      const body = { queue_name: 'co', limit: 20, echo: true, ...(marker === undefined ? {} : { marker }) };
+      const reply = (await exchange(ws, { action: 'message_list', headers, body }, 'json')).document as { body: { messages: { id: string; body: [number, number] }[]; marker?: string } };
+      listed.push(...reply.body.messages);
+      marker = reply.body.marker;
+      if (reply.body.messages.length === 0 || marker === undefined) break;
+    }
+    expect(listed.map((m) => m.body)).toEqual(Array.from({ length: posts * 2 }, (_, n) => [Math.floor(n / 2), n % 2]));
+    for (const m of listed) expect(idsOf.get(m.body[0])?.[m.body[1]]).toBe(m.id);
+    await ws.close();
+  });
 });
