@@ -234,7 +234,7 @@ describe('WebSocket pipelining', () => {
     await ws.close();
   });
 
-  test('posts pipelined by one client (sent as one command where they arrive together) each get their own ids, stored in send order', async () => {
+  test('posts pipelined by one client each get their own ids, stored in send order', async () => {
     const ws = await RawWs.open(wsUrl);
     const project = `p-${randomUUID()}`;
     const headers = headersFor(project);
