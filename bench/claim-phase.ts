@@ -15,7 +15,10 @@
  *
  *   npx tsx bench/claim-phase.ts [--nodes 3] [--duration 5] [--fill 5] [--consumers 5]
  *        [--via first|leader|follower] [--workload claim|post] [--cli PATH] [--config-json JSON]
- *        [--profile DIR] [--strace]
+ *        [--settle S] [--profile DIR] [--strace]
+ *
+ * `--settle S`: after the fill, wait S seconds without load and print each node's CPU over
+ * them (a replica still applying the fill shows there instead of in the measured phase).
  *
  * `--config-json`: settings added to the nodes' config file, e.g. '{"raft.persist_rounds_in_flight":4}'.
  *
@@ -36,6 +39,7 @@ const option = (name: string): string | undefined => {
 const nodeCount = option('nodes') === '1' ? 1 : 3;
 const durationS = Number(option('duration') ?? 5);
 const fillS = Number(option('fill') ?? 5);
+const settleS = Number(option('settle') ?? 0);
 const consumers = option('consumers') ?? '5';
 const via = option('via') ?? 'first';
 const workload = option('workload') ?? 'claim';
@@ -129,7 +133,19 @@ async function main(): Promise<void> {
     const leaderId = shardLeader(nodes, queue).id;
     const entry = via === 'first' ? nodes[0] : entryNode(nodes, queue, via === 'leader' ? 'leader' : 'follower');
     if (entry === undefined) throw new Error('no entry node');
-    await runLoader(entry.wsUrl, 'post', fillS, queue, []);
+    const filled = (await runLoader(entry.wsUrl, 'post', fillS, queue, [])).split('\n').find((line) => line.startsWith('RESULT '));
+    console.log(`fill: ${filled === undefined ? 'no result' : `${String((JSON.parse(filled.slice('RESULT '.length)) as Record<string, number>)['msgs_per_s'])} msg/s`}`);
+    if (settleS > 0) {
+      const settleBefore = nodes.map((node) => threadTicks(node.pid));
+      await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
+      const spent = nodes.map((node, i) => {
+        const [a, b] = [settleBefore[i], threadTicks(node.pid)];
+        if (a === undefined || b === undefined) return `node ${node.id} ?`;
+        const ms = (b.mainUser + b.mainSystem + b.otherUser + b.otherSystem - a.mainUser - a.mainSystem - a.otherUser - a.otherSystem) * 10;
+        return `node ${node.id} ${ms} ms`;
+      });
+      console.log(`settle ${settleS} s after the fill: CPU ${spent.join(', ')}`);
+    }
     const before = await Promise.all(nodes.map(counters));
     const traces = withStrace ? nodes.map((node) => traceCalls(node.pid)) : [];
     const ticksBefore = nodes.map((node) => threadTicks(node.pid));

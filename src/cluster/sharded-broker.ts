@@ -52,6 +52,7 @@ import type { ShardCommand } from './shard/commands.js';
 import { isMoved, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
 import type { ResultOf } from './shard/results.js';
 import type { AnswerOf, ShardQuery } from './shard/shard-query.js';
+import { PostCoalescer } from './post-coalescer.js';
 import { postedMessages } from './shard/posted-messages.js';
 import { DeadLetterCourier } from './shard/dead-letter-courier.js';
 import { LocalLog } from './shard/local-shard-log.js';
@@ -109,6 +110,11 @@ export class ShardedBroker {
   private readonly directory = new QueueDirectory();
   /** Metadata last read of queues on shards held elsewhere (peekQueueMetadata). */
   private readonly recentMetadata = new RecentMetadata(recentMetadataEntriesMax);
+  /** One client's posts to one queue that arrive while its earlier ones commit go as one command. */
+  private readonly posts = new PostCoalescer<QueueRef, NewMessage, QueueMetadata>(
+    (ref, request, expected) => this.postNow(ref, request, expected),
+    (ref, clientId, expected) => `${ref.project}\0${ref.queue}\0${clientId}\0${expected === undefined ? '' : JSON.stringify(expected)}`,
+  );
 
   private constructor(
     private readonly shardMap: ShardMap,
@@ -323,7 +329,7 @@ export class ShardedBroker {
   }
 
   async postMessages(ref: QueueRef, request: { clientId: string; messages: readonly NewMessage[] }): Promise<{ ids: string[] }> {
-    const { ids } = await this.post(ref, request);
+    const { ids } = await this.posts.post(ref, request);
     return { ids };
   }
 
@@ -335,11 +341,11 @@ export class ShardedBroker {
     // A replica of an older version would ignore the field and apply what the others
     // reject: until every node checks it, the caller takes the barrier-read path.
     if (!this.deps.everyPeerHas(postChecksExpectedMetadata)) return 'metadata_changed';
-    const { ids, isMetadataStale } = await this.post(ref, request, request.expectedMetadata);
+    const { ids, isMetadataStale } = await this.posts.post(ref, request, request.expectedMetadata);
     return isMetadataStale ? 'metadata_changed' : { ids };
   }
 
-  private async post(
+  private async postNow(
     ref: QueueRef,
     request: { clientId: string; messages: readonly NewMessage[] },
     expectedMetadata?: QueueMetadata,

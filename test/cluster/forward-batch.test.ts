@@ -75,8 +75,9 @@ describe('a forwarded batch whose reply is lost', () => {
       servers.get(leader.id)?.forceShutdown();
       setTimeout(() => void listen(leaderPort, (request) => serve(leader.id, request)), 200);
     };
+    // Five clients, so five commands (one client's posts of one turn would go as one: post-coalescer.ts).
     const posted = await Promise.all(Array.from({ length: posts }, (_, i) =>
-      follower.broker.postMessages(ref, { clientId: 'c', messages: [{ body: `m${i}`, ttlSeconds: 600, delaySeconds: 0 }] })));
+      follower.broker.postMessages(ref, { clientId: `c${i}`, messages: [{ body: `m${i}`, ttlSeconds: 600, delaySeconds: 0 }] })));
     // Served in the lost batch, then each once more after the reconnect.
     expect(served).toBe(2 * posts);
 

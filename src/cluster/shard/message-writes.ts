@@ -104,6 +104,8 @@ function storePostedRun(context: ShardContext, { key, indexKey, proposedMs, nowM
   const entries = clamped ? Buffer.from(packed.entries) : packed.entries;
   let seq = firstSeq;
   let start = 0;
+  let runStart = 0;
+  let runByteStart = 0;
   for (let i = 0; i < lengths.length; i++) {
     const end = start + lengths[i]!;
     assert(end <= entries.byteLength, 'packed post shorter than its entries');
@@ -113,10 +115,24 @@ function storePostedRun(context: ShardContext, { key, indexKey, proposedMs, nowM
     context.index.addFree(indexKey, { seq, expiresMs, visibleMs });
     seqs.push(seq++);
     start = end;
+    const runEnd = i + 1;
+    if (runEnd - runStart === runMessagesMax || runEnd === lengths.length) {
+      context.store.insertMessageRun(key, firstSeq + runStart, entries.subarray(runByteStart, start), lengths.slice(runStart, runEnd));
+      runStart = runEnd;
+      runByteStart = start;
+    }
   }
-  context.store.insertMessageRun(key, firstSeq, entries.subarray(0, start), lengths);
   return seq;
 }
+
+/**
+ * Messages one stored run holds at most: a post's 10 (Zaqar's usual batch). A post command
+ * can carry many requests' messages (post-coalescer.ts), and a claim rewrites the whole run
+ * of every message whose lifetime it extends, a delete inside a run the rest of it: runs of
+ * 160 would make a claim of 20 copy up to 16 times the bytes it does with runs of 10. Where
+ * runs are cut is the replica's own storage layout: images and commands do not change.
+ */
+const runMessagesMax = 10;
 
 function postedRecord(posted: PostedMessage, seq: number, clientId: string, times: PostTimes): StoredMessage {
   // Fields in StoredMessage's order: the memory store keeps this object, and images encode it.
