@@ -15,8 +15,11 @@
  *
  *   npx tsx bench/claim-phase.ts [--nodes 3] [--duration 5] [--fill 5] [--consumers 5]
  *        [--via first|leader|follower] [--workload claim|post] [--cli PATH] [--config-json JSON]
- *        [--settle S] [--profile DIR] [--strace]
+ *        [--warm S] [--settle S] [--node-args "FLAGS"] [--profile DIR] [--strace]
  *
+ * `--node-args "FLAGS"`: flags for the nodes' node processes (e.g. V8's `--log-deopt`).
+ * `--warm S`: after the fill, run the measured workload for S seconds unmeasured first, so
+ * that V8 has compiled its paths (a fill exercises only the posts').
  * `--settle S`: after the fill, wait S seconds without load and print each node's CPU over
  * them (a replica still applying the fill shows there instead of in the measured phase).
  *
@@ -29,7 +32,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareLoaders, sharedBench } from './e2e/loaders.js';
-import { entryNode, shardLeader, startZaqar, stopZaqar, threadTicks, type Ticks, type ZaqarNode } from './e2e/nodes.js';
+import { entryNode, shardLeader, startZaqar, stopZaqar, threadTicks, ticksByThreadName, type Ticks, type ZaqarNode } from './e2e/nodes.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -40,6 +43,7 @@ const nodeCount = option('nodes') === '1' ? 1 : 3;
 const durationS = Number(option('duration') ?? 5);
 const fillS = Number(option('fill') ?? 5);
 const settleS = Number(option('settle') ?? 0);
+const warmS = Number(option('warm') ?? 0);
 const consumers = option('consumers') ?? '5';
 const via = option('via') ?? 'first';
 const workload = option('workload') ?? 'claim';
@@ -62,6 +66,8 @@ async function counters(node: ZaqarNode): Promise<Map<string, number>> {
   for (const line of text.split('\n')) {
     const request = /^zaqar_transport_(?:ws|http)_requests_total\{action="([^"]+)"[^}]*\} (\S+)$/.exec(line);
     if (request?.[1] !== undefined) add(request[1], Number(request[2]));
+    const gc = /^nodejs_gc_duration_seconds_(count|sum)\{kind="([^"]+)"\} (\S+)$/.exec(line);
+    if (gc?.[2] !== undefined) add(`gc ${gc[2]} ${gc[1]}`, Number(gc[3]));
     const flush = /^zaqar_log_flush_duration_seconds_(count|sum)(?:\{[^}]*\})? (\S+)$/.exec(line);
     if (flush?.[1] !== undefined) add(flush[1] === 'count' ? 'persists' : 'persistSeconds', Number(flush[2]));
   }
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), ...(option('node-args')?.split(' ').filter(Boolean) ?? [])];
   const cluster = await startZaqar({ nodes: nodeCount, nodeArgs, config, ...(cli === undefined ? {} : { cli }) });
   let window: { fromUs: number; toUs: number } | undefined;
   try {
@@ -135,6 +141,11 @@ async function main(): Promise<void> {
     if (entry === undefined) throw new Error('no entry node');
     const filled = (await runLoader(entry.wsUrl, 'post', fillS, queue, [])).split('\n').find((line) => line.startsWith('RESULT '));
     console.log(`fill: ${filled === undefined ? 'no result' : `${String((JSON.parse(filled.slice('RESULT '.length)) as Record<string, number>)['msgs_per_s'])} msg/s`}`);
+    if (warmS > 0) {
+      await (workload === 'claim'
+        ? runLoader(entry.wsUrl, 'claim', warmS, queue, [])
+        : runLoader(entry.wsUrl, 'post', warmS, queue, ['--producers', consumers, '--window', '1']));
+    }
     if (settleS > 0) {
       const settleBefore = nodes.map((node) => threadTicks(node.pid));
       await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
@@ -149,6 +160,7 @@ async function main(): Promise<void> {
     const before = await Promise.all(nodes.map(counters));
     const traces = withStrace ? nodes.map((node) => traceCalls(node.pid)) : [];
     const ticksBefore = nodes.map((node) => threadTicks(node.pid));
+    const namesBefore = nodes.map((node) => ticksByThreadName(node.pid));
     const startUs = Number(process.hrtime.bigint() / 1000n);
     const out = workload === 'claim'
       ? await runLoader(entry.wsUrl, 'claim', durationS, queue, [])
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
     const endUs = Number(process.hrtime.bigint() / 1000n);
     window = { fromUs: startUs, toUs: endUs };
     const ticksAfter = nodes.map((node) => threadTicks(node.pid));
+    const namesAfter = nodes.map((node) => ticksByThreadName(node.pid));
     const straced = await Promise.all(traces.map((trace) => trace.stop()));
     const after = await Promise.all(nodes.map(counters));
     const resultLine = out.split('\n').find((line) => line.startsWith('RESULT '));
@@ -176,12 +189,19 @@ async function main(): Promise<void> {
       clusterUs += all;
       const delta = (key: string): number => (c1.get(key) ?? 0) - (c0.get(key) ?? 0);
       const persists = delta('persists');
-      const actions = [...c1.keys()].filter((key) => key !== 'persists' && key !== 'persistSeconds' && delta(key) > 0).map((key) => `${key} ${delta(key)}`);
+      const gcs = ['minor', 'major', 'incremental', 'weakcb'].map((kind) => `${kind} ${delta(`gc ${kind} count`)} (${(1000 * delta(`gc ${kind} sum`)).toFixed(0)} ms)`);
+      const actions = [...c1.keys()].filter((key) => key !== 'persists' && key !== 'persistSeconds' && !key.startsWith('gc ') && delta(key) > 0).map((key) => `${key} ${delta(key)}`);
       const role = `${node.id === leaderId ? ' (leader)' : ''}${node === entry ? ' (entry)' : ''}`;
       console.log(`node ${node.id}${role}: ${all.toFixed(0)} µs/msg = main ${us('mainUser').toFixed(0)} user + ${us('mainSystem').toFixed(0)} sys, ` +
         `other threads ${us('otherUser').toFixed(0)} + ${us('otherSystem').toFixed(0)}; ${((all * messages) / seconds / 1e4).toFixed(0)}% of a core; ` +
         `${persists} persists (${(commands / Math.max(1, persists)).toFixed(1)} commands each, mean ${((1000 * delta('persistSeconds')) / Math.max(1, persists)).toFixed(1)} ms)` +
         `${actions.length > 0 ? `; requests: ${actions.join(', ')}` : ''}`);
+      const [n0, n1] = [namesBefore[i], namesAfter[i]];
+      if (n0 !== undefined && n1 !== undefined) {
+        const spent = [...n1].map(([name, ticks]) => [name, ((ticks - (n0.get(name) ?? 0)) * 10_000) / Math.max(1, messages)] as const)
+          .filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1]);
+        console.log(`  by thread: ${spent.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')} µs/msg; GC on the main thread: ${gcs.join(', ')}`);
+      }
       const calls = straced[i];
       if (calls !== undefined) console.log(`  system calls (strace -c, ${commands} commands): ${calls}`);
     });

@@ -223,6 +223,23 @@ export function threadTicks(pid: number): Ticks {
   return ticks;
 }
 
+/** Clock ticks (user + system) per thread, keyed "main" or "NAME/TID" (`comm`; Node 20 leaves most threads named "node"). */
+export function ticksByThreadName(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+  }
+  return byName;
+}
+
 export const loaderProject = 'perf-anchors';
 
 /**
