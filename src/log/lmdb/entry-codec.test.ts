@@ -40,17 +40,17 @@ test('a run decodes to its entries, in any index window, and damage ends it at t
   const run = Array.from({ length: 6 }, (_, i): Entry => ({ term: 2 as Term, index: (10 + i) as LogIndex, type: 0, data: new Uint8Array(1 + i * 7).fill(i) }));
   const bytes = encodeEntryRun(run);
   expect(Buffer.concat(run.map(encodeEntry))).toEqual(bytes); // a run of one is an entry as earlier builds stored it
-  expect(decodeEntryRun(bytes)).toEqual({ entries: run, isWhole: true });
-  expect(decodeEntryRun(bytes, 12, 14).entries).toEqual(run.slice(2, 4));
+  expect(decodeEntryRun(bytes)).toEqual(run);
+  expect(decodeEntryRun(bytes, 12, 14)).toEqual(run.slice(2, 4));
   const spans = entrySpans(bytes);
   expect(spans.map((span) => span.index)).toEqual(run.map((entry) => entry.index));
   for (const [k, span] of spans.entries()) {
     const flipped = Buffer.from(bytes);
     flipped[span.end - 1] = (flipped[span.end - 1] ?? 0) ^ 1;
-    expect(decodeEntryRun(flipped)).toEqual({ entries: run.slice(0, k), isWhole: false });
-    expect(decodeEntryRun(bytes.subarray(0, span.end - 1))).toEqual({ entries: run.slice(0, k), isWhole: false });
+    expect(decodeEntryRun(flipped)).toEqual(run.slice(0, k));
+    expect(decodeEntryRun(bytes.subarray(0, span.end - 1))).toEqual(run.slice(0, k));
     // Entries before the window are stepped over unverified: damage there does not hide the rest.
-    expect(decodeEntryRun(flipped, span.index + 1).entries).toEqual(run.slice(k + 1));
+    expect(decodeEntryRun(flipped, span.index + 1)).toEqual(run.slice(k + 1));
   }
 });
 

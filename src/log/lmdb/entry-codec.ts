@@ -106,30 +106,21 @@ export function entrySpans(run: Uint8Array): EntrySpan[] {
   return spans;
 }
 
-export interface DecodedRun {
-  /** The verified entries with index in [lo, hi), in order, up to the first that fails. */
-  readonly entries: Entry[];
-  /** Whether every entry of the record from `lo` on verified (and the record ends where its last entry does). */
-  readonly isWhole: boolean;
-}
-
 /**
- * Decodes the entries of a stored run with index in [lo, hi). Entries before `lo` are
- * stepped over unverified (a compaction may leave them behind, and nothing reads them);
- * decoding stops at the first entry that fails verification or is cut off.
+ * The verified entries of a stored run with index in [lo, hi), in order, up to the first
+ * that fails verification or is cut off. Entries before `lo` are stepped over unverified
+ * (a compaction may leave them behind, and nothing reads them).
  */
-export function decodeEntryRun(run: Uint8Array, lo = 0, hi = Number.POSITIVE_INFINITY): DecodedRun {
+export function decodeEntryRun(run: Uint8Array, lo = 0, hi = Number.POSITIVE_INFINITY): Entry[] {
   const entries: Entry[] = [];
-  let covered = 0;
   for (const span of entrySpans(run)) {
-    covered = span.end;
     if (span.index < lo) continue;
-    if (span.index >= hi) return { entries, isWhole: true };
+    if (span.index >= hi) break;
     const entry = decodeEntry(run.subarray(span.start, span.end));
-    if (entry === undefined) return { entries, isWhole: false };
+    if (entry === undefined) break;
     entries.push(entry);
   }
-  return { entries, isWhole: covered === run.byteLength };
+  return entries;
 }
 
 /** Bytes an entry counts for against `bytesMax`: its data, as the core sizes proposals. */

@@ -91,7 +91,7 @@ export function groupHasState(dbs: LogDbs, shardId: ShardId): boolean {
   if (record.firstIndex > 1) return true; // The verified prefix ends at firstIndex - 1 or later.
   if (record.lastIndex < 1) return false;
   const firstRun = dbs.entries.getBinary([shardId, 1]);
-  const first = firstRun === undefined ? undefined : decodeEntryRun(firstRun, 1, 2).entries[0];
+  const first = firstRun === undefined ? undefined : decodeEntryRun(firstRun, 1, 2)[0];
   return first !== undefined && first.index === 1 && first.term >= record.compactedTerm;
 }
 
@@ -107,7 +107,7 @@ function lastVerifiedIndex(dbs: LogDbs, shardId: ShardId, record: GroupRecord): 
   for (const run of runsHolding(dbs, shardId, expected, end)) {
     const to = Math.min(end, run.next);
     if (run.first > expected || expected >= to) break;
-    for (const entry of decodeEntryRun(run.value, expected, to).entries) {
+    for (const entry of decodeEntryRun(run.value, expected, to)) {
       if (entry.index !== expected || entry.term < previousTerm) return (expected - 1) as LogIndex;
       previousTerm = entry.term;
       expected += 1;
@@ -125,7 +125,7 @@ function lastVerifiedIndex(dbs: LogDbs, shardId: ShardId, record: GroupRecord): 
 function highestEntry(dbs: LogDbs, shardId: ShardId): { index: number; term: number } | undefined {
   const range = dbs.entries.getRange({ start: [shardId, Number.MAX_SAFE_INTEGER], end: [shardId, 0], reverse: true, limit: 1 });
   for (const { key, value } of range) {
-    const { entries } = decodeEntryRun(value);
+    const entries = decodeEntryRun(value);
     return { index: key[1] + Math.max(0, entrySpans(value).length - 1), term: entries[entries.length - 1]?.term ?? 0 };
   }
   return undefined;

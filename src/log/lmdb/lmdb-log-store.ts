@@ -105,8 +105,7 @@ export class LmdbLogStore implements LogStore {
       const from = lo + result.length;
       const to = Math.min(hi, run.next);
       if (run.first > from || from >= to) break;
-      const decoded = decodeEntryRun(run.value, from, to);
-      for (const entry of decoded.entries) {
+      for (const entry of decodeEntryRun(run.value, from, to)) {
         if (entry.index !== lo + result.length) throw new LogStoreError('damaged', shardId, `entry ${lo + result.length} fails verification`);
         bytes += entrySizeBytes(entry);
         if (result.length > 0 && bytes > bytesMax) return result;
@@ -126,7 +125,7 @@ export class LmdbLogStore implements LogStore {
     if (index < view.firstIndex || index > view.lastIndex) return undefined;
     const run = runAtOrBefore(this.dbs, shardId, index);
     if (run === undefined) throw new LogStoreError('damaged', shardId, `entry ${index} is missing`);
-    const [entry] = decodeEntryRun(run.value, index, index + 1).entries;
+    const [entry] = decodeEntryRun(run.value, index, index + 1);
     if (entry?.index !== index) throw new LogStoreError('damaged', shardId, `entry ${index} fails verification`);
     return entry.term;
   }
