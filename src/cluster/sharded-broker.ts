@@ -110,7 +110,7 @@ export class ShardedBroker {
   private readonly directory = new QueueDirectory();
   /** Metadata last read of queues on shards held elsewhere (peekQueueMetadata). */
   private readonly recentMetadata = new RecentMetadata(recentMetadataEntriesMax);
-  /** One client's posts to one queue that arrive while its earlier ones commit go as one command. */
+  /** One client's posts to one queue read in the same event-loop turn go as one command (post-coalescer.ts). */
   private readonly posts = new PostCoalescer<QueueRef, NewMessage, QueueMetadata>(
     (ref, request, expected) => this.postNow(ref, request, expected),
     (ref, clientId, expected) => `${ref.project}\0${ref.queue}\0${clientId}\0${expected === undefined ? '' : JSON.stringify(expected)}`,
