@@ -32,7 +32,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { prepareLoaders, sharedBench } from './e2e/loaders.js';
-import { entryNode, shardLeader, startZaqar, stopZaqar, threadTicks, ticksByThreadName, type Ticks, type ZaqarNode } from './e2e/nodes.js';
+import { entryNode, shardLeader, startZaqar, stopZaqar, threadTicks, ticksPerThread, type Ticks, type ZaqarNode } from './e2e/nodes.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     const before = await Promise.all(nodes.map(counters));
     const traces = withStrace ? nodes.map((node) => traceCalls(node.pid)) : [];
     const ticksBefore = nodes.map((node) => threadTicks(node.pid));
-    const namesBefore = nodes.map((node) => ticksByThreadName(node.pid));
+    const namesBefore = nodes.map((node) => ticksPerThread(node.pid));
     const startUs = Number(process.hrtime.bigint() / 1000n);
     const out = workload === 'claim'
       ? await runLoader(entry.wsUrl, 'claim', durationS, queue, [])
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const endUs = Number(process.hrtime.bigint() / 1000n);
     window = { fromUs: startUs, toUs: endUs };
     const ticksAfter = nodes.map((node) => threadTicks(node.pid));
-    const namesAfter = nodes.map((node) => ticksByThreadName(node.pid));
+    const namesAfter = nodes.map((node) => ticksPerThread(node.pid));
     const straced = await Promise.all(traces.map((trace) => trace.stop()));
     const after = await Promise.all(nodes.map(counters));
     const resultLine = out.split('\n').find((line) => line.startsWith('RESULT '));

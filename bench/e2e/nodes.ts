@@ -200,8 +200,8 @@ export interface Ticks {
   otherSystem: number;
 }
 
-export function threadTicks(pid: number): Ticks {
-  const ticks = { mainUser: 0, mainSystem: 0, otherUser: 0, otherSystem: 0 };
+/** Each thread of a process: its id, name (`comm`) and clock ticks so far, from /proc/PID/task. */
+function* threadStats(pid: number): Generator<{ tid: string; name: string; user: number; system: number }> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let stat: string;
     try {
@@ -211,7 +211,13 @@ export function threadTicks(pid: number): Ticks {
     }
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [user, system] = [Number(fields[11]), Number(fields[12])];
+    yield { tid, name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), user: Number(fields[11]), system: Number(fields[12]) };
+  }
+}
+
+export function threadTicks(pid: number): Ticks {
+  const ticks = { mainUser: 0, mainSystem: 0, otherUser: 0, otherSystem: 0 };
+  for (const { tid, user, system } of threadStats(pid)) {
     if (tid === String(pid)) {
       ticks.mainUser += user;
       ticks.mainSystem += system;
@@ -223,21 +229,11 @@ export function threadTicks(pid: number): Ticks {
   return ticks;
 }
 
-/** Clock ticks (user + system) per thread, keyed "main" or "NAME/TID" (`comm`; Node 20 leaves most threads named "node"). */
-export function ticksByThreadName(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    byName.set(name, (byName.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
-  }
-  return byName;
+/** Clock ticks (user + system) per thread, keyed "main" or "NAME/TID" (Node 20 leaves most threads named "node"). */
+export function ticksPerThread(pid: number): Map<string, number> {
+  const perThread = new Map<string, number>();
+  for (const { tid, name, user, system } of threadStats(pid)) perThread.set(tid === String(pid) ? 'main' : `${name}/${tid}`, user + system);
+  return perThread;
 }
 
 export const loaderProject = 'perf-anchors';
