@@ -31,7 +31,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { entryNode, mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { entryNode, mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, shardLeader, startZaqar, stopZaqar } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -122,6 +122,10 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       printPersistRates(before, await persistCounters(cluster.nodes), (performance.now() - startedMs) / 1000);
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
+        // Through a follower a round costs ~1.5× what it costs through the leader (forwarding), and
+        // node 1 leads a loader's own queue's shard about one time in three: say which it was.
+        const loaded = row.queue;
+        if (nodes === 3 && typeof loaded === 'string') row.entered_by = shardLeader(cluster.nodes, loaded).id === entry.id ? 'leader' : 'follower';
         rows.push(row);
         console.log(rowsTable([row]).split('\n')[2]);
       }

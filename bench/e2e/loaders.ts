@@ -20,6 +20,10 @@ export interface ResultRow {
   readonly loader_cpu_pct?: number | null;
   readonly other_cpu_pct?: number | null;
   readonly error?: string;
+  /** The queue the loader loaded (one of the loader's own fields). */
+  readonly queue?: unknown;
+  /** Added here, on 3 nodes: whether the node the load entered by leads the queue's shard or forwards to it. */
+  entered_by?: 'leader' | 'follower';
   /** Added here: peak RSS per node, MiB. */
   node_rss_mb?: (number | undefined)[];
   /** Added here: CPU time of all nodes over the run ÷ messages acknowledged, µs (single-workload runs only). */
