@@ -15,7 +15,7 @@
  *            --json FILE (every row as JSON lines)
  *            --workload post|claim|e2e|all (default all; claim alone first fills its queue, unmeasured)
  *            --loaders http,ws (default both)
- *            --via leader|follower (3 nodes: load through the leader of the queue's shard or a follower; default node 1)
+ *            --via leader|follower (3 nodes: node 1 leads or follows the shards of the queues loaded; default follower)
  *            --size BYTES (message body size, default 256)
  *            --warmup S (default 2, 0 with --quick: each node set first runs every WS workload for S s, unmeasured,
  *              so V8 has compiled the request and round paths before the measured loads, as in a running server)
@@ -31,7 +31,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { entryNode, mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, shardLeader, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, shardLeader, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -47,7 +47,19 @@ const warmupS = Number(option('warmup') ?? (quick ? 0 : 2));
 const durability = 'LMDB fsync on a majority before 201/ack';
 const viaOption = option('via');
 if (viaOption !== undefined && viaOption !== 'leader' && viaOption !== 'follower') throw new Error(`unknown --via ${viaOption}`);
-const via: 'leader' | 'follower' | undefined = viaOption;
+const via: 'leader' | 'follower' = viaOption ?? 'follower';
+
+/**
+ * The first name `base-N` whose queue's shard `entry` leads or follows as `role` asks, and, for
+ * the `all` workload, also its `-e2e` companion (the loaders' e2e phase queue).
+ */
+function queueEnteredAs(nodes: readonly ZaqarNode[], entry: ZaqarNode, base: string, withE2e: boolean, role: 'leader' | 'follower'): string {
+  const roleOf = (queue: string): 'leader' | 'follower' => (shardLeader(nodes, queue).id === entry.id ? 'leader' : 'follower');
+  for (let i = 0; ; i++) {
+    const name = `${base}-${i}`;
+    if (roleOf(name) === role && (!withE2e || roleOf(`${name}-e2e`) === role)) return name;
+  }
+}
 function build(): void {
   if (flag('no-build')) return;
   const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
@@ -80,11 +92,14 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       await untilIdle(serverCpuSeconds, pids.length);
     }
     for (const loader of loaders) {
-      // With --via, a named queue (kept) whose shard's leader is known; otherwise node 1 and the loader's own queue.
-      const queue = via === undefined && workload !== 'claim' ? undefined : `bench-${workload}-${loader}-${Date.now().toString(36)}`;
-      const entry = via === undefined || queue === undefined || nodes === 1 ? first : entryNode(cluster.nodes, queue, via);
+      // Loads enter by node 1. On 3 nodes they load queues (kept) named so that node 1 follows
+      // their shards (leads them with --via leader): a round through a follower costs ~1.5× one
+      // through the leader, and a loader's own queue would pick either by chance. A claim run
+      // names its queue to fill it first.
+      const base = `bench-${workload}-${loader}-${Date.now().toString(36)}`;
+      const queue = nodes === 3 ? queueEnteredAs(cluster.nodes, first, base, workload === 'all', via) : workload === 'claim' ? base : undefined;
       const run = {
-        loader, url: loader === 'http' ? entry.url : entry.wsUrl, durationS,
+        loader, url: loader === 'http' ? first.url : first.wsUrl, durationS,
         system: `zaqar-ts (${loader === 'http' ? 'HTTP' : 'WS msgpack'})`, replication, durability, rssPids: pids,
       };
       // WS windows match the NATS loaders': producers 4 connections × 25 requests × 10 messages
@@ -125,7 +140,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         // Through a follower a round costs ~1.5× what it costs through the leader (forwarding), and
         // node 1 leads a loader's own queue's shard about one time in three: say which it was.
         const loaded = row.queue;
-        if (nodes === 3 && typeof loaded === 'string') row.entered_by = shardLeader(cluster.nodes, loaded).id === entry.id ? 'leader' : 'follower';
+        if (nodes === 3 && typeof loaded === 'string') row.entered_by = shardLeader(cluster.nodes, loaded).id === first.id ? 'leader' : 'follower';
         rows.push(row);
         console.log(rowsTable([row]).split('\n')[2]);
       }
