@@ -137,8 +137,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       printPersistRates(before, await persistCounters(cluster.nodes), (performance.now() - startedMs) / 1000);
       for (const row of produced) {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
-        // Through a follower a round costs ~1.5× what it costs through the leader (forwarding), and
-        // node 1 leads a loader's own queue's shard about one time in three: say which it was.
+        // The role node 1 had for the queue this row loaded: as chosen above, unless a leader moved.
         const loaded = row.queue;
         if (nodes === 3 && typeof loaded === 'string') row.entered_by = shardLeader(cluster.nodes, loaded).id === first.id ? 'leader' : 'follower';
         rows.push(row);
