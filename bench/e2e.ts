@@ -93,9 +93,9 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
     }
     for (const loader of loaders) {
       // Loads enter by node 1. On 3 nodes they load queues (kept) named so that node 1 follows
-      // their shards (leads them with --via leader): a round through a follower costs ~1.5× one
-      // through the leader, and a loader's own queue would pick either by chance. A claim run
-      // names its queue to fill it first.
+      // their shards (leads them with --via leader), so every run measures the same path: a
+      // loader's own queue would pick either by chance (a lone round through a follower costs
+      // ~1.5× one through the leader). A claim run names its queue to fill it first.
       const base = `bench-${workload}-${loader}-${Date.now().toString(36)}`;
       const queue = nodes === 3 ? queueEnteredAs(cluster.nodes, first, base, workload === 'all', via) : workload === 'claim' ? base : undefined;
       const run = {
