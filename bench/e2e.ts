@@ -31,7 +31,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, shardLeader, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, roleFor, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -54,10 +54,9 @@ const via: 'leader' | 'follower' = viaOption ?? 'follower';
  * the `all` workload, also its `-e2e` companion (the loaders' e2e phase queue).
  */
 function queueEnteredAs(nodes: readonly ZaqarNode[], entry: ZaqarNode, base: string, withE2e: boolean, role: 'leader' | 'follower'): string {
-  const roleOf = (queue: string): 'leader' | 'follower' => (shardLeader(nodes, queue).id === entry.id ? 'leader' : 'follower');
   for (let i = 0; ; i++) {
     const name = `${base}-${i}`;
-    if (roleOf(name) === role && (!withE2e || roleOf(`${name}-e2e`) === role)) return name;
+    if (roleFor(nodes, entry, name) === role && (!withE2e || roleFor(nodes, entry, `${name}-e2e`) === role)) return name;
   }
 }
 function build(): void {
@@ -139,7 +138,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
         // The role node 1 had for the queue this row loaded: as chosen above, unless a leader moved.
         const loaded = row.queue;
-        if (nodes === 3 && typeof loaded === 'string') row.entered_by = shardLeader(cluster.nodes, loaded).id === first.id ? 'leader' : 'follower';
+        if (nodes === 3 && typeof loaded === 'string') row.entered_by = roleFor(cluster.nodes, first, loaded);
         rows.push(row);
         console.log(rowsTable([row]).split('\n')[2]);
       }

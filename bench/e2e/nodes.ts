@@ -250,6 +250,11 @@ export function shardLeader(nodes: readonly ZaqarNode[], queue: string): ZaqarNo
   return found;
 }
 
+/** Whether `node` leads `queue`'s shard or follows it (its requests for the queue are forwarded). */
+export function roleFor(nodes: readonly ZaqarNode[], node: ZaqarNode, queue: string): 'leader' | 'follower' {
+  return shardLeader(nodes, queue).id === node.id ? 'leader' : 'follower';
+}
+
 /** The node a load enters by: the leader of `queue`'s shard, or the next node after it (a follower, whose requests are forwarded). */
 export function entryNode(nodes: readonly ZaqarNode[], queue: string, role: 'leader' | 'follower'): ZaqarNode {
   const leader = shardLeader(nodes, queue);
