@@ -25,9 +25,12 @@ export const postDerivesIds = 'post-derived-ids';
 /** A replica applies a post whose entries travel packed in one byte string (shard/commands.ts `PackedPost`). */
 export const postPacksEntries = 'post-packed-entries';
 
+/** A replica applies a batch of consumers' commands as one entry (shard/commands.ts `BatchCommand`). */
+export const appliesCommandBatches = 'command-batches';
+
 /** What this version advertises. */
 export const ownCapabilities: readonly string[] = [postChecksExpectedMetadata, answersMessagePage, postCarriesEntries, postDerivesIds,
-  postPacksEntries];
+  postPacksEntries, appliesCommandBatches];
 
 /** At most this many capabilities of at most `capabilityLengthMax` characters are accepted from a peer. */
 export const capabilitiesMax = 64;

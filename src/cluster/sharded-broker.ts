@@ -48,10 +48,11 @@ import {
 } from './records.js';
 import { RecentMetadata } from './recent-metadata.js';
 import { isPlacedShard, ShardMap } from './shard-map.js';
-import type { ShardCommand } from './shard/commands.js';
+import type { BatchedCommand, ShardCommand } from './shard/commands.js';
 import { isMoved, type MovedAnswer, type QueuePlacement } from './shard/queue-placement.js';
 import type { ResultOf } from './shard/results.js';
 import type { AnswerOf, ShardQuery } from './shard/shard-query.js';
+import { CommandCoalescer } from './command-coalescer.js';
 import { PostCoalescer } from './post-coalescer.js';
 import { postedMessages } from './shard/posted-messages.js';
 import { DeadLetterCourier } from './shard/dead-letter-courier.js';
@@ -60,7 +61,7 @@ import type { ShardLog } from './shard/shard-log.js';
 import { listsDelayed, type MessageListing, type MessagePage, type QueueListing, ShardReader } from './shard/shard-reads.js';
 import { effectiveMessage } from './shard/claim-extension.js';
 import { queueKeyOf } from './shard/claim-index.js';
-import { answersMessagePage, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds, postPacksEntries } from './peer-capabilities.js';
+import { answersMessagePage, appliesCommandBatches, postCarriesEntries, postChecksExpectedMetadata, postDerivesIds, postPacksEntries } from './peer-capabilities.js';
 import { QueueDirectory } from './queue-directory.js';
 import { placedShardReservations, type PlacedShard, type PoolShardRequest } from './placed-shards.js';
 import { changePoolMembership, createPlacedShards, openPlacedShard, placeQueue } from './pool-shard-placement.js';
@@ -115,6 +116,8 @@ export class ShardedBroker {
     (ref, request, expected) => this.postNow(ref, request, expected),
     (ref, clientId, expected) => `${ref.project}\0${ref.queue}\0${clientId}\0${expected === undefined ? '' : JSON.stringify(expected)}`,
   );
+  /** Consumers' commands to one shard read in the same turn go as one batch entry (command-coalescer.ts). */
+  private readonly commands = new CommandCoalescer(() => this.deps.everyPeerHas(appliesCommandBatches));
 
   private constructor(
     private readonly shardMap: ShardMap,
@@ -222,6 +225,11 @@ export class ShardedBroker {
 
   private proposeOn<C extends ShardCommand>(ref: QueueRef, command: C): Promise<ResultOf<C>> {
     return this.onQueue(ref, (shard) => shard.log.propose(command) as Promise<ResultOf<C> | MovedAnswer>);
+  }
+
+  /** proposeOn for a command a batch may carry: it goes with the other such commands of this turn to its shard. */
+  private proposeBatchable<C extends BatchedCommand>(ref: QueueRef, command: C): Promise<ResultOf<C>> {
+    return this.onQueue(ref, (shard) => this.commands.propose(shard.log, command));
   }
 
   private queryOn<Q extends ShardQuery>(ref: QueueRef, query: Q): Promise<AnswerOf<Q>> {
@@ -382,7 +390,7 @@ export class ShardedBroker {
   }
 
   async deleteMessages(ref: QueueRef, request: { ids: readonly string[]; claimIds?: readonly string[] }): Promise<boolean> {
-    const result = await this.proposeOn(ref, {
+    const result = await this.proposeBatchable(ref, {
       type: 'deleteMessages',
       nowMs: this.deps.clock.nowMs(),
       ...ref,
@@ -393,13 +401,13 @@ export class ShardedBroker {
   }
 
   async popMessages(ref: QueueRef, limit: number): Promise<MessageRecord[]> {
-    const result = await this.proposeOn(ref, { type: 'pop', nowMs: this.deps.clock.nowMs(), ...ref, limit });
+    const result = await this.proposeBatchable(ref, { type: 'pop', nowMs: this.deps.clock.nowMs(), ...ref, limit });
     return [...result.messages];
   }
 
   async deleteMessage(ref: QueueRef, request: { id: string; claimId?: string }): Promise<DeleteMessageOutcome> {
     const nowMs = this.deps.clock.nowMs();
-    const result = await this.proposeOn(ref, { type: 'deleteMessage', nowMs, ...ref, id: request.id, claimId: request.claimId ?? null });
+    const result = await this.proposeBatchable(ref, { type: 'deleteMessage', nowMs, ...ref, id: request.id, claimId: request.claimId ?? null });
     return result.outcome;
   }
 
@@ -410,7 +418,7 @@ export class ShardedBroker {
     const { shardId, result } = await this.onQueue(ref, async (shard) => {
       const mayClaim = await this.mayClaim(shard, ref, nowMs);
       if (mayClaim !== true) return mayClaim === false ? { shardId: shard.shardId, result: nothingClaimed } : mayClaim;
-      const answer = await shard.log.propose(command) as ResultOf<typeof command> | MovedAnswer;
+      const answer = await this.commands.propose(shard.log, command);
       return isMoved(answer) ? answer : { shardId: shard.shardId, result: answer };
     });
     if (result.outboxSeqs.length > 0) {
@@ -458,12 +466,12 @@ export class ShardedBroker {
   }
 
   async renewClaim(ref: QueueRef, request: { claimId: string; ttlSeconds: number; graceSeconds: number }): Promise<boolean> {
-    const result = await this.proposeOn(ref, { type: 'renew', nowMs: this.deps.clock.nowMs(), ...ref, ...request });
+    const result = await this.proposeBatchable(ref, { type: 'renew', nowMs: this.deps.clock.nowMs(), ...ref, ...request });
     return result.renewed;
   }
 
   async releaseClaim(ref: QueueRef, claimId: string): Promise<void> {
-    await this.proposeOn(ref, { type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
+    await this.proposeBatchable(ref, { type: 'release', nowMs: this.deps.clock.nowMs(), ...ref, claimId });
   }
 
   async changeSubscriptions(ref: QueueRef, change: SubscriptionChange): Promise<SubscriptionResult> {

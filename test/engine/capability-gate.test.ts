@@ -4,7 +4,8 @@
  * expectedMetadata, postMessagesExpecting proposes nothing and sends the caller to the
  * barrier-read path; once every peer does, it posts. A message listing answers the same
  * whether it is one `messagePage` read or, before every peer answers that query, the
- * metadata read and then the listing.
+ * metadata read and then the listing. Consumers' commands issued together go as one
+ * batch entry only once every peer applies batches, and are answered alike either way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,39 @@ describe('capability gate', () => {
         expect(id.startsWith((i + 1).toString(16).padStart(12, '0')), `${capable.join('+')}: ${id}`).toBe(derived);
       }
       expect((await broker.getMessages(ref, ids)).map((m) => bodyOf(m))).toEqual(['a', 'b']);
+    }
+  });
+
+  test("consumers' commands of one turn go as one entry only once every peer applies batches, each answered as alone", async () => {
+    for (const batches of [false, true]) {
+      const broker = await openBroker((capability) => batches && capability === 'command-batches');
+      const bodies = Array.from({ length: 12 }, (_, i) => `m${i}`);
+      await broker.postMessages(ref, { clientId: 'c', messages: bodies.map((body) => ({ body, ttlSeconds: 300, delaySeconds: 0 })) });
+      const proposals = (): number => broker.logStats.proposals;
+      let before = proposals();
+      const claims = await Promise.all([0, 1, 2, 3].map(() => broker.createClaim(ref, { limit: 3, ttlSeconds: 60, graceSeconds: 60 })));
+      expect(proposals() - before, `batches ${batches}`).toBe(batches ? 1 : 4);
+      const held = claims.map((claim) => claim?.messages.map((m) => bodyOf(m)) ?? []);
+      expect(held.flat().sort()).toEqual([...bodies].sort());
+      expect(held.every((messages) => messages.length === 3)).toBe(true);
+
+      const [first, second, third, fourth] = claims.map((claim) => claim!);
+      before = proposals();
+      const answers = await Promise.all([
+        broker.deleteMessages(ref, { ids: first!.messages.map((m) => m.id), claimIds: [first!.id] }),
+        broker.deleteMessage(ref, { id: second!.messages[0]!.id, claimId: second!.id }),
+        broker.deleteMessage(ref, { id: second!.messages[0]!.id, claimId: second!.id }),
+        broker.releaseClaim(ref, third!.id),
+        broker.renewClaim(ref, { claimId: fourth!.id, ttlSeconds: 120, graceSeconds: 60 }),
+        broker.renewClaim(ref, { claimId: 'no-such-claim', ttlSeconds: 120, graceSeconds: 60 }),
+      ]);
+      expect(proposals() - before).toBe(batches ? 1 : 6);
+      // The second delete of one message comes after the first, in the same entry or the next.
+      expect(answers).toEqual([true, 'deleted', 'missing', undefined, true, false]);
+      const left = await broker.listMessages(ref, { ...listing, includeDelayed: true, includeClaimed: true });
+      expect(left.map((m) => bodyOf(m)).sort()).toEqual([...held[1]!.slice(1), ...held[2]!, ...held[3]!].sort());
+      expect((await broker.getClaim(ref, fourth!.id))?.ttlSeconds).toBe(120);
+      expect(await broker.getClaim(ref, third!.id)).toBeNull();
     }
   });
 });

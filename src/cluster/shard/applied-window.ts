@@ -109,7 +109,8 @@ export class AppliedWindow {
       const commands = commandsOf(stored);
       const record: WindowRecord = { index: stored.index, live: commands.length, isStored: true };
       for (const [index, key, , commandNowMs] of commands) {
-        assert(index > lastIndex, () => `shard ${this.shardId}: applied window out of index order at ${index}`);
+        // Equal for the commands of one batch entry (commands.ts BatchCommand).
+        assert(index >= lastIndex, () => `shard ${this.shardId}: applied window out of index order at ${index}`);
         lastIndex = index;
         this.entries.set(key, { index, nowMs: commandNowMs, record });
         this.order.push(key);

@@ -34,4 +34,17 @@ describe('command-ids', () => {
     expect(dedupKeyOf(post)).toBe('m1');
     expect(dedupKeyOf({ type: 'gc', nowMs, removalsMax: 1 })).toBeUndefined();
   });
+
+  test('a batch has no key of its own: each command it carries gets the key it would get alone', () => {
+    const claim = { type: 'claim', project: 'p', queue: 'q', nowMs, claimId: 'c1', limit: 2, ttlSeconds: 60, graceSeconds: 60 } as const;
+    const release = { type: 'release', project: 'p', queue: 'q', nowMs, claimId: 'c0' } as const;
+    const minted = withCommandId({ type: 'batch', nowMs, commands: [claim, release] });
+    expect(dedupKeyOf(minted)).toBeUndefined();
+    if (minted.type !== 'batch') throw new Error('not a batch');
+    const [first, second] = minted.commands;
+    expect(first).toBe(claim);
+    const commandId = second !== undefined && 'commandId' in second ? second.commandId : undefined;
+    expect(typeof commandId).toBe('string');
+    expect(dedupKeyOf(second!)).toBe(commandId);
+  });
 });

@@ -37,6 +37,8 @@
  *  - dlqInsert: idempotent, already deduplicated by the inbox (source shard, outbox seq).
  *  - gc: idempotent in effect (removes only messages expired at the FSM's time; its
  *    count is a metric, not an answer). outboxAck: idempotent (removes one outbox entry).
+ *  - batch: no key of its own; each command it carries is recognised by its own key, so
+ *    a repeated batch answers every command with its first result.
  */
 import { newObjectId } from '../../common/ids.js';
 import type { ShardCommand } from './commands.js';
@@ -60,6 +62,7 @@ function keyRuleOf(command: ShardCommand): KeyRule {
     case 'dlqInsert':
     case 'gc':
     case 'outboxAck':
+    case 'batch':
       return 'idempotent';
     case 'subscription':
       return command.op.op === 'create' ? { natural: command.op.id } : subscriptionKeyRule(command.op.op);
@@ -97,6 +100,7 @@ export function needsCommandId(command: ShardCommand): boolean {
 
 /** `command` with a commandId minted now if it needs one and has none. */
 export function withCommandId<C extends ShardCommand>(command: C): C {
+  if (command.type === 'batch') return Object.assign({}, command, { commands: command.commands.map((c) => withCommandId(c)) });
   if (!needsCommandId(command) || ('commandId' in command && command.commandId !== undefined)) return command;
   // Object.assign rather than a spread: V8 copies an object holding a double (`nowMs`) by
   // spread in its runtime, several times slower, and every proposal comes through here.

@@ -59,3 +59,13 @@ test('posts of every size decode from other bytes to the command encoded, on eit
     }
   }
 });
+
+test('a batch decodes with its commands, and only with commands a batch may carry', () => {
+  const claim: ShardCommand = { type: 'claim', nowMs: 5, project: 'p', queue: 'q', claimId: 'c', limit: 2, ttlSeconds: 60, graceSeconds: 60 };
+  const release: ShardCommand = { type: 'release', nowMs: 6, project: 'p', queue: 'r', claimId: 'd', commandId: 'k' };
+  const batch: ShardCommand = { type: 'batch', nowMs: 6, commands: [claim, release] };
+  expect(decodeCommand(encodeCommand(batch))).toEqual(batch);
+  for (const commands of [[], [post], [batch], [{ ...claim, nowMs: undefined }]]) {
+    expect(() => decodeCommand(encodeCommand({ type: 'batch', nowMs: 6, commands } as unknown as ShardCommand))).toThrow(/batch/);
+  }
+});

@@ -126,7 +126,27 @@ export type ShardCommand =
   /** The outbox entry `outboxSeq` has been delivered: forget it. */
   | { readonly type: 'outboxAck'; readonly nowMs: number; readonly outboxSeq: number }
   /** A change to a queue's subscriptions or their delivery cursors (subscription-writes.ts). */
-  | (SubscriptionCommand & CommandIdentity);
+  | (SubscriptionCommand & CommandIdentity)
+  | BatchCommand;
+
+/**
+ * Several requests' commands to one shard as one entry (command-coalescer.ts), applied in
+ * order as if each were an entry of its own: each with its own time, its own dedup key
+ * and its own answer (`results`, in the same order). Saves every replica an entry, a
+ * proposal, a forward item and a commit wait per command. `nowMs` is the latest of its
+ * commands' times. Proposed only once every node applies it (peer-capabilities.ts
+ * `appliesCommandBatches`).
+ */
+export interface BatchCommand {
+  readonly type: 'batch';
+  readonly nowMs: number;
+  readonly commands: readonly BatchedCommand[];
+}
+
+/** What a batch may carry: the commands of consumers' requests (command-coalescer.ts). */
+export type BatchedCommand = Extract<ShardCommand, { type: BatchedCommandType }>;
+export const batchedCommandTypes = ['claim', 'deleteMessages', 'deleteMessage', 'renew', 'release', 'pop'] as const;
+export type BatchedCommandType = (typeof batchedCommandTypes)[number];
 
 export type ShardCommandType = ShardCommand['type'];
 
@@ -148,7 +168,9 @@ const commandTypes: ReadonlySet<string> = new Set<ShardCommandType>([
   'gc',
   'outboxAck',
   'subscription',
+  'batch',
 ]);
+const batchedTypes: ReadonlySet<string> = new Set<string>(batchedCommandTypes);
 
 // Records without shared structures: each entry carries its own record definitions, so
 // it decodes anywhere, forever, while repeated shapes inside one entry (the messages of
@@ -230,5 +252,14 @@ export function decodeCommand(data: Uint8Array): ShardCommand {
     'unknown shard command type',
   );
   assert(typeof (command as { nowMs?: unknown }).nowMs === 'number', 'shard command without nowMs');
+  if ((command as { type: unknown }).type === 'batch') {
+    const { commands } = command as { commands?: unknown };
+    assert(Array.isArray(commands) && commands.length > 0, 'shard command batch without commands');
+    for (const batched of commands as unknown[]) {
+      assert(typeof batched === 'object' && batched !== null && batchedTypes.has(String((batched as { type?: unknown }).type)),
+        'shard command batch carries a command it may not');
+      assert(typeof (batched as { nowMs?: unknown }).nowMs === 'number', 'batched shard command without nowMs');
+    }
+  }
   return command as ShardCommand;
 }

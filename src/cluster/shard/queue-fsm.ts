@@ -116,7 +116,7 @@ export class QueueFsm {
     if (entries.length === 0) return results;
     for (const entry of entries) {
       assert(entry.index === this.meta.appliedIndex + 1, () => `shard ${this.shardId} applies ${entry.index} after ${this.meta.appliedIndex}`);
-      results.push(entry.data.length === 0 ? undefined : this.applyOnce(entry.index, decodeCommand(entry.data)));
+      results.push(entry.data.length === 0 ? undefined : this.applyEntry(entry.index, decodeCommand(entry.data)));
       // Object.assign rather than spreads here and in applyCommand: see command-ids.ts withCommandId.
       this.meta = Object.assign({}, this.meta, { appliedIndex: entry.index });
     }
@@ -178,6 +178,12 @@ export class QueueFsm {
   /** The dedup window's commands, one record each, as a snapshot's image carries them. */
   windowRecords(): AppliedRecord[] {
     return this.window.commandRecords();
+  }
+
+  /** A batch's commands apply one after the other, each as an entry of its own would (all at the batch's index). */
+  private applyEntry(index: LogIndex, command: ShardCommand): AnyCommandResult {
+    if (command.type !== 'batch') return this.applyOnce(index, command);
+    return { results: command.commands.map((batched) => this.applyOnce(index, batched)) };
   }
 
   /** Applies `command` unless its key is in the window; a repeat touches no state at all. */
@@ -255,6 +261,8 @@ export class QueueFsm {
         return { acked: true };
       case 'subscription':
         return applySubscription(context, command, nowMs);
+      case 'batch':
+        return unreachable(command as never, 'nested command batch');
       default:
         return unreachable(command, 'shard command');
     }

@@ -27,6 +27,8 @@ export interface CommandResults {
   gc: { readonly removed: number };
   outboxAck: { readonly acked: boolean };
   subscription: SubscriptionResult;
+  /** Each batched command's result, in the batch's order (a `moved` answer for one bound elsewhere). */
+  batch: { readonly results: readonly AnyCommandResult[] };
 }
 
 export type ResultOf<C extends ShardCommand> = CommandResults[C['type']];

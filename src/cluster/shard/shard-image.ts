@@ -31,6 +31,7 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../../common/assert.js';
 import type { ShardId } from '../../common/ids.js';
 import type { AppliedRecord, OutboxRecord, QueueKey, QueueStore, ShardMeta, StoredMessage, StoredQueue } from '../../log/queue-store.js';
+import { batchRecordOf, commandsOf } from './applied-records.js';
 import { queueKeyOf } from './claim-index.js';
 import { ClaimsOnMessages, hasClaimFields, StoredClaims, withoutClaimFields } from './stored-claims.js';
 
@@ -106,8 +107,23 @@ export function installShardImage(store: QueueStore, image: ShardImage): void {
   }
   for (const { key, claim } of claims.records()) store.putClaim(key, claim);
   for (const record of image.outbox) store.putOutbox(shardId, record);
-  for (const record of image.applied ?? []) store.putApplied(shardId, record);
+  for (const record of storedAppliedRecords(image.applied ?? [])) store.putApplied(shardId, record);
   store.putShardMeta(shardId, image.meta);
+}
+
+/**
+ * An image's window records as the store keeps them, keyed by index: one record per
+ * command, except that the commands of one batch entry (one index) go in one batch record.
+ */
+function storedAppliedRecords(records: readonly AppliedRecord[]): AppliedRecord[] {
+  const stored: AppliedRecord[] = [];
+  for (let at = 0; at < records.length;) {
+    let end = at + 1;
+    while (end < records.length && records[end]!.index === records[at]!.index) end++;
+    stored.push(end === at + 1 ? records[at]! : batchRecordOf(records.slice(at, end).flatMap((record) => commandsOf(record))));
+    at = end;
+  }
+  return stored;
 }
 
 export function encodeShardImage(image: ShardImage): Uint8Array {
