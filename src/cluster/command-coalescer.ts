@@ -7,8 +7,8 @@
  * every replica a proposal, a forward item, an entry to encode, persist, send and apply,
  * and a commit wait of its own, whatever it carries.
  *
- * A command waits only for the end of the turn that read it (`afterTurn`, a setImmediate,
- * as posts do: post-coalescer.ts); a command alone in its turn goes as it did, unbatched.
+ * A command waits only for the end of the turn that read it (`afterTurn`: common/turn-end.ts,
+ * as posts do); a command alone in its turn goes as it did, unbatched.
  * A batch carries at most `commandsMax` commands. Each command keeps its own dedup key and
  * its own answer (which may be `moved`, for a name bound elsewhere: the caller follows it
  * alone); a batch that fails fails every command it carried with the same error.
@@ -16,6 +16,7 @@
  * Batches go only while `isEnabled()` (every node applies them: peer-capabilities.ts
  * `appliesCommandBatches`); otherwise each command is proposed on its own.
  */
+import { atTurnEnd } from '../common/turn-end.js';
 import { assert } from '../common/assert.js';
 import type { BatchCommand, BatchedCommand } from './shard/commands.js';
 import type { MovedAnswer } from './shard/queue-placement.js';
@@ -36,7 +37,7 @@ export class CommandCoalescer {
     private readonly isEnabled: () => boolean,
     private readonly commandsMax = 64,
     /** Runs `flush` once the current event-loop turn's I/O is handled (every request read in it has arrived). */
-    private readonly afterTurn: (flush: () => void) => void = (flush) => setImmediate(flush),
+    private readonly afterTurn: (flush: () => void) => void = atTurnEnd,
   ) {}
 
   /** Proposes `command` on `log`, in a batch with the other commands of this turn to it. */

@@ -6,7 +6,7 @@
  * carries; a producer that pipelines its posts on a socket (one read brings many) pays
  * that per request otherwise.
  *
- * A post waits only for the end of the turn that read it (`afterTurn`, a setImmediate: the
+ * A post waits only for the end of the turn that read it (`afterTurn`, common/turn-end.ts: the
  * check phase right after the turn's I/O, before the next poll), so a post alone in its
  * turn goes as it did, a few microseconds later (the Raft host loop is woken by a promise,
  * not by a later turn). A command carries at most `requestsMax` requests (it stays within
@@ -16,6 +16,8 @@
  * after the one before it. Requests in one command share its outcome: applied together,
  * or failed together with the same error.
  */
+import { atTurnEnd } from '../common/turn-end.js';
+
 export interface CoalescedPost<M> {
   readonly clientId: string;
   readonly messages: readonly M[];
@@ -49,7 +51,7 @@ export class PostCoalescer<R, M, E> {
     private readonly laneOf: (ref: R, clientId: string, expected: E | undefined) => string,
     private readonly requestsMax = 16,
     /** Runs `flush` once the current event-loop turn's I/O is handled (every post read in it has arrived). */
-    private readonly afterTurn: (flush: () => void) => void = (flush) => setImmediate(flush),
+    private readonly afterTurn: (flush: () => void) => void = atTurnEnd,
   ) {}
 
   post(ref: R, request: CoalescedPost<M>, expected?: E): Promise<PostOutcome> {

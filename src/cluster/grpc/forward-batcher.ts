@@ -11,6 +11,7 @@
  * outcome-unknown Error). A batch is cut at `itemsMax` items or `bytesMax` command
  * bytes, well below the channel's message bound.
  */
+import { atTurnEnd } from '../../common/turn-end.js';
 import type { ForwardReply, ForwardRequest } from '../forward-protocol.js';
 
 export interface PendingForward {
@@ -40,8 +41,8 @@ export class ForwardBatcher {
         this.flush();
       } else if (!this.isFlushScheduled) {
         this.isFlushScheduled = true;
-        // After the turn's I/O callbacks and their promise chains: the whole burst goes together.
-        setImmediate(() => {
+        // After the turn's I/O callbacks and their promise chains (and the coalescers' flushes): the whole burst goes together.
+        atTurnEnd(() => {
           this.isFlushScheduled = false;
           this.flush();
         });
