@@ -16,8 +16,8 @@
  * Batches go only while `isEnabled()` (every node applies them: peer-capabilities.ts
  * `appliesCommandBatches`); otherwise each command is proposed on its own.
  */
-import { atTurnEnd } from '../common/turn-end.js';
 import { assert } from '../common/assert.js';
+import { atTurnEnd } from '../common/turn-end.js';
 import type { BatchCommand, BatchedCommand } from './shard/commands.js';
 import type { MovedAnswer } from './shard/queue-placement.js';
 import type { AnyCommandResult, ResultOf } from './shard/results.js';
