@@ -29,7 +29,7 @@ import { ClaimIndex, queueKeyOf } from './claim-index.js';
 import { AppliedWindow, type AppliedWindowLimits, defaultAppliedWindowLimits } from './applied-window.js';
 import { applyClaim, applyRelease, applyRenew, expireClaims } from './claim-writes.js';
 import { dedupKeyOf } from './command-ids.js';
-import { decodeCommand, type ShardCommand } from './commands.js';
+import { type BatchCommand, decodeCommand, type ShardCommand } from './commands.js';
 import {
   applyDeleteMessage,
   applyDeleteMessages,
@@ -51,6 +51,9 @@ export interface LogEntryData {
   /** An encoded ShardCommand; empty for a leader's no-op entry. */
   readonly data: Uint8Array;
 }
+
+/** A command applied on its own (a batch applies its commands one by one: applyEntry). */
+type SingleCommand = Exclude<ShardCommand, BatchCommand>;
 
 const initialMeta: ShardMeta = { appliedIndex: 0, lastNowMs: 0, nextOutboxSeq: 1, inbox: {} };
 
@@ -187,7 +190,7 @@ export class QueueFsm {
   }
 
   /** Applies `command` unless its key is in the window; a repeat touches no state at all. */
-  private applyOnce(index: LogIndex, command: ShardCommand): AnyCommandResult {
+  private applyOnce(index: LogIndex, command: SingleCommand): AnyCommandResult {
     const key = dedupKeyOf(command);
     const first = key === undefined ? undefined : this.window.resultOf(key, { type: command.type, nowMs: this.meta.lastNowMs });
     // A repeat answers what its first apply did, even if the name was bound since.
@@ -222,7 +225,7 @@ export class QueueFsm {
     return { placed: placement };
   }
 
-  private applyCommand(command: ShardCommand): AnyCommandResult {
+  private applyCommand(command: SingleCommand): AnyCommandResult {
     const nowMs = Math.max(command.nowMs, this.meta.lastNowMs);
     this.meta = Object.assign({}, this.meta, { lastNowMs: nowMs });
     const context = this.context;
@@ -261,8 +264,6 @@ export class QueueFsm {
         return { acked: true };
       case 'subscription':
         return applySubscription(context, command, nowMs);
-      case 'batch':
-        return unreachable(command as never, 'nested command batch');
       default:
         return unreachable(command, 'shard command');
     }
