@@ -87,17 +87,22 @@ export interface ClusterShardLogsOptions {
   readonly compaction?: Partial<CompactionPolicy>;
   /**
    * Persist rounds a node keeps in flight (asynchronous storage writes when above 1;
-   * 1: each round's persist is awaited before the next round). Default 1.
+   * 1: each round's persist is awaited before the next round). Default: see
+   * defaultPersistRoundsInFlightMax.
    */
   readonly persistRoundsInFlightMax?: number;
 }
 
 /**
- * Synchronous rounds by default: on the shared 2-core machine the benchmarks ran on,
- * rounds in flight made smaller persist batches and cost CPU per message, and measured
- * no better (README, Benchmarks: "What changed").
+ * Rounds in flight by default on a node with peers: there a round waits for a follower's
+ * persist and answer besides its own flush, and the next rounds overlap that wait (every
+ * 3-node row of bench:e2e measured better). A node alone waits only for its own flush:
+ * rounds in flight would split its batches (single-node producers measured −8%), so it
+ * awaits each round (README, Benchmarks: "What changed").
  */
-const defaultPersistRoundsInFlightMax = 1;
+export function defaultPersistRoundsInFlightMax(members: readonly NodeId[]): number {
+  return members.length > 1 ? 4 : 1;
+}
 
 export interface ClusterShardLogsDeps {
   readonly transport: RaftTransport | undefined;
@@ -148,7 +153,7 @@ export class ClusterShardLogs implements ShardLogSource {
     private readonly deps: ClusterShardLogsDeps,
   ) {
     assert(options.members.includes(options.nodeId), () => `node ${options.nodeId} is not a member`);
-    const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax;
+    const persistRoundsInFlightMax = options.persistRoundsInFlightMax ?? defaultPersistRoundsInFlightMax(options.members);
     const initial = options.initialMembers ?? options.members;
     this.placement = initialPlacement({ nodes: initial, shardCount: options.shardCount, replicas: options.replicas ?? initial.length });
     this.isBrandNew = Array.from({ length: options.shardCount }, (_, shardId) => shardId as ShardId)
