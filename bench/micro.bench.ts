@@ -1,6 +1,7 @@
 /**
  * Micro benchmarks of the hot path (tinybench), one process, no network:
  *   - message id minting (newObjectId) and shard command encode/decode (msgpackr records) of a post of 10 × 256-byte bodies;
+ *   - reading the headers of 20 posted messages' queue entries (what a claim of 20 reads);
  *   - QueueFsm.apply of that post on an LMDB queue store (writes buffered into the
  *     store's next transaction, as on a replica);
  *   - ClaimIndex: claim 20 + delete 20 with 1,000 and with 1,000,000 messages queued
@@ -19,13 +20,14 @@ import { join } from 'node:path';
 import { pack } from 'msgpackr';
 import { Bench } from 'tinybench';
 import type { LogIndex, NodeId, ShardId, Term } from '../src/common/ids.js';
-import { newObjectId } from '../src/common/ids.js';
+import { newIdTail, newObjectId } from '../src/common/ids.js';
 import { ClaimIndex, queueKeyOf } from '../src/cluster/shard/claim-index.js';
 import { decodeCommand, encodeCommand, type ShardCommand } from '../src/cluster/shard/commands.js';
 import { QueueFsm } from '../src/cluster/shard/queue-fsm.js';
 import { openLmdbEnv } from '../src/log/lmdb/lmdb-env.js';
 import { LmdbLogStore } from '../src/log/lmdb/lmdb-log-store.js';
 import { LmdbQueueStore } from '../src/log/lmdb/lmdb-queue-store.js';
+import { decodeMessageEntry, encodePostedEntries } from '../src/log/message-entry.js';
 import type { Entry } from '../src/raft/types.js';
 import { entriesPostCommand } from './post-command.js';
 
@@ -55,7 +57,8 @@ const bench = new Bench({ time: timeMs, warmupTime: warmupMs });
 const perOp = new Map<string, number>();
 
 // --- command codec
-const post = postCommand(Date.now());
+const nowMsAtStart = Date.now();
+const post = postCommand(nowMsAtStart);
 const encodedPost = encodeCommand(post);
 perOp.set('encode post command (10 msgs)', batch);
 bench.add('encode post command (10 msgs)', () => {
@@ -70,6 +73,17 @@ const entriesPost = entriesPostCommand(batch, bodyBytes);
 perOp.set('decode post command, entries form (10 msgs)', batch);
 bench.add('decode post command, entries form (10 msgs)', () => {
   decodeCommand(entriesPost);
+});
+
+// --- queue entry headers (every claimed, deleted or listed message is read through one)
+const postedEntries = encodePostedEntries(
+  '3381af922b9e11e3b19171861300734c',
+  Array.from({ length: 20 }, () => ({ id: newIdTail(), createdMs: nowMsAtStart, ttlSeconds: 300, expiresMs: nowMsAtStart + 300_000, visibleMs: nowMsAtStart, checksum: null })),
+  Array.from({ length: 20 }, () => body),
+);
+perOp.set('decode queue entry headers (20 posted msgs)', 20);
+bench.add('decode queue entry headers (20 posted msgs)', () => {
+  for (let i = 0; i < postedEntries.length; i++) decodeMessageEntry(postedEntries[i]!, 1_000 + i);
 });
 
 // --- id minting (every posted message and claim gets one)

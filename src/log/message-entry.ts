@@ -26,6 +26,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../common/assert.js';
 import { derivedMessageId, seqInMessageId } from '../common/ids.js';
+import { readMessageHeader } from './entry-header-reader.js';
 import type { StoredMessage } from './queue-store.js';
 
 const format = 1;
@@ -222,7 +223,13 @@ export function withUpdatedFields(entry: Uint8Array, message: StoredMessage): Ui
 }
 
 export function decodeMessageEntry(entry: Uint8Array, seq: number): StoredMessage {
-  const header = packr.unpack(entry.subarray(prefixBytes, prefixBytes + headerLength(entry))) as Header;
+  const end = prefixBytes + headerLength(entry);
+  return readMessageHeader(entry, prefixBytes, end, seq) ?? unpackMessageHeader(entry.subarray(prefixBytes, end), seq);
+}
+
+/** `decodeMessageEntry` through msgpackr, for a header with an element `readMessageHeader` does not read. */
+function unpackMessageHeader(packed: Uint8Array, seq: number): StoredMessage {
+  const header = packr.unpack(packed) as Header;
   assert(Array.isArray(header) && header.length === headerFields, 'malformed queue entry header');
   const [id, clientId, createdMs, ttlSeconds, expiresMs, visibleMs, claimId, claimExpiresMs, claimUpdatedMs, claimTtlSeconds, claimCount, checksum] = header;
   return {
