@@ -14,6 +14,14 @@ function headerOf(entry: Uint8Array): { start: number; end: number } {
   return { start: 3, end: 3 + (entry[1]! | (entry[2]! << 8)) };
 }
 
+// First in the file: the reader's module state (its last Client-ID) is still empty here.
+test('a first Client-ID of sixteen zero bytes reads as its digits', () => {
+  const message = { ...base, clientId: '0'.repeat(32) };
+  const entry = encodeMessageEntry(message, new Uint8Array());
+  const { start, end } = headerOf(entry);
+  expect(readMessageHeader(entry, start, end, message.seq)).toEqual(message);
+});
+
 test('every element type the header writers produce reads back as written', () => {
   const variants: StoredMessage[] = [
     base,

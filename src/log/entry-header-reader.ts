@@ -11,11 +11,11 @@
 import { derivedMessageId } from '../common/ids.js';
 import type { StoredMessage } from './queue-store.js';
 
+// As in message-entry.ts, which imports this module.
 const headerFields = 12;
+const idTailBytes = 6;
 const hexDigits = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 const utf8 = new TextDecoder();
-
-const idTailBytes = 6;
 
 /** Where the next element starts (< 0: an element this reader does not read), and the byte length of the last one if it was bin (else -1). */
 interface Cursor {
@@ -106,22 +106,22 @@ function readString(bytes: Uint8Array, cursor: Cursor, from: number, length: num
 }
 
 /**
- * The last Client-ID read, as bytes and hex digits: the messages a claim or a list reads
- * mostly come from a few producers, and comparing 16 bytes costs a fraction of converting them.
+ * The last 16-byte bin read (a Client-ID; ids are 6 or 12 bytes), as bytes and hex digits
+ * ('' until one is read): the messages a claim or a list reads mostly come from a few
+ * producers, and comparing 16 bytes costs a fraction of converting them.
  */
-const lastClient = { bytes: new Uint8Array(16), length: -1, hex: '' };
+const lastClient = { bytes: new Uint8Array(16), hex: '' };
 
 /** A bin element as the hex digits of its bytes (the header's ids; `unpackHex` of message-entry.ts). */
 function readBin(bytes: Uint8Array, cursor: Cursor, from: number, length: number, end: number): unknown {
   if (from + length > end) return fail(cursor);
   cursor.binLength = length;
-  const cacheable = length === lastClient.bytes.length;
-  if (cacheable && length === lastClient.length && sameBytes(bytes, from, lastClient.bytes)) return advance(cursor, from + length, lastClient.hex);
+  const isClientSized = length === lastClient.bytes.length;
+  if (isClientSized && lastClient.hex !== '' && sameBytes(bytes, from, lastClient.bytes)) return advance(cursor, from + length, lastClient.hex);
   let hex = '';
   for (let i = from; i < from + length; i++) hex += hexDigits[bytes[i]!]!;
-  if (cacheable) {
+  if (isClientSized) {
     lastClient.bytes.set(bytes.subarray(from, from + length));
-    lastClient.length = length;
     lastClient.hex = hex;
   }
   return advance(cursor, from + length, hex);
