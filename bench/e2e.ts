@@ -15,7 +15,9 @@
  *            --json FILE (every row as JSON lines)
  *            --workload post|claim|e2e|all (default all; claim alone first fills its queue, unmeasured)
  *            --loaders http,ws (default both)
- *            --via leader|follower (3 nodes: node 1 leads or follows the shards of the queues loaded; default follower)
+ *            --via leader|follower (3 nodes: node 1 leads or follows the shards of the queues loaded when each run
+ *              starts; default follower. Leadership then follows the load to node 1 within about two seconds)
+ *            --fixed-leaders (3 nodes: raft.leaders_follow_traffic off, so loads through a follower stay forwarded)
  *            --size BYTES (message body size, default 256)
  *            --warmup S (default 2, 0 with --quick: each node set first runs every WS workload for S s, unmeasured,
  *              so V8 has compiled the request and round paths before the measured loads, as in a running server)
@@ -31,7 +33,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, roleFor, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, roleFor, startZaqar, stopZaqar, waitQueuesSettled, watchLeadership, type ZaqarNode } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -68,7 +70,9 @@ function build(): void {
 async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
   const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), ...(option('node-args')?.split(' ').filter(Boolean) ?? [])];
   const cli = option('cli');
-  const cluster = await startZaqar({ nodes, nodeArgs, ...(cli === undefined ? {} : { cli }) });
+  // --fixed-leaders: leadership stays with the balancer's choice, so a follower's loads are forwarded throughout.
+  const config = flag('fixed-leaders') ? { raft: { leaders_follow_traffic: false } } : undefined;
+  const cluster = await startZaqar({ nodes, nodeArgs, ...(cli === undefined ? {} : { cli }), ...(config === undefined ? {} : { config }) });
   const replication = nodes === 1 ? '1 replica, single node' : '3 replicas, 3-node cluster (Raft)';
   const pids = cluster.nodes.map((node) => node.pid);
   const first = cluster.nodes[0];
@@ -110,6 +114,11 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       // run as long as `all`'s post phase (outside the measurement); a named queue is kept.
       const queued = queue === undefined ? [] : ['--queue', queue];
       if (workload === 'claim') await runZaqarLoader({ ...run, workload: 'post', extra: [...common, ...queued] });
+      // Every run starts with its shards led by their preferred voters (node 1 follows them
+      // unless --via leader); leadership then follows the load to node 1 (README, Benchmarks).
+      const loadedQueues = queue === undefined ? [] : workload === 'all' ? [queue, `${queue}-e2e`] : [queue];
+      if (nodes === 3) await waitQueuesSettled(cluster, loadedQueues);
+      const watch = nodes === 3 ? watchLeadership(first, loadedQueues) : undefined;
       const before = await persistCounters(cluster.nodes);
       const startedMs = performance.now();
       const cpuBefore = serverCpuSeconds();
@@ -127,6 +136,7 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
       }
       const cpuSeconds = serverCpuSeconds() - cpuBefore;
       const mainSeconds = mainCpuSeconds() - mainBefore;
+      const ledFromS = await watch?.stop();
       // Messages acknowledged ≈ rate × duration; only meaningful when one workload ran.
       const only = produced.length === 1 ? produced[0] : undefined;
       if (only?.msgs_per_s) {
@@ -138,7 +148,11 @@ async function measureZaqar(nodes: 1 | 3): Promise<ResultRow[]> {
         row.node_rss_mb = pids.map((pid) => procMemoryMb(pid));
         // The role node 1 had for the queue this row loaded: as chosen above, unless a leader moved.
         const loaded = row.queue;
-        if (nodes === 3 && typeof loaded === 'string') row.entered_by = roleFor(cluster.nodes, first, loaded);
+        if (nodes === 3 && typeof loaded === 'string') {
+          row.entered_by = roleFor(cluster.nodes, first, loaded);
+          const ledFrom = ledFromS?.get(loaded);
+          if (row.entered_by === 'follower' && ledFrom !== undefined) row.entry_led_from_s = ledFrom;
+        }
         rows.push(row);
         console.log(rowsTable([row]).split('\n')[2]);
       }

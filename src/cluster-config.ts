@@ -32,6 +32,8 @@ export interface ClusterConfig {
   readonly compaction?: RaftCompactionOptions;
   /** raft.persist_rounds_in_flight; absent: the default of cluster-shard-logs.ts. */
   readonly persistRoundsInFlightMax?: number;
+  /** raft.leaders_follow_traffic (default true): leadership moves to the node that takes a shard's commands (traffic-leadership.ts). */
+  readonly leadersFollowTraffic: boolean;
 }
 
 /** raft.snapshot_every_entries, raft.snapshot_every_bytes, raft.snapshot_tail_entries, raft.snapshot_node_bytes. */
@@ -55,6 +57,8 @@ export interface ClusterConfigInput {
   readonly compaction?: RaftCompactionOptions;
   /** Already checked by config.ts. */
   readonly persistRoundsInFlightMax?: number;
+  /** Already checked by config.ts. */
+  readonly leadersFollowTraffic?: boolean;
 }
 
 export const defaultTickMs = 100;
@@ -93,6 +97,7 @@ export function loadClusterConfig(input: ClusterConfigInput, fail: (message: str
     routeWaitMs: 4 * defaultTickMs * defaultElectionTicks,
     ...(input.compaction === undefined ? {} : { compaction: input.compaction }),
     ...(input.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: input.persistRoundsInFlightMax }),
+    leadersFollowTraffic: input.leadersFollowTraffic ?? true,
   };
 }
 

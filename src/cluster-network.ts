@@ -28,6 +28,7 @@ import { addressBookServiceDefinition, addressBookServiceImplementation, GrpcAdd
 import { forwardServiceDefinition, forwardServiceImplementation, GrpcForwarder } from './cluster/grpc/forward-service.js';
 import type { BrokerStores } from './cluster/broker-stores.js';
 import type { ShardLogSource } from './cluster/shard-log-source.js';
+import { defaultTrafficFollowing } from './cluster/traffic-leadership.js';
 import { LmdbAddressBookStore } from './log/lmdb/lmdb-address-book-store.js';
 import type { RaftMetrics } from './raft/metrics.js';
 import { GrpcRaftTransport } from './raft/grpc/grpc-raft-transport.js';
@@ -145,6 +146,7 @@ export class ClusterNetwork {
         settlePassMs: 2 * config.tickMs,
         ...(config.compaction === undefined ? {} : { compaction: config.compaction }),
         ...(config.persistRoundsInFlightMax === undefined ? {} : { persistRoundsInFlightMax: config.persistRoundsInFlightMax }),
+        ...(config.leadersFollowTraffic ? { followTraffic: defaultTrafficFollowing } : {}),
       },
       {
         transport: this.transport,

@@ -61,6 +61,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: fileWith({ raft: { persist_rounds_in_flight: 0 } }) }, env: {} })).toThrow(/raft.persist_rounds_in_flight/);
   });
 
+  test('raft.leaders_follow_traffic: on by default, switched off from the file or the environment, booleans only', () => {
+    expect(loadConfig({ flags: {}, env: {} }).cluster?.leadersFollowTraffic).toBe(true);
+    expect(loadConfig({ flags: { config: fileWith({ raft: { leaders_follow_traffic: false } }) }, env: {} }).cluster?.leadersFollowTraffic).toBe(false);
+    expect(loadConfig({ flags: {}, env: { ZAQAR_RAFT__LEADERS_FOLLOW_TRAFFIC: 'false' } }).cluster?.leadersFollowTraffic).toBe(false);
+    expect(() => loadConfig({ flags: { config: fileWith({ raft: { leaders_follow_traffic: 'no' } }) }, env: {} })).toThrow(/raft.leaders_follow_traffic/);
+  });
+
   test('lmdb_map_in_chunks: on by default, switched off from the file or the environment, booleans only', () => {
     expect(loadConfig({ flags: {}, env: {} }).lmdbMapInChunks).toBe(true);
     expect(loadConfig({ flags: { config: fileWith({ storage: { lmdb_map_in_chunks: false } }) }, env: {} }).lmdbMapInChunks).toBe(false);

@@ -115,6 +115,7 @@ const nodeOptionKinds: Readonly<Record<string, Kind>> = {
   'raft.snapshot_tail_entries': 'nonNegative',
   'raft.snapshot_node_bytes': 'positive',
   'raft.persist_rounds_in_flight': 'positive',
+  'raft.leaders_follow_traffic': 'boolean',
   ...notificationOptionKinds,
 };
 
@@ -184,6 +185,9 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
         compaction: raftCompactionOf(file),
         ...(Object.hasOwn(file, 'raft.persist_rounds_in_flight')
           ? { persistRoundsInFlightMax: checkValue('raft.persist_rounds_in_flight', file['raft.persist_rounds_in_flight'], 'positive') as number }
+          : {}),
+        ...(Object.hasOwn(file, 'raft.leaders_follow_traffic')
+          ? { leadersFollowTraffic: checkValue('raft.leaders_follow_traffic', file['raft.leaders_follow_traffic'], 'boolean') as boolean }
           : {}),
       },
       (message) => new ConfigError(message),

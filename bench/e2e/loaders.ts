@@ -24,6 +24,8 @@ export interface ResultRow {
   readonly queue?: unknown;
   /** Added here, on 3 nodes: whether the node the load entered by leads the queue's shard or forwards to it. */
   entered_by?: 'leader' | 'follower';
+  /** Added here, entered by a follower: seconds into the loader's run (all its workloads) when that node was first seen leading the shard. */
+  entry_led_from_s?: number;
   /** Added here: peak RSS per node, MiB. */
   node_rss_mb?: (number | undefined)[];
   /** Added here: CPU time of all nodes over the run ÷ messages acknowledged, µs (single-workload runs only). */

@@ -115,25 +115,32 @@ async function waitWritable(cluster: ZaqarCluster, deadlineMs: number): Promise<
   await Promise.all([...Array(48).keys()].map((i) => fetch(`${first.url}/v2/queues/ready-${i}`, { method: 'DELETE', headers }).catch(() => undefined)));
 }
 
+/** Each shard's leaders as the nodes report them (each node's zaqar_raft_role in /metrics): one node each once settled. */
+async function leadersByShard(nodes: readonly ZaqarNode[]): Promise<Map<number, number[]>> {
+  const leaders = new Map<number, number[]>();
+  for (const node of nodes) {
+    const text = await fetch(`${node.url}/metrics`).then((r) => r.text(), () => '');
+    for (const match of text.matchAll(/^zaqar_raft_role\{shard="(\d+)",role="(\w+)"\} ([01])$/gm)) {
+      const shardId = Number(match[1]);
+      const led = leaders.get(shardId) ?? [];
+      if (match[2] === 'leader' && match[3] === '1') led.push(node.id);
+      leaders.set(shardId, led);
+    }
+  }
+  return leaders;
+}
+
 /**
- * Waits until every shard's leader (each node's zaqar_raft_role in /metrics) is the voter
- * the balancer prefers for it. Bounded: past the deadline it measures anyway, and says so.
+ * Waits until every shard's leader (or only those of `shardIds`) is the voter the
+ * balancer prefers for it. Bounded: past the deadline it measures anyway, and says so.
  */
-async function waitLeadersSettled(cluster: ZaqarCluster, deadlineMs: number): Promise<void> {
+async function waitLeadersSettled(cluster: ZaqarCluster, deadlineMs: number, shardIds?: readonly number[]): Promise<void> {
   const members = cluster.nodes.map((node) => node.id as NodeId);
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const leaders = new Map<number, number[]>();
-    for (const node of cluster.nodes) {
-      const text = await fetch(`${node.url}/metrics`).then((r) => r.text(), () => '');
-      for (const match of text.matchAll(/^zaqar_raft_role\{shard="(\d+)",role="(\w+)"\} ([01])$/gm)) {
-        const shardId = Number(match[1]);
-        const led = leaders.get(shardId) ?? [];
-        if (match[2] === 'leader' && match[3] === '1') led.push(node.id);
-        leaders.set(shardId, led);
-      }
-    }
-    const unsettled = [...leaders].filter(([shardId, led]) => led.length !== 1 || led[0] !== preferredLeader(shardId as ShardId, { voters: members, members }));
+    const leaders = await leadersByShard(cluster.nodes);
+    const unsettled = [...leaders].filter(([shardId, led]) => (shardIds === undefined || shardIds.includes(shardId))
+      && (led.length !== 1 || led[0] !== preferredLeader(shardId as ShardId, { voters: members, members })));
     if (leaders.size > 0 && unsettled.length === 0) return;
     if (Date.now() > deadline) {
       console.log(`  leaders not settled after ${deadlineMs} ms (shards ${unsettled.map(([shardId]) => shardId).join(', ')}): measuring anyway`);
@@ -141,6 +148,46 @@ async function waitLeadersSettled(cluster: ZaqarCluster, deadlineMs: number): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Before a load on `queues`: their shards led by their preferred voters again. Leadership
+ * follows a shard's traffic (src/cluster/traffic-leadership.ts), so an earlier load through
+ * node 1 may have moved a shard to it; it returns some 10–15 s after that load ended.
+ */
+export async function waitQueuesSettled(cluster: ZaqarCluster, queues: readonly string[]): Promise<void> {
+  await waitLeadersSettled(cluster, 30_000, queues.map(shardOfQueue));
+}
+
+/**
+ * Watches, every half second, whether `entry` leads the shards of `queues`: `stop` gives,
+ * per queue, the seconds from the start until `entry` was first seen leading its shard
+ * (undefined: not seen).
+ */
+export function watchLeadership(entry: ZaqarNode, queues: readonly string[]): { stop(): Promise<Map<string, number | undefined>> } {
+  const startedMs = performance.now();
+  const ledFromS = new Map<string, number | undefined>(queues.map((queue) => [queue, undefined]));
+  let isStopped = false;
+  const look = async (): Promise<void> => {
+    const leaders = await leadersByShard([entry]);
+    const nowS = (performance.now() - startedMs) / 1000;
+    for (const queue of queues) {
+      if (ledFromS.get(queue) === undefined && (leaders.get(shardOfQueue(queue))?.length ?? 0) > 0) ledFromS.set(queue, nowS);
+    }
+  };
+  const polling = (async () => {
+    while (!isStopped) {
+      await look();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  })();
+  return {
+    async stop() {
+      isStopped = true;
+      await polling;
+      return ledFromS;
+    },
+  };
 }
 
 /**
@@ -238,13 +285,17 @@ export function ticksPerThread(pid: number): Map<string, number> {
 
 export const loaderProject = 'perf-anchors';
 
+function shardOfQueue(queue: string): ShardId {
+  return new ShardMap().shardOf(loaderProject, queue);
+}
+
 /**
  * The node that leads `queue`'s shard. Leaders have settled on their preferred voters
  * (startZaqar waits for it), so it is placement.ts preferredLeader.
  */
 export function shardLeader(nodes: readonly ZaqarNode[], queue: string): ZaqarNode {
   const members = nodes.map((node) => node.id as NodeId);
-  const leader = preferredLeader(new ShardMap().shardOf(loaderProject, queue), { voters: members, members });
+  const leader = preferredLeader(shardOfQueue(queue), { voters: members, members });
   const found = nodes.find((node) => node.id === leader);
   if (found === undefined) throw new Error(`no node leads the shard of queue ${queue}`);
   return found;

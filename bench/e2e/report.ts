@@ -17,7 +17,8 @@ export function rowsTable(rows: readonly ResultRow[]): string {
   for (const row of rows) {
     const rss = row.node_rss_mb !== undefined ? row.node_rss_mb.map((v) => fmt(v)).join(' / ') : fmt(row.peak_rss_mb);
     const cpu = `${fmt(row.server_cpu_pct)} / ${fmt(row.loader_cpu_pct)} / ${fmt(row.other_cpu_pct)}`;
-    const via = row.entered_by === undefined ? '' : `, via the shard's ${row.entered_by}`;
+    const ledFrom = row.entry_led_from_s === undefined ? '' : ` (its leader from ${row.entry_led_from_s.toFixed(1)} s into the run)`;
+    const via = row.entered_by === undefined ? '' : `, via the shard's ${row.entered_by}${ledFrom}`;
     lines.push(`| ${row.system} | ${row.replication ?? ''}${via} | ${row.workload}${row.error ? ` (error: ${row.error})` : ''} | ` +
       `${fmt(row.msgs_per_s)} | ${fmt(row.p50_ms, 2)} | ${fmt(row.p99_ms, 2)} | ${rss} | ${cpu} | ${fmt(row.server_cpu_us_per_msg, 1)}${row.server_main_cpu_us_per_msg === undefined ? '' : ` (${fmt(row.server_main_cpu_us_per_msg, 1)})`} |`);
   }

@@ -35,6 +35,10 @@
  * the shard, its voters and the book, so nodes whose books agree compute the same one (no
  * hand-back and forth), and for the initial placement it is each shard's first replica:
  * leaders start evenly spread.
+ *
+ * With `followTraffic`, leadership also follows the traffic (traffic-leadership.ts): a
+ * shard whose commands come mostly through one other voter moves to it, and the balancer
+ * leaves a shard where its leader's own node takes most of its commands.
  */
 import { assert } from '../common/assert.js';
 import type { Clock } from '../common/clock.js';
@@ -59,6 +63,7 @@ import { ReplicaLifecycle } from './replica-lifecycle.js';
 import type { CompactionPolicy } from './shard-compactor.js';
 import { RoutedShardLog, type RouteDeps } from './routed-shard-log.js';
 import { RoutedShardReads } from './routed-shard-reads.js';
+import { TrafficLeadership, type TrafficFollowing } from './traffic-leadership.js';
 import { ShardReplicaView } from './shard-replica-view.js';
 import type { BrokerStores } from './broker-stores.js';
 import type { ShardLogSource } from './shard-log-source.js';
@@ -91,6 +96,8 @@ export interface ClusterShardLogsOptions {
    * defaultPersistRoundsInFlightMax.
    */
   readonly persistRoundsInFlightMax?: number;
+  /** Leadership moves to the voter that takes a shard's traffic (traffic-leadership.ts); absent: leaders stay with the balancer's choice. */
+  readonly followTraffic?: TrafficFollowing;
 }
 
 /**
@@ -137,6 +144,8 @@ export class ClusterShardLogs implements ShardLogSource {
   private readonly host: RaftShardHost;
   private stopBalancer: () => void;
   private readonly stopSweeper: () => void;
+  private readonly traffic: TrafficLeadership | undefined;
+  private readonly stopTrafficWindows: () => void;
   private readonly lifecycle: ReplicaLifecycle;
   /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
   private readonly placement: Placement;
@@ -193,6 +202,9 @@ export class ClusterShardLogs implements ShardLogSource {
       ? deps.timers.every(options.balanceIntervalMs, () => this.spreadLeaders())
       : this.settleLeaders(options.settlePassMs);
     this.stopSweeper = deps.timers.every(sweepIntervalMs, () => this.lifecycle.sweep());
+    const { followTraffic } = options;
+    this.traffic = followTraffic === undefined ? undefined : new TrafficLeadership(options.nodeId, followTraffic);
+    this.stopTrafficWindows = followTraffic === undefined ? () => {} : deps.timers.every(followTraffic.windowMs, () => this.followTraffic());
   }
 
   /** `flushes`: rounds that wrote to the log; `proposals`: group Readys written in them (more than rounds when shards share a flush). */
@@ -384,7 +396,8 @@ export class ClusterShardLogs implements ShardLogSource {
     const untilMs = this.deps.clock.monotonicMs() + settleWindowMs;
     return this.deps.timers.every(passMs, () => {
       this.spreadLeaders();
-      const isSettled = this.host.allGroups().every((group) => group.leader() !== undefined && group.leader() === this.preferredOf(group));
+      const isSettled = this.host.allGroups().every((group) => group.leader() !== undefined
+        && (group.leader() === this.preferredOf(group) || this.traffic?.holds(group.shardId) === true));
       if (!isSettled && this.deps.clock.monotonicMs() < untilMs) return;
       this.stopBalancer();
       this.stopBalancer = this.deps.timers.every(this.options.balanceIntervalMs, () => this.spreadLeaders());
@@ -395,16 +408,26 @@ export class ClusterShardLogs implements ShardLogSource {
     return preferredLeader(group.shardId, { voters: group.status().conf.voters, members: this.options.members });
   }
 
-  /** Hands leadership of each shard this node leads to its preferred replica, if that is another node. */
+  /** Hands leadership of each shard this node leads to its preferred replica, if that is another node and the shard's traffic does not hold it here. */
   private spreadLeaders(): void {
     for (const group of this.host.allGroups()) {
-      if (!group.isLeader()) continue;
+      if (!group.isLeader() || this.traffic?.holds(group.shardId) === true) continue;
       const preferred = this.preferredOf(group);
-      if (preferred === undefined || preferred === this.options.nodeId) continue;
-      const progress = group.core.progress.get(preferred);
-      // Only to a replica that answered recently and is nearly caught up, so the transfer is quick.
-      if (progress === undefined || !progress.recentActive || group.core.log.lastIndex() - progress.match > transferLagEntriesMax) continue;
-      group.requestTransfer(preferred);
+      if (preferred !== undefined && preferred !== this.options.nodeId && isQuickTransfer(group, preferred)) group.requestTransfer(preferred);
+    }
+  }
+
+  /** Closes a traffic window on every hosted shard; moves those whose commands came mostly through another voter. */
+  private followTraffic(): void {
+    const { traffic } = this;
+    if (traffic === undefined) return;
+    for (const group of this.host.allGroups()) {
+      const counts = group.takeTraffic();
+      const target = traffic.closeWindow(group.shardId, counts, group.status().conf.voters, group.isLeader());
+      if (target === undefined || !isQuickTransfer(group, target)) continue;
+      const commands = [...counts.values()].reduce((sum, count) => sum + count, 0);
+      this.deps.logger?.info({ shardId: group.shardId, to: target, commands, fromTarget: counts.get(target), windowMs: traffic.policy.windowMs }, 'moving leadership to the node that takes the shard\'s traffic');
+      group.requestTransfer(target);
     }
   }
 
@@ -418,6 +441,7 @@ export class ClusterShardLogs implements ShardLogSource {
   async transferLeadershipAway(): Promise<void> {
     this.stopBalancer();
     this.stopSweeper();
+    this.stopTrafficWindows();
     // A group with no other voter (a cluster of one) has no one to hand over to.
     const ledHere = (): ShardGroup[] => this.host.allGroups()
       .filter((group) => group.isLeader() && group.status().conf.voters.some((nodeId) => nodeId !== this.options.nodeId));
@@ -449,7 +473,14 @@ export class ClusterShardLogs implements ShardLogSource {
   async drain(): Promise<void> {
     this.stopBalancer();
     this.stopSweeper();
+    this.stopTrafficWindows();
     await this.host.close();
     await this.deps.onDrained?.();
   }
+}
+
+/** Whether leadership can move to `to` quickly: it answered recently and is nearly caught up. */
+function isQuickTransfer(group: ShardGroup, to: NodeId): boolean {
+  const progress = group.core.progress.get(to);
+  return progress !== undefined && progress.recentActive && group.core.log.lastIndex() - progress.match <= transferLagEntriesMax;
 }

@@ -34,8 +34,12 @@ import type { ShardGroup } from './shard-group.js';
  * the asking node renders too.
  */
 export type ForwardRequest =
-  /** An encoded ShardCommand, proposed as it is. */
-  | { readonly kind: 'command'; readonly shardId: ShardId; readonly command: Uint8Array; readonly storedBodies?: true }
+  /**
+   * An encoded ShardCommand, proposed as it is. `origin`: the node that took it from its
+   * client (the leader counts its commands by it, traffic-leadership.ts); absent from
+   * nodes of earlier versions.
+   */
+  | { readonly kind: 'command'; readonly shardId: ShardId; readonly command: Uint8Array; readonly storedBodies?: true; readonly origin?: NodeId }
   /** Add or remove a node in the shard's group (membership.ts). */
   | { readonly kind: 'membership'; readonly shardId: ShardId; readonly change: MembershipChange }
   /** A read, answered after the serving replica's read barrier. */
@@ -105,7 +109,7 @@ export async function serveForward(group: ShardGroup | undefined, request: Repli
     }
     case 'command':
       return replyOf(async () => {
-        const result = await group.propose(request.command);
+        const result = await group.propose(request.command, request.origin);
         if (result === undefined) return { kind: 'unavailable', message: 'a command entry produced no result' };
         return { kind: 'applied', result: request.storedBodies === true ? result : withDecodedBodies(result) };
       });

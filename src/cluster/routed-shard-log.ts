@@ -102,7 +102,7 @@ export class RoutedShardLog implements ShardLog {
 
   private async proposeLocal(group: ShardGroup, data: Uint8Array): Promise<Attempt> {
     try {
-      const result = await group.propose(data);
+      const result = await group.propose(data, this.deps.nodeId);
       if (result === undefined) throw new ShardUnavailableError(this.shardId, 'a command entry produced no result');
       return { done: result };
     } catch (error) {
@@ -119,7 +119,7 @@ export class RoutedShardLog implements ShardLog {
     let reply: ForwardReply;
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
-      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data, storedBodies: true }, { deadlineMs: remainingMs });
+      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data, storedBodies: true, origin: this.deps.nodeId }, { deadlineMs: remainingMs });
     } catch (error) {
       // Never sent (dead, partitioned, restarting): ask the local replica (or the next one) later.
       if (error instanceof PeerUnreachableError) {

@@ -44,6 +44,8 @@ interface Waiter<T> {
 
 interface QueuedProposal extends Waiter<AnyCommandResult | undefined> {
   readonly data: Uint8Array;
+  /** The node that took the command from its client (undefined: not known). */
+  readonly origin: NodeId | undefined;
 }
 
 interface PendingRead extends Waiter<void> {
@@ -74,6 +76,8 @@ export class ShardGroup {
   visits = 0;
   /** The leader last reported by the core (0: none), to count leader changes. */
   private knownLeader: NodeId | 0 = 0;
+  /** Commands the core took as leader since `takeTraffic`, by the node that took each from its client. */
+  private traffic = new Map<NodeId, number>();
 
   constructor(
     readonly core: RaftCore,
@@ -141,17 +145,25 @@ export class ShardGroup {
     });
   }
 
-  propose(data: Uint8Array): Promise<AnyCommandResult | undefined> {
+  /** `origin`: the node that took the command from its client, counted in `takeTraffic` once the core takes it. */
+  propose(data: Uint8Array, origin?: NodeId): Promise<AnyCommandResult | undefined> {
     const refusal = this.refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
-      const proposal: QueuedProposal = { data, resolve, reject, cancelDeadline: () => {} };
+      const proposal: QueuedProposal = { data, origin, resolve, reject, cancelDeadline: () => {} };
       proposal.cancelDeadline = this.deadline(proposal, () => {
         this.queuedProposals = this.queuedProposals.filter((p) => p !== proposal);
       });
       this.queuedProposals.push(proposal);
       this.deps.wake();
     });
+  }
+
+  /** The commands counted since the last call, by origin (traffic-leadership.ts); starts a new count. */
+  takeTraffic(): ReadonlyMap<NodeId, number> {
+    const traffic = this.traffic;
+    this.traffic = new Map();
+    return traffic;
   }
 
   readBarrier(): Promise<void> {
@@ -227,7 +239,10 @@ export class ShardGroup {
       for (const p of proposals) this.settle(p, () => p.reject(error));
       return;
     }
-    proposals.forEach((p, i) => this.applyWaiters.set(result.index + i, { term: result.term, waiter: p }));
+    proposals.forEach((p, i) => {
+      this.applyWaiters.set(result.index + i, { term: result.term, waiter: p });
+      if (p.origin !== undefined) this.traffic.set(p.origin, (this.traffic.get(p.origin) ?? 0) + 1);
+    });
   }
 
   private feedReads(): void {

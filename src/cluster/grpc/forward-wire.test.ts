@@ -87,4 +87,16 @@ describe('the forward request on the wire', () => {
     }
     expect(isWireForwardRequest({ shardId, command, storedBodies: 1 })).toBe(false);
   });
+
+  test('a command\'s origin travels after every earlier field, and a record without it (an earlier version\'s) decodes as before', () => {
+    const variant: ForwardRequest = { kind: 'command', shardId, command, storedBodies: true, origin: 3 as NodeId };
+    const bytes = encode(toWire(variant));
+    expect(Object.keys(decode(bytes) as object)).toEqual(['shardId', 'command', 'storedBodies', 'origin']);
+    expect(plain(received(bytes))).toEqual(variant);
+    const { origin, ...earlier } = decode(bytes) as Record<string, unknown>;
+    expect(origin).toBe(3);
+    expect(plain(received(encode(earlier)))).toEqual({ kind: 'command', shardId, command, storedBodies: true });
+    expect(encode(toWire({ kind: 'command', shardId, command, origin: 3 as NodeId })).toString('hex')).toBe(`${cases[0]?.hex.replace(/^de0002/, 'de0003')}a66f726967696e03`);
+    for (const bad of [0, -1, 1.5, '3']) expect(isWireForwardRequest({ shardId, command, origin: bad })).toBe(false);
+  });
 });

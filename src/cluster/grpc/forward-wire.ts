@@ -21,6 +21,8 @@ export interface WireForwardRequest {
   readonly bootstrap?: readonly NodeId[];
   /** Set by an asker that renders bodies as stored bytes (ForwardRequest `storedBodies`); last, so earlier records keep their bytes. */
   readonly storedBodies?: true;
+  /** A command's origin (ForwardRequest `origin`); after `storedBodies`, so earlier records keep their bytes. */
+  readonly origin?: NodeId;
 }
 
 /** The `command` of a request that carries none. */
@@ -30,7 +32,12 @@ export function toWire(request: ForwardRequest): WireForwardRequest {
   const { shardId } = request;
   switch (request.kind) {
     case 'command':
-      return request.storedBodies === true ? { shardId, command: request.command, storedBodies: true } : { shardId, command: request.command };
+      return {
+        shardId,
+        command: request.command,
+        ...(request.storedBodies === true ? { storedBodies: true } : {}),
+        ...(request.origin === undefined ? {} : { origin: request.origin }),
+      };
     case 'membership':
       return { shardId, command: noCommand, membership: request.change };
     case 'query':
@@ -55,16 +62,17 @@ export function fromWire(wire: WireForwardRequest): ForwardRequest {
   const stored = wire.storedBodies === true ? { storedBodies: true } as const : {};
   if (wire.query !== undefined) return { kind: 'query', shardId, query: wire.query, ...stored };
   if (wire.membership !== undefined) return { kind: 'membership', shardId, change: wire.membership };
-  return { kind: 'command', shardId, command: wire.command, ...stored };
+  return { kind: 'command', shardId, command: wire.command, ...stored, ...(wire.origin === undefined ? {} : { origin: wire.origin }) };
 }
 
 export function isWireForwardRequest(value: unknown): value is WireForwardRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { shardId, command, membership, query, describe, release, bootstrap, storedBodies } = value as Record<string, unknown>;
+  const { shardId, command, membership, query, describe, release, bootstrap, storedBodies, origin } = value as Record<string, unknown>;
   return typeof shardId === 'number' && Number.isSafeInteger(shardId) && shardId >= 0 && command instanceof Uint8Array
     && (membership === undefined || isMembershipChange(membership)) && (query === undefined || isShardQuery(query))
     && (describe === undefined || describe === true) && (release === undefined || release === true)
     && (storedBodies === undefined || storedBodies === true)
+    && (origin === undefined || (typeof origin === 'number' && Number.isSafeInteger(origin) && origin > 0))
     && (bootstrap === undefined || (Array.isArray(bootstrap) && bootstrap.every((n) => typeof n === 'number')));
 }
 

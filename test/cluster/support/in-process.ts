@@ -69,7 +69,7 @@ export class InProcessCluster {
     private readonly members: readonly number[],
     private readonly shardCount: number,
     /** Extra ClusterShardLogs options for every node (e.g. a compaction policy). */
-    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers' | 'routeWaitMs' | 'settlePassMs'>> = {},
+    private readonly extra: Partial<Pick<ClusterShardLogsOptions, 'compaction' | 'initialMembers' | 'routeWaitMs' | 'settlePassMs' | 'balanceIntervalMs' | 'followTraffic'>> = {},
   ) {}
 
   /** Opens (or reopens on its data dir) node `id`. */
