@@ -5,7 +5,7 @@
  *  - propose: on the local replica when it leads, else forwarded to the leader it names
  *    (Forwarder, gRPC). A not-leader answer's hint is followed; a dropped proposal (its
  *    entry lost to a new leader, never committed) is retried; while no leader is known
- *    it waits and retries. After `routeWaitMs` it gives up with ShardUnavailableError
+ *    it waits (until the local replica sees a new leader, or `retryMs`) and retries. After `routeWaitMs` it gives up with ShardUnavailableError
  *    (the api answers 503 with Retry-After), so a shard without a majority fails within
  *    a bounded time instead of hanging.
  *  - readBarrier: ReadIndex on the local replica (a follower asks the leader for the
@@ -78,6 +78,7 @@ export class RoutedShardLog implements ShardLog {
     const data = encodeCommand(withCommandId(command));
     const deadlineMs = this.deadlineMs();
     let hint: NodeId | undefined;
+    let previous: NodeId | undefined;
     let unknown: Error | undefined;
     for (;;) {
       const group = this.groupOf();
@@ -94,8 +95,11 @@ export class RoutedShardLog implements ShardLog {
       unknown = attempt.unknown ?? unknown;
       const remainingMs = deadlineMs - this.deps.clock.monotonicMs();
       if (remainingMs <= 0) throw unknown === undefined ? this.unavailable() : this.outcomeUnknown(unknown);
-      // A fresh hint is tried at once; otherwise wait for an election to settle.
-      hint = attempt.hint !== undefined && attempt.hint !== target ? attempt.hint : undefined;
+      // A fresh hint is tried at once; otherwise wait for an election to settle. A hint back
+      // to the node tried before this one is not fresh: during a leadership transfer the
+      // leader names the transferee, which names the leader until the transfer's election.
+      hint = attempt.hint !== undefined && attempt.hint !== target && attempt.hint !== previous ? attempt.hint : undefined;
+      previous = target;
       if (hint === undefined) await this.pause(Math.min(this.deps.retryMs, remainingMs));
     }
   }
@@ -200,7 +204,24 @@ export class RoutedShardLog implements ShardLog {
     );
   }
 
+  /**
+   * Waits `ms`, or less: until the local replica sees its leader change (an election or a
+   * leadership transfer ending), when the request can go on at once.
+   */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => this.deps.delays.after(ms, resolve));
+    const group = this.groupOf();
+    return new Promise((resolve) => {
+      let forget = (): void => {};
+      const cancel = this.deps.delays.after(ms, () => {
+        forget();
+        resolve();
+      });
+      if (group !== undefined) {
+        forget = group.onLeaderChange(() => {
+          cancel();
+          resolve();
+        });
+      }
+    });
   }
 }

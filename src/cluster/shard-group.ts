@@ -76,6 +76,8 @@ export class ShardGroup {
   visits = 0;
   /** The leader last reported by the core (0: none), to count leader changes. */
   private knownLeader: NodeId | 0 = 0;
+  /** Called once at the next change of the leader this replica knows of (requests waiting for a leader). */
+  private readonly leaderWatchers = new Set<() => void>();
   /** Commands the core took as leader since `takeTraffic`, by the node that took each from its client. */
   private traffic = new Map<NodeId, number>();
 
@@ -126,6 +128,12 @@ export class ShardGroup {
     }
     this.core.tick();
     return this.core.hasReady();
+  }
+
+  /** Calls `watcher` once, when the leader this replica knows of next changes (an election or transfer ended, or began); returns a function that forgets it. */
+  onLeaderChange(watcher: () => void): () => void {
+    this.leaderWatchers.add(watcher);
+    return () => this.leaderWatchers.delete(watcher);
   }
 
   requestCampaign(): void {
@@ -268,6 +276,9 @@ export class ShardGroup {
     if (ready.softState !== undefined && ready.softState.leader !== this.knownLeader) {
       this.knownLeader = ready.softState.leader;
       this.deps.metrics?.leaderChanged(this.shardId);
+      const watchers = [...this.leaderWatchers];
+      this.leaderWatchers.clear();
+      for (const watcher of watchers) watcher();
     }
     if (ready.committed.length > 0) {
       for (const applied of this.fsm.applyEntries(ready.committed)) {
