@@ -181,6 +181,9 @@ async function untilIdle(cpuSeconds: () => number, nodeCount: number): Promise<v
 interface PersistCounters {
   readonly persists: number;
   readonly requests: number;
+  /** Leader changes each node's replicas saw and proposals they refused (not leader, overloaded, timed out). */
+  readonly leaderChanges: number;
+  readonly refused: number;
 }
 
 /** Each node's log persists (one per group per persist round) and API requests so far, from its /metrics. */
@@ -191,6 +194,8 @@ async function persistCounters(nodes: readonly { readonly url: string }[]): Prom
     return {
       persists: sum(/^zaqar_log_flush_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
       requests: sum(/^zaqar_transport_(?:ws|http)_requests_total\{[^}]*\} (\S+)$/gm),
+      leaderChanges: sum(/^zaqar_raft_leader_changes_total\{[^}]*\} (\S+)$/gm),
+      refused: sum(/^zaqar_raft_proposals_rejected_total\{[^}]*\} (\S+)$/gm),
     };
   }));
 }
@@ -198,10 +203,11 @@ async function persistCounters(nodes: readonly { readonly url: string }[]): Prom
 /** Persist rounds per second and requests per persist on every node (a load on one queue is one shard). */
 function printPersistRates(before: readonly PersistCounters[], after: readonly PersistCounters[], seconds: number): void {
   const parts = after.map((end, i) => {
-    const start = before[i] ?? { persists: 0, requests: 0 };
+    const start = before[i] ?? { persists: 0, requests: 0, leaderChanges: 0, refused: 0 };
     const persists = end.persists - start.persists;
     const requests = end.requests - start.requests;
-    return `node ${i + 1}: ${(persists / seconds).toFixed(0)} persists/s, ${requests} requests, ${persists === 0 ? '-' : (requests / persists).toFixed(1)} requests/persist`;
+    return `node ${i + 1}: ${(persists / seconds).toFixed(0)} persists/s, ${requests} requests, ${persists === 0 ? '-' : (requests / persists).toFixed(1)} requests/persist`
+      + `, ${end.leaderChanges - start.leaderChanges} leader changes, ${end.refused - start.refused} proposals refused`;
   });
   console.log(`  persists over ${seconds.toFixed(1)} s (load and its set-up): ${parts.join('; ')}`);
 }
