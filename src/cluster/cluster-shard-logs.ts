@@ -145,6 +145,8 @@ export class ClusterShardLogs implements ShardLogSource {
   private stopBalancer: () => void;
   private readonly stopSweeper: () => void;
   private readonly traffic: TrafficLeadership | undefined;
+  /** Set when leadership is handed away for a shutdown: proposals from here stop naming this node as their origin. */
+  private isHandingOff = false;
   private readonly stopTrafficWindows: () => void;
   private readonly lifecycle: ReplicaLifecycle;
   /** Replica sets of brand-new groups (and the first routing hints for shards hosted elsewhere). */
@@ -297,6 +299,7 @@ export class ClusterShardLogs implements ShardLogSource {
       retryMs: routeRetryMs,
       // About one election: long enough to notice a healed partition's new leader.
       unreachableWaitMs: this.options.tickMs * this.options.electionTicks,
+      origin: () => (this.isHandingOff ? undefined : this.options.nodeId),
     };
   }
 
@@ -397,7 +400,7 @@ export class ClusterShardLogs implements ShardLogSource {
     return this.deps.timers.every(passMs, () => {
       this.spreadLeaders();
       const isSettled = this.host.allGroups().every((group) => group.leader() !== undefined
-        && (group.leader() === this.preferredOf(group) || this.traffic?.holds(group.shardId) === true));
+        && (group.leader() === this.preferredOf(group) || (group.isLeader() && this.traffic?.holds(group.shardId) === true)));
       if (!isSettled && this.deps.clock.monotonicMs() < untilMs) return;
       this.stopBalancer();
       this.stopBalancer = this.deps.timers.every(this.options.balanceIntervalMs, () => this.spreadLeaders());
@@ -436,9 +439,11 @@ export class ClusterShardLogs implements ShardLogSource {
    * leadership to its most caught-up replica that answered recently; resolves once this
    * node leads no shard, and rejects naming the shards still led here after about ten
    * seconds (the drain bounds the wait anyway). The balancer stops first so it cannot
-   * hand leadership back.
+   * hand leadership back, and this node's requests stop naming it as their origin, so
+   * the traffic its open sockets still bring does not draw leadership back either.
    */
   async transferLeadershipAway(): Promise<void> {
+    this.isHandingOff = true;
     this.stopBalancer();
     this.stopSweeper();
     this.stopTrafficWindows();

@@ -53,6 +53,12 @@ export interface RouteDeps {
   readonly retryMs: number;
   /** The shorter wait once the shard has been unreachable for a whole `routeWaitMs`. */
   readonly unreachableWaitMs: number;
+  /**
+   * The origin a proposal names (the leader counts its traffic by it, traffic-leadership.ts):
+   * this node, or undefined once it hands its leadership away to shut down, so its last
+   * requests do not draw leadership back to it. Absent: always this node.
+   */
+  readonly origin?: () => NodeId | undefined;
 }
 
 /** An attempt's answer, or whom to try next and, when it may have been proposed, why its outcome is unknown. */
@@ -106,7 +112,7 @@ export class RoutedShardLog implements ShardLog {
 
   private async proposeLocal(group: ShardGroup, data: Uint8Array): Promise<Attempt> {
     try {
-      const result = await group.propose(data, this.deps.nodeId);
+      const result = await group.propose(data, this.origin());
       if (result === undefined) throw new ShardUnavailableError(this.shardId, 'a command entry produced no result');
       return { done: result };
     } catch (error) {
@@ -123,7 +129,7 @@ export class RoutedShardLog implements ShardLog {
     let reply: ForwardReply;
     try {
       const remainingMs = Math.max(deadlineMs - this.deps.clock.monotonicMs(), this.deps.retryMs);
-      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data, storedBodies: true, origin: this.deps.nodeId }, { deadlineMs: remainingMs });
+      reply = await this.deps.forwarder.forward(target, { kind: 'command', shardId: this.shardId, command: data, storedBodies: true, ...this.originField() }, { deadlineMs: remainingMs });
     } catch (error) {
       // Never sent (dead, partitioned, restarting): ask the local replica (or the next one) later.
       if (error instanceof PeerUnreachableError) {
@@ -153,6 +159,15 @@ export class RoutedShardLog implements ShardLog {
         // The leader gave up waiting for the commit (or failed): the entry may still commit.
         return { hint: undefined, unknown: new Error(`node ${target}: ${reply.message}`) };
     }
+  }
+
+  private origin(): NodeId | undefined {
+    return this.deps.origin === undefined ? this.deps.nodeId : this.deps.origin();
+  }
+
+  private originField(): { origin?: NodeId } {
+    const origin = this.origin();
+    return origin === undefined ? {} : { origin };
   }
 
   async readBarrier(): Promise<void> {

@@ -82,9 +82,12 @@ export class TrafficLeadership {
     return isMove ? top : undefined;
   }
 
-  /** Whether the balancer leaves this shard's leadership here: its traffic holds it, or no whole window has been judged yet. */
+  /**
+   * Whether the balancer leaves a shard this node leads where it is: its traffic holds it,
+   * or no whole window led here has been judged yet (a leader that has just arrived).
+   */
   holds(shardId: ShardId): boolean {
     const shard = this.led.get(shardId);
-    return shard !== undefined && (!shard.isJudged || shard.lapses !== undefined);
+    return shard === undefined || !shard.isJudged || shard.lapses !== undefined;
   }
 }

@@ -74,6 +74,21 @@ describe('leadership that follows the traffic', () => {
     expect(listed.map((m) => m.id)).toEqual([...moving, ...held]);
   });
 
+  test('a node handing its leadership away to shut down does not draw it back with the requests it still takes', async () => {
+    const { c, preferred } = await openSettled();
+    const entry = [...c.nodes.values()].find((node) => node.id !== preferred.id);
+    if (entry === undefined) throw new Error('no follower');
+    const giveUp = forMs(20_000);
+    await postThrough(entry, () => c.leaderOf(shardId)?.id === entry.id || giveUp());
+    expect(c.leaderOf(shardId)?.id).toBe(entry.id);
+
+    await entry.logs.transferLeadershipAway();
+    // Its open sockets keep posting through it while it drains: 20 windows of them.
+    const posted = await postThrough(entry, forMs(loadMs));
+    expect(posted.length).toBeGreaterThan(2 * followTraffic.commandsMin);
+    expect(c.leaderOf(shardId)?.id).not.toBe(entry.id);
+  });
+
   test('traffic split between two followers leaves the leader where it is', async () => {
     const { c, preferred } = await openSettled();
     const term = termOf(preferred);
