@@ -279,6 +279,7 @@ export class ShardGroup {
       const watchers = [...this.leaderWatchers];
       this.leaderWatchers.clear();
       for (const watcher of watchers) watcher();
+      this.askReadsAgain();
     }
     if (ready.committed.length > 0) {
       for (const applied of this.fsm.applyEntries(ready.committed)) {
@@ -292,6 +293,24 @@ export class ShardGroup {
     }
     this.noteReadStates(ready.readStates);
     this.releaseReads();
+  }
+
+  /**
+   * A leader that steps down drops the ReadIndex requests it has not answered, and a
+   * follower's request or its answer may be lost with the old leader: after a leader
+   * change, reads still without their index are asked again (of the new leader, or
+   * refused at once while there is none), instead of waiting out their deadline. An
+   * answer to the earlier request, should one still come, is as good.
+   */
+  private askReadsAgain(): void {
+    let isQueued = false;
+    for (const [context, read] of this.reads) {
+      if (read.index !== undefined) continue;
+      this.reads.delete(context);
+      this.queuedReads.push({ context, read });
+      isQueued = true;
+    }
+    if (isQueued) this.deps.wake();
   }
 
   private noteReadStates(readStates: readonly ReadState[]): void {
