@@ -54,7 +54,7 @@ export const targets: readonly Target[] = [
   { name: 'WS msgpack producers, 3 replicas ≥ 2× NATS JetStream R3 publish', kind: 'rate', factor: 2,
     ours: best((r) => zaqarR3(r) && /WS message_post/.test(r.workload)), peer: best((r) => natsR3(r) && /^publish/.test(r.workload)) },
   { name: 'claim + delete consumers, 3 replicas ≥ 2× NATS JetStream R3 consume', kind: 'rate', factor: 2,
-    ours: best((r) => zaqarR3(r) && /claim/.test(r.workload)), peer: best((r) => natsR3(r) && /^consume/.test(r.workload)) },
+    ours: best((r) => zaqarR3(r) && /claim/.test(r.workload) && !/e2e/.test(r.workload)), peer: best((r) => natsR3(r) && /^consume/.test(r.workload)) },
   { name: 'single node (1 replica) msgpack producers ≥ 1.5× NATS R1 publish', kind: 'rate', factor: 1.5,
     ours: best((r) => zaqarR1(r) && /WS message_post/.test(r.workload)), peer: best((r) => natsR1(r) && /^publish/.test(r.workload)) },
   { name: 'HTTP producers, 3 replicas ≥ 30× real Zaqar 15', kind: 'rate', factor: 30,
