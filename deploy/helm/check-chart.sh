@@ -106,15 +106,16 @@ expect_refused() {
 }
 
 # --- 3. Render and check value sets ---------------------------------------------
+five_node_args="--single-threaded-gc --stack-trace-limit=50" # ci/five-replicas-values.yaml's server.nodeArgs
 run_check default -- -replicas 3 -max-unavailable 1
 run_check five-replicas -f "$CHART/ci/five-replicas-values.yaml" -- \
-  -replicas 5 -max-unavailable 2 -service-monitor
+  -replicas 5 -max-unavailable 2 -service-monitor -node-args="$five_node_args"
 # Five nodes, three replicas per shard, a cluster created with three nodes and scaled out
 # to five: peers and initial members stay nodes 1-3; two lost pods could be two of one
 # shard's three replicas.
 run_check five-nodes-three-replicas -f "$CHART/ci/five-replicas-values.yaml" \
   --set cluster.shardReplicas=3 --set cluster.initialNodes=3 -- \
-  -replicas 5 -initial-nodes 3 -max-unavailable 1 -service-monitor
+  -replicas 5 -initial-nodes 3 -max-unavailable 1 -service-monitor -node-args="$five_node_args"
 # An even group (4 of 4): a majority of 4 is 3, so only one pod may go.
 run_check named-release -name zaqar-ts -namespace queues --set replicaCount=4 --set cluster.shardReplicas=4 \
   --set cluster.initialNodes=4 -- -name zaqar-ts -namespace queues -replicas 4 -max-unavailable 1
@@ -145,6 +146,11 @@ expect_refused "more replicas per shard than initial nodes" "cluster.shardReplic
   --set replicaCount=5 --set cluster.shardReplicas=5
 expect_refused "an unknown podAntiAffinity" "podAntiAffinity must be soft, hard or none" --set podAntiAffinity=always
 expect_refused "the API and Raft on one port" "server.port and server.raftPort must differ" --set server.raftPort=8888
+printf 'server:\n  nodeArgs: ["max-old-space-size=512"]\n' >"$WORK/node-args-bare.yaml"
+expect_refused "a node flag without its dashes" "server.nodeArgs: each must be one node flag" -f "$WORK/node-args-bare.yaml"
+printf 'server:\n  nodeArgs: ["--title=x'"'"'; rm -rf /data; '"'"'"]\n' >"$WORK/node-args-quote.yaml"
+expect_refused "a node flag that would break out of its quotes" "server.nodeArgs: each must be one node flag" -f "$WORK/node-args-quote.yaml"
+
 
 # --- 5. NOTES.txt and documentation -----------------------------------------------
 say "NOTES.txt and docs"

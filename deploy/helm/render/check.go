@@ -28,6 +28,7 @@ type expectations struct {
 	maxUnavailable int
 	serviceMonitor bool
 	dockerfile     string
+	nodeArgs       string
 }
 
 // manifest is one rendered document with the template it came from.
@@ -66,6 +67,7 @@ func runCheck(args []string) error {
 	fs.IntVar(&e.maxUnavailable, "max-unavailable", 1, "expected PodDisruptionBudget maxUnavailable")
 	fs.BoolVar(&e.serviceMonitor, "service-monitor", false, "expect a ServiceMonitor")
 	fs.StringVar(&e.dockerfile, "dockerfile", "", "Dockerfile the chart must agree with (optional)")
+	fs.StringVar(&e.nodeArgs, "node-args", "", "expected flags before the server's script, space-separated (server.nodeArgs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -119,14 +119,22 @@ func (w *workload) checkNodeIDScript() {
 	}
 	for _, ordinal := range []int{0, w.e.replicas - 1} {
 		pod := fmt.Sprintf("%s-%d", w.full, ordinal)
-		want := fmt.Sprintf("%d %s:%d /app/cli.js serve", ordinal+1, w.podHost(ordinal), raftPort)
+		want := fmt.Sprintf("%d %s:%d %s/app/cli.js serve", ordinal+1, w.podHost(ordinal), raftPort, nodeArgsShown(w.e.nodeArgs))
 		out, err := run(pod)
-		r.check(fmt.Sprintf("pod %s starts `node /app/cli.js serve` as node %d advertising its DNS name", pod, ordinal+1), err == nil && out == want,
+		r.check(fmt.Sprintf("pod %s starts `node %s/app/cli.js serve` as node %d advertising its DNS name", pod, nodeArgsShown(w.e.nodeArgs), ordinal+1), err == nil && out == want,
 			"got %q (err %v), want %q", out, err, want)
 	}
 	out, err := run(w.full + "-x")
 	r.check("a pod name without an ordinal refuses to start", err != nil && !strings.Contains(out, "serve"),
 		"got %q (err %v)", out, err)
+}
+
+// nodeArgsShown is the expected node flags as they stand before the script ("" or "FLAGS ").
+func nodeArgsShown(nodeArgs string) string {
+	if nodeArgs == "" {
+		return ""
+	}
+	return nodeArgs + " "
 }
 
 func (w *workload) checkPortsAndProbes() {

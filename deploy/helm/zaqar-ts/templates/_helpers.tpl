@@ -142,6 +142,11 @@ floor((r - 1) / 2) pods may be down, r = min(replicaCount, shardReplicas).
 {{- if and (ne $metricsPort 0) (or (eq $metricsPort (int .Values.server.port)) (eq $metricsPort (int .Values.server.raftPort))) -}}
 {{- fail "server.metricsPort must differ from server.port and server.raftPort (or be 0)" -}}
 {{- end -}}
+{{- range .Values.server.nodeArgs -}}
+{{- if not (regexMatch "^--[^'\"\\s]+$" (toString .)) -}}
+{{- fail (printf "server.nodeArgs: each must be one node flag starting with --, with no space or quote (got %q)" (toString .)) -}}
+{{- end -}}
+{{- end -}}
 {{- if not (has .Values.podAntiAffinity (list "soft" "hard" "none")) -}}
 {{- fail (printf "podAntiAffinity must be soft, hard or none (got %v)" .Values.podAntiAffinity) -}}
 {{- end -}}
