@@ -10,7 +10,7 @@
  *
  * Prints; checks nothing (test/cluster/reads-across-leader-change.test.ts checks).
  */
-import { loaderProject, shardLeader, startZaqar, stopZaqar } from './e2e/nodes.js';
+import { firstQueueName, loaderProject, shardLeader, startZaqar, stopZaqar } from './e2e/nodes.js';
 import { ShardMap } from '../src/cluster/shard-map.js';
 
 const cli = process.argv[2] ?? 'dist/src/cli.js';
@@ -22,13 +22,9 @@ try {
   const [entry] = cluster.nodes;
   if (entry === undefined) throw new Error('no node');
   const shards = new ShardMap();
-  /** The first name `prefix-N` that `accept` takes. */
-  const name = (prefix: string, accept: (queue: string) => boolean): string => {
-    for (let i = 0; ; i++) if (accept(`${prefix}-${i}`)) return `${prefix}-${i}`;
-  };
-  const empty = name('empty', (queue) => shardLeader(cluster.nodes, queue).id !== entry.id);
+  const empty = firstQueueName('empty', (queue) => shardLeader(cluster.nodes, queue).id !== entry.id);
   const shard = shards.shardOf(loaderProject, empty);
-  const busy = name('busy', (queue) => shards.shardOf(loaderProject, queue) === shard);
+  const busy = firstQueueName('busy', (queue) => shards.shardOf(loaderProject, queue) === shard);
   for (const queue of [empty, busy]) await fetch(`${entry.url}/v2/queues/${queue}`, { method: 'PUT', headers });
 
   const claims: { startMs: number; ms: number }[] = [];

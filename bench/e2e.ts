@@ -33,7 +33,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { prepareLoaders, runPeers, runZaqarLoader, sharedBench, type ResultRow } from './e2e/loaders.js';
-import { mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, roleFor, startZaqar, stopZaqar, waitQueuesSettled, watchLeadership, type ZaqarNode } from './e2e/nodes.js';
+import { firstQueueName, mainThreadCpuSeconds, procCpuSeconds, procMemoryMb, roleFor, startZaqar, stopZaqar, waitQueuesSettled, watchLeadership, type ZaqarNode } from './e2e/nodes.js';
 import { rowsTable, targetsTable } from './e2e/report.js';
 
 const argv = process.argv.slice(2);
@@ -56,10 +56,7 @@ const via: 'leader' | 'follower' = viaOption ?? 'follower';
  * the `all` workload, also its `-e2e` companion (the loaders' e2e phase queue).
  */
 function queueEnteredAs(nodes: readonly ZaqarNode[], entry: ZaqarNode, base: string, withE2e: boolean, role: 'leader' | 'follower'): string {
-  for (let i = 0; ; i++) {
-    const name = `${base}-${i}`;
-    if (roleFor(nodes, entry, name) === role && (!withE2e || roleFor(nodes, entry, `${name}-e2e`) === role)) return name;
-  }
+  return firstQueueName(base, (name) => roleFor(nodes, entry, name) === role && (!withE2e || roleFor(nodes, entry, `${name}-e2e`) === role));
 }
 function build(): void {
   if (flag('no-build')) return;

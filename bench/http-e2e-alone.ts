@@ -10,7 +10,7 @@
  * Prints; checks nothing.
  */
 import { prepareLoaders, runZaqarLoader } from './e2e/loaders.js';
-import { roleFor, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
+import { firstQueueName, roleFor, startZaqar, stopZaqar, type ZaqarNode } from './e2e/nodes.js';
 
 /** Node 1's HTTP request duration series (sum and count), by route and method. */
 async function durations(node: ZaqarNode): Promise<Map<string, number>> {
@@ -27,8 +27,7 @@ const cluster = await startZaqar({ nodes: 3 });
 try {
   const [entry] = cluster.nodes;
   if (entry === undefined) throw new Error('no node');
-  let queue = '';
-  for (let i = 0; roleFor(cluster.nodes, entry, queue = `alone-${i}`) !== 'follower'; i++);
+  const queue = firstQueueName('alone', (name) => roleFor(cluster.nodes, entry, name) === 'follower');
   const before = await durations(entry);
   const rows = await runZaqarLoader({
     loader: 'http', url: entry.url, durationS: 5, workload: 'e2e', system: 'zaqar-ts (HTTP)', replication: '3 replicas',

@@ -306,6 +306,11 @@ export function roleFor(nodes: readonly ZaqarNode[], node: ZaqarNode, queue: str
   return shardLeader(nodes, queue).id === node.id ? 'leader' : 'follower';
 }
 
+/** The first queue name `prefix-N` (N = 0, 1, ...) that `accept` takes. */
+export function firstQueueName(prefix: string, accept: (queue: string) => boolean): string {
+  for (let i = 0; ; i++) if (accept(`${prefix}-${i}`)) return `${prefix}-${i}`;
+}
+
 /** The node a load enters by: the leader of `queue`'s shard, or the next node after it (a follower, whose requests are forwarded). */
 export function entryNode(nodes: readonly ZaqarNode[], queue: string, role: 'leader' | 'follower'): ZaqarNode {
   const leader = shardLeader(nodes, queue);
