@@ -5,9 +5,10 @@
  *  - propose: on the local replica when it leads, else forwarded to the leader it names
  *    (Forwarder, gRPC). A not-leader answer's hint is followed; a dropped proposal (its
  *    entry lost to a new leader, never committed) is retried; while no leader is known
- *    it waits (until the local replica sees a new leader, or `retryMs`) and retries. After `routeWaitMs` it gives up with ShardUnavailableError
- *    (the api answers 503 with Retry-After), so a shard without a majority fails within
- *    a bounded time instead of hanging.
+ *    it waits (until the local replica sees a new leader, or `retryMs`) and retries.
+ *    After `routeWaitMs` it gives up with ShardUnavailableError (the api answers 503
+ *    with Retry-After), so a shard without a majority fails within a bounded time
+ *    instead of hanging.
  *  - readBarrier: ReadIndex on the local replica (a follower asks the leader for the
  *    commit index and waits to apply it), so reads are linearizable on every node.
  *    A node without a replica reads through RoutedShardReads instead.
