@@ -7,14 +7,17 @@
  * persist rounds (commands per round) and API requests by action, and the cluster's CPU
  * per command. `--workload post` measures posts of 10 in the consumers' shape instead
  * (as many producers as consumers, one post in flight each), so a command of either kind
- * can be compared at the same concurrency. Optional: `--profile DIR` (node --cpu-prof,
+ * can be compared at the same concurrency. `--workload e2e` runs the loader's end-to-end
+ * workload instead (one-message posts at 1,000/s while the consumers claim and delete
+ * them; no fill): its commands are the posts, the deletes and the claims that took
+ * messages, and it prints the empty claims (reads) beside them. Optional: `--profile DIR` (node --cpu-prof,
  * each node's profile cut to the phase as DIR/phase-PID.cpuprofile, for
  * bench/cpuprofile-top.ts) and `--strace` (system calls per command on each node, from
  * `strace -c`, which slows the nodes: read its counts, not its CPU figures). Bounded:
  * each loader by its duration, every node stopped at the end.
  *
  *   npx tsx bench/claim-phase.ts [--nodes 3] [--duration 5] [--fill 5] [--consumers 5]
- *        [--via first|leader|follower] [--workload claim|post] [--cli PATH] [--config-json JSON]
+ *        [--via first|leader|follower] [--workload claim|post|e2e] [--cli PATH] [--config-json JSON]
  *        [--warm S] [--settle S] [--node-args "FLAGS"] [--profile DIR] [--strace]
  *
  * `--node-args "FLAGS"`: flags for the nodes' node processes (e.g. V8's `--log-deopt`).
@@ -54,7 +57,7 @@ const config = JSON.parse(option('config-json') ?? '{}') as Record<string, unkno
 const messagesPerPost = 10;
 
 if (!['first', 'leader', 'follower'].includes(via)) throw new Error(`unknown --via ${via}`);
-if (workload !== 'claim' && workload !== 'post') throw new Error(`unknown --workload ${workload}`);
+if (!['claim', 'post', 'e2e'].includes(workload)) throw new Error(`unknown --workload ${workload}`);
 
 /** A node's persist rounds, the seconds they took, and its API requests by action, from /metrics. */
 async function counters(node: ZaqarNode): Promise<Map<string, number>> {
@@ -68,13 +71,21 @@ async function counters(node: ZaqarNode): Promise<Map<string, number>> {
     if (request?.[1] !== undefined) add(request[1], Number(request[2]));
     const gc = /^nodejs_gc_duration_seconds_(count|sum)\{kind="([^"]+)"\} (\S+)$/.exec(line);
     if (gc?.[2] !== undefined) add(`gc ${gc[2]} ${gc[1]}`, Number(gc[3]));
+    // prom-client resets its event-loop delay histogram at every scrape: these cover the
+    // time since the one before (the measured phase, read after it). Its samples are the
+    // intervals between timer runs 20 ms apart (src/metrics/node-metrics.ts), printed less those 20 ms.
+    const lag = /^nodejs_eventloop_lag_(p99|max)_seconds (\S+)$/.exec(line);
+    if (lag?.[1] !== undefined) add(`lag ${lag[1]}`, Number(lag[2]));
     const flush = /^zaqar_log_flush_duration_seconds_(count|sum)(?:\{[^}]*\})? (\S+)$/.exec(line);
     if (flush?.[1] !== undefined) add(flush[1] === 'count' ? 'persists' : 'persistSeconds', Number(flush[2]));
   }
   return found;
 }
 
-function runLoader(url: string, phase: 'post' | 'claim', seconds: number, queue: string, extra: readonly string[]): Promise<string> {
+/** An event-loop delay sample (seconds, interval included) as ms late. */
+const lagMs = (seconds: number | undefined): string => (seconds === undefined ? '?' : Math.max(0, 1000 * seconds - 20).toFixed(0));
+
+function runLoader(url: string, phase: 'post' | 'claim' | 'e2e', seconds: number, queue: string, extra: readonly string[]): Promise<string> {
   const args = [join(sharedBench, 'zaqar-ws-load.mjs'), '--url', url, '--workload', phase, '--duration', String(seconds),
     '--producers', '4', '--window', '25', '--consumers', consumers, '--queue', queue, '--keep', ...extra];
   return new Promise((resolve) => {
@@ -139,13 +150,16 @@ async function main(): Promise<void> {
     const leaderId = shardLeader(nodes, queue).id;
     const entry = via === 'first' ? nodes[0] : entryNode(nodes, queue, via === 'leader' ? 'leader' : 'follower');
     if (entry === undefined) throw new Error('no entry node');
-    const filled = (await runLoader(entry.wsUrl, 'post', fillS, queue, [])).split('\n').find((line) => line.startsWith('RESULT '));
-    console.log(`fill: ${filled === undefined ? 'no result' : `${String((JSON.parse(filled.slice('RESULT '.length)) as Record<string, number>)['msgs_per_s'])} msg/s`}`);
-    if (warmS > 0) {
-      await (workload === 'claim'
-        ? runLoader(entry.wsUrl, 'claim', warmS, queue, [])
-        : runLoader(entry.wsUrl, 'post', warmS, queue, ['--producers', consumers, '--window', '1']));
+    // The measured workload: claims drain the fill; posts come in the consumers' shape; e2e
+    // posts one message at a time at 1,000/s while the consumers claim them (no fill).
+    const phase = (seconds: number): Promise<string> => workload === 'post'
+      ? runLoader(entry.wsUrl, 'post', seconds, queue, ['--producers', consumers, '--window', '1'])
+      : runLoader(entry.wsUrl, workload === 'e2e' ? 'e2e' : 'claim', seconds, queue, workload === 'e2e' ? ['--rate', '1000'] : []);
+    if (workload !== 'e2e') {
+      const filled = (await runLoader(entry.wsUrl, 'post', fillS, queue, [])).split('\n').find((line) => line.startsWith('RESULT '));
+      console.log(`fill: ${filled === undefined ? 'no result' : `${String((JSON.parse(filled.slice('RESULT '.length)) as Record<string, number>)['msgs_per_s'])} msg/s`}`);
     }
+    if (warmS > 0) await phase(warmS);
     if (settleS > 0) {
       const settleBefore = nodes.map((node) => threadTicks(node.pid));
       await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
@@ -162,9 +176,7 @@ async function main(): Promise<void> {
     const ticksBefore = nodes.map((node) => threadTicks(node.pid));
     const namesBefore = nodes.map((node) => ticksPerThread(node.pid));
     const startUs = Number(process.hrtime.bigint() / 1000n);
-    const out = workload === 'claim'
-      ? await runLoader(entry.wsUrl, 'claim', durationS, queue, [])
-      : await runLoader(entry.wsUrl, 'post', durationS, queue, ['--producers', consumers, '--window', '1']);
+    const out = await phase(durationS);
     const endUs = Number(process.hrtime.bigint() / 1000n);
     window = { fromUs: startUs, toUs: endUs };
     const ticksAfter = nodes.map((node) => threadTicks(node.pid));
@@ -175,10 +187,16 @@ async function main(): Promise<void> {
     if (resultLine === undefined) throw new Error(`the loader printed no result:\n${out}`);
     const row = JSON.parse(resultLine.slice('RESULT '.length)) as Record<string, number>;
     const messages = workload === 'claim' ? row['consumed'] ?? 0 : Math.round((row['msgs_per_s'] ?? 0) * durationS);
-    const commands = workload === 'claim' ? 2 * (row['claims'] ?? 0) : messages / messagesPerPost;
+    const entryIndex = nodes.indexOf(entry);
+    const requests = (action: string): number => (after[entryIndex]?.get(action) ?? 0) - (before[entryIndex]?.get(action) ?? 0);
+    // e2e: every post and delete is a command, and so is every claim that took messages.
+    const commands = workload === 'claim' ? 2 * (row['claims'] ?? 0)
+      : workload === 'e2e' ? requests('message_post') + 2 * requests('message_delete_many')
+      : messages / messagesPerPost;
     const seconds = (endUs - startUs) / 1e6;
     console.log(`${row['msgs_per_s']} msg/s, p50 ${row['p50_ms']} ms, p99 ${row['p99_ms']} ms; ${messages} messages, ${commands} commands` +
       (workload === 'claim' ? `, ${(messages / Math.max(1, row['claims'] ?? 0)).toFixed(1)} messages per claim, ${row['empty_claims']} empty claims` : '') +
+      (workload === 'e2e' ? `, ${requests('claim_create') - requests('message_delete_many')} empty claims, posts p50 ${row['post_p50_ms']} ms, p99 ${row['post_p99_ms']} ms` : '') +
       `; entry node ${entry.id}, shard leader ${leaderId}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     let clusterUs = 0;
     nodes.forEach((node, i) => {
@@ -190,7 +208,7 @@ async function main(): Promise<void> {
       const delta = (key: string): number => (c1.get(key) ?? 0) - (c0.get(key) ?? 0);
       const persists = delta('persists');
       const gcs = ['minor', 'major', 'incremental', 'weakcb'].map((kind) => `${kind} ${delta(`gc ${kind} count`)} (${(1000 * delta(`gc ${kind} sum`)).toFixed(0)} ms)`);
-      const actions = [...c1.keys()].filter((key) => key !== 'persists' && key !== 'persistSeconds' && !key.startsWith('gc ') && delta(key) > 0).map((key) => `${key} ${delta(key)}`);
+      const actions = [...c1.keys()].filter((key) => key !== 'persists' && key !== 'persistSeconds' && !key.startsWith('gc ') && !key.startsWith('lag ') && delta(key) > 0).map((key) => `${key} ${delta(key)}`);
       const role = `${node.id === leaderId ? ' (leader)' : ''}${node === entry ? ' (entry)' : ''}`;
       console.log(`node ${node.id}${role}: ${all.toFixed(0)} µs/msg = main ${us('mainUser').toFixed(0)} user + ${us('mainSystem').toFixed(0)} sys, ` +
         `other threads ${us('otherUser').toFixed(0)} + ${us('otherSystem').toFixed(0)}; ${((all * messages) / seconds / 1e4).toFixed(0)}% of a core; ` +
@@ -200,7 +218,8 @@ async function main(): Promise<void> {
       if (n0 !== undefined && n1 !== undefined) {
         const spent = [...n1].map(([name, ticks]) => [name, ((ticks - (n0.get(name) ?? 0)) * 10_000) / Math.max(1, messages)] as const)
           .filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1]);
-        console.log(`  by thread: ${spent.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')} µs/msg; GC on the main thread: ${gcs.join(', ')}`);
+        console.log(`  by thread: ${spent.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')} µs/msg; GC on the main thread: ${gcs.join(', ')}; ` +
+          `event-loop delay p99 ${lagMs(c1.get('lag p99'))} ms, max ${lagMs(c1.get('lag max'))} ms`);
       }
       const calls = straced[i];
       if (calls !== undefined) console.log(`  system calls (strace -c, ${commands} commands): ${calls}`);
