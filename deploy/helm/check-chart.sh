@@ -151,7 +151,6 @@ expect_refused "a node flag without its dashes" "server.nodeArgs: each must be o
 printf 'server:\n  nodeArgs: ["--title=x'"'"'; rm -rf /data; '"'"'"]\n' >"$WORK/node-args-quote.yaml"
 expect_refused "a node flag that would break out of its quotes" "server.nodeArgs: each must be one node flag" -f "$WORK/node-args-quote.yaml"
 
-
 # --- 5. NOTES.txt and documentation -----------------------------------------------
 say "NOTES.txt and docs"
 notes="$("$BIN" render -chart "$CHART" -notes 2>&1 || true)"
